@@ -1,0 +1,187 @@
+//! Organizations, applications (the tenants), their settings, OAuth clients and access tokens.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{DomainError, FieldErrorCode};
+use crate::ids::{ApplicationId, OrganizationId};
+use crate::store::ApplicationStore;
+use crate::{Properties, Timestamp};
+
+/// The owner of applications (token scope `org:<id>:app`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Organization {
+    /// Its id.
+    pub id: OrganizationId,
+    /// Display name.
+    pub name: String,
+    /// When it was created.
+    pub created_time: Timestamp,
+}
+
+/// A tenant: every user, channel and message belongs to exactly one application.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Application {
+    /// Its id.
+    pub id: ApplicationId,
+    /// The organization that owns it.
+    pub organization_id: OrganizationId,
+    /// The public API key client SDKs use (a UUID).
+    pub key: String,
+    /// Display name.
+    pub name: String,
+    /// When it was created.
+    pub created_time: Timestamp,
+    /// Custom data.
+    pub properties: Properties,
+    /// Feature toggles.
+    pub settings: ApplicationSettings,
+}
+
+/// An on/off feature toggle, spelled `ENABLED` / `DISABLED` on the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Toggle {
+    /// On.
+    Enabled,
+    /// Off.
+    Disabled,
+}
+
+impl Toggle {
+    /// `true` for [`Toggle::Enabled`].
+    pub fn is_enabled(self) -> bool {
+        self == Self::Enabled
+    }
+}
+
+impl From<bool> for Toggle {
+    fn from(on: bool) -> Self {
+        if on {
+            Self::Enabled
+        } else {
+            Self::Disabled
+        }
+    }
+}
+
+/// The application's feature toggles (`GET`/`PUT /v1/application/settings`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ApplicationSettings {
+    /// Whether end users may connect as guests.
+    pub guest_users: Toggle,
+    /// Whether end users may create channels themselves.
+    pub user_created_channels: Toggle,
+}
+
+impl Default for ApplicationSettings {
+    fn default() -> Self {
+        Self { guest_users: Toggle::Disabled, user_created_channels: Toggle::Disabled }
+    }
+}
+
+/// An OAuth 2.0 confidential client of one application (RFC 6749 §2.1).
+#[derive(Debug, Clone, PartialEq)]
+pub struct OAuthClient {
+    /// The public client identifier.
+    pub client_id: String,
+    /// The application it acts for.
+    pub application_id: ApplicationId,
+    /// The organization of that application (for the token's `scope`).
+    pub organization_id: OrganizationId,
+    /// argon2id PHC string of the secret; the secret itself is never stored.
+    pub secret_hash: String,
+    /// When the client was created.
+    pub created_time: Timestamp,
+}
+
+/// A stored access token: only its SHA-256 is kept (RFC 6819 §5.1.4.1.3).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AccessTokenRecord {
+    /// Hex SHA-256 of the bearer string.
+    pub token_hash: String,
+    /// The client it was issued to.
+    pub client_id: String,
+    /// The application it grants access to.
+    pub application_id: ApplicationId,
+    /// That application's organization.
+    pub organization_id: OrganizationId,
+    /// Issue time.
+    pub created_time: Timestamp,
+    /// Expiry time.
+    pub expires_time: Timestamp,
+    /// Revoked by RFC 7009 revocation or by a secret rotation.
+    pub revoked: bool,
+}
+
+impl AccessTokenRecord {
+    /// Usable at `now`: not revoked and not expired.
+    pub fn is_active(&self, now: Timestamp) -> bool {
+        !self.revoked && now < self.expires_time
+    }
+}
+
+/// Longest application name accepted.
+pub const MAX_APPLICATION_NAME_CHARS: usize = 100;
+
+/// Validates an application name: 1 to 100 characters, no control characters.
+pub fn validate_application_name(name: &str) -> Result<String, DomainError> {
+    let trimmed = name.trim();
+    if trimmed.is_empty() {
+        return Err(DomainError::field("application", "name", FieldErrorCode::MissingField, "name must not be empty"));
+    }
+    if trimmed.chars().count() > MAX_APPLICATION_NAME_CHARS || trimmed.chars().any(char::is_control) {
+        return Err(DomainError::field(
+            "application",
+            "name",
+            FieldErrorCode::Invalid,
+            format!("name must be at most {MAX_APPLICATION_NAME_CHARS} characters without control characters"),
+        ));
+    }
+    Ok(trimmed.to_owned())
+}
+
+/// Reads the token's application (`GET /v1/application`).
+pub fn get_application(store: &dyn ApplicationStore, id: ApplicationId) -> Result<Application, DomainError> {
+    store.find_application(id)?.ok_or(DomainError::NotFound("application"))
+}
+
+/// Replaces the application's settings (`PUT /v1/application/settings`).
+pub fn replace_settings(
+    store: &dyn ApplicationStore,
+    id: ApplicationId,
+    settings: ApplicationSettings,
+) -> Result<Application, DomainError> {
+    store.update_settings(id, settings)?.ok_or(DomainError::NotFound("application"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{Duration, Utc};
+
+    #[test]
+    fn application_names_are_validated() {
+        assert_eq!(validate_application_name("  Chat  ").unwrap(), "Chat");
+        assert!(validate_application_name(" ").is_err());
+        assert!(validate_application_name("a\u{7}b").is_err());
+        assert!(validate_application_name(&"x".repeat(101)).is_err());
+    }
+
+    #[test]
+    fn tokens_expire_and_revoke() {
+        let now = Utc::now();
+        let mut token = AccessTokenRecord {
+            token_hash: "h".into(),
+            client_id: "c".into(),
+            application_id: ApplicationId(1),
+            organization_id: OrganizationId(1),
+            created_time: now,
+            expires_time: now + Duration::seconds(10),
+            revoked: false,
+        };
+        assert!(token.is_active(now));
+        assert!(!token.is_active(now + Duration::seconds(10)));
+        token.revoked = true;
+        assert!(!token.is_active(now));
+    }
+}

@@ -1,0 +1,176 @@
+//! Time-ordered 53-bit identifiers (DESIGN.md, "Identifiers").
+//!
+//! Layout, most significant first: 41 bits of milliseconds since 2025-01-01T00:00:00Z, 5 bits
+//! of node number, 7 bits of sequence. Every id stays below 2^53 so the official JavaScript SDK,
+//! which reads ids as IEEE-754 doubles, never rounds one.
+
+use std::fmt;
+use std::str::FromStr;
+use std::sync::Mutex;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::DomainError;
+
+/// 2025-01-01T00:00:00Z in Unix milliseconds.
+pub const EPOCH_UNIX_MS: u64 = 1_735_689_600_000;
+const NODE_BITS: u32 = 5;
+const SEQUENCE_BITS: u32 = 7;
+const TIME_BITS: u32 = 41;
+/// The largest node number a [`IdGenerator`] accepts.
+pub const MAX_NODE_ID: u16 = (1 << NODE_BITS) - 1;
+const MAX_SEQUENCE: u64 = (1 << SEQUENCE_BITS) - 1;
+const MAX_ELAPSED_MS: u64 = (1 << TIME_BITS) - 1;
+
+/// Generates unique, time-ordered ids for one node.
+#[derive(Debug)]
+pub struct IdGenerator {
+    node: u64,
+    state: Mutex<GeneratorState>,
+}
+
+#[derive(Debug, Default)]
+struct GeneratorState {
+    last_ms: u64,
+    sequence: u64,
+}
+
+impl IdGenerator {
+    /// A generator for node `node` (0 to [`MAX_NODE_ID`]).
+    pub fn new(node: u16) -> Result<Self, DomainError> {
+        if node > MAX_NODE_ID {
+            return Err(DomainError::InvalidArgument(format!("node id {node} is out of range 0..={MAX_NODE_ID}")));
+        }
+        Ok(Self { node: u64::from(node), state: Mutex::new(GeneratorState::default()) })
+    }
+
+    /// The next id, waiting for the next millisecond when this one's 128 ids are used up.
+    pub fn next_id(&self) -> i64 {
+        self.next_with_clock(unix_ms_now)
+    }
+
+    fn next_with_clock(&self, clock: impl Fn() -> u64) -> i64 {
+        let mut state = match self.state.lock() {
+            Ok(guard) => guard,
+            // The state is two integers that are always consistent; a panic elsewhere
+            // cannot leave them half-written.
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        loop {
+            // A clock that steps back must not produce an id twice: keep the last time.
+            let now = clock().saturating_sub(EPOCH_UNIX_MS).max(state.last_ms);
+            if now > state.last_ms {
+                state.last_ms = now;
+                state.sequence = 0;
+                break;
+            }
+            if state.sequence < MAX_SEQUENCE {
+                state.sequence += 1;
+                break;
+            }
+            std::thread::yield_now();
+        }
+        let elapsed = state.last_ms.min(MAX_ELAPSED_MS);
+        let id = (elapsed << (NODE_BITS + SEQUENCE_BITS)) | (self.node << SEQUENCE_BITS) | state.sequence;
+        i64::try_from(id).unwrap_or(i64::MAX)
+    }
+}
+
+fn unix_ms_now() -> u64 {
+    u64::try_from(chrono::Utc::now().timestamp_millis()).unwrap_or(0)
+}
+
+macro_rules! id_type {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(pub i64);
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = std::num::ParseIntError;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                s.parse().map(Self)
+            }
+        }
+
+        impl From<i64> for $name {
+            fn from(id: i64) -> Self {
+                Self(id)
+            }
+        }
+    };
+}
+
+id_type!(
+    /// Identifies an organization, the owner of applications.
+    OrganizationId
+);
+id_type!(
+    /// Identifies an application, the tenant every other resource belongs to.
+    ApplicationId
+);
+id_type!(
+    /// Identifies a chat user of one application.
+    UserId
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::Cell;
+
+    #[test]
+    fn ids_are_increasing_and_below_2_pow_53() {
+        let generator = IdGenerator::new(31).unwrap();
+        let mut last = 0;
+        for _ in 0..10_000 {
+            let id = generator.next_id();
+            assert!(id > last, "{id} after {last}");
+            assert!(id < (1_i64 << 53));
+            last = id;
+        }
+    }
+
+    #[test]
+    fn sequence_overflow_waits_for_next_millisecond() {
+        let generator = IdGenerator::new(1).unwrap();
+        let now = Cell::new(EPOCH_UNIX_MS + 1_000);
+        let calls = Cell::new(0u32);
+        let clock = || {
+            calls.set(calls.get() + 1);
+            // The clock advances only after the generator has asked many times.
+            if calls.get() > 200 {
+                now.set(EPOCH_UNIX_MS + 1_001);
+            }
+            now.get()
+        };
+        let ids: Vec<i64> = (0..129).map(|_| generator.next_with_clock(clock)).collect();
+        assert_eq!(ids[127] & 0x7f, 127);
+        assert_eq!(ids[128] >> 12, 1_001, "the 129th id moves to the next millisecond");
+        assert!(ids.windows(2).all(|w| w[0] < w[1]));
+    }
+
+    #[test]
+    fn clock_going_backwards_never_repeats_an_id() {
+        let generator = IdGenerator::new(0).unwrap();
+        let a = generator.next_with_clock(|| EPOCH_UNIX_MS + 5_000);
+        let b = generator.next_with_clock(|| EPOCH_UNIX_MS + 4_000);
+        assert!(b > a);
+    }
+
+    #[test]
+    fn node_is_encoded_and_bounded() {
+        assert!(IdGenerator::new(32).is_err());
+        let generator = IdGenerator::new(5).unwrap();
+        let id = generator.next_with_clock(|| EPOCH_UNIX_MS + 7);
+        assert_eq!((id >> 7) & 0x1f, 5);
+        assert_eq!(id >> 12, 7);
+    }
+}

@@ -1,0 +1,205 @@
+//! Connections and pools for both backends.
+
+use std::fmt;
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::{Connection, PgConnection, SqliteConnection};
+
+/// One connection to either engine; queries written once run on both.
+#[derive(diesel::MultiConnection)]
+pub enum AnyConnection {
+    /// PostgreSQL.
+    Postgresql(PgConnection),
+    /// SQLite.
+    Sqlite(SqliteConnection),
+}
+
+/// The engine behind a [`DatabaseUrl`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DatabaseKind {
+    /// Embedded SQLite file.
+    Sqlite,
+    /// PostgreSQL server.
+    Postgres,
+}
+
+/// A validated database URL: `sqlite://PATH` or `postgres://…` / `postgresql://…`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DatabaseUrl {
+    kind: DatabaseKind,
+    /// For SQLite the file path; for PostgreSQL the whole URL.
+    target: String,
+}
+
+/// A database URL that cannot be used.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct DatabaseUrlError(String);
+
+impl DatabaseUrl {
+    /// Parses and checks the scheme.
+    pub fn parse(url: &str) -> Result<Self, DatabaseUrlError> {
+        if let Some(path) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
+            if path.is_empty() || path.contains('?') || path == ":memory:" {
+                return Err(DatabaseUrlError(format!(
+                    "'{url}' is not a usable SQLite URL: give a file path, e.g. sqlite://data/roost.db"
+                )));
+            }
+            return Ok(Self { kind: DatabaseKind::Sqlite, target: path.to_owned() });
+        }
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(Self { kind: DatabaseKind::Postgres, target: url.to_owned() });
+        }
+        let scheme = url.split("://").next().unwrap_or(url);
+        Err(DatabaseUrlError(format!(
+            "unsupported database URL scheme '{scheme}': use sqlite://PATH or postgres://USER@HOST/DB"
+        )))
+    }
+
+    /// The engine.
+    pub fn kind(&self) -> DatabaseKind {
+        self.kind
+    }
+
+    /// The SQLite file path (`None` for PostgreSQL).
+    pub fn sqlite_path(&self) -> Option<&str> {
+        (self.kind == DatabaseKind::Sqlite).then_some(self.target.as_str())
+    }
+
+    /// For SQLite the file path; for PostgreSQL the whole URL (with its credentials).
+    pub(crate) fn target(&self) -> &str {
+        &self.target
+    }
+
+    /// Opens one connection, with the per-connection SQLite settings applied.
+    pub fn connect(&self) -> Result<AnyConnection, ConnectError> {
+        match self.kind {
+            DatabaseKind::Postgres => Ok(AnyConnection::Postgresql(PgConnection::establish(&self.target)?)),
+            DatabaseKind::Sqlite => Ok(AnyConnection::Sqlite(connect_sqlite(&self.target)?)),
+        }
+    }
+}
+
+/// Per-connection SQLite settings, one statement each as diesel's docs ask. `journal_mode=WAL`
+/// is persistent and set once by the migrator.
+pub(crate) fn connect_sqlite(path: &str) -> Result<SqliteConnection, ConnectError> {
+    let mut conn = SqliteConnection::establish(path)?;
+    for pragma in ["PRAGMA busy_timeout = 5000", "PRAGMA foreign_keys = ON", "PRAGMA synchronous = NORMAL"] {
+        conn.batch_execute(pragma)?;
+    }
+    Ok(conn)
+}
+
+/// Never prints credentials that a PostgreSQL URL may carry.
+impl fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.redacted())
+    }
+}
+
+impl DatabaseUrl {
+    /// The URL with any password replaced, for logs.
+    pub fn redacted(&self) -> String {
+        match self.kind {
+            DatabaseKind::Sqlite => format!("sqlite://{}", self.target),
+            DatabaseKind::Postgres => match (self.target.find("://"), self.target.rfind('@')) {
+                (Some(start), Some(at)) if at > start => {
+                    let userinfo = &self.target[start + 3..at];
+                    let user = userinfo.split(':').next().unwrap_or_default();
+                    format!("{}{}:***{}", &self.target[..start + 3], user, &self.target[at..])
+                }
+                _ => self.target.clone(),
+            },
+        }
+    }
+}
+
+/// Failure to open a connection.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    /// The engine refused or could not be reached.
+    #[error(transparent)]
+    Connection(#[from] diesel::ConnectionError),
+    /// A setup statement failed.
+    #[error(transparent)]
+    Query(#[from] diesel::result::Error),
+}
+
+/// Opens connections for r2d2 by URL scheme (diesel's own manager would try each backend in turn,
+/// and `SqliteConnection` accepts any string as a path).
+#[derive(Debug)]
+pub struct ConnectionManager {
+    url: DatabaseUrl,
+}
+
+impl r2d2::ManageConnection for ConnectionManager {
+    type Connection = AnyConnection;
+    type Error = ConnectError;
+
+    fn connect(&self) -> Result<AnyConnection, ConnectError> {
+        self.url.connect()
+    }
+
+    fn is_valid(&self, conn: &mut AnyConnection) -> Result<(), ConnectError> {
+        Ok(conn.batch_execute("SELECT 1")?)
+    }
+
+    fn has_broken(&self, _conn: &mut AnyConnection) -> bool {
+        false
+    }
+}
+
+/// Pool sizing.
+#[derive(Debug, Clone)]
+pub struct PoolSettings {
+    /// Most connections open at once.
+    pub max_size: u32,
+    /// How long a checkout may wait before the store reports itself unavailable.
+    pub connection_timeout: Duration,
+}
+
+impl Default for PoolSettings {
+    fn default() -> Self {
+        Self { max_size: 8, connection_timeout: Duration::from_secs(5) }
+    }
+}
+
+/// A pool of connections to one database.
+pub type Pool = r2d2::Pool<ConnectionManager>;
+
+/// Builds a pool; fails when the first connection cannot be opened.
+pub fn build_pool(url: &DatabaseUrl, settings: &PoolSettings) -> Result<Pool, r2d2::Error> {
+    r2d2::Pool::builder()
+        .max_size(settings.max_size)
+        .min_idle(Some(1))
+        .connection_timeout(settings.connection_timeout)
+        // Checking with `SELECT 1` on every checkout costs a round trip; broken connections
+        // surface as query errors and are replaced.
+        .test_on_check_out(false)
+        .build(ConnectionManager { url: url.clone() })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_are_parsed_by_scheme() {
+        assert_eq!(DatabaseUrl::parse("sqlite://data/roost.db").unwrap().sqlite_path(), Some("data/roost.db"));
+        assert_eq!(DatabaseUrl::parse("sqlite:///tmp/x.db").unwrap().sqlite_path(), Some("/tmp/x.db"));
+        assert_eq!(DatabaseUrl::parse("postgres://u@h/db").unwrap().kind(), DatabaseKind::Postgres);
+        assert_eq!(DatabaseUrl::parse("postgresql://u@h/db").unwrap().kind(), DatabaseKind::Postgres);
+        let err = DatabaseUrl::parse("mysql://u@h/db").unwrap_err().to_string();
+        assert!(err.contains("unsupported database URL scheme 'mysql'"), "{err}");
+        assert!(DatabaseUrl::parse("sqlite://").is_err());
+        assert!(DatabaseUrl::parse("roost.db").is_err());
+    }
+
+    #[test]
+    fn passwords_are_redacted() {
+        let url = DatabaseUrl::parse("postgres://roost:hunter2@db.example/roost").unwrap();
+        assert_eq!(url.redacted(), "postgres://roost:***@db.example/roost");
+        assert!(!format!("{url:?}").contains("hunter2"));
+    }
+}

@@ -1,0 +1,127 @@
+//! [`DieselStore`]: the domain's storage ports over a pool of [`AnyConnection`]s.
+
+mod applications;
+mod credentials;
+mod users;
+
+use diesel::connection::{AnsiTransactionManager, TransactionManager};
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use diesel::Connection;
+use roost_domain::StoreError;
+
+use crate::conn::{build_pool, AnyConnection, DatabaseKind, DatabaseUrl, Pool, PoolSettings};
+use crate::migrate::{run_migrations, MigrationError};
+
+/// The one implementation of every storage port.
+#[derive(Clone)]
+pub struct DieselStore {
+    pool: Pool,
+    kind: DatabaseKind,
+}
+
+/// Opening the store failed.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    /// Migrations failed.
+    #[error(transparent)]
+    Migration(#[from] MigrationError),
+    /// The pool could not open its first connection.
+    #[error("cannot connect to the database: {0}")]
+    Pool(#[from] r2d2::Error),
+}
+
+impl DieselStore {
+    /// Runs pending migrations, then opens the pool.
+    pub fn open(url: &DatabaseUrl, settings: &PoolSettings) -> Result<Self, OpenError> {
+        run_migrations(url)?;
+        Ok(Self { pool: build_pool(url, settings)?, kind: url.kind() })
+    }
+
+    /// Which engine this store talks to.
+    pub fn kind(&self) -> DatabaseKind {
+        self.kind
+    }
+
+    fn conn(&self) -> Result<r2d2::PooledConnection<crate::conn::ConnectionManager>, StoreError> {
+        self.pool.get().map_err(|e| StoreError::Unavailable(e.to_string()))
+    }
+
+    /// Runs `f` in a read-write transaction: `BEGIN IMMEDIATE` on SQLite, so the write lock is
+    /// taken up front and a read-then-write never fails with `SQLITE_BUSY` (standards-notes §3).
+    fn write<T>(&self, f: impl FnOnce(&mut AnyConnection) -> Result<T, StoreError>) -> Result<T, StoreError> {
+        let mut conn = self.conn()?;
+        write_transaction(&mut conn, f)
+    }
+
+    /// Runs `f` on a pooled connection without a transaction.
+    fn read<T>(&self, f: impl FnOnce(&mut AnyConnection) -> Result<T, StoreError>) -> Result<T, StoreError> {
+        let mut conn = self.conn()?;
+        f(&mut conn)
+    }
+}
+
+fn write_transaction<T>(
+    conn: &mut AnyConnection,
+    f: impl FnOnce(&mut AnyConnection) -> Result<T, StoreError>,
+) -> Result<T, StoreError> {
+    if let AnyConnection::Sqlite(sqlite) = conn {
+        AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE").map_err(map_diesel_error)?;
+        let result = f(conn);
+        let AnyConnection::Sqlite(sqlite) = conn else {
+            return Err(StoreError::Other("connection changed backend inside a transaction".into()));
+        };
+        return match result {
+            Ok(value) => {
+                AnsiTransactionManager::commit_transaction(sqlite).map_err(map_diesel_error)?;
+                Ok(value)
+            }
+            Err(e) => {
+                if let Err(rollback) = AnsiTransactionManager::rollback_transaction(sqlite) {
+                    tracing::error!(error = %rollback, "rollback failed");
+                }
+                Err(e)
+            }
+        };
+    }
+    conn.transaction(|c| f(c).map_err(TxError::Store)).map_err(|e| match e {
+        TxError::Store(e) => e,
+        TxError::Diesel(e) => map_diesel_error(e),
+    })
+}
+
+/// Lets a diesel transaction carry a [`StoreError`] out of its closure.
+enum TxError {
+    Store(StoreError),
+    Diesel(DieselError),
+}
+
+impl From<DieselError> for TxError {
+    fn from(e: DieselError) -> Self {
+        Self::Diesel(e)
+    }
+}
+
+/// The one conversion of diesel errors. SQLite reports no constraint names, so only the kind is
+/// used (style-anchors §10, pitfall 5).
+pub fn map_diesel_error(e: DieselError) -> StoreError {
+    match e {
+        DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
+            StoreError::Conflict(info.message().to_owned())
+        }
+        DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
+            StoreError::Unavailable(info.message().to_owned())
+        }
+        other => StoreError::Other(Box::new(other)),
+    }
+}
+
+/// Shorthand for `.map_err(map_diesel_error)`.
+trait DieselResultExt<T> {
+    fn store_err(self) -> Result<T, StoreError>;
+}
+
+impl<T> DieselResultExt<T> for Result<T, DieselError> {
+    fn store_err(self) -> Result<T, StoreError> {
+        self.map_err(map_diesel_error)
+    }
+}

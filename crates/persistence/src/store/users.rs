@@ -1,0 +1,217 @@
+use diesel::prelude::*;
+use roost_domain::page::{Direction, Page, PageRequest};
+use roost_domain::store::{StoreResult, UserStore};
+use roost_domain::user::{User, UserFilter, UserSort};
+use roost_domain::{ApplicationId, StoreError, Timestamp, UserId};
+use serde_json::Value;
+
+use super::{DieselResultExt, DieselStore};
+use crate::conn::AnyConnection;
+use crate::rows::UserRow;
+use crate::schema::{user_secrets, users};
+
+type Db = <AnyConnection as Connection>::Backend;
+
+fn sorted_query<'a>(
+    application_id: ApplicationId,
+    filter: &'a UserFilter,
+    page: &PageRequest<UserSort>,
+) -> users::BoxedQuery<'a, Db> {
+    let mut query = users::table.filter(users::application_id.eq(application_id.0)).into_boxed();
+    if let Some(name) = &filter.name {
+        query = query.filter(users::name.eq(name));
+    }
+    for order in &page.sort {
+        query = match (order.field, order.direction) {
+            (UserSort::Id, Direction::Asc) => query.then_order_by(users::id.asc()),
+            (UserSort::Id, Direction::Desc) => query.then_order_by(users::id.desc()),
+            (UserSort::Name, Direction::Asc) => query.then_order_by(users::name.asc()),
+            (UserSort::Name, Direction::Desc) => query.then_order_by(users::name.desc()),
+            (UserSort::DisplayName, Direction::Asc) => query.then_order_by(users::display_name.asc()),
+            (UserSort::DisplayName, Direction::Desc) => query.then_order_by(users::display_name.desc()),
+            (UserSort::CreatedTime, Direction::Asc) => query.then_order_by(users::created_at.asc()),
+            (UserSort::CreatedTime, Direction::Desc) => query.then_order_by(users::created_at.desc()),
+        };
+    }
+    // The id breaks ties, so pages are stable whatever the sort.
+    query.then_order_by(users::id.asc())
+}
+
+fn to_users(rows: Vec<UserRow>) -> StoreResult<Vec<User>> {
+    rows.into_iter().map(User::try_from).collect()
+}
+
+fn to_i64(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+impl UserStore for DieselStore {
+    fn insert_user(&self, user: &User) -> StoreResult<()> {
+        self.write(|conn| {
+            diesel::insert_into(users::table).values(UserRow::from(user)).execute(conn).store_err()?;
+            Ok(())
+        })
+    }
+
+    fn find_user(&self, application_id: ApplicationId, id: UserId) -> StoreResult<Option<User>> {
+        self.read(|conn| {
+            users::table
+                .filter(users::application_id.eq(application_id.0))
+                .filter(users::id.eq(id.0))
+                .select(UserRow::as_select())
+                .first(conn)
+                .optional()
+                .store_err()?
+                .map(User::try_from)
+                .transpose()
+        })
+    }
+
+    fn find_user_by_name(&self, application_id: ApplicationId, name: &str) -> StoreResult<Option<User>> {
+        self.read(|conn| {
+            users::table
+                .filter(users::application_id.eq(application_id.0))
+                .filter(users::name.eq(name))
+                .select(UserRow::as_select())
+                .first(conn)
+                .optional()
+                .store_err()?
+                .map(User::try_from)
+                .transpose()
+        })
+    }
+
+    fn list_users(
+        &self,
+        application_id: ApplicationId,
+        filter: &UserFilter,
+        page: &PageRequest<UserSort>,
+    ) -> StoreResult<Page<User>> {
+        self.read(|conn| {
+            if filter.properties.is_some() {
+                // Custom properties are JSON text, which the two engines query differently; the
+                // filter runs here over the application's users in sort order.
+                let all = to_users(
+                    sorted_query(application_id, filter, page).select(UserRow::as_select()).load(conn).store_err()?,
+                )?;
+                let matching: Vec<User> = all.into_iter().filter(|u| filter.matches_properties(u)).collect();
+                let total = matching.len() as u64;
+                let skip = usize::try_from(page.offset()).unwrap_or(usize::MAX);
+                let items = matching.into_iter().skip(skip).take(page.size as usize).collect();
+                return Ok(Page { items, number: page.number, size: page.size, total_elements: total });
+            }
+            let mut count_query = users::table.filter(users::application_id.eq(application_id.0)).into_boxed();
+            if let Some(name) = &filter.name {
+                count_query = count_query.filter(users::name.eq(name));
+            }
+            let total: i64 = count_query.count().get_result(conn).store_err()?;
+            let rows = sorted_query(application_id, filter, page)
+                .offset(to_i64(page.offset()))
+                .limit(i64::from(page.size))
+                .select(UserRow::as_select())
+                .load(conn)
+                .store_err()?;
+            Ok(Page {
+                items: to_users(rows)?,
+                number: page.number,
+                size: page.size,
+                total_elements: u64::try_from(total).unwrap_or(0),
+            })
+        })
+    }
+
+    fn update_user(&self, user: &User) -> StoreResult<()> {
+        self.write(|conn| {
+            let updated = diesel::update(
+                users::table.filter(users::application_id.eq(user.application_id.0)).filter(users::id.eq(user.id.0)),
+            )
+            .set(UserRow::from(user))
+            .execute(conn)
+            .store_err()?;
+            if updated == 0 {
+                return Err(StoreError::Other(format!("user {} vanished during update", user.id).into()));
+            }
+            Ok(())
+        })
+    }
+
+    fn delete_user(&self, application_id: ApplicationId, id: UserId) -> StoreResult<bool> {
+        self.write(|conn| {
+            diesel::delete(
+                user_secrets::table
+                    .filter(user_secrets::application_id.eq(application_id.0))
+                    .filter(user_secrets::user_id.eq(id.0)),
+            )
+            .execute(conn)
+            .store_err()?;
+            let deleted = diesel::delete(
+                users::table.filter(users::application_id.eq(application_id.0)).filter(users::id.eq(id.0)),
+            )
+            .execute(conn)
+            .store_err()?;
+            Ok(deleted > 0)
+        })
+    }
+
+    fn get_secret(&self, application_id: ApplicationId, user_id: UserId, name: &str) -> StoreResult<Option<Value>> {
+        self.read(|conn| {
+            let text: Option<String> = user_secrets::table
+                .filter(user_secrets::application_id.eq(application_id.0))
+                .filter(user_secrets::user_id.eq(user_id.0))
+                .filter(user_secrets::name.eq(name))
+                .select(user_secrets::secret)
+                .first(conn)
+                .optional()
+                .store_err()?;
+            text.map(|t| serde_json::from_str(&t).map_err(|e| StoreError::Other(Box::new(e)))).transpose()
+        })
+    }
+
+    fn put_secret(
+        &self,
+        application_id: ApplicationId,
+        user_id: UserId,
+        name: &str,
+        value: &Value,
+        now: Timestamp,
+    ) -> StoreResult<()> {
+        let text = value.to_string();
+        self.write(|conn| {
+            // Update-then-insert inside the write transaction: portable, and no upsert syntax
+            // is needed on the multi-backend connection (style-anchors §10, pitfall 1).
+            let updated = diesel::update(
+                user_secrets::table.filter(user_secrets::user_id.eq(user_id.0)).filter(user_secrets::name.eq(name)),
+            )
+            .set((user_secrets::secret.eq(&text), user_secrets::updated_at.eq(now.naive_utc())))
+            .execute(conn)
+            .store_err()?;
+            if updated == 0 {
+                diesel::insert_into(user_secrets::table)
+                    .values((
+                        user_secrets::user_id.eq(user_id.0),
+                        user_secrets::name.eq(name),
+                        user_secrets::application_id.eq(application_id.0),
+                        user_secrets::secret.eq(&text),
+                        user_secrets::updated_at.eq(now.naive_utc()),
+                    ))
+                    .execute(conn)
+                    .store_err()?;
+            }
+            Ok(())
+        })
+    }
+
+    fn delete_secret(&self, application_id: ApplicationId, user_id: UserId, name: &str) -> StoreResult<bool> {
+        self.write(|conn| {
+            let deleted = diesel::delete(
+                user_secrets::table
+                    .filter(user_secrets::application_id.eq(application_id.0))
+                    .filter(user_secrets::user_id.eq(user_id.0))
+                    .filter(user_secrets::name.eq(name)),
+            )
+            .execute(conn)
+            .store_err()?;
+            Ok(deleted > 0)
+        })
+    }
+}

@@ -1,0 +1,68 @@
+//! Test support: a fresh database per test on each backend (style-anchors §9, item 21).
+//!
+//! SQLite always runs, on a temporary file. PostgreSQL runs too when `ROOST_TEST_POSTGRES_URL`
+//! is set, in a schema of its own that is dropped afterwards. A set variable whose server cannot
+//! be reached fails the test: a PostgreSQL run must never pass by skipping.
+
+use diesel::connection::SimpleConnection;
+use diesel::{Connection, PgConnection};
+
+use crate::conn::{DatabaseUrl, PoolSettings};
+use crate::store::DieselStore;
+
+/// The environment variable naming the PostgreSQL server for tests.
+pub const POSTGRES_ENV: &str = "ROOST_TEST_POSTGRES_URL";
+
+/// A database that lives as long as this value.
+pub struct TestDatabase {
+    /// Which engine, for assertion messages.
+    pub label: &'static str,
+    /// The URL of the fresh database.
+    pub url: DatabaseUrl,
+    _dir: Option<tempfile::TempDir>,
+    pg_cleanup: Option<(String, String)>,
+}
+
+impl TestDatabase {
+    /// A fresh SQLite file.
+    pub fn sqlite() -> Self {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("temp dir: {e}"));
+        let path = dir.path().join("roost.db");
+        let url = DatabaseUrl::parse(&format!("sqlite://{}", path.display())).unwrap_or_else(|e| panic!("{e}"));
+        Self { label: "sqlite", url, _dir: Some(dir), pg_cleanup: None }
+    }
+
+    /// A fresh schema on the PostgreSQL server named by [`POSTGRES_ENV`], if set.
+    pub fn postgres() -> Option<Self> {
+        let base = std::env::var(POSTGRES_ENV).ok().filter(|v| !v.is_empty())?;
+        let schema = format!("roost_test_{}", uuid::Uuid::new_v4().simple());
+        let mut conn = PgConnection::establish(&base)
+            .unwrap_or_else(|e| panic!("{POSTGRES_ENV} is set but PostgreSQL cannot be reached: {e}"));
+        conn.batch_execute(&format!("CREATE SCHEMA {schema}")).unwrap_or_else(|e| panic!("create schema: {e}"));
+        let separator = if base.contains('?') { '&' } else { '?' };
+        let url = format!("{base}{separator}options=-csearch_path%3D{schema}");
+        let url = DatabaseUrl::parse(&url).unwrap_or_else(|e| panic!("{e}"));
+        Some(Self { label: "postgres", url, _dir: None, pg_cleanup: Some((base, schema)) })
+    }
+
+    /// Every backend available to this test run: SQLite, then PostgreSQL when configured.
+    pub fn all() -> Vec<Self> {
+        std::iter::once(Self::sqlite()).chain(Self::postgres()).collect()
+    }
+
+    /// A migrated store over this database.
+    pub fn store(&self) -> DieselStore {
+        let settings = PoolSettings { max_size: 4, ..PoolSettings::default() };
+        DieselStore::open(&self.url, &settings).unwrap_or_else(|e| panic!("open {} store: {e}", self.label))
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if let Some((base, schema)) = self.pg_cleanup.take() {
+            if let Ok(mut conn) = PgConnection::establish(&base) {
+                let _ = conn.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"));
+            }
+        }
+    }
+}

@@ -1,0 +1,208 @@
+//! The store's behaviour, run on SQLite and (when `ROOST_TEST_POSTGRES_URL` is set) PostgreSQL.
+
+use chrono::Duration;
+use roost_domain::application::{
+    AccessTokenRecord, Application, ApplicationSettings, OAuthClient, Organization, Toggle,
+};
+use roost_domain::page::PageRequest;
+use roost_domain::store::{ApplicationStore, CredentialStore, UserStore};
+use roost_domain::user::{self, NewUser, UserFilter, UserPatch, UserSort};
+use roost_domain::{now, ApplicationId, DomainError, FieldErrorCode, IdGenerator, OrganizationId, UserId};
+use roost_persistence::testing::TestDatabase;
+use roost_persistence::DieselStore;
+use serde_json::json;
+
+fn seed_application(store: &DieselStore, ids: &IdGenerator, org: Option<&Organization>) -> (Application, OAuthClient) {
+    let org_id = org.map_or_else(|| store.first_organization().unwrap().unwrap().id, |o| o.id);
+    let app = Application {
+        id: ApplicationId(ids.next_id()),
+        organization_id: org_id,
+        key: uuid_like(ids),
+        name: "Test".into(),
+        created_time: now(),
+        properties: Default::default(),
+        settings: ApplicationSettings::default(),
+    };
+    let client = OAuthClient {
+        client_id: format!("client-{}", app.id),
+        application_id: app.id,
+        organization_id: org_id,
+        secret_hash: "$argon2id$fake".into(),
+        created_time: now(),
+    };
+    store.create_application(org, &app, &client).unwrap();
+    (app, client)
+}
+
+fn uuid_like(ids: &IdGenerator) -> String {
+    format!("key-{}", ids.next_id())
+}
+
+fn org(ids: &IdGenerator) -> Organization {
+    Organization { id: OrganizationId(ids.next_id()), name: "Org".into(), created_time: now() }
+}
+
+fn new_user(name: &str) -> NewUser {
+    NewUser { name: Some(name.into()), display_name: None, is_guest: None, properties: None }
+}
+
+#[test]
+fn applications_clients_and_tokens_round_trip() {
+    for db in TestDatabase::all() {
+        let store = db.store();
+        let ids = IdGenerator::new(0).unwrap();
+        assert!(store.first_organization().unwrap().is_none(), "{}: empty database has no organization", db.label);
+        let organization = org(&ids);
+        let (app, client) = seed_application(&store, &ids, Some(&organization));
+        assert_eq!(store.first_organization().unwrap().unwrap(), organization);
+        assert_eq!(store.find_application(app.id).unwrap().unwrap(), app, "{}", db.label);
+        assert_eq!(store.list_applications().unwrap(), vec![app.clone()]);
+        assert_eq!(store.find_client(&client.client_id).unwrap().unwrap(), client);
+        assert_eq!(store.clients_of(app.id).unwrap(), vec![client.clone()]);
+
+        let settings = ApplicationSettings { guest_users: Toggle::Enabled, user_created_channels: Toggle::Disabled };
+        assert_eq!(store.update_settings(app.id, settings).unwrap().unwrap().settings, settings);
+        assert!(store.update_settings(ApplicationId(1), settings).unwrap().is_none());
+
+        let token = AccessTokenRecord {
+            token_hash: "abc".into(),
+            client_id: client.client_id.clone(),
+            application_id: app.id,
+            organization_id: app.organization_id,
+            created_time: now(),
+            expires_time: now() + Duration::hours(1),
+            revoked: false,
+        };
+        store.insert_token(&token).unwrap();
+        assert_eq!(store.find_token("abc").unwrap().unwrap(), token, "{}", db.label);
+        assert!(!store.revoke_token("abc", "someone-else").unwrap(), "a client revokes only its own tokens");
+        assert!(store.revoke_token("abc", &client.client_id).unwrap());
+        assert!(store.find_token("abc").unwrap().unwrap().revoked);
+
+        let second = AccessTokenRecord { token_hash: "def".into(), revoked: false, ..token.clone() };
+        store.insert_token(&second).unwrap();
+        assert!(store.rotate_client_secret(&client.client_id, "$argon2id$new").unwrap());
+        assert!(store.find_token("def").unwrap().unwrap().revoked, "rotation revokes issued tokens");
+        assert_eq!(store.find_client(&client.client_id).unwrap().unwrap().secret_hash, "$argon2id$new");
+        assert!(!store.rotate_client_secret("missing", "x").unwrap());
+
+        let expired = AccessTokenRecord { token_hash: "old".into(), expires_time: now() - Duration::hours(1), ..token };
+        store.insert_token(&expired).unwrap();
+        assert_eq!(store.purge_expired_tokens(now()).unwrap(), 1);
+        assert!(store.find_token("old").unwrap().is_none());
+    }
+}
+
+#[test]
+fn users_create_patch_delete_and_isolate_tenants() {
+    for db in TestDatabase::all() {
+        let store = db.store();
+        let ids = IdGenerator::new(0).unwrap();
+        let (app, _) = seed_application(&store, &ids, Some(&org(&ids)));
+        let (other, _) = seed_application(&store, &ids, None);
+
+        let jane = user::create_user(&store, &ids, app.id, new_user("jane"), now()).unwrap();
+        assert_eq!(jane.display_name, "jane");
+        assert_eq!(store.find_user(app.id, jane.id).unwrap().unwrap(), jane, "{}", db.label);
+
+        let duplicate = user::create_user(&store, &ids, app.id, new_user("jane"), now()).unwrap_err();
+        let DomainError::Validation(errors) = duplicate else { panic!("expected validation error") };
+        assert_eq!((errors[0].field.as_str(), errors[0].code), ("name", FieldErrorCode::AlreadyExists));
+
+        // Another application may use the same name, and cannot see this one's user.
+        let other_jane = user::create_user(&store, &ids, other.id, new_user("jane"), now()).unwrap();
+        assert!(store.find_user(other.id, jane.id).unwrap().is_none());
+        assert!(matches!(user::get_user(&store, other.id, jane.id), Err(DomainError::NotFound(_))));
+        assert!(matches!(user::delete_user(&store, other.id, jane.id), Err(DomainError::NotFound(_))));
+
+        let patch = UserPatch {
+            display_name: Some("Jane D".into()),
+            properties: Some(json!({"team": "red", "drop": null})),
+            ..UserPatch::default()
+        };
+        let patched = user::patch_user(&store, app.id, jane.id, patch, now()).unwrap();
+        assert_eq!(patched.version, 2);
+        assert_eq!(store.find_user(app.id, jane.id).unwrap().unwrap(), patched);
+
+        user::put_secret(&store, app.id, jane.id, "token", json!({"a": 1}), now()).unwrap();
+        user::put_secret(&store, app.id, jane.id, "token", json!("replaced"), now()).unwrap();
+        assert_eq!(user::get_secret(&store, app.id, jane.id, "token").unwrap(), json!("replaced"));
+        assert!(matches!(user::get_secret(&store, other.id, jane.id, "token"), Err(DomainError::NotFound(_))));
+
+        user::delete_user(&store, app.id, jane.id).unwrap();
+        assert!(store.find_user(app.id, jane.id).unwrap().is_none());
+        assert!(store.get_secret(app.id, jane.id, "token").unwrap().is_none(), "secrets go with the user");
+        assert!(store.find_user(other.id, other_jane.id).unwrap().is_some());
+    }
+}
+
+#[test]
+fn user_pages_sort_filter_and_count() {
+    for db in TestDatabase::all() {
+        let store = db.store();
+        let ids = IdGenerator::new(0).unwrap();
+        let (app, _) = seed_application(&store, &ids, Some(&org(&ids)));
+        for (i, name) in ["carol", "alice", "bob", "Dave", "eve"].iter().enumerate() {
+            let mut input = new_user(name);
+            input.properties = Some(json!({"even": i % 2 == 0}).as_object().cloned().unwrap());
+            user::create_user(&store, &ids, app.id, input, now()).unwrap();
+        }
+        let names = |filter: &UserFilter, page: &PageRequest<UserSort>| -> (Vec<String>, u64) {
+            let page = store.list_users(app.id, filter, page).unwrap();
+            (page.items.into_iter().map(|u| u.name).collect(), page.total_elements)
+        };
+        let by_name = PageRequest::parse(Some(0), Some(2), &["name"]).unwrap();
+        // Bytewise order on both engines: upper case first.
+        assert_eq!(names(&UserFilter::default(), &by_name), (vec!["Dave".into(), "alice".into()], 5), "{}", db.label);
+        let last = PageRequest::parse(Some(2), Some(2), &["name"]).unwrap();
+        assert_eq!(names(&UserFilter::default(), &last), (vec!["eve".into()], 5));
+        let beyond = PageRequest::parse(Some(9), Some(2), &["name"]).unwrap();
+        assert_eq!(names(&UserFilter::default(), &beyond), (vec![], 5));
+        let desc = PageRequest::parse(None, None, &["name,desc"]).unwrap();
+        assert_eq!(names(&UserFilter::default(), &desc).0.first().map(String::as_str), Some("eve"));
+        let by_id = PageRequest::parse(None, None, &[]).unwrap();
+        assert_eq!(names(&UserFilter::default(), &by_id).0, vec!["carol", "alice", "bob", "Dave", "eve"]);
+        let named = UserFilter { name: Some("bob".into()), properties: None };
+        assert_eq!(names(&named, &by_id), (vec!["bob".into()], 1));
+        let even = UserFilter { name: None, properties: json!({"even": true}).as_object().cloned() };
+        assert_eq!(names(&even, &by_name), (vec!["bob".into(), "carol".into()], 3));
+        assert_eq!(store.list_users(ApplicationId(42), &UserFilter::default(), &by_id).unwrap().total_elements, 0);
+        let _ = UserId(0);
+    }
+}
+
+#[test]
+fn migrations_come_in_pairs() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../migrations");
+    let list = |backend: &str| -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(root.join(backend))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        for name in &names {
+            for file in ["up.sql", "down.sql"] {
+                assert!(root.join(backend).join(name).join(file).exists(), "{backend}/{name}/{file} is missing");
+            }
+        }
+        names
+    };
+    assert_eq!(list("sqlite"), list("postgres"));
+}
+
+#[test]
+fn migrations_are_idempotent_and_tables_match_the_schema() {
+    for db in TestDatabase::all() {
+        let store = db.store();
+        // A second open runs no migration and must not fail.
+        drop(store);
+        let store = db.store();
+        // Every table's columns load through the shared schema (catches drift between the
+        // migrations and schema.rs on each engine).
+        assert!(store.list_applications().unwrap().is_empty());
+        assert!(store.find_client("x").unwrap().is_none());
+        assert!(store.find_token("x").unwrap().is_none());
+        assert!(store.find_user(ApplicationId(1), UserId(1)).unwrap().is_none());
+        assert!(store.get_secret(ApplicationId(1), UserId(1), "x").unwrap().is_none());
+    }
+}
