@@ -1,0 +1,108 @@
+//! Client secrets: generated with 256 bits of entropy, stored as argon2id PHC strings, verified
+//! only at the token endpoint (standards-notes §6).
+
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use rand::RngCore;
+
+/// Prefix of client secrets, so a leaked one is recognisable by secret scanners.
+pub const CLIENT_SECRET_PREFIX: &str = "rcs_";
+
+/// Hashes and verifies client secrets with argon2id.
+#[derive(Clone)]
+pub struct SecretHasher {
+    argon2: Argon2<'static>,
+    /// A hash of a random secret, verified against when the client is unknown so that unknown
+    /// and known client ids cost the same time.
+    decoy: String,
+}
+
+impl std::fmt::Debug for SecretHasher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SecretHasher").finish_non_exhaustive()
+    }
+}
+
+/// Hashing failed (only on invalid parameters, which are constants here).
+#[derive(Debug, thiserror::Error)]
+#[error("secret hashing failed: {0}")]
+pub struct HashError(String);
+
+impl SecretHasher {
+    /// OWASP's argon2id minimum: m = 19 MiB, t = 2, p = 1 (RustCrypto's `Params::DEFAULT`).
+    pub fn owasp() -> Result<Self, HashError> {
+        Self::with_params(Params::DEFAULT)
+    }
+
+    /// Cheap parameters for tests only.
+    pub fn for_tests() -> Result<Self, HashError> {
+        Self::with_params(Params::new(256, 1, 1, None).map_err(|e| HashError(e.to_string()))?)
+    }
+
+    fn with_params(params: Params) -> Result<Self, HashError> {
+        let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
+        let mut hasher = Self { argon2, decoy: String::new() };
+        hasher.decoy = hasher.hash(&generate_client_secret())?;
+        Ok(hasher)
+    }
+
+    /// The PHC string of `secret` with a fresh random salt.
+    pub fn hash(&self, secret: &str) -> Result<String, HashError> {
+        let mut salt_bytes = [0u8; 16];
+        rand::rng().fill_bytes(&mut salt_bytes);
+        let salt = SaltString::encode_b64(&salt_bytes).map_err(|e| HashError(e.to_string()))?;
+        self.argon2.hash_password(secret.as_bytes(), &salt).map(|h| h.to_string()).map_err(|e| HashError(e.to_string()))
+    }
+
+    /// Whether `secret` matches `phc` (constant-time comparison inside argon2).
+    pub fn verify(&self, secret: &str, phc: &str) -> bool {
+        PasswordHash::new(phc).is_ok_and(|hash| self.argon2.verify_password(secret.as_bytes(), &hash).is_ok())
+    }
+
+    /// Spends the same work as a real verification, for unknown clients.
+    pub fn verify_decoy(&self, secret: &str) {
+        let _ = self.verify(secret, &self.decoy);
+    }
+}
+
+/// A fresh client secret: the prefix and 32 random bytes in base64url.
+pub fn generate_client_secret() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    format!("{CLIENT_SECRET_PREFIX}{}", URL_SAFE_NO_PAD.encode(bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hashes_verify_and_are_salted() {
+        let hasher = SecretHasher::for_tests().unwrap();
+        let secret = generate_client_secret();
+        let a = hasher.hash(&secret).unwrap();
+        let b = hasher.hash(&secret).unwrap();
+        assert_ne!(a, b, "each hash has its own salt");
+        assert!(a.starts_with("$argon2id$"));
+        assert!(hasher.verify(&secret, &a));
+        assert!(!hasher.verify("wrong", &a));
+        assert!(!hasher.verify(&secret, "not a phc string"));
+    }
+
+    #[test]
+    fn secrets_are_prefixed_and_long() {
+        let secret = generate_client_secret();
+        assert!(secret.starts_with(CLIENT_SECRET_PREFIX));
+        assert_eq!(secret.len(), CLIENT_SECRET_PREFIX.len() + 43);
+        assert_ne!(secret, generate_client_secret());
+    }
+
+    #[test]
+    fn owasp_parameters_are_the_default() {
+        let hasher = SecretHasher::owasp().unwrap();
+        let phc = hasher.hash("x").unwrap();
+        assert!(phc.contains("m=19456,t=2,p=1"), "{phc}");
+    }
+}
