@@ -213,6 +213,17 @@ pub fn issue_token(
 ) -> Result<TokenResponse, OAuthError> {
     check_grant(form)?;
     let client = authenticate_client(store, hasher, credentials)?;
+    issue_authenticated(store, settings, &client, form, now)
+}
+
+/// Issues a token to a client already authenticated by [`authenticate_client`].
+pub fn issue_authenticated(
+    store: &dyn CredentialStore,
+    settings: &TokenSettings,
+    client: &OAuthClient,
+    form: &FormParams,
+    now: Timestamp,
+) -> Result<TokenResponse, OAuthError> {
     check_scope(form.get("scope")?, client.organization_id)?;
     let access_token = generate_access_token();
     let record = AccessTokenRecord {

@@ -328,9 +328,13 @@ pub fn patch_user(
     Ok(user)
 }
 
-/// Applies an RFC 7396 merge patch to a properties object. The patch must itself be an object
-/// (a non-object patch would replace the whole value, and properties must stay an object).
+/// Applies an RFC 7396 merge patch to a properties object. `null` removes every property (the
+/// member itself is required, so it becomes `{}`); any other non-object patch is refused, since
+/// it would replace the object with a scalar.
 pub fn merge_properties(current: &Properties, patch: &Value) -> Result<Properties, FieldError> {
+    if patch.is_null() {
+        return Ok(Properties::new());
+    }
     if !patch.is_object() {
         return Err(FieldError::new(
             RESOURCE,
@@ -446,6 +450,7 @@ mod tests {
     fn properties_patch_must_be_an_object() {
         let err = merge_properties(&Properties::new(), &json!([1])).unwrap_err();
         assert_eq!(err.code, FieldErrorCode::Invalid);
+        assert!(merge_properties(&props(json!({"a": 1})), &Value::Null).unwrap().is_empty());
     }
 
     #[test]

@@ -1,0 +1,298 @@
+//! The one error table: every failure of the HTTP layer becomes an [`ApiError`], and only here
+//! is it given a status code and a body.
+//!
+//! Bodies follow ChatKitty (DESIGN.md, "Errors"):
+//! - API errors: `{"error", "message", "timestamp", "explanation"?, "errors"?}`, where `errors`
+//!   lists `{"resource", "field", "code", "message"}` for validation failures;
+//! - 401/403 and the OAuth endpoints: `{"error", "error_description"}` (RFC 6749 §5.2,
+//!   RFC 6750 §3), with the `WWW-Authenticate` challenge those RFCs require.
+//!
+//! A 5xx never shows its cause; the cause is logged with the response token.
+
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use roost_auth::{BearerError, OAuthError, OAuthErrorCode};
+use roost_domain::{DomainError, FieldError, StoreError};
+use serde::Serialize;
+
+/// Realm named in `WWW-Authenticate` challenges.
+const REALM: &str = "roost";
+
+/// Any failure answered to a client.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// A use case refused or failed.
+    #[error(transparent)]
+    Domain(#[from] DomainError),
+    /// The token, revocation or introspection endpoint refused.
+    #[error(transparent)]
+    OAuth(#[from] OAuthError),
+    /// The bearer token was missing or not accepted.
+    #[error(transparent)]
+    Bearer(#[from] BearerError),
+    /// Malformed request: body, query or path.
+    #[error("{0}")]
+    BadRequest(String),
+    /// No route matches.
+    #[error("no such resource")]
+    RouteNotFound,
+    /// The route exists but not with this method.
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    /// The body's media type is not accepted here.
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    /// The body is larger than allowed.
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    /// The client accepts no media type we produce.
+    #[error("not acceptable")]
+    NotAcceptable,
+    /// A bug or an infrastructure failure; logged, never shown.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        Self::Domain(e.into())
+    }
+}
+
+impl From<actix_web::error::BlockingError> for ApiError {
+    fn from(e: actix_web::error::BlockingError) -> Self {
+        Self::Internal(e.to_string())
+    }
+}
+
+/// ChatKitty's `ApiError` body.
+#[derive(Serialize)]
+struct ApiErrorBody<'a> {
+    error: &'a str,
+    message: String,
+    timestamp: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    explanation: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    errors: Vec<FieldErrorBody<'a>>,
+}
+
+#[derive(Serialize)]
+struct FieldErrorBody<'a> {
+    resource: &'a str,
+    field: &'a str,
+    code: &'a str,
+    message: &'a str,
+}
+
+impl<'a> From<&'a FieldError> for FieldErrorBody<'a> {
+    fn from(e: &'a FieldError) -> Self {
+        Self { resource: e.resource, field: &e.field, code: e.code.as_str(), message: &e.message }
+    }
+}
+
+/// RFC 6749 §5.2 / ChatKitty `AuthenticationError` body.
+#[derive(Serialize)]
+struct OAuthErrorBody<'a> {
+    error: &'a str,
+    error_description: &'a str,
+}
+
+/// How one error is answered.
+enum Rendering<'a> {
+    Api { name: &'static str, message: String, explanation: Option<String>, errors: &'a [FieldError] },
+    OAuth { code: &'a str, description: String, challenge: Option<String> },
+}
+
+impl ApiError {
+    fn rendering(&self) -> (StatusCode, Rendering<'_>) {
+        use Rendering::{Api, OAuth};
+        let api = |name, message: &str| Api { name, message: message.to_owned(), explanation: None, errors: &[] };
+        match self {
+            Self::Domain(DomainError::Validation(errors)) => (
+                StatusCode::BAD_REQUEST,
+                Api {
+                    name: "ValidationError",
+                    message: "The request has invalid fields, see errors".into(),
+                    explanation: Some(errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")),
+                    errors,
+                },
+            ),
+            Self::Domain(DomainError::InvalidArgument(why)) | Self::BadRequest(why) => (
+                StatusCode::BAD_REQUEST,
+                Api {
+                    name: "ClientError",
+                    message: "A client error occurred, check your request".into(),
+                    explanation: Some(why.clone()),
+                    errors: &[],
+                },
+            ),
+            Self::Domain(DomainError::NotFound(what)) => (
+                StatusCode::NOT_FOUND,
+                Api {
+                    name: "ResourceNotFoundError",
+                    message: "Resource not found".into(),
+                    explanation: Some(format!("The {what} does not exist")),
+                    errors: &[],
+                },
+            ),
+            Self::RouteNotFound => (StatusCode::NOT_FOUND, api("ResourceNotFoundError", "Resource not found")),
+            Self::Domain(DomainError::Forbidden(why)) => {
+                (StatusCode::FORBIDDEN, OAuth { code: "access_denied", description: why.clone(), challenge: None })
+            }
+            Self::Domain(DomainError::Store(StoreError::Unavailable(_))) => {
+                (StatusCode::SERVICE_UNAVAILABLE, api("ServiceUnavailableError", "The service is temporarily unavailable"))
+            }
+            Self::Domain(DomainError::Store(_)) | Self::Internal(_) | Self::OAuth(OAuthError::Internal(_)) => {
+                (StatusCode::INTERNAL_SERVER_ERROR, api("InternalServerError", "An internal error occurred"))
+            }
+            Self::Bearer(BearerError::Internal(_)) => {
+                (StatusCode::INTERNAL_SERVER_ERROR, api("InternalServerError", "An internal error occurred"))
+            }
+            Self::MethodNotAllowed => {
+                (StatusCode::METHOD_NOT_ALLOWED, api("MethodNotAllowedError", "This method is not allowed on this resource"))
+            }
+            Self::UnsupportedMediaType(why) => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                Api {
+                    name: "UnsupportedMediaTypeError",
+                    message: "The request body's media type is not supported".into(),
+                    explanation: Some(why.clone()),
+                    errors: &[],
+                },
+            ),
+            Self::PayloadTooLarge(why) => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                Api {
+                    name: "PayloadTooLargeError",
+                    message: "The request body is too large".into(),
+                    explanation: Some(why.clone()),
+                    errors: &[],
+                },
+            ),
+            Self::NotAcceptable => (
+                StatusCode::NOT_ACCEPTABLE,
+                api("NotAcceptableError", "This resource is available as application/hal+json or application/json"),
+            ),
+            Self::Bearer(BearerError::Missing) => (
+                StatusCode::UNAUTHORIZED,
+                OAuth {
+                    code: "unauthorized",
+                    description: BearerError::Missing.to_string(),
+                    // No error code when the request carried no credentials (RFC 6750 §3.1).
+                    challenge: Some(format!("Bearer realm=\"{REALM}\"")),
+                },
+            ),
+            Self::Bearer(BearerError::InvalidToken(why)) => (
+                StatusCode::UNAUTHORIZED,
+                OAuth {
+                    code: "invalid_token",
+                    description: (*why).to_owned(),
+                    challenge: Some(format!(
+                        "Bearer realm=\"{REALM}\", error=\"invalid_token\", error_description=\"{why}\""
+                    )),
+                },
+            ),
+            Self::Bearer(BearerError::InvalidRequest(why)) => (
+                StatusCode::BAD_REQUEST,
+                OAuth {
+                    code: "invalid_request",
+                    description: (*why).to_owned(),
+                    challenge: Some(format!("Bearer realm=\"{REALM}\", error=\"invalid_request\"")),
+                },
+            ),
+            Self::OAuth(OAuthError::Protocol { code, description, basic_auth }) => {
+                // RFC 6749 §5.2: 400, except invalid_client answered to Basic authentication,
+                // which is 401 with a Basic challenge.
+                let unauthorized = *code == OAuthErrorCode::InvalidClient && *basic_auth;
+                let status = if unauthorized { StatusCode::UNAUTHORIZED } else { StatusCode::BAD_REQUEST };
+                let challenge = unauthorized.then(|| format!("Basic realm=\"{REALM}\""));
+                (status, OAuth { code: code.as_str(), description: description.clone(), challenge })
+            }
+            Self::OAuth(OAuthError::RateLimited { .. }) => (
+                StatusCode::TOO_MANY_REQUESTS,
+                OAuth {
+                    code: "too_many_requests",
+                    description: "Too many token requests; retry later".into(),
+                    challenge: None,
+                },
+            ),
+        }
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.rendering().0
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let (status, rendering) = self.rendering();
+        if status.is_server_error() {
+            tracing::error!(error = %self, "request failed");
+        }
+        let mut response = HttpResponse::build(status);
+        response.content_type("application/json;charset=UTF-8");
+        let body = match rendering {
+            Rendering::Api { name, message, explanation, errors } => serde_json::to_vec(&ApiErrorBody {
+                error: name,
+                message,
+                timestamp: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Nanos, true),
+                explanation,
+                errors: errors.iter().map(FieldErrorBody::from).collect(),
+            }),
+            Rendering::OAuth { code, description, challenge } => {
+                if let Some(challenge) = challenge.and_then(|c| HeaderValue::from_str(&c).ok()) {
+                    response.insert_header((header::WWW_AUTHENTICATE, challenge));
+                }
+                serde_json::to_vec(&OAuthErrorBody { error: code, error_description: &description })
+            }
+        };
+        if let Self::OAuth(OAuthError::RateLimited { retry_after_secs }) = self {
+            response.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
+        }
+        if matches!(self, Self::OAuth(_)) {
+            // Token endpoint responses are never cached (RFC 6749 §5.1, §5.2).
+            response.insert_header((header::CACHE_CONTROL, "no-store"));
+            response.insert_header((header::PRAGMA, "no-cache"));
+        }
+        response.body(body.unwrap_or_default())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use roost_domain::FieldErrorCode;
+
+    #[test]
+    fn the_table() {
+        let cases: Vec<(ApiError, u16)> = vec![
+            (DomainError::field("user", "name", FieldErrorCode::AlreadyExists, "taken").into(), 400),
+            (DomainError::InvalidArgument("size".into()).into(), 400),
+            (DomainError::NotFound("user").into(), 404),
+            (DomainError::Forbidden("no".into()).into(), 403),
+            (StoreError::Unavailable("pool".into()).into(), 503),
+            (StoreError::Other("boom".into()).into(), 500),
+            (BearerError::Missing.into(), 401),
+            (BearerError::InvalidToken("expired").into(), 401),
+            (OAuthError::RateLimited { retry_after_secs: 2 }.into(), 429),
+            (ApiError::MethodNotAllowed, 405),
+            (ApiError::UnsupportedMediaType("x".into()), 415),
+            (ApiError::PayloadTooLarge("x".into()), 413),
+            (ApiError::NotAcceptable, 406),
+        ];
+        for (error, status) in cases {
+            assert_eq!(error.status_code().as_u16(), status, "{error:?}");
+        }
+    }
+
+    #[test]
+    fn server_errors_hide_their_cause() {
+        let response = ApiError::Internal("secret database detail".into()).error_response();
+        let body = actix_web::body::to_bytes(response.into_body());
+        let body = futures_util::FutureExt::now_or_never(body).unwrap().unwrap();
+        assert!(!String::from_utf8_lossy(&body).contains("secret database detail"));
+    }
+}

@@ -1,0 +1,203 @@
+//! Extractors: the authenticated principal, query pairs, path ids, JSON and form bodies.
+
+use std::future::{ready, Future, Ready};
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{web, FromRequest, HttpRequest};
+use futures_util::StreamExt;
+use roost_auth::grant::authenticate_bearer;
+use roost_auth::{FormParams, OAuthError, OAuthErrorCode, Principal};
+use roost_domain::{now, DomainError};
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// Runs storage or hashing work on the blocking pool (diesel and argon2 are synchronous).
+pub async fn blocking<T, F>(f: F) -> Result<T, ApiError>
+where
+    T: Send + 'static,
+    F: FnOnce() -> Result<T, ApiError> + Send + 'static,
+{
+    web::block(f).await?
+}
+
+pub fn state(req: &HttpRequest) -> Result<web::Data<AppState>, ApiError> {
+    req.app_data::<web::Data<AppState>>().cloned().ok_or_else(|| ApiError::Internal("application state missing".into()))
+}
+
+/// The application a valid bearer token speaks for. On the legacy application-scoped paths
+/// (`/v1/applications/{app_id}/…`) the id must be `me` or the token's own application; any
+/// other id is answered as not found (DESIGN.md, "Tenancy").
+#[derive(Debug, Clone)]
+pub struct Authenticated(pub Principal);
+
+impl FromRequest for Authenticated {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let state = state(req);
+        let authorization = req.headers().get(header::AUTHORIZATION).map(|v| v.to_str().map(str::to_owned));
+        let app_param = req.match_info().get("app_id").map(str::to_owned);
+        Box::pin(async move {
+            let state = state?;
+            let authorization = match authorization {
+                None => None,
+                Some(Ok(value)) => Some(value),
+                Some(Err(_)) => {
+                    return Err(roost_auth::BearerError::InvalidRequest("the Authorization header is not ASCII").into())
+                }
+            };
+            let principal = blocking(move || {
+                Ok(authenticate_bearer(state.ports.credentials.as_ref(), authorization.as_deref(), now())?)
+            })
+            .await?;
+            if let Some(app) = app_param {
+                if app != "me" && app.parse::<i64>().ok() != Some(principal.application_id.0) {
+                    return Err(DomainError::NotFound("application").into());
+                }
+            }
+            Ok(Self(principal))
+        })
+    }
+}
+
+/// The query string as ordered pairs; repeated keys (`sort=a&sort=b`) are kept.
+#[derive(Debug, Clone, Default)]
+pub struct QueryPairs(pub Vec<(String, String)>);
+
+impl QueryPairs {
+    /// The last value of `name`, if present.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+
+    /// Every value of `name`, in order.
+    pub fn all(&self, name: &str) -> Vec<&str> {
+        self.0.iter().filter(|(k, _)| k == name).map(|(_, v)| v.as_str()).collect()
+    }
+
+    /// `name` as an integer, or a 400 naming the parameter.
+    pub fn int(&self, name: &str) -> Result<Option<i64>, ApiError> {
+        self.get(name)
+            .map(|v| v.parse::<i64>().map_err(|_| ApiError::BadRequest(format!("query parameter '{name}' must be an integer, got '{v}'"))))
+            .transpose()
+    }
+
+    /// Pairs other than `excluded`, for repeating filters on page links.
+    pub fn without(&self, excluded: &[&str]) -> Vec<(String, String)> {
+        self.0.iter().filter(|(k, _)| !excluded.contains(&k.as_str())).cloned().collect()
+    }
+}
+
+impl FromRequest for QueryPairs {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(
+            serde_urlencoded::from_str::<Vec<(String, String)>>(req.query_string())
+                .map(Self)
+                .map_err(|e| ApiError::BadRequest(format!("malformed query string: {e}"))),
+        )
+    }
+}
+
+/// An integer id from the path parameter `name`.
+pub fn path_id(req: &HttpRequest, name: &str) -> Result<i64, ApiError> {
+    let raw = req.match_info().get(name).unwrap_or_default();
+    raw.parse::<i64>().map_err(|_| ApiError::BadRequest(format!("path parameter '{name}' must be a 64-bit integer, got '{raw}'")))
+}
+
+/// The user id of `/users/{user_id}/…` paths.
+#[derive(Debug, Clone, Copy)]
+pub struct UserIdPath(pub roost_domain::UserId);
+
+impl FromRequest for UserIdPath {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(path_id(req, "user_id").map(|id| Self(roost_domain::UserId(id))))
+    }
+}
+
+/// Largest token-endpoint body.
+const FORM_LIMIT: usize = 16 * 1024;
+/// Most form fields accepted.
+const FORM_FIELDS: usize = 32;
+
+fn form_error(description: impl Into<String>) -> ApiError {
+    OAuthError::Protocol { code: OAuthErrorCode::InvalidRequest, description: description.into(), basic_auth: false }.into()
+}
+
+/// OAuth endpoint parameters from an `application/x-www-form-urlencoded` body (RFC 6749 §3.2)
+/// or a `multipart/form-data` one (what the official ChatKitty JS SDK and docs send).
+pub struct OAuthForm(pub FormParams);
+
+impl FromRequest for OAuthForm {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_ascii_lowercase();
+        let essence = content_type.split(';').next().unwrap_or("").trim().to_owned();
+        let headers = req.headers().clone();
+        let mut payload = payload.take();
+        Box::pin(async move {
+            match essence.as_str() {
+                "application/x-www-form-urlencoded" => {
+                    let mut body = web::BytesMut::new();
+                    while let Some(chunk) = payload.next().await {
+                        let chunk = chunk.map_err(|e| form_error(format!("cannot read the body: {e}")))?;
+                        if body.len() + chunk.len() > FORM_LIMIT {
+                            return Err(form_error(format!("the body is larger than {FORM_LIMIT} bytes")));
+                        }
+                        body.extend_from_slice(&chunk);
+                    }
+                    let pairs: Vec<(String, String)> =
+                        serde_urlencoded::from_bytes(&body).map_err(|e| form_error(format!("malformed form body: {e}")))?;
+                    if pairs.len() > FORM_FIELDS {
+                        return Err(form_error("too many form fields"));
+                    }
+                    Ok(Self(FormParams(pairs)))
+                }
+                "multipart/form-data" => read_multipart(&headers, payload).await.map(Self),
+                _ => Err(form_error(
+                    "the body must be application/x-www-form-urlencoded or multipart/form-data (RFC 6749 §3.2)",
+                )),
+            }
+        })
+    }
+}
+
+async fn read_multipart(headers: &header::HeaderMap, payload: Payload) -> Result<FormParams, ApiError> {
+    let mut multipart = actix_multipart::Multipart::new(headers, payload);
+    let mut pairs = Vec::new();
+    let mut total = 0usize;
+    while let Some(field) = multipart.next().await {
+        let mut field = field.map_err(|e| form_error(format!("malformed multipart body: {e}")))?;
+        let name = field
+            .content_disposition()
+            .and_then(|cd| cd.get_name())
+            .map(str::to_owned)
+            .ok_or_else(|| form_error("a multipart field has no name"))?;
+        let mut value = Vec::new();
+        while let Some(chunk) = field.next().await {
+            let chunk = chunk.map_err(|e| form_error(format!("malformed multipart body: {e}")))?;
+            total += chunk.len();
+            if total > FORM_LIMIT {
+                return Err(form_error(format!("the body is larger than {FORM_LIMIT} bytes")));
+            }
+            value.extend_from_slice(&chunk);
+        }
+        let value = String::from_utf8(value).map_err(|_| form_error(format!("field '{name}' is not UTF-8 text")))?;
+        pairs.push((name, value));
+        if pairs.len() > FORM_FIELDS {
+            return Err(form_error("too many form fields"));
+        }
+    }
+    Ok(FormParams(pairs))
+}

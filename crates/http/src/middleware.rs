@@ -1,0 +1,55 @@
+//! Response headers every answer carries, and the one log line per request.
+
+use std::time::Instant;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::middleware::Next;
+use rand::RngCore;
+
+/// The API version Roost implements: the ChatKitty Platform API spec it follows.
+pub const API_VERSION: &str = "2.41.9";
+
+/// A per-response id, 32 upper-case hex characters as ChatKitty's `x-response-token`.
+fn response_token() -> String {
+    let mut bytes = [0u8; 16];
+    rand::rng().fill_bytes(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02X}")).collect()
+}
+
+/// Adds `x-api-version`, `x-response-token`, `x-content-type-options` and `x-frame-options`,
+/// and logs method, path (never the query), status, latency and the response token. No header
+/// or body is logged, so neither secrets nor tokens can reach the log.
+pub async fn headers_and_log(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let started = Instant::now();
+    let method = req.method().clone();
+    let path = req.path().to_owned();
+    let token = response_token();
+    let mut response = next.call(req).await?;
+    let headers = response.headers_mut();
+    let fixed = [
+        ("x-api-version", API_VERSION),
+        ("x-content-type-options", "nosniff"),
+        ("x-frame-options", "DENY"),
+    ];
+    for (name, value) in fixed {
+        headers.insert(HeaderName::from_static(name), HeaderValue::from_static(value));
+    }
+    if let Ok(value) = HeaderValue::from_str(&token) {
+        headers.insert(HeaderName::from_static("x-response-token"), value);
+    }
+    tracing::info!(
+        target: "roost::request",
+        %method,
+        path = %path,
+        status = response.status().as_u16(),
+        latency_ms = format!("{:.3}", started.elapsed().as_secs_f64() * 1000.0),
+        response_token = %token,
+        "request"
+    );
+    Ok(response)
+}

@@ -1,0 +1,69 @@
+use roost_domain::application::Application;
+use roost_domain::Properties;
+use roost_hal::{Link, Links, Resource};
+use serde::Serialize;
+
+use super::iso;
+use crate::error::ApiError;
+use crate::urls::Urls;
+
+/// `ApplicationResource`.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ApplicationRepr {
+    id: i64,
+    key: String,
+    name: String,
+    created_time: String,
+    properties: Properties,
+}
+
+/// The application with its links: the entry point to every collection.
+pub fn application(app: &Application, urls: &Urls) -> Result<Resource<ApplicationRepr>, ApiError> {
+    let links = Links::new()
+        .with_href("self", urls.v1("/application"))
+        .with_href("users", urls.v1("/users"))
+        .with_href("channels", urls.v1("/channels"))
+        .with_href("messages", urls.v1("/messages"))
+        .with_href("settings", urls.v1("/application/settings"))
+        .with("find:users", template(urls.v1("/users{?page,size,sort,name,properties}"))?);
+    Ok(Resource::new(
+        ApplicationRepr {
+            id: app.id.0,
+            key: app.key.clone(),
+            name: app.name.clone(),
+            created_time: iso(app.created_time),
+            properties: app.properties.clone(),
+        },
+        links,
+    ))
+}
+
+pub fn template(href: String) -> Result<Link, ApiError> {
+    Link::template(href).map_err(|e| ApiError::Internal(e.to_string()))
+}
+
+/// `ApplicationSettingsResource`.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SettingsRepr {
+    guest_users: roost_domain::application::Toggle,
+    user_created_channels: roost_domain::application::Toggle,
+}
+
+/// The application's settings.
+pub fn settings(app: &Application, urls: &Urls) -> Resource<SettingsRepr> {
+    Resource::new(
+        SettingsRepr { guest_users: app.settings.guest_users, user_created_channels: app.settings.user_created_channels },
+        Links::new().with_href("self", urls.v1("/application/settings")).with_href("application", urls.v1("/application")),
+    )
+}
+
+/// The API root (`GET /v1`).
+pub fn root(urls: &Urls) -> Resource<serde_json::Map<String, serde_json::Value>> {
+    Resource::new(
+        serde_json::Map::new(),
+        Links::new().with_href("self", urls.v1("")).with_href("application", urls.v1("/application")),
+    )
+}
+

@@ -1,0 +1,70 @@
+use roost_domain::page::Page;
+use roost_domain::user::User;
+use roost_domain::Properties;
+use roost_hal::{PageLinks, PageMetadata, PagedResource, Resource};
+use roost_hal::Links;
+use serde::Serialize;
+
+use crate::urls::{segment, Urls};
+
+/// `ChatUserPresenceProperties`.
+#[derive(Serialize)]
+pub struct PresenceRepr {
+    status: String,
+    online: bool,
+}
+
+/// `ChatUserResource`.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserRepr {
+    id: i64,
+    #[serde(rename = "type")]
+    user_type: &'static str,
+    name: String,
+    display_name: String,
+    display_picture_url: String,
+    is_guest: bool,
+    presence: PresenceRepr,
+    properties: Properties,
+}
+
+/// A user with its links.
+pub fn user(user: &User, urls: &Urls) -> Resource<UserRepr> {
+    let href = urls.v1(&format!("/users/{}", user.id));
+    let links = Links::new()
+        .with_href("self", href.clone())
+        .with_href("channels", format!("{href}/channels"))
+        .with_href("notifications", format!("{href}/notifications"))
+        .with_href("displayPicture", format!("{href}/display-picture"))
+        .with_href("application", urls.v1("/application"));
+    Resource::new(
+        UserRepr {
+            id: user.id.0,
+            user_type: user.user_type.as_str(),
+            name: user.name.clone(),
+            display_name: user.display_name.clone(),
+            display_picture_url: urls.v1(&format!("/picture/{}", segment(&user.display_name))),
+            is_guest: user.is_guest,
+            presence: PresenceRepr { status: user.presence.status.clone(), online: user.presence.online },
+            properties: user.properties.clone(),
+        },
+        links,
+    )
+}
+
+/// A numbered page of users (`_embedded.users`).
+pub fn user_page(page: &Page<User>, urls: &Urls, links: &PageLinks) -> PagedResource<Resource<UserRepr>, PageMetadata> {
+    let meta = PageMetadata {
+        size: u64::from(page.size),
+        total_elements: page.total_elements,
+        total_pages: page.total_pages(),
+        number: u64::from(page.number),
+    };
+    PagedResource {
+        embedded_name: "users",
+        items: page.items.iter().map(|u| user(u, urls)).collect(),
+        links: links.links(&meta),
+        page: meta,
+    }
+}

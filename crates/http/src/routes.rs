@@ -1,0 +1,90 @@
+//! The route table. Legacy application-scoped paths (`/v1/applications/{app_id}/…`, seed
+//! 001) are served by the same handlers as the flat ones.
+
+mod application;
+mod oauth;
+mod picture;
+mod users;
+
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
+
+use crate::error::ApiError;
+
+/// Mounts every route, the body and query error handlers, and the fallbacks.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.app_data(json_config(256 * 1024))
+        .app_data(web::PathConfig::default().error_handler(|e, _| ApiError::BadRequest(e.to_string()).into()))
+        .app_data(web::QueryConfig::default().error_handler(|e, _| ApiError::BadRequest(e.to_string()).into()))
+        .service(resource("/oauth/token").route(web::post().to(oauth::token)))
+        .service(resource("/oauth/revoke").route(web::post().to(oauth::revoke)))
+        .service(resource("/oauth/introspect").route(web::post().to(oauth::introspect)))
+        .service(resource("/v1").route(web::get().to(application::root)))
+        .service(resource("/v1/application").route(web::get().to(application::get)))
+        .service(
+            resource("/v1/application/settings")
+                .route(web::get().to(application::get_settings))
+                .route(web::put().to(application::put_settings)),
+        )
+        .service(resource("/v1/picture/{name}").route(web::get().to(picture::get)))
+        .service(resource("/v1/applications/{app_id}").route(web::get().to(application::get)));
+    user_routes(cfg, "/v1");
+    user_routes(cfg, "/v1/applications/{app_id}");
+    cfg.default_service(web::to(|| async { Err::<HttpResponse, _>(ApiError::RouteNotFound) }));
+}
+
+fn user_routes(cfg: &mut web::ServiceConfig, prefix: &str) {
+    cfg.service(
+        resource(&format!("{prefix}/users"))
+            .route(web::get().to(users::list))
+            .route(web::post().to(users::create))
+            .route(web::head().to(users::exists)),
+    )
+    .service(
+        resource(&format!("{prefix}/users/{{user_id}}"))
+            .route(web::get().to(users::get))
+            .route(web::patch().to(users::patch))
+            .route(web::delete().to(users::delete)),
+    )
+    .service(
+        resource(&format!("{prefix}/users/{{user_id}}/secrets/{{name}}"))
+            .route(web::get().to(users::get_secret))
+            .route(web::put().to(users::put_secret))
+            .route(web::delete().to(users::delete_secret)),
+    );
+}
+
+/// A resource whose other methods answer 405 in the JSON error shape.
+fn resource(path: &str) -> actix_web::Resource {
+    web::resource(path).default_service(web::to(|| async { Err::<HttpResponse, _>(ApiError::MethodNotAllowed) }))
+}
+
+/// JSON bodies: `application/json`, any `+json` type, and the spec's non-standard
+/// `application/json+merge-patch` spelling of RFC 7396's `application/merge-patch+json`.
+fn json_config(limit: usize) -> web::JsonConfig {
+    web::JsonConfig::default()
+        .limit(limit)
+        .content_type_required(true)
+        .content_type(|mime| {
+            mime.type_() == mime::APPLICATION
+                && (mime.subtype() == mime::JSON
+                    || mime.suffix() == Some(mime::JSON)
+                    || mime.essence_str() == "application/json+merge-patch")
+        })
+        .error_handler(|e, req| json_error(e, req).into())
+}
+
+fn json_error(e: actix_web::error::JsonPayloadError, req: &HttpRequest) -> ApiError {
+    use actix_web::error::JsonPayloadError as E;
+    match e {
+        E::ContentType => {
+            let given = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("none");
+            ApiError::UnsupportedMediaType(format!("expected a JSON body (application/json), got content type '{given}'"))
+        }
+        E::Overflow { limit } | E::OverflowKnownLength { limit, .. } => {
+            ApiError::PayloadTooLarge(format!("the body must be at most {limit} bytes"))
+        }
+        E::Deserialize(e) => ApiError::BadRequest(format!("malformed JSON body: {e}")),
+        other => ApiError::BadRequest(format!("unreadable JSON body: {other}")),
+    }
+}

@@ -1,0 +1,80 @@
+//! `POST /oauth/token` (RFC 6749 §4.4), `/oauth/revoke` (RFC 7009), `/oauth/introspect`
+//! (RFC 7662).
+
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
+use roost_auth::grant::{self, authenticate_client, check_grant};
+use roost_auth::{ClientCredentials, FormParams, OAuthError};
+use roost_domain::application::OAuthClient;
+use roost_domain::now;
+
+use crate::error::ApiError;
+use crate::extract::{blocking, OAuthForm};
+use crate::state::AppState;
+
+fn no_store(mut response: HttpResponse) -> HttpResponse {
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
+    headers.insert(header::PRAGMA, header::HeaderValue::from_static("no-cache"));
+    response
+}
+
+fn credentials(req: &HttpRequest, form: &FormParams) -> Result<ClientCredentials, ApiError> {
+    let authorization = req.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+    Ok(ClientCredentials::from_request(authorization, form)?)
+}
+
+/// Rate-limits, then runs argon2 under the hashing semaphore on the blocking pool, so secret
+/// checks can neither exhaust the CPU nor starve the threads that serve the rest of the API.
+async fn with_authenticated_client<T: Send + 'static>(
+    state: &web::Data<AppState>,
+    req: &HttpRequest,
+    credentials: ClientCredentials,
+    then: impl FnOnce(&AppState, OAuthClient) -> Result<T, OAuthError> + Send + 'static,
+) -> Result<T, ApiError> {
+    let address = req.peer_addr().map(|a| a.ip());
+    state
+        .limiter
+        .check(Some(&credentials.client_id), address)
+        .map_err(|retry_after_secs| OAuthError::RateLimited { retry_after_secs })?;
+    let permit = state.hash_permits.clone().acquire_owned().await.map_err(|e| ApiError::Internal(e.to_string()))?;
+    let state = state.clone();
+    blocking(move || {
+        let client = authenticate_client(state.ports.credentials.as_ref(), &state.hasher, &credentials)?;
+        drop(permit);
+        Ok(then(&state, client)?)
+    })
+    .await
+}
+
+pub async fn token(state: web::Data<AppState>, req: HttpRequest, OAuthForm(form): OAuthForm) -> Result<HttpResponse, ApiError> {
+    let credentials = credentials(&req, &form)?;
+    check_grant(&form)?;
+    let response = with_authenticated_client(&state, &req, credentials, move |state, client| {
+        grant::issue_authenticated(state.ports.credentials.as_ref(), &state.settings.tokens, &client, &form, now())
+    })
+    .await?;
+    Ok(no_store(HttpResponse::Ok().json(response)))
+}
+
+pub async fn revoke(state: web::Data<AppState>, req: HttpRequest, OAuthForm(form): OAuthForm) -> Result<HttpResponse, ApiError> {
+    let credentials = credentials(&req, &form)?;
+    with_authenticated_client(&state, &req, credentials, move |state, client| {
+        grant::revoke_token(state.ports.credentials.as_ref(), &client, &form)
+    })
+    .await?;
+    Ok(no_store(HttpResponse::Ok().finish()))
+}
+
+pub async fn introspect(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    OAuthForm(form): OAuthForm,
+) -> Result<HttpResponse, ApiError> {
+    let credentials = credentials(&req, &form)?;
+    let introspection = with_authenticated_client(&state, &req, credentials, move |state, client| {
+        grant::introspect_token(state.ports.credentials.as_ref(), &client, &form, now())
+    })
+    .await?;
+    Ok(no_store(HttpResponse::Ok().json(introspection)))
+}

@@ -1,0 +1,70 @@
+//! Shared state handed to every handler.
+
+use std::num::NonZeroU32;
+use std::sync::Arc;
+
+use roost_auth::{SecretHasher, TokenRateLimiter, TokenSettings};
+use roost_domain::store::Ports;
+use roost_domain::IdGenerator;
+use tokio::sync::Semaphore;
+
+/// Settings of the HTTP layer.
+#[derive(Debug, Clone)]
+pub struct HttpSettings {
+    /// Base of absolute links, e.g. `https://chat.example.com`; `None` derives it from the
+    /// request's `Host` (and `X-Forwarded-*` are ignored, so a proxy should set this).
+    pub public_url: Option<String>,
+    /// Token lifetime.
+    pub tokens: TokenSettings,
+    /// Token requests per second allowed per client id and per source address.
+    pub token_rate_per_second: NonZeroU32,
+    /// Burst allowance on top of that rate.
+    pub token_rate_burst: NonZeroU32,
+    /// argon2 verifications running at once (each holds 19 MiB and a core for ~20 ms).
+    pub concurrent_hashes: usize,
+    /// Largest JSON request body, in bytes.
+    pub json_limit: usize,
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        Self {
+            public_url: None,
+            tokens: TokenSettings::default(),
+            token_rate_per_second: NonZeroU32::new(20).unwrap_or(NonZeroU32::MIN),
+            token_rate_burst: NonZeroU32::new(40).unwrap_or(NonZeroU32::MIN),
+            concurrent_hashes: std::thread::available_parallelism().map_or(2, usize::from),
+            json_limit: 256 * 1024,
+        }
+    }
+}
+
+/// Everything a handler may use.
+pub struct AppState {
+    /// Storage ports.
+    pub ports: Ports,
+    /// Id generator of this node.
+    pub ids: Arc<IdGenerator>,
+    /// Client secret hasher.
+    pub hasher: Arc<SecretHasher>,
+    /// Token endpoint rate limit.
+    pub limiter: Arc<TokenRateLimiter>,
+    /// Bounds argon2 work so it cannot starve the blocking pool.
+    pub hash_permits: Arc<Semaphore>,
+    /// Settings.
+    pub settings: HttpSettings,
+}
+
+impl AppState {
+    /// State over the given ports.
+    pub fn new(ports: Ports, ids: Arc<IdGenerator>, hasher: Arc<SecretHasher>, settings: HttpSettings) -> Self {
+        Self {
+            ports,
+            ids,
+            hasher,
+            limiter: Arc::new(TokenRateLimiter::new(settings.token_rate_per_second, settings.token_rate_burst)),
+            hash_permits: Arc::new(Semaphore::new(settings.concurrent_hashes.max(1))),
+            settings,
+        }
+    }
+}

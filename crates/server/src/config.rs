@@ -1,0 +1,168 @@
+//! Configuration: built-in defaults, then an optional `roost.toml`, then `ROOST_*` environment
+//! variables (style-anchors §9, item 18). Loaded once here and passed down as narrow structs.
+
+use std::net::SocketAddr;
+use std::num::NonZeroU32;
+use std::path::Path;
+
+use anyhow::{bail, Context};
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use roost_persistence::{DatabaseUrl, PoolSettings};
+use serde::{Deserialize, Serialize};
+
+/// Raw settings as read; [`Settings::validate`] turns them into a [`Config`].
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    /// `sqlite://PATH` or `postgres://…`.
+    pub database_url: String,
+    /// Address to listen on.
+    pub bind: String,
+    /// Base of absolute links; derived from the request's `Host` when unset.
+    pub public_url: Option<String>,
+    /// This node's number (0–31), part of every id it generates.
+    pub node_id: u16,
+    /// Create an application and print its credentials on the first start.
+    pub bootstrap: bool,
+    /// Access token lifetime in seconds.
+    pub token_lifetime_seconds: i64,
+    /// Token requests per second per client id and per source address.
+    pub token_rate_per_second: u32,
+    /// Burst allowance of the token rate limit.
+    pub token_rate_burst: u32,
+    /// Database connections per node.
+    pub pool_size: u32,
+    /// HTTP worker threads (default: one per core).
+    pub workers: Option<usize>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            database_url: "sqlite://data/roost.db".into(),
+            bind: "127.0.0.1:8080".into(),
+            public_url: None,
+            node_id: 0,
+            bootstrap: true,
+            token_lifetime_seconds: 12 * 3600,
+            token_rate_per_second: 20,
+            token_rate_burst: 40,
+            pool_size: 8,
+            workers: None,
+        }
+    }
+}
+
+/// Validated configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub database: DatabaseUrl,
+    pub bind: SocketAddr,
+    pub public_url: Option<String>,
+    pub node_id: u16,
+    pub bootstrap: bool,
+    pub token_lifetime: chrono::Duration,
+    pub token_rate_per_second: NonZeroU32,
+    pub token_rate_burst: NonZeroU32,
+    pub pool: PoolSettings,
+    pub workers: Option<usize>,
+}
+
+/// Reads defaults, the TOML file (when it exists) and the environment.
+pub fn load(file: &Path) -> anyhow::Result<Config> {
+    let settings: Settings = Figment::from(Serialized::defaults(Settings::default()))
+        .merge(Toml::file(file))
+        .merge(Env::prefixed("ROOST_").ignore(&["test_postgres_url", "bench_postgres_url", "config", "log"]))
+        .extract()
+        .context("invalid configuration")?;
+    settings.validate()
+}
+
+impl Settings {
+    /// Checks every value; a bad one stops start-up with a message naming it.
+    pub fn validate(self) -> anyhow::Result<Config> {
+        let database = DatabaseUrl::parse(&self.database_url).context("invalid ROOST_DATABASE_URL / database_url")?;
+        let bind: SocketAddr = self.bind.parse().with_context(|| {
+            format!("invalid ROOST_BIND / bind '{}': expected an IP address and port, e.g. 127.0.0.1:8080", self.bind)
+        })?;
+        let public_url = match self.public_url.filter(|u| !u.is_empty()) {
+            None => None,
+            Some(url) => {
+                let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"));
+                if rest.is_none_or(|r| r.is_empty() || r.contains(['?', '#', ' '])) {
+                    bail!("invalid ROOST_PUBLIC_URL / public_url '{url}': expected http(s)://host[:port][/path]");
+                }
+                Some(url.trim_end_matches('/').to_owned())
+            }
+        };
+        if self.node_id > roost_domain::ids::MAX_NODE_ID {
+            bail!("invalid ROOST_NODE_ID / node_id {}: must be 0 to {}", self.node_id, roost_domain::ids::MAX_NODE_ID);
+        }
+        if !(60..=30 * 24 * 3600).contains(&self.token_lifetime_seconds) {
+            bail!("invalid ROOST_TOKEN_LIFETIME_SECONDS {}: must be 60 to 2592000", self.token_lifetime_seconds);
+        }
+        let positive = |name: &str, v: u32| {
+            NonZeroU32::new(v).with_context(|| format!("invalid ROOST_{name}: must be at least 1"))
+        };
+        if self.pool_size == 0 {
+            bail!("invalid ROOST_POOL_SIZE: must be at least 1");
+        }
+        if self.workers == Some(0) {
+            bail!("invalid ROOST_WORKERS: must be at least 1");
+        }
+        Ok(Config {
+            database,
+            bind,
+            public_url,
+            node_id: self.node_id,
+            bootstrap: self.bootstrap,
+            token_lifetime: chrono::Duration::seconds(self.token_lifetime_seconds),
+            token_rate_per_second: positive("TOKEN_RATE_PER_SECOND", self.token_rate_per_second)?,
+            token_rate_burst: positive("TOKEN_RATE_BURST", self.token_rate_burst)?,
+            pool: PoolSettings { max_size: self.pool_size, ..PoolSettings::default() },
+            workers: self.workers,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid() {
+        let config = Settings::default().validate().unwrap();
+        assert_eq!(config.bind.to_string(), "127.0.0.1:8080");
+        assert_eq!(config.database.sqlite_path(), Some("data/roost.db"));
+        assert_eq!(config.token_lifetime.num_hours(), 12);
+    }
+
+    #[test]
+    fn bad_values_are_named() {
+        let bad = |f: fn(&mut Settings)| {
+            let mut s = Settings::default();
+            f(&mut s);
+            format!("{:#}", s.validate().unwrap_err())
+        };
+        assert!(bad(|s| s.database_url = "mysql://x".into()).contains("unsupported database URL scheme 'mysql'"));
+        assert!(bad(|s| s.bind = "nowhere".into()).contains("ROOST_BIND"));
+        assert!(bad(|s| s.public_url = Some("ftp://x".into())).contains("ROOST_PUBLIC_URL"));
+        assert!(bad(|s| s.node_id = 32).contains("ROOST_NODE_ID"));
+        assert!(bad(|s| s.token_lifetime_seconds = 5).contains("TOKEN_LIFETIME"));
+    }
+
+    #[test]
+    fn file_then_environment() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("roost.toml", "bind = \"127.0.0.1:9000\"\nnode_id = 3\n")?;
+            jail.set_env("ROOST_NODE_ID", "4");
+            let config = load(Path::new("roost.toml")).map_err(|e| e.to_string())?;
+            assert_eq!(config.bind.port(), 9000);
+            assert_eq!(config.node_id, 4);
+            jail.set_env("ROOST_NODE_ID", "abc");
+            assert!(load(Path::new("roost.toml")).is_err());
+            Ok(())
+        });
+    }
+}
