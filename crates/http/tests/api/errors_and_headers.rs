@@ -1,0 +1,92 @@
+use actix_web::test::TestRequest;
+
+use crate::helpers::{snapshot, TestApp};
+
+#[actix_web::test]
+async fn every_response_carries_the_standard_headers() {
+    for t in TestApp::each().await {
+        for reply in [t.get("/v1").await, t.get("/v1/nowhere").await, t.send(TestRequest::get().uri("/v1")).await] {
+            assert_eq!(reply.header("x-api-version"), Some("2.41.9"));
+            assert_eq!(reply.header("x-content-type-options"), Some("nosniff"));
+            assert_eq!(reply.header("x-frame-options"), Some("DENY"));
+            let token = reply.header("x-response-token").unwrap();
+            assert_eq!(token.len(), 32);
+            assert!(token.chars().all(|c| c.is_ascii_hexdigit()));
+        }
+    }
+}
+
+#[actix_web::test]
+async fn content_negotiation_and_etags() {
+    for t in TestApp::each().await {
+        let json = t.call(TestRequest::get().uri("/v1/application").insert_header(("accept", "application/json"))).await;
+        assert_eq!(json.header("content-type"), Some("application/json;charset=UTF-8"));
+        let hal = t.call(TestRequest::get().uri("/v1/application").insert_header(("accept", "application/hal+json"))).await;
+        assert_eq!(hal.header("content-type"), Some("application/hal+json;charset=UTF-8"));
+        let html = t.call(TestRequest::get().uri("/v1/application").insert_header(("accept", "text/html"))).await;
+        assert_eq!(html.status, 406);
+
+        let etag = hal.header("etag").unwrap().to_owned();
+        let again = t.call(TestRequest::get().uri("/v1/application").insert_header(("if-none-match", etag.clone()))).await;
+        assert_eq!(again.status, 304);
+        assert!(again.raw.is_empty());
+        assert_eq!(again.header("etag"), Some(etag.as_str()));
+    }
+}
+
+#[actix_web::test]
+async fn client_errors_share_one_json_shape() {
+    for t in TestApp::each().await {
+        let malformed = t
+            .call(TestRequest::post().uri("/v1/users").insert_header(("content-type", "application/json")).set_payload("{\"name\": "))
+            .await;
+        assert_eq!(malformed.status, 400);
+        snapshot("error_malformed_json", &malformed.body);
+
+        let bad_id = t.get("/v1/users/not-a-number").await;
+        assert_eq!(bad_id.status, 400);
+        snapshot("error_bad_path_id", &bad_id.body);
+
+        let not_found = t.get("/v1/users/123456789").await;
+        assert_eq!(not_found.status, 404);
+        snapshot("error_not_found", &not_found.body);
+
+        let no_route = t.get("/v2/whatever").await;
+        assert_eq!(no_route.status, 404);
+        assert_eq!(no_route.body["error"], "ResourceNotFoundError");
+
+        let wrong_method = t.call(TestRequest::put().uri("/v1/users")).await;
+        assert_eq!(wrong_method.status, 405);
+        assert_eq!(wrong_method.body["error"], "MethodNotAllowedError");
+
+        let form_body = t
+            .call(TestRequest::post().uri("/v1/users").insert_header(("content-type", "text/plain")).set_payload("name=x"))
+            .await;
+        assert_eq!(form_body.status, 415);
+
+        let huge = t
+            .call(TestRequest::post().uri("/v1/users").insert_header(("content-type", "application/json")).set_payload(vec![b' '; 300 * 1024]))
+            .await;
+        assert_eq!(huge.status, 413);
+
+        for reply in [&malformed, &bad_id, &not_found, &no_route, &wrong_method, &form_body, &huge] {
+            assert_eq!(reply.header("content-type"), Some("application/json;charset=UTF-8"));
+            for member in ["error", "message", "timestamp"] {
+                assert!(reply.body[member].is_string(), "{member} in {}", reply.body);
+            }
+        }
+    }
+}
+
+#[actix_web::test]
+async fn generated_display_pictures() {
+    let t = TestApp::each().await.remove(0);
+    let user = t.post_json("/v1/users", serde_json::json!({"name": "jd", "displayName": "Jane <Doe>"})).await;
+    let url = user.body["displayPictureUrl"].as_str().unwrap();
+    assert_eq!(url, "http://localhost:8080/v1/picture/Jane%20%3CDoe%3E");
+    let picture = t.send(TestRequest::get().uri("/v1/picture/Jane%20%3CDoe%3E")).await;
+    assert_eq!(picture.status, 200);
+    assert_eq!(picture.header("content-type"), Some("image/svg+xml"));
+    let svg = String::from_utf8(picture.raw).unwrap();
+    assert!(svg.contains(">J&lt;<"), "{svg}");
+}

@@ -1,0 +1,160 @@
+use std::sync::Arc;
+
+use actix_web::http::header::HeaderMap;
+use actix_web::http::StatusCode;
+use actix_web::middleware::from_fn;
+use actix_web::test::{self, TestRequest};
+use actix_web::{web, App};
+use base64::Engine;
+use roost_auth::provision::{create_application, Provisioned};
+use roost_auth::SecretHasher;
+use roost_domain::store::Ports;
+use roost_domain::{now, IdGenerator};
+use roost_http::{AppState, HttpSettings};
+use roost_persistence::testing::TestDatabase;
+use roost_persistence::DieselStore;
+use serde_json::Value;
+
+/// One application's view of a fresh Roost on one backend.
+pub struct TestApp {
+    pub db: TestDatabase,
+    pub store: Arc<DieselStore>,
+    pub state: web::Data<AppState>,
+    pub app: Provisioned,
+    pub token: String,
+}
+
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Value,
+    pub raw: Vec<u8>,
+}
+
+impl Reply {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+impl TestApp {
+    /// A Roost on every configured backend, each with one application and a token for it.
+    pub async fn each() -> Vec<TestApp> {
+        Self::each_with(HttpSettings::default()).await
+    }
+
+    pub async fn each_with(settings: HttpSettings) -> Vec<TestApp> {
+        let mut apps = Vec::new();
+        for db in TestDatabase::all() {
+            apps.push(Self::new(db, settings.clone()).await);
+        }
+        apps
+    }
+
+    async fn new(db: TestDatabase, settings: HttpSettings) -> Self {
+        let store = Arc::new(db.store());
+        let ids = Arc::new(IdGenerator::new(1).unwrap());
+        let hasher = Arc::new(SecretHasher::for_tests().unwrap());
+        let app = create_application(store.as_ref(), &ids, &hasher, "Test app", now()).unwrap();
+        let state = web::Data::new(AppState::new(Ports::from_store(store.clone()), ids, hasher, settings));
+        let mut this = Self { db, store, state, app, token: String::new() };
+        this.token = this.token_for(&this.app.clone()).await;
+        this
+    }
+
+    pub fn label(&self) -> &'static str {
+        self.db.label
+    }
+
+    /// A second application in the same Roost, with its own token.
+    pub async fn other_application(&self) -> (Provisioned, String) {
+        let other = create_application(self.store.as_ref(), &self.state.ids, &self.state.hasher, "Other app", now()).unwrap();
+        let token = self.token_for(&other).await;
+        (other, token)
+    }
+
+    pub async fn token_for(&self, app: &Provisioned) -> String {
+        let reply = self
+            .send(
+                TestRequest::post()
+                    .uri("/oauth/token")
+                    .insert_header(("authorization", basic(&app.client_id, &app.client_secret)))
+                    .insert_header(("content-type", "application/x-www-form-urlencoded"))
+                    .set_payload("grant_type=client_credentials"),
+            )
+            .await;
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        reply.body["access_token"].as_str().unwrap().to_owned()
+    }
+
+    pub async fn send(&self, req: TestRequest) -> Reply {
+        let service = test::init_service(
+            App::new().app_data(self.state.clone()).wrap(from_fn(roost_http::headers_and_log)).configure(roost_http::configure),
+        )
+        .await;
+        let response = test::call_service(&service, req.to_request()).await;
+        let status = response.status();
+        let headers = response.headers().clone();
+        let raw = test::read_body(response).await.to_vec();
+        let body = if raw.is_empty() { Value::Null } else { serde_json::from_slice(&raw).unwrap_or(Value::Null) };
+        Reply { status, headers, body, raw }
+    }
+
+    /// An authenticated request with this application's token.
+    pub async fn call(&self, req: TestRequest) -> Reply {
+        self.send(req.insert_header(("authorization", format!("Bearer {}", self.token)))).await
+    }
+
+    pub async fn get(&self, uri: &str) -> Reply {
+        self.call(TestRequest::get().uri(uri)).await
+    }
+
+    pub async fn post_json(&self, uri: &str, body: Value) -> Reply {
+        self.call(TestRequest::post().uri(uri).set_json(body)).await
+    }
+
+    pub async fn create_user(&self, name: &str) -> Value {
+        let reply = self.post_json("/v1/users", serde_json::json!({"name": name, "displayName": name, "isGuest": false})).await;
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        reply.body
+    }
+}
+
+pub fn basic(id: &str, secret: &str) -> String {
+    format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{id}:{secret}")))
+}
+
+/// Replaces every run of 10 or more digits (ids) with `[id]`.
+pub fn redact_ids(s: &str) -> String {
+    let mut out = String::new();
+    let mut digits = String::new();
+    for c in s.chars().chain(std::iter::once('\0')) {
+        if c.is_ascii_digit() {
+            digits.push(c);
+            continue;
+        }
+        out.push_str(if digits.len() >= 10 { "[id]" } else { &digits });
+        digits.clear();
+        if c != '\0' {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Snapshots a body with what differs between runs and backends redacted: ids, keys, times.
+pub fn snapshot(name: &str, value: &Value) {
+    insta::with_settings!({ prepend_module_to_snapshot => false }, {
+        insta::assert_json_snapshot!(name, value, {
+            ".id" => "[id]",
+            ".**.id" => "[id]",
+            ".key" => "[key]",
+            ".createdTime" => "[time]",
+            ".**.createdTime" => "[time]",
+            ".timestamp" => "[time]",
+            ".**.href" => insta::dynamic_redaction(|value, _| {
+                insta::internals::Content::from(redact_ids(value.as_str().unwrap_or_default()))
+            }),
+        });
+    });
+}

@@ -1,0 +1,9 @@
+//! HTTP tests of roost-http, in-process, on SQLite and (when `ROOST_TEST_POSTGRES_URL` is set)
+//! PostgreSQL. One binary; one module per resource.
+
+mod helpers;
+
+mod application;
+mod errors_and_headers;
+mod oauth;
+mod users;
