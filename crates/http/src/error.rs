@@ -141,18 +141,20 @@ impl ApiError {
             Self::Domain(DomainError::Forbidden(why)) => {
                 (StatusCode::FORBIDDEN, OAuth { code: "access_denied", description: why.clone(), challenge: None })
             }
-            Self::Domain(DomainError::Store(StoreError::Unavailable(_))) => {
-                (StatusCode::SERVICE_UNAVAILABLE, api("ServiceUnavailableError", "The service is temporarily unavailable"))
-            }
+            Self::Domain(DomainError::Store(StoreError::Unavailable(_))) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                api("ServiceUnavailableError", "The service is temporarily unavailable"),
+            ),
             Self::Domain(DomainError::Store(_)) | Self::Internal(_) | Self::OAuth(OAuthError::Internal(_)) => {
                 (StatusCode::INTERNAL_SERVER_ERROR, api("InternalServerError", "An internal error occurred"))
             }
             Self::Bearer(BearerError::Internal(_)) => {
                 (StatusCode::INTERNAL_SERVER_ERROR, api("InternalServerError", "An internal error occurred"))
             }
-            Self::MethodNotAllowed => {
-                (StatusCode::METHOD_NOT_ALLOWED, api("MethodNotAllowedError", "This method is not allowed on this resource"))
-            }
+            Self::MethodNotAllowed => (
+                StatusCode::METHOD_NOT_ALLOWED,
+                api("MethodNotAllowedError", "This method is not allowed on this resource"),
+            ),
             Self::UnsupportedMediaType(why) => (
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 Api {

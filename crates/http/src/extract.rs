@@ -82,7 +82,11 @@ impl QueryPairs {
     /// `name` as an integer, or a 400 naming the parameter.
     pub fn int(&self, name: &str) -> Result<Option<i64>, ApiError> {
         self.get(name)
-            .map(|v| v.parse::<i64>().map_err(|_| ApiError::BadRequest(format!("query parameter '{name}' must be an integer, got '{v}'"))))
+            .map(|v| {
+                v.parse::<i64>().map_err(|_| {
+                    ApiError::BadRequest(format!("query parameter '{name}' must be an integer, got '{v}'"))
+                })
+            })
             .transpose()
     }
 
@@ -108,7 +112,8 @@ impl FromRequest for QueryPairs {
 /// An integer id from the path parameter `name`.
 pub fn path_id(req: &HttpRequest, name: &str) -> Result<i64, ApiError> {
     let raw = req.match_info().get(name).unwrap_or_default();
-    raw.parse::<i64>().map_err(|_| ApiError::BadRequest(format!("path parameter '{name}' must be a 64-bit integer, got '{raw}'")))
+    raw.parse::<i64>()
+        .map_err(|_| ApiError::BadRequest(format!("path parameter '{name}' must be a 64-bit integer, got '{raw}'")))
 }
 
 /// The user id of `/users/{user_id}/…` paths.
@@ -130,7 +135,8 @@ const FORM_LIMIT: usize = 16 * 1024;
 const FORM_FIELDS: usize = 32;
 
 fn form_error(description: impl Into<String>) -> ApiError {
-    OAuthError::Protocol { code: OAuthErrorCode::InvalidRequest, description: description.into(), basic_auth: false }.into()
+    OAuthError::Protocol { code: OAuthErrorCode::InvalidRequest, description: description.into(), basic_auth: false }
+        .into()
 }
 
 /// OAuth endpoint parameters from an `application/x-www-form-urlencoded` body (RFC 6749 §3.2)
@@ -142,7 +148,8 @@ impl FromRequest for OAuthForm {
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_ascii_lowercase();
+        let content_type =
+            req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_ascii_lowercase();
         let essence = content_type.split(';').next().unwrap_or("").trim().to_owned();
         let headers = req.headers().clone();
         let mut payload = payload.take();
@@ -157,8 +164,8 @@ impl FromRequest for OAuthForm {
                         }
                         body.extend_from_slice(&chunk);
                     }
-                    let pairs: Vec<(String, String)> =
-                        serde_urlencoded::from_bytes(&body).map_err(|e| form_error(format!("malformed form body: {e}")))?;
+                    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body)
+                        .map_err(|e| form_error(format!("malformed form body: {e}")))?;
                     if pairs.len() > FORM_FIELDS {
                         return Err(form_error("too many form fields"));
                     }

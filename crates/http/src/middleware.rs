@@ -31,11 +31,7 @@ pub async fn headers_and_log(
     let token = response_token();
     let mut response = next.call(req).await?;
     let headers = response.headers_mut();
-    let fixed = [
-        ("x-api-version", API_VERSION),
-        ("x-content-type-options", "nosniff"),
-        ("x-frame-options", "DENY"),
-    ];
+    let fixed = [("x-api-version", API_VERSION), ("x-content-type-options", "nosniff"), ("x-frame-options", "DENY")];
     for (name, value) in fixed {
         headers.insert(HeaderName::from_static(name), HeaderValue::from_static(value));
     }

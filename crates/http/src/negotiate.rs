@@ -27,12 +27,18 @@ pub fn negotiate(req: &HttpRequest) -> Result<&'static str, ApiError> {
             let mut params = part.split(';');
             let media = params.next()?.trim().to_ascii_lowercase();
             // `q=0` means "not acceptable" (RFC 9110 §12.4.2).
-            let refused = params.any(|p| matches!(p.trim().replace(' ', "").as_str(), "q=0" | "q=0.0" | "q=0.00" | "q=0.000"));
+            let refused =
+                params.any(|p| matches!(p.trim().replace(' ', "").as_str(), "q=0" | "q=0.0" | "q=0.00" | "q=0.000"));
             (!refused && !media.is_empty()).then_some(media)
         })
         .collect();
     let accepts = |t: &str| types.iter().any(|m| m == t);
-    if types.is_empty() || accepts("application/hal+json") || accepts("application/vnd.hal+json") || accepts("*/*") || accepts("application/*") {
+    if types.is_empty()
+        || accepts("application/hal+json")
+        || accepts("application/vnd.hal+json")
+        || accepts("*/*")
+        || accepts("application/*")
+    {
         return Ok(HAL_JSON_UTF8);
     }
     if accepts("application/json") {

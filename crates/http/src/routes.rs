@@ -79,7 +79,9 @@ fn json_error(e: actix_web::error::JsonPayloadError, req: &HttpRequest) -> ApiEr
     match e {
         E::ContentType => {
             let given = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("none");
-            ApiError::UnsupportedMediaType(format!("expected a JSON body (application/json), got content type '{given}'"))
+            ApiError::UnsupportedMediaType(format!(
+                "expected a JSON body (application/json), got content type '{given}'"
+            ))
         }
         E::Overflow { limit } | E::OverflowKnownLength { limit, .. } => {
             ApiError::PayloadTooLarge(format!("the body must be at most {limit} bytes"))

@@ -9,8 +9,18 @@ use crate::error::ApiError;
 use crate::state::AppState;
 
 /// Characters escaped in a path segment (RFC 3986 §3.3 `pchar` keeps the rest).
-const SEGMENT: &AsciiSet =
-    &CONTROLS.add(b' ').add(b'"').add(b'#').add(b'%').add(b'/').add(b'<').add(b'>').add(b'?').add(b'`').add(b'{').add(b'}');
+const SEGMENT: &AsciiSet = &CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'#')
+    .add(b'%')
+    .add(b'/')
+    .add(b'<')
+    .add(b'>')
+    .add(b'?')
+    .add(b'`')
+    .add(b'{')
+    .add(b'}');
 
 /// Percent-encodes one path segment.
 pub fn segment(s: &str) -> String {

@@ -67,6 +67,14 @@ impl DatabaseUrl {
         (self.kind == DatabaseKind::Sqlite).then_some(self.target.as_str())
     }
 
+    /// The URL as given, credentials included: for handing to a child process, never for logs.
+    pub fn to_url_string(&self) -> String {
+        match self.kind {
+            DatabaseKind::Sqlite => format!("sqlite://{}", self.target),
+            DatabaseKind::Postgres => self.target.clone(),
+        }
+    }
+
     /// For SQLite the file path; for PostgreSQL the whole URL (with its credentials).
     pub(crate) fn target(&self) -> &str {
         &self.target

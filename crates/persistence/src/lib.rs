@@ -12,6 +12,7 @@ mod rows;
 pub mod schema;
 pub mod store;
 #[cfg(feature = "test-support")]
+#[allow(clippy::panic, reason = "test support: a database that cannot be set up must fail the test")]
 pub mod testing;
 
 pub use conn::{AnyConnection, DatabaseKind, DatabaseUrl, PoolSettings};

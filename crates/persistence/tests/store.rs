@@ -1,4 +1,5 @@
 //! The store's behaviour, run on SQLite and (when `ROOST_TEST_POSTGRES_URL` is set) PostgreSQL.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "test code fails by panicking")]
 
 use chrono::Duration;
 use roost_domain::application::{

@@ -153,6 +153,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::result_large_err, reason = "figment::Jail fixes the closure's error type")]
     fn file_then_environment() {
         figment::Jail::expect_with(|jail| {
             jail.create_file("roost.toml", "bind = \"127.0.0.1:9000\"\nnode_id = 3\n")?;

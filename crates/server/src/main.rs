@@ -96,8 +96,9 @@ fn main() -> anyhow::Result<()> {
         Command::Apps(AppsCommand::List { json }) => list_applications(&open_store(&config)?, json),
         Command::Clients(ClientsCommand::Rotate { app_id, json }) => {
             let store = open_store(&config)?;
-            let rotated = provision::rotate_client_secret(&store, &store, &SecretHasher::owasp()?, ApplicationId(app_id))
-                .with_context(|| format!("cannot rotate the client of application {app_id}"))?;
+            let rotated =
+                provision::rotate_client_secret(&store, &store, &SecretHasher::owasp()?, ApplicationId(app_id))
+                    .with_context(|| format!("cannot rotate the client of application {app_id}"))?;
             print_credentials(&rotated, json);
             Ok(())
         }
@@ -164,7 +165,10 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         let created = provision::create_application(store.as_ref(), &ids, &hasher, "Default application", now())?;
         println!("Roost created its first application on this empty database.");
         print_credentials(&created, false);
-        println!("Get a token: curl -u '{}:<client_secret>' -d grant_type=client_credentials http://{}/oauth/token", created.client_id, config.bind);
+        println!(
+            "Get a token: curl -u '{}:<client_secret>' -d grant_type=client_credentials http://{}/oauth/token",
+            created.client_id, config.bind
+        );
     }
     let settings = HttpSettings {
         public_url: config.public_url.clone(),
@@ -177,7 +181,10 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     spawn_housekeeping(state.clone(), store);
     let app_state = state.clone();
     let mut server = HttpServer::new(move || {
-        App::new().app_data(app_state.clone()).wrap(from_fn(roost_http::headers_and_log)).configure(roost_http::configure)
+        App::new()
+            .app_data(app_state.clone())
+            .wrap(from_fn(roost_http::headers_and_log))
+            .configure(roost_http::configure)
     })
     .shutdown_timeout(10);
     if let Some(workers) = config.workers {

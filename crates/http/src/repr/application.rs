@@ -54,8 +54,13 @@ pub struct SettingsRepr {
 /// The application's settings.
 pub fn settings(app: &Application, urls: &Urls) -> Resource<SettingsRepr> {
     Resource::new(
-        SettingsRepr { guest_users: app.settings.guest_users, user_created_channels: app.settings.user_created_channels },
-        Links::new().with_href("self", urls.v1("/application/settings")).with_href("application", urls.v1("/application")),
+        SettingsRepr {
+            guest_users: app.settings.guest_users,
+            user_created_channels: app.settings.user_created_channels,
+        },
+        Links::new()
+            .with_href("self", urls.v1("/application/settings"))
+            .with_href("application", urls.v1("/application")),
     )
 }
 
@@ -66,4 +71,3 @@ pub fn root(urls: &Urls) -> Resource<serde_json::Map<String, serde_json::Value>>
         Links::new().with_href("self", urls.v1("")).with_href("application", urls.v1("/application")),
     )
 }
-

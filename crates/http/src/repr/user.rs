@@ -1,8 +1,8 @@
 use roost_domain::page::Page;
 use roost_domain::user::User;
 use roost_domain::Properties;
-use roost_hal::{PageLinks, PageMetadata, PagedResource, Resource};
 use roost_hal::Links;
+use roost_hal::{PageLinks, PageMetadata, PagedResource, Resource};
 use serde::Serialize;
 
 use crate::urls::{segment, Urls};

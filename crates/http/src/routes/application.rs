@@ -15,8 +15,15 @@ pub async fn root(_: Authenticated, urls: Urls) -> impl Responder {
     Hal(repr::application::root(&urls))
 }
 
-pub async fn get(state: web::Data<AppState>, Authenticated(principal): Authenticated, urls: Urls) -> Result<impl Responder, ApiError> {
-    let app = blocking(move || Ok(application::get_application(state.ports.applications.as_ref(), principal.application_id)?)).await?;
+pub async fn get(
+    state: web::Data<AppState>,
+    Authenticated(principal): Authenticated,
+    urls: Urls,
+) -> Result<impl Responder, ApiError> {
+    let app = blocking(move || {
+        Ok(application::get_application(state.ports.applications.as_ref(), principal.application_id)?)
+    })
+    .await?;
     Ok(Hal(repr::application::application(&app, &urls)?))
 }
 
@@ -25,7 +32,10 @@ pub async fn get_settings(
     Authenticated(principal): Authenticated,
     urls: Urls,
 ) -> Result<impl Responder, ApiError> {
-    let app = blocking(move || Ok(application::get_application(state.ports.applications.as_ref(), principal.application_id)?)).await?;
+    let app = blocking(move || {
+        Ok(application::get_application(state.ports.applications.as_ref(), principal.application_id)?)
+    })
+    .await?;
     Ok(Hal(repr::application::settings(&app, &urls)))
 }
 
@@ -45,7 +55,8 @@ pub async fn put_settings(
     urls: Urls,
     body: web::Json<SettingsBody>,
 ) -> Result<impl Responder, ApiError> {
-    let settings = ApplicationSettings { guest_users: body.guest_users, user_created_channels: body.user_created_channels };
+    let settings =
+        ApplicationSettings { guest_users: body.guest_users, user_created_channels: body.user_created_channels };
     let app = blocking(move || {
         Ok(application::replace_settings(state.ports.applications.as_ref(), principal.application_id, settings)?)
     })

@@ -47,7 +47,11 @@ async fn with_authenticated_client<T: Send + 'static>(
     .await
 }
 
-pub async fn token(state: web::Data<AppState>, req: HttpRequest, OAuthForm(form): OAuthForm) -> Result<HttpResponse, ApiError> {
+pub async fn token(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    OAuthForm(form): OAuthForm,
+) -> Result<HttpResponse, ApiError> {
     let credentials = credentials(&req, &form)?;
     check_grant(&form)?;
     let response = with_authenticated_client(&state, &req, credentials, move |state, client| {
@@ -57,7 +61,11 @@ pub async fn token(state: web::Data<AppState>, req: HttpRequest, OAuthForm(form)
     Ok(no_store(HttpResponse::Ok().json(response)))
 }
 
-pub async fn revoke(state: web::Data<AppState>, req: HttpRequest, OAuthForm(form): OAuthForm) -> Result<HttpResponse, ApiError> {
+pub async fn revoke(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    OAuthForm(form): OAuthForm,
+) -> Result<HttpResponse, ApiError> {
     let credentials = credentials(&req, &form)?;
     with_authenticated_client(&state, &req, credentials, move |state, client| {
         grant::revoke_token(state.ports.credentials.as_ref(), &client, &form)

@@ -6,7 +6,8 @@ use actix_web::{HttpRequest, HttpResponse};
 
 pub async fn get(req: HttpRequest) -> HttpResponse {
     let name = req.match_info().get("name").unwrap_or_default();
-    let initials: String = name.split_whitespace().filter_map(|w| w.chars().next()).take(2).flat_map(char::to_uppercase).collect();
+    let initials: String =
+        name.split_whitespace().filter_map(|w| w.chars().next()).take(2).flat_map(char::to_uppercase).collect();
     let initials = if initials.is_empty() { "?".to_owned() } else { initials };
     // A stable hue per name.
     let hue = name.bytes().fold(0u32, |h, b| h.wrapping_mul(31).wrapping_add(u32::from(b))) % 360;

@@ -24,7 +24,9 @@ pub async fn list(
 ) -> Result<impl Responder, ApiError> {
     let page = PageRequest::parse(query.int("page")?, query.int("size")?, &query.all("sort"))?;
     let filter = UserFilter { name: query.get("name").map(str::to_owned), properties: properties_filter(&query)? };
-    let users = blocking(move || Ok(user::list_users(state.ports.users.as_ref(), principal.application_id, &filter, &page)?)).await?;
+    let users =
+        blocking(move || Ok(user::list_users(state.ports.users.as_ref(), principal.application_id, &filter, &page)?))
+            .await?;
     let links = PageLinks::new(urls.root(req.path()), query.without(&["page", "size"]));
     Ok(Hal(repr::user::user_page(&users, &urls, &links)))
 }
@@ -61,7 +63,12 @@ pub async fn create(
     body: web::Json<CreateUserBody>,
 ) -> Result<impl Responder, ApiError> {
     let body = body.into_inner();
-    let input = NewUser { name: body.name, display_name: body.display_name, is_guest: body.is_guest, properties: body.properties };
+    let input = NewUser {
+        name: body.name,
+        display_name: body.display_name,
+        is_guest: body.is_guest,
+        properties: body.properties,
+    };
     let created = blocking(move || {
         Ok(user::create_user(state.ports.users.as_ref(), &state.ids, principal.application_id, input, now())?)
     })
@@ -102,7 +109,8 @@ pub async fn patch(
 ) -> Result<impl Responder, ApiError> {
     let patch = user_patch(body.into_inner())?;
     let patched =
-        blocking(move || Ok(user::patch_user(state.ports.users.as_ref(), principal.application_id, id, patch, now())?)).await?;
+        blocking(move || Ok(user::patch_user(state.ports.users.as_ref(), principal.application_id, id, patch, now())?))
+            .await?;
     Ok(Hal(repr::user::user(&patched, &urls)))
 }
 
@@ -132,7 +140,9 @@ fn user_patch(body: Value) -> Result<UserPatch, ApiError> {
                     match (field.as_str(), value) {
                         ("status", Value::String(s)) => patch.presence_status = Some(s),
                         ("status", _) => errors.push(invalid("presence.status", "presence.status must be a string")),
-                        (other, _) => errors.push(invalid(&format!("presence.{other}"), "this presence field cannot be changed")),
+                        (other, _) => {
+                            errors.push(invalid(&format!("presence.{other}"), "this presence field cannot be changed"))
+                        }
                     }
                 }
             }
@@ -184,7 +194,8 @@ pub async fn get_secret(
 ) -> Result<impl Responder, ApiError> {
     let name = secret_name(&req);
     let secret =
-        blocking(move || Ok(user::get_secret(state.ports.users.as_ref(), principal.application_id, id, &name)?)).await?;
+        blocking(move || Ok(user::get_secret(state.ports.users.as_ref(), principal.application_id, id, &name)?))
+            .await?;
     Ok(Hal(SecretBody { secret }))
 }
 
@@ -214,7 +225,8 @@ pub async fn delete_secret(
 ) -> Result<impl Responder, ApiError> {
     let name = secret_name(&req);
     let owner =
-        blocking(move || Ok(user::delete_secret(state.ports.users.as_ref(), principal.application_id, id, &name)?)).await?;
+        blocking(move || Ok(user::delete_secret(state.ports.users.as_ref(), principal.application_id, id, &name)?))
+            .await?;
     Ok(Hal(repr::user::user(&owner, &urls)))
 }
 
@@ -225,7 +237,8 @@ mod tests {
 
     #[test]
     fn patches_split_by_field() {
-        let patch = user_patch(json!({"displayName": "J", "presence": {"status": "BUSY"}, "properties": {"a": null}})).unwrap();
+        let patch =
+            user_patch(json!({"displayName": "J", "presence": {"status": "BUSY"}, "properties": {"a": null}})).unwrap();
         assert_eq!(patch.display_name.as_deref(), Some("J"));
         assert_eq!(patch.presence_status.as_deref(), Some("BUSY"));
         assert_eq!(patch.properties, Some(json!({"a": null})));

@@ -51,7 +51,11 @@ async fn legacy_application_paths() {
 
         // Another application's id is answered exactly like one that does not exist.
         let (other, _) = t.other_application().await;
-        for uri in [format!("/v1/applications/{}", other.application.id), format!("/v1/applications/{}/users", other.application.id), "/v1/applications/123/users".into()] {
+        for uri in [
+            format!("/v1/applications/{}", other.application.id),
+            format!("/v1/applications/{}/users", other.application.id),
+            "/v1/applications/123/users".into(),
+        ] {
             let reply = t.get(&uri).await;
             assert_eq!(reply.status, 404, "{uri}");
             assert_eq!(reply.body["error"], "ResourceNotFoundError");
@@ -74,11 +78,16 @@ async fn settings_get_and_replace() {
         assert_eq!(reply.body["guestUsers"], "ENABLED");
         assert_eq!(t.get("/v1/application/settings").await.body["guestUsers"], "ENABLED", "{}", t.label());
 
-        for bad in [json!({"guestUsers": "ENABLED"}), json!({"guestUsers": "MAYBE", "userCreatedChannels": "DISABLED"})] {
+        for bad in [json!({"guestUsers": "ENABLED"}), json!({"guestUsers": "MAYBE", "userCreatedChannels": "DISABLED"})]
+        {
             let reply = t.call(TestRequest::put().uri("/v1/application/settings").set_json(bad.clone())).await;
             assert_eq!(reply.status, 400, "{bad}");
             assert_eq!(reply.body["error"], "ClientError");
         }
-        assert_eq!(t.get("/v1/application/settings").await.body["guestUsers"], "ENABLED", "a refused PUT changes nothing");
+        assert_eq!(
+            t.get("/v1/application/settings").await.body["guestUsers"],
+            "ENABLED",
+            "a refused PUT changes nothing"
+        );
     }
 }

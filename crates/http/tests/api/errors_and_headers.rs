@@ -19,15 +19,18 @@ async fn every_response_carries_the_standard_headers() {
 #[actix_web::test]
 async fn content_negotiation_and_etags() {
     for t in TestApp::each().await {
-        let json = t.call(TestRequest::get().uri("/v1/application").insert_header(("accept", "application/json"))).await;
+        let json =
+            t.call(TestRequest::get().uri("/v1/application").insert_header(("accept", "application/json"))).await;
         assert_eq!(json.header("content-type"), Some("application/json;charset=UTF-8"));
-        let hal = t.call(TestRequest::get().uri("/v1/application").insert_header(("accept", "application/hal+json"))).await;
+        let hal =
+            t.call(TestRequest::get().uri("/v1/application").insert_header(("accept", "application/hal+json"))).await;
         assert_eq!(hal.header("content-type"), Some("application/hal+json;charset=UTF-8"));
         let html = t.call(TestRequest::get().uri("/v1/application").insert_header(("accept", "text/html"))).await;
         assert_eq!(html.status, 406);
 
         let etag = hal.header("etag").unwrap().to_owned();
-        let again = t.call(TestRequest::get().uri("/v1/application").insert_header(("if-none-match", etag.clone()))).await;
+        let again =
+            t.call(TestRequest::get().uri("/v1/application").insert_header(("if-none-match", etag.clone()))).await;
         assert_eq!(again.status, 304);
         assert!(again.raw.is_empty());
         assert_eq!(again.header("etag"), Some(etag.as_str()));
@@ -38,7 +41,12 @@ async fn content_negotiation_and_etags() {
 async fn client_errors_share_one_json_shape() {
     for t in TestApp::each().await {
         let malformed = t
-            .call(TestRequest::post().uri("/v1/users").insert_header(("content-type", "application/json")).set_payload("{\"name\": "))
+            .call(
+                TestRequest::post()
+                    .uri("/v1/users")
+                    .insert_header(("content-type", "application/json"))
+                    .set_payload("{\"name\": "),
+            )
             .await;
         assert_eq!(malformed.status, 400);
         snapshot("error_malformed_json", &malformed.body);
@@ -60,12 +68,22 @@ async fn client_errors_share_one_json_shape() {
         assert_eq!(wrong_method.body["error"], "MethodNotAllowedError");
 
         let form_body = t
-            .call(TestRequest::post().uri("/v1/users").insert_header(("content-type", "text/plain")).set_payload("name=x"))
+            .call(
+                TestRequest::post()
+                    .uri("/v1/users")
+                    .insert_header(("content-type", "text/plain"))
+                    .set_payload("name=x"),
+            )
             .await;
         assert_eq!(form_body.status, 415);
 
         let huge = t
-            .call(TestRequest::post().uri("/v1/users").insert_header(("content-type", "application/json")).set_payload(vec![b' '; 300 * 1024]))
+            .call(
+                TestRequest::post()
+                    .uri("/v1/users")
+                    .insert_header(("content-type", "application/json"))
+                    .set_payload(vec![b' '; 300 * 1024]),
+            )
             .await;
         assert_eq!(huge.status, 413);
 

@@ -68,7 +68,8 @@ impl TestApp {
 
     /// A second application in the same Roost, with its own token.
     pub async fn other_application(&self) -> (Provisioned, String) {
-        let other = create_application(self.store.as_ref(), &self.state.ids, &self.state.hasher, "Other app", now()).unwrap();
+        let other =
+            create_application(self.store.as_ref(), &self.state.ids, &self.state.hasher, "Other app", now()).unwrap();
         let token = self.token_for(&other).await;
         (other, token)
     }
@@ -89,7 +90,10 @@ impl TestApp {
 
     pub async fn send(&self, req: TestRequest) -> Reply {
         let service = test::init_service(
-            App::new().app_data(self.state.clone()).wrap(from_fn(roost_http::headers_and_log)).configure(roost_http::configure),
+            App::new()
+                .app_data(self.state.clone())
+                .wrap(from_fn(roost_http::headers_and_log))
+                .configure(roost_http::configure),
         )
         .await;
         let response = test::call_service(&service, req.to_request()).await;
@@ -114,7 +118,8 @@ impl TestApp {
     }
 
     pub async fn create_user(&self, name: &str) -> Value {
-        let reply = self.post_json("/v1/users", serde_json::json!({"name": name, "displayName": name, "isGuest": false})).await;
+        let reply =
+            self.post_json("/v1/users", serde_json::json!({"name": name, "displayName": name, "isGuest": false})).await;
         assert_eq!(reply.status, 200, "{}", reply.body);
         reply.body
     }

@@ -1,5 +1,6 @@
 //! HTTP tests of roost-http, in-process, on SQLite and (when `ROOST_TEST_POSTGRES_URL` is set)
 //! PostgreSQL. One binary; one module per resource.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "test code fails by panicking")]
 
 mod helpers;
 

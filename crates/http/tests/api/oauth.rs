@@ -3,8 +3,8 @@ use std::num::NonZeroU32;
 use actix_web::test::TestRequest;
 use chrono::Duration;
 use roost_domain::application::AccessTokenRecord;
-use roost_domain::store::CredentialStore;
 use roost_domain::now;
+use roost_domain::store::CredentialStore;
 use roost_http::HttpSettings;
 
 use crate::helpers::{basic, TestApp};
@@ -22,7 +22,10 @@ async fn token_by_basic_form_and_multipart() {
         let (id, secret) = (t.app.client_id.clone(), t.app.client_secret.clone());
         // HTTP Basic with a form body, plus the username/password fields ChatKitty's docs send.
         let reply = t
-            .send(form(&format!("grant_type=client_credentials&username={id}&password={secret}")).insert_header(("authorization", basic(&id, &secret))))
+            .send(
+                form(&format!("grant_type=client_credentials&username={id}&password={secret}"))
+                    .insert_header(("authorization", basic(&id, &secret))),
+            )
             .await;
         assert_eq!(reply.status, 200, "{}: {}", t.label(), reply.body);
         assert_eq!(reply.header("cache-control"), Some("no-store"));
@@ -54,7 +57,9 @@ async fn token_by_basic_form_and_multipart() {
 
         // The token works.
         let token = reply.body["access_token"].as_str().unwrap().to_owned();
-        let me = t.send(TestRequest::get().uri("/v1/application").insert_header(("authorization", format!("Bearer {token}")))).await;
+        let me = t
+            .send(TestRequest::get().uri("/v1/application").insert_header(("authorization", format!("Bearer {token}"))))
+            .await;
         assert_eq!(me.status, 200);
     }
 }
@@ -64,16 +69,61 @@ async fn token_errors() {
     for t in TestApp::each().await {
         let (id, secret) = (t.app.client_id.clone(), t.app.client_secret.clone());
         let cases: Vec<(TestRequest, u16, &str, Option<&str>)> = vec![
-            (form("grant_type=client_credentials").insert_header(("authorization", basic(&id, "rcs_wrong"))), 401, "invalid_client", Some("Basic realm=\"roost\"")),
-            (form("grant_type=client_credentials").insert_header(("authorization", basic("nobody", "x"))), 401, "invalid_client", Some("Basic realm=\"roost\"")),
-            (form(&format!("grant_type=client_credentials&client_id={id}&client_secret=wrong")), 400, "invalid_client", None),
+            (
+                form("grant_type=client_credentials").insert_header(("authorization", basic(&id, "rcs_wrong"))),
+                401,
+                "invalid_client",
+                Some("Basic realm=\"roost\""),
+            ),
+            (
+                form("grant_type=client_credentials").insert_header(("authorization", basic("nobody", "x"))),
+                401,
+                "invalid_client",
+                Some("Basic realm=\"roost\""),
+            ),
+            (
+                form(&format!("grant_type=client_credentials&client_id={id}&client_secret=wrong")),
+                400,
+                "invalid_client",
+                None,
+            ),
             (form("grant_type=client_credentials"), 401, "invalid_client", Some("Basic realm=\"roost\"")),
             (form("").insert_header(("authorization", basic(&id, &secret))), 400, "invalid_request", None),
-            (form("grant_type=password").insert_header(("authorization", basic(&id, &secret))), 400, "unsupported_grant_type", None),
-            (form("grant_type=client_credentials&grant_type=client_credentials").insert_header(("authorization", basic(&id, &secret))), 400, "invalid_request", None),
-            (form("grant_type=client_credentials&scope=admin").insert_header(("authorization", basic(&id, &secret))), 400, "invalid_scope", None),
-            (form(&format!("grant_type=client_credentials&client_id={id}&client_secret={secret}")).insert_header(("authorization", basic(&id, &secret))), 400, "invalid_request", None),
-            (TestRequest::post().uri("/oauth/token").set_json(serde_json::json!({"grant_type": "client_credentials"})).insert_header(("authorization", basic(&id, &secret))), 400, "invalid_request", None),
+            (
+                form("grant_type=password").insert_header(("authorization", basic(&id, &secret))),
+                400,
+                "unsupported_grant_type",
+                None,
+            ),
+            (
+                form("grant_type=client_credentials&grant_type=client_credentials")
+                    .insert_header(("authorization", basic(&id, &secret))),
+                400,
+                "invalid_request",
+                None,
+            ),
+            (
+                form("grant_type=client_credentials&scope=admin").insert_header(("authorization", basic(&id, &secret))),
+                400,
+                "invalid_scope",
+                None,
+            ),
+            (
+                form(&format!("grant_type=client_credentials&client_id={id}&client_secret={secret}"))
+                    .insert_header(("authorization", basic(&id, &secret))),
+                400,
+                "invalid_request",
+                None,
+            ),
+            (
+                TestRequest::post()
+                    .uri("/oauth/token")
+                    .set_json(serde_json::json!({"grant_type": "client_credentials"}))
+                    .insert_header(("authorization", basic(&id, &secret))),
+                400,
+                "invalid_request",
+                None,
+            ),
         ];
         for (i, (req, status, error, challenge)) in cases.into_iter().enumerate() {
             let reply = t.send(req).await;
@@ -90,10 +140,15 @@ async fn token_errors() {
 
 #[actix_web::test]
 async fn token_endpoint_is_rate_limited() {
-    let settings = HttpSettings { token_rate_per_second: NonZeroU32::MIN, token_rate_burst: NonZeroU32::new(2).unwrap(), ..HttpSettings::default() };
+    let settings = HttpSettings {
+        token_rate_per_second: NonZeroU32::MIN,
+        token_rate_burst: NonZeroU32::new(2).unwrap(),
+        ..HttpSettings::default()
+    };
     let t = TestApp::each_with(settings).await.remove(0);
     // TestApp::new already spent one attempt; one more fits in the burst, the next does not.
-    let req = || form("grant_type=client_credentials").insert_header(("authorization", basic(&t.app.client_id, "rcs_wrong")));
+    let req =
+        || form("grant_type=client_credentials").insert_header(("authorization", basic(&t.app.client_id, "rcs_wrong")));
     assert_eq!(t.send(req()).await.status, 401);
     let limited = t.send(req()).await;
     assert_eq!(limited.status, 429, "{}", limited.body);
@@ -109,12 +164,14 @@ async fn bearer_errors_expiry_and_revocation() {
         assert_eq!(missing.header("www-authenticate"), Some("Bearer realm=\"roost\""));
         assert_eq!(missing.body["error"], "unauthorized");
 
-        let bad = t.send(TestRequest::get().uri("/v1/users").insert_header(("authorization", "Bearer rat_forged"))).await;
+        let bad =
+            t.send(TestRequest::get().uri("/v1/users").insert_header(("authorization", "Bearer rat_forged"))).await;
         assert_eq!(bad.status, 401);
         assert!(bad.header("www-authenticate").unwrap().contains("error=\"invalid_token\""));
         assert_eq!(bad.body["error"], "invalid_token");
 
-        let basic_on_api = t.send(TestRequest::get().uri("/v1/users").insert_header(("authorization", "Basic abc"))).await;
+        let basic_on_api =
+            t.send(TestRequest::get().uri("/v1/users").insert_header(("authorization", "Basic abc"))).await;
         assert_eq!(basic_on_api.status, 400);
         assert_eq!(basic_on_api.body["error"], "invalid_request");
 
@@ -131,7 +188,8 @@ async fn bearer_errors_expiry_and_revocation() {
                 revoked: false,
             })
             .unwrap();
-        let expired = t.send(TestRequest::get().uri("/v1/users").insert_header(("authorization", format!("Bearer {raw}")))).await;
+        let expired =
+            t.send(TestRequest::get().uri("/v1/users").insert_header(("authorization", format!("Bearer {raw}")))).await;
         assert_eq!(expired.status, 401);
         assert_eq!(expired.body["error_description"], "The access token expired");
 
@@ -150,7 +208,12 @@ async fn bearer_errors_expiry_and_revocation() {
         assert_eq!(active.body["client_id"], t.app.client_id.as_str());
         assert_eq!(t.send(introspect("rat_unknown")).await.body, serde_json::json!({"active": false}));
         let unauthenticated = t
-            .send(TestRequest::post().uri("/oauth/introspect").insert_header(("content-type", "application/x-www-form-urlencoded")).set_payload(format!("token={}", t.token)))
+            .send(
+                TestRequest::post()
+                    .uri("/oauth/introspect")
+                    .insert_header(("content-type", "application/x-www-form-urlencoded"))
+                    .set_payload(format!("token={}", t.token)),
+            )
             .await;
         assert_eq!(unauthenticated.status, 401, "introspection requires client authentication");
 

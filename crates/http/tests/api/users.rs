@@ -39,7 +39,11 @@ async fn create_get_and_duplicate() {
         ] {
             let reply = t.post_json("/v1/users", body.clone()).await;
             assert_eq!(reply.status, 400, "{body}");
-            assert_eq!((reply.body["errors"][0]["field"].as_str(), reply.body["errors"][0]["code"].as_str()), (Some(field), Some(code)), "{body}");
+            assert_eq!(
+                (reply.body["errors"][0]["field"].as_str(), reply.body["errors"][0]["code"].as_str()),
+                (Some(field), Some(code)),
+                "{body}"
+            );
         }
         for body in [json!({"name": "ok", "id": 5}), json!({"name": 5}), json!({"name": "ok", "properties": [1]})] {
             let reply = t.post_json("/v1/users", body.clone()).await;
@@ -54,9 +58,11 @@ async fn create_get_and_duplicate() {
 async fn head_tells_whether_a_name_exists() {
     for t in TestApp::each().await {
         t.create_user("jane").await;
-        let found = t.call(TestRequest::default().method(actix_web::http::Method::HEAD).uri("/v1/users?name=jane")).await;
+        let found =
+            t.call(TestRequest::default().method(actix_web::http::Method::HEAD).uri("/v1/users?name=jane")).await;
         assert_eq!(found.status, 200);
-        let missing = t.call(TestRequest::default().method(actix_web::http::Method::HEAD).uri("/v1/users?name=nobody")).await;
+        let missing =
+            t.call(TestRequest::default().method(actix_web::http::Method::HEAD).uri("/v1/users?name=nobody")).await;
         assert_eq!(missing.status, 404);
         let no_name = t.call(TestRequest::default().method(actix_web::http::Method::HEAD).uri("/v1/users")).await;
         assert_eq!(no_name.status, 400);
@@ -85,7 +91,10 @@ async fn pages_and_their_edges() {
         assert_eq!(names(&first.body), ["user6", "user5", "user4"], "{}", t.label());
         assert_eq!(rels(&first.body), ["first", "self", "next", "last"]);
         assert_eq!(first.body["page"], json!({"size": 3, "totalElements": 7, "totalPages": 3, "number": 0}));
-        assert!(first.body["_links"]["next"]["href"].as_str().unwrap().ends_with("/v1/users?sort=name,desc&page=1&size=3"));
+        assert!(first.body["_links"]["next"]["href"]
+            .as_str()
+            .unwrap()
+            .ends_with("/v1/users?sort=name,desc&page=1&size=3"));
 
         let last = t.get("/v1/users?size=3&page=2&sort=name,desc").await;
         assert_eq!(names(&last.body), ["user0"]);
@@ -132,10 +141,18 @@ async fn properties_filter() {
 #[actix_web::test]
 async fn merge_patch_semantics_and_media_types() {
     for t in TestApp::each().await {
-        let user = t.post_json("/v1/users", json!({"name": "jane", "properties": {"keep": 1, "drop": 2, "nested": {"a": 1, "b": 2}}})).await;
+        let user = t
+            .post_json(
+                "/v1/users",
+                json!({"name": "jane", "properties": {"keep": 1, "drop": 2, "nested": {"a": 1, "b": 2}}}),
+            )
+            .await;
         let uri = format!("/v1/users/{}", user.body["id"]);
         let patch = |content_type: &str, body: Value| {
-            TestRequest::patch().uri(&uri).insert_header(("content-type", content_type.to_owned())).set_payload(body.to_string())
+            TestRequest::patch()
+                .uri(&uri)
+                .insert_header(("content-type", content_type.to_owned()))
+                .set_payload(body.to_string())
         };
         let reply = t
             .call(patch("application/json+merge-patch", json!({"displayName": "Jane D", "presence": {"status": "AVAILABLE"}, "properties": {"drop": null, "nested": {"b": null}, "new": true}})))
@@ -223,7 +240,9 @@ async fn tenants_are_isolated() {
         }
         let list = t.send(as_other(TestRequest::get().uri("/v1/users"))).await;
         assert_eq!(list.body["page"]["totalElements"], 0);
-        let head = t.send(as_other(TestRequest::default().method(actix_web::http::Method::HEAD).uri("/v1/users?name=mine"))).await;
+        let head = t
+            .send(as_other(TestRequest::default().method(actix_web::http::Method::HEAD).uri("/v1/users?name=mine")))
+            .await;
         assert_eq!(head.status, 404);
         assert_eq!(t.get(&uri).await.body["displayName"], "mine", "nothing changed");
         // The same name is free in the other application.
