@@ -227,3 +227,38 @@ fn bad_configuration_stops_start_up_with_a_clear_message() {
         assert!(stderr.contains(expected), "{name}={value}: {stderr}");
     }
 }
+
+/// The official ChatKitty JavaScript SDK (npm `chatkitty-platform-sdk`), unchanged, against the
+/// real binary. Needs Node.js and `npm ci` in `tests/interop/js`; `.ci/run` does both and sets
+/// `ROOST_TEST_SDK=1`, which turns a missing set-up into a failure instead of a skip.
+#[test]
+fn official_javascript_sdk_drives_roost() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/interop/js");
+    let required = std::env::var("ROOST_TEST_SDK").is_ok_and(|v| v == "1");
+    if !dir.join("node_modules/chatkitty-platform-sdk").exists() {
+        assert!(!required, "ROOST_TEST_SDK=1 but tests/interop/js has no node_modules (run npm ci there)");
+        eprintln!("skipped: run `npm ci` in tests/interop/js to drive Roost with the official SDK");
+        return;
+    }
+    for db in TestDatabase::all() {
+        let data = tempfile::tempdir().unwrap();
+        let server = Server::start(&db, data.path(), &[]);
+        let output = Command::new("node")
+            .arg("users.mjs")
+            .current_dir(&dir)
+            .env("ROOST_URL", &server.base)
+            .env("CLIENT_ID", server.printed("client_id:"))
+            .env("CLIENT_SECRET", server.printed("client_secret:"))
+            .output()
+            .expect("run node");
+        let (_, log) = server.stop();
+        assert!(
+            output.status.success(),
+            "{}: SDK run failed:\n{}\n{}\nserver log:\n{log}",
+            db.label,
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert!(String::from_utf8_lossy(&output.stdout).contains("interop: chatkitty-platform-sdk OK"));
+    }
+}
