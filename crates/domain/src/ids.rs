@@ -121,6 +121,23 @@ id_type!(
     UserId
 );
 
+id_type!(
+    /// Identifies a channel.
+    ChannelId
+);
+id_type!(
+    /// Identifies a reply thread (a channel's MAIN thread or a message's thread).
+    ThreadId
+);
+id_type!(
+    /// Identifies a message; also the cursor of message pages.
+    MessageId
+);
+id_type!(
+    /// Identifies a notification.
+    NotificationId
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

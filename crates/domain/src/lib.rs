@@ -6,14 +6,19 @@
 #![warn(missing_docs)]
 
 pub mod application;
+pub mod channel;
+pub mod cursor;
+pub mod message;
+pub mod notification;
 pub mod error;
 pub mod ids;
 pub mod page;
 pub mod store;
 pub mod user;
+pub mod view;
 
 pub use error::{DomainError, FieldError, FieldErrorCode, StoreError};
-pub use ids::{ApplicationId, IdGenerator, OrganizationId, UserId};
+pub use ids::{ApplicationId, ChannelId, IdGenerator, MessageId, NotificationId, OrganizationId, ThreadId, UserId};
 
 /// Free-form custom data attached to applications, users, channels and messages.
 pub type Properties = serde_json::Map<String, serde_json::Value>;

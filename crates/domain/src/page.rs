@@ -91,7 +91,9 @@ impl<F: SortField> PageRequest<F> {
         let sort = sort.iter().map(|term| SortOrder::parse(term)).collect::<Result<_, _>>()?;
         Ok(Self { number, size, sort })
     }
+}
 
+impl<F> PageRequest<F> {
     /// Rows to skip.
     pub fn offset(&self) -> u64 {
         u64::from(self.number) * u64::from(self.size)

@@ -6,6 +6,11 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use crate::application::{AccessTokenRecord, Application, ApplicationSettings, OAuthClient, Organization};
+use crate::channel::{Channel, ChannelFilter, ChannelSort, Invite, Membership};
+use crate::cursor::{CursorPage, CursorRequest};
+use crate::ids::{ChannelId, IdGenerator, MessageId, ThreadId};
+use crate::message::{Message, MessageDraft, MessageFilter, MessageScope, ReadReceipt, ReactionSummary, Thread};
+use crate::notification::Notification;
 use crate::error::StoreError;
 use crate::ids::{ApplicationId, UserId};
 use crate::page::{Page, PageRequest};
@@ -60,6 +65,8 @@ pub trait UserStore: Send + Sync {
     fn insert_user(&self, user: &User) -> StoreResult<()>;
     /// One user of the application.
     fn find_user(&self, application_id: ApplicationId, id: UserId) -> StoreResult<Option<User>>;
+    /// Users of the application by id (missing ones are left out).
+    fn users_by_ids(&self, application_id: ApplicationId, ids: &[UserId]) -> StoreResult<Vec<User>>;
     /// One user of the application by username.
     fn find_user_by_name(&self, application_id: ApplicationId, name: &str) -> StoreResult<Option<User>>;
     /// A page of users.
@@ -88,6 +95,84 @@ pub trait UserStore: Send + Sync {
     fn delete_secret(&self, application_id: ApplicationId, user_id: UserId, name: &str) -> StoreResult<bool>;
 }
 
+/// Channels, memberships, moderators and invites.
+pub trait ChannelStore: Send + Sync {
+    /// Inserts a channel with its MAIN thread and initial members, in one transaction;
+    /// [`crate::StoreError::Conflict`] when the name or the direct member set is taken.
+    fn insert_channel(&self, channel: &Channel, direct_key: Option<&str>, member_ids: &[UserId]) -> StoreResult<()>;
+    /// One channel.
+    fn find_channel(&self, application_id: ApplicationId, id: ChannelId) -> StoreResult<Option<Channel>>;
+    /// A group channel by name.
+    fn find_channel_by_name(&self, application_id: ApplicationId, name: &str) -> StoreResult<Option<Channel>>;
+    /// The direct channel of a member set.
+    fn find_direct_channel(&self, application_id: ApplicationId, direct_key: &str) -> StoreResult<Option<Channel>>;
+    /// Channels by id (missing ones are left out).
+    fn channels_by_ids(&self, application_id: ApplicationId, ids: &[ChannelId]) -> StoreResult<Vec<Channel>>;
+    /// A page of channels.
+    fn list_channels(&self, application_id: ApplicationId, filter: &ChannelFilter, page: &PageRequest<ChannelSort>) -> StoreResult<Page<Channel>>;
+    /// Writes display name and properties.
+    fn update_channel(&self, channel: &Channel) -> StoreResult<()>;
+    /// Deletes a channel and everything in it, in one transaction; `false` if it did not exist.
+    fn delete_channel(&self, application_id: ApplicationId, id: ChannelId) -> StoreResult<bool>;
+    /// Adds a member (idempotent) and drops any pending invite.
+    fn add_member(&self, channel: &Channel, user_id: UserId, now: Timestamp) -> StoreResult<()>;
+    /// Removes a member; `false` if they were not one.
+    fn remove_member(&self, channel_id: ChannelId, user_id: UserId) -> StoreResult<bool>;
+    /// One membership.
+    fn membership(&self, channel_id: ChannelId, user_id: UserId) -> StoreResult<Option<Membership>>;
+    /// Every member id of a channel.
+    fn member_ids(&self, channel_id: ChannelId) -> StoreResult<Vec<UserId>>;
+    /// A page of memberships (optionally moderators only), sorted by user.
+    fn list_memberships(&self, channel_id: ChannelId, moderators_only: bool, page: &PageRequest<UserSort>) -> StoreResult<Page<Membership>>;
+    /// Sets or clears the moderator flag of a member; `false` if not a member.
+    fn set_moderator(&self, channel_id: ChannelId, user_id: UserId, moderator: bool) -> StoreResult<bool>;
+    /// Records an invite (idempotent); returns its creation time.
+    fn add_invite(&self, channel_id: ChannelId, user_id: UserId, now: Timestamp) -> StoreResult<Timestamp>;
+    /// A page of invites.
+    fn list_invites(&self, channel_id: ChannelId, page: &PageRequest<UserSort>) -> StoreResult<Page<Invite>>;
+}
+
+/// Messages, threads, reactions and read marks.
+pub trait MessageStore: Send + Sync {
+    /// Stores a new message with its notifications, bumps the parent's reply count and the
+    /// channel's last message, in one transaction. The id is assigned from `ids` while the
+    /// channel is locked, so one channel's ids are committed in increasing order.
+    fn append_message(&self, ids: &IdGenerator, draft: MessageDraft) -> StoreResult<Message>;
+    /// One message.
+    fn find_message(&self, application_id: ApplicationId, id: MessageId) -> StoreResult<Option<Message>>;
+    /// Messages by id (missing ones are left out).
+    fn messages_by_ids(&self, application_id: ApplicationId, ids: &[MessageId]) -> StoreResult<Vec<Message>>;
+    /// One thread.
+    fn find_thread(&self, application_id: ApplicationId, id: ThreadId) -> StoreResult<Option<Thread>>;
+    /// The MESSAGE thread of `parent`, created with id `new_id` if it has none yet.
+    fn message_thread(&self, parent: &Message, new_id: ThreadId, now: Timestamp) -> StoreResult<Thread>;
+    /// A cursor page of messages, newest first.
+    fn list_messages(&self, application_id: ApplicationId, scope: &MessageScope, filter: &MessageFilter, request: &CursorRequest) -> StoreResult<CursorPage<Message>>;
+    /// Writes body, mentions, links, properties and edit time.
+    fn update_message(&self, message: &Message) -> StoreResult<()>;
+    /// Deletes a message, its replies (recursively), reactions and notifications, in one transaction.
+    fn delete_message(&self, message: &Message) -> StoreResult<()>;
+    /// Deletes every message of the application; returns how many.
+    fn delete_all_messages(&self, application_id: ApplicationId) -> StoreResult<u64>;
+    /// Adds a reaction (idempotent).
+    fn add_reaction(&self, message: &Message, emoji: &str, user_id: UserId, now: Timestamp) -> StoreResult<()>;
+    /// Removes a reaction; `false` if there was none.
+    fn remove_reaction(&self, message_id: MessageId, emoji: &str, user_id: UserId) -> StoreResult<bool>;
+    /// Reaction summaries of messages, by message id.
+    fn reactions(&self, message_ids: &[MessageId]) -> StoreResult<Vec<(MessageId, ReactionSummary)>>;
+    /// Moves the user's read mark in the message's channel up to the message (never down);
+    /// returns the time of the mark.
+    fn mark_read(&self, message: &Message, user_id: UserId, now: Timestamp) -> StoreResult<Timestamp>;
+    /// Users whose read mark in the channel is at or past the message.
+    fn read_receipts(&self, message: &Message, page: &PageRequest<UserSort>) -> StoreResult<Page<ReadReceipt>>;
+}
+
+/// Notifications.
+pub trait NotificationStore: Send + Sync {
+    /// A cursor page of a user's notifications, newest first.
+    fn list_notifications(&self, application_id: ApplicationId, user_id: UserId, request: &CursorRequest) -> StoreResult<CursorPage<Notification>>;
+}
+
 /// Every port, as shared handles. Cheap to clone.
 #[derive(Clone)]
 pub struct Ports {
@@ -97,14 +182,32 @@ pub struct Ports {
     pub credentials: Arc<dyn CredentialStore>,
     /// Users.
     pub users: Arc<dyn UserStore>,
+    /// Channels.
+    pub channels: Arc<dyn ChannelStore>,
+    /// Messages.
+    pub messages: Arc<dyn MessageStore>,
+    /// Notifications.
+    pub notifications: Arc<dyn NotificationStore>,
 }
 
 impl Ports {
     /// All ports served by one store.
     pub fn from_store<S>(store: Arc<S>) -> Self
     where
-        S: ApplicationStore + CredentialStore + UserStore + 'static,
+        S: ApplicationStore + CredentialStore + UserStore + ChannelStore + MessageStore + NotificationStore + 'static,
     {
-        Self { applications: store.clone(), credentials: store.clone(), users: store }
+        Self {
+            applications: store.clone(),
+            credentials: store.clone(),
+            users: store.clone(),
+            channels: store.clone(),
+            messages: store.clone(),
+            notifications: store,
+        }
+    }
+
+    /// The stores of the message use cases.
+    pub fn chat(&self) -> crate::message::ChatStores<'_> {
+        crate::message::ChatStores { users: self.users.as_ref(), channels: self.channels.as_ref(), messages: self.messages.as_ref() }
     }
 }

@@ -220,3 +220,227 @@ impl TryFrom<UserRow> for User {
         })
     }
 }
+
+// ---- chat ----
+
+use crate::schema::{channels, messages, notifications, threads};
+use roost_domain::channel::{Channel, ChannelType};
+use roost_domain::message::{FileRef, Message, MessageType, Thread, ThreadType};
+use roost_domain::notification::{Notification, NotificationKind};
+use roost_domain::{ChannelId, MessageId, NotificationId, ThreadId};
+
+fn corrupt(what: &str, value: &str) -> StoreError {
+    StoreError::Other(format!("stored {what} '{value}' is unknown").into())
+}
+
+fn json_text<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_string(value).unwrap_or_else(|_| "null".to_owned())
+}
+
+fn from_json<T: serde::de::DeserializeOwned>(what: &str, text: &str) -> Result<T, StoreError> {
+    serde_json::from_str(text).map_err(|e| StoreError::Other(format!("stored {what} is not valid JSON: {e}").into()))
+}
+
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = channels)]
+pub(crate) struct ChannelRow {
+    pub id: i64,
+    pub application_id: i64,
+    pub channel_type: String,
+    pub name: Option<String>,
+    pub display_name: Option<String>,
+    pub creator_id: Option<i64>,
+    pub properties: String,
+    pub main_thread_id: i64,
+    pub direct_key: Option<String>,
+    pub last_message_id: Option<i64>,
+    pub created_at: NaiveDateTime,
+}
+
+impl ChannelRow {
+    pub(crate) fn new(c: &Channel, direct_key: Option<&str>) -> Self {
+        Self {
+            id: c.id.0,
+            application_id: c.application_id.0,
+            channel_type: c.channel_type.as_str().to_owned(),
+            name: c.name.clone(),
+            display_name: c.display_name.clone(),
+            creator_id: c.creator_id.map(|u| u.0),
+            properties: properties_text(&c.properties),
+            main_thread_id: c.main_thread_id.0,
+            direct_key: direct_key.map(str::to_owned),
+            last_message_id: c.last_message_id.map(|m| m.0),
+            created_at: c.created_time.naive_utc(),
+        }
+    }
+}
+
+impl TryFrom<ChannelRow> for Channel {
+    type Error = StoreError;
+    fn try_from(r: ChannelRow) -> Result<Self, StoreError> {
+        Ok(Self {
+            id: ChannelId(r.id),
+            application_id: ApplicationId(r.application_id),
+            channel_type: ChannelType::parse(&r.channel_type).ok_or_else(|| corrupt("channel type", &r.channel_type))?,
+            name: r.name,
+            display_name: r.display_name,
+            creator_id: r.creator_id.map(UserId),
+            properties: parse_properties(&r.properties)?,
+            main_thread_id: ThreadId(r.main_thread_id),
+            last_message_id: r.last_message_id.map(MessageId),
+            created_time: utc(r.created_at),
+        })
+    }
+}
+
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = threads)]
+pub(crate) struct ThreadRow {
+    pub id: i64,
+    pub application_id: i64,
+    pub channel_id: i64,
+    pub thread_type: String,
+    pub parent_message_id: Option<i64>,
+    pub created_at: NaiveDateTime,
+}
+
+impl From<&Thread> for ThreadRow {
+    fn from(t: &Thread) -> Self {
+        Self {
+            id: t.id.0,
+            application_id: t.application_id.0,
+            channel_id: t.channel_id.0,
+            thread_type: t.thread_type.as_str().to_owned(),
+            parent_message_id: t.parent_message_id.map(|m| m.0),
+            created_at: t.created_time.naive_utc(),
+        }
+    }
+}
+
+impl TryFrom<ThreadRow> for Thread {
+    type Error = StoreError;
+    fn try_from(r: ThreadRow) -> Result<Self, StoreError> {
+        Ok(Self {
+            id: ThreadId(r.id),
+            application_id: ApplicationId(r.application_id),
+            channel_id: ChannelId(r.channel_id),
+            thread_type: ThreadType::parse(&r.thread_type).ok_or_else(|| corrupt("thread type", &r.thread_type))?,
+            parent_message_id: r.parent_message_id.map(MessageId),
+            created_time: utc(r.created_at),
+        })
+    }
+}
+
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = messages)]
+pub(crate) struct MessageRow {
+    pub id: i64,
+    pub application_id: i64,
+    pub channel_id: i64,
+    pub thread_id: i64,
+    pub message_type: String,
+    pub user_id: Option<i64>,
+    pub body: Option<String>,
+    pub file: Option<String>,
+    pub group_tag: Option<String>,
+    pub properties: String,
+    pub mentions: String,
+    pub links: String,
+    pub nested_level: i64,
+    pub replies_count: i64,
+    pub parent_id: Option<i64>,
+    pub created_at: NaiveDateTime,
+    pub last_edited_at: Option<NaiveDateTime>,
+}
+
+impl From<&Message> for MessageRow {
+    fn from(m: &Message) -> Self {
+        Self {
+            id: m.id.0,
+            application_id: m.application_id.0,
+            channel_id: m.channel_id.0,
+            thread_id: m.thread_id.0,
+            message_type: m.message_type.as_str().to_owned(),
+            user_id: m.user_id.map(|u| u.0),
+            body: m.body.clone(),
+            file: m.file.as_ref().map(json_text),
+            group_tag: m.group_tag.clone(),
+            properties: properties_text(&m.properties),
+            mentions: json_text(&m.mentions),
+            links: json_text(&m.links),
+            nested_level: i64::from(m.nested_level),
+            replies_count: m.replies_count,
+            parent_id: m.parent_id.map(|p| p.0),
+            created_at: m.created_time.naive_utc(),
+            last_edited_at: m.last_edited_time.map(|t| t.naive_utc()),
+        }
+    }
+}
+
+impl TryFrom<MessageRow> for Message {
+    type Error = StoreError;
+    fn try_from(r: MessageRow) -> Result<Self, StoreError> {
+        Ok(Self {
+            id: MessageId(r.id),
+            application_id: ApplicationId(r.application_id),
+            channel_id: ChannelId(r.channel_id),
+            thread_id: ThreadId(r.thread_id),
+            message_type: MessageType::parse(&r.message_type).ok_or_else(|| corrupt("message type", &r.message_type))?,
+            user_id: r.user_id.map(UserId),
+            body: r.body,
+            file: r.file.as_deref().map(|f| from_json::<FileRef>("file", f)).transpose()?,
+            group_tag: r.group_tag,
+            properties: parse_properties(&r.properties)?,
+            mentions: from_json("mentions", &r.mentions)?,
+            links: from_json("links", &r.links)?,
+            nested_level: i32::try_from(r.nested_level).unwrap_or(i32::MAX),
+            replies_count: r.replies_count,
+            parent_id: r.parent_id.map(MessageId),
+            created_time: utc(r.created_at),
+            last_edited_time: r.last_edited_at.map(utc),
+        })
+    }
+}
+
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = notifications)]
+pub(crate) struct NotificationRow {
+    pub id: i64,
+    pub application_id: i64,
+    pub user_id: i64,
+    pub channel_id: i64,
+    pub message_id: i64,
+    pub kind: String,
+    pub mentioned_channel_id: Option<i64>,
+    pub title: String,
+    pub body: String,
+    pub muted: bool,
+    pub created_at: NaiveDateTime,
+    pub read_at: Option<NaiveDateTime>,
+}
+
+impl TryFrom<NotificationRow> for Notification {
+    type Error = StoreError;
+    fn try_from(r: NotificationRow) -> Result<Self, StoreError> {
+        let kind = match (r.kind.as_str(), r.mentioned_channel_id) {
+            ("USER:SENT:MESSAGE", _) => NotificationKind::UserSentMessage,
+            ("SYSTEM:SENT:MESSAGE", _) => NotificationKind::SystemSentMessage,
+            ("USER:MENTIONED:USER", _) => NotificationKind::MentionedUser,
+            ("USER:MENTIONED:CHANNEL", Some(c)) => NotificationKind::MentionedChannel(ChannelId(c)),
+            ("USER:REPLIED_TO:MESSAGE", _) => NotificationKind::RepliedToMessage,
+            _ => return Err(corrupt("notification kind", &r.kind)),
+        };
+        Ok(Self {
+            id: NotificationId(r.id),
+            user_id: UserId(r.user_id),
+            kind,
+            channel_id: ChannelId(r.channel_id),
+            message_id: MessageId(r.message_id),
+            title: r.title,
+            body: r.body,
+            muted: r.muted,
+            created_time: utc(r.created_at),
+            read_time: r.read_at.map(utc),
+        })
+    }
+}

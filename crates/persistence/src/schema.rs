@@ -72,11 +72,130 @@ diesel::table! {
 
 diesel::joinable!(applications -> organizations (organization_id));
 diesel::joinable!(users -> applications (application_id));
+
+diesel::table! {
+    channels (id) {
+        id -> BigInt,
+        application_id -> BigInt,
+        channel_type -> Text,
+        name -> Nullable<Text>,
+        display_name -> Nullable<Text>,
+        creator_id -> Nullable<BigInt>,
+        properties -> Text,
+        main_thread_id -> BigInt,
+        direct_key -> Nullable<Text>,
+        last_message_id -> Nullable<BigInt>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    channel_members (channel_id, user_id) {
+        channel_id -> BigInt,
+        user_id -> BigInt,
+        application_id -> BigInt,
+        moderator -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    channel_invites (channel_id, user_id) {
+        channel_id -> BigInt,
+        user_id -> BigInt,
+        application_id -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    threads (id) {
+        id -> BigInt,
+        application_id -> BigInt,
+        channel_id -> BigInt,
+        thread_type -> Text,
+        parent_message_id -> Nullable<BigInt>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    messages (id) {
+        id -> BigInt,
+        application_id -> BigInt,
+        channel_id -> BigInt,
+        thread_id -> BigInt,
+        message_type -> Text,
+        user_id -> Nullable<BigInt>,
+        body -> Nullable<Text>,
+        file -> Nullable<Text>,
+        group_tag -> Nullable<Text>,
+        properties -> Text,
+        mentions -> Text,
+        links -> Text,
+        nested_level -> BigInt,
+        replies_count -> BigInt,
+        parent_id -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        last_edited_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    reactions (message_id, emoji, user_id) {
+        message_id -> BigInt,
+        emoji -> Text,
+        user_id -> BigInt,
+        application_id -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    read_marks (channel_id, user_id) {
+        channel_id -> BigInt,
+        user_id -> BigInt,
+        application_id -> BigInt,
+        last_read_message_id -> BigInt,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    notifications (id) {
+        id -> BigInt,
+        application_id -> BigInt,
+        user_id -> BigInt,
+        channel_id -> BigInt,
+        message_id -> BigInt,
+        kind -> Text,
+        mentioned_channel_id -> Nullable<BigInt>,
+        title -> Text,
+        body -> Text,
+        muted -> Bool,
+        created_at -> Timestamp,
+        read_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(channel_members -> users (user_id));
+diesel::joinable!(channel_invites -> users (user_id));
+diesel::joinable!(read_marks -> users (user_id));
+diesel::joinable!(reactions -> users (user_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     organizations,
     applications,
     oauth_clients,
     access_tokens,
     users,
-    user_secrets
+    user_secrets,
+    channels,
+    channel_members,
+    channel_invites,
+    threads,
+    messages,
+    reactions,
+    read_marks,
+    notifications,
 );

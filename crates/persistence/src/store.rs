@@ -1,7 +1,9 @@
 //! [`DieselStore`]: the domain's storage ports over a pool of [`AnyConnection`]s.
 
 mod applications;
+mod channels;
 mod credentials;
+mod messages;
 mod users;
 
 use diesel::connection::{AnsiTransactionManager, TransactionManager};
@@ -124,4 +126,9 @@ impl<T> DieselResultExt<T> for Result<T, DieselError> {
     fn store_err(self) -> Result<T, StoreError> {
         self.map_err(map_diesel_error)
     }
+}
+
+/// A row count from the database as an unsigned count.
+pub(crate) fn count_to_u64(n: i64) -> u64 {
+    u64::try_from(n).unwrap_or(0)
 }

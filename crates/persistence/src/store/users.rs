@@ -67,6 +67,23 @@ impl UserStore for DieselStore {
         })
     }
 
+    fn users_by_ids(&self, application_id: ApplicationId, ids: &[UserId]) -> StoreResult<Vec<User>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids: Vec<i64> = ids.iter().map(|u| u.0).collect();
+        self.read(|conn| {
+            to_users(
+                users::table
+                    .filter(users::application_id.eq(application_id.0))
+                    .filter(users::id.eq_any(&ids))
+                    .select(UserRow::as_select())
+                    .load(conn)
+                    .store_err()?,
+            )
+        })
+    }
+
     fn find_user_by_name(&self, application_id: ApplicationId, name: &str) -> StoreResult<Option<User>> {
         self.read(|conn| {
             users::table

@@ -1,0 +1,132 @@
+//! Text analysis on write: `@username` and `#channel-name` mentions of things that exist, and
+//! http(s) links, with their positions (MessageResource `mentions` and `links`).
+//!
+//! Positions are offsets in Unicode scalar values (characters), `endPosition` exclusive. No
+//! network fetch happens here: link previews are not generated.
+
+use crate::error::DomainError;
+use crate::ids::{ApplicationId, ChannelId, UserId};
+use crate::store::{ChannelStore, UserStore};
+
+/// Most mention candidates looked up per message (bounds the work a body can cause).
+pub const MAX_MENTION_LOOKUPS: usize = 20;
+
+/// What a mention points at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum MentionTarget {
+    /// A user of the application.
+    User(UserId),
+    /// A channel of the application.
+    Channel(ChannelId),
+}
+
+/// A mention in a message body.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Mention {
+    /// The target.
+    pub target: MentionTarget,
+    /// The text as written, e.g. `@jane`.
+    pub tag: String,
+    /// First character.
+    pub start_position: usize,
+    /// One past the last character.
+    pub end_position: usize,
+}
+
+/// A link in a message body.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct TextLink {
+    /// The URL as written.
+    pub source: String,
+    /// First character.
+    pub start_position: usize,
+    /// One past the last character.
+    pub end_position: usize,
+}
+
+/// A whitespace-separated token with surrounding punctuation removed, and its position.
+#[derive(Debug, PartialEq, Eq)]
+struct Token<'a> {
+    text: &'a str,
+    start: usize,
+}
+
+const LEADING: &[char] = &['(', '[', '{', '"', '\'', '<'];
+const TRAILING: &[char] = &['.', ',', '!', '?', ';', ':', ')', ']', '}', '"', '\'', '>'];
+
+fn tokens(body: &str) -> Vec<Token<'_>> {
+    let mut out = Vec::new();
+    let mut chars = 0usize;
+    let mut token_start: Option<(usize, usize)> = None; // (byte, char)
+    for (byte, c) in body.char_indices().chain(std::iter::once((body.len(), ' '))) {
+        if c.is_whitespace() {
+            if let Some((start_byte, start_char)) = token_start.take() {
+                let raw = &body[start_byte..byte];
+                let lead = raw.len() - raw.trim_start_matches(LEADING).len();
+                let text = raw[lead..].trim_end_matches(TRAILING);
+                let lead_chars = raw[..lead].chars().count();
+                if !text.is_empty() {
+                    out.push(Token { text, start: start_char + lead_chars });
+                }
+            }
+        } else if token_start.is_none() {
+            token_start = Some((byte, chars));
+        }
+        chars += 1;
+    }
+    out
+}
+
+/// Finds the mentions and links of a body. Mentions count only when the user or channel exists.
+pub fn analyse(
+    body: &str,
+    application_id: ApplicationId,
+    users: &dyn UserStore,
+    channels: &dyn ChannelStore,
+) -> Result<(Vec<Mention>, Vec<TextLink>), DomainError> {
+    let mut mentions = Vec::new();
+    let mut links = Vec::new();
+    let mut lookups = 0usize;
+    for token in tokens(body) {
+        let length = token.text.chars().count();
+        let end_position = token.start + length;
+        if token.text.starts_with("https://") || token.text.starts_with("http://") {
+            if length > "https://".len() {
+                links.push(TextLink { source: token.text.to_owned(), start_position: token.start, end_position });
+            }
+            continue;
+        }
+        let (sigil, name) = token.text.split_at(token.text.chars().next().map_or(0, char::len_utf8));
+        if name.is_empty() || !matches!(sigil, "@" | "#") || lookups >= MAX_MENTION_LOOKUPS {
+            continue;
+        }
+        lookups += 1;
+        let target = if sigil == "@" {
+            users.find_user_by_name(application_id, name)?.map(|u| MentionTarget::User(u.id))
+        } else {
+            channels.find_channel_by_name(application_id, name)?.map(|c| MentionTarget::Channel(c.id))
+        };
+        if let Some(target) = target {
+            mentions.push(Mention { target, tag: token.text.to_owned(), start_position: token.start, end_position });
+        }
+    }
+    Ok((mentions, links))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_strip_punctuation_and_count_characters() {
+        let found = tokens("héllo (@jane), see https://x.io/a?b=1. #général!");
+        let texts: Vec<(&str, usize)> = found.iter().map(|t| (t.text, t.start)).collect();
+        assert_eq!(texts, [("héllo", 0), ("@jane", 7), ("see", 15), ("https://x.io/a?b=1", 19), ("#général", 39)]);
+    }
+
+    #[test]
+    fn emails_in_mentions_survive() {
+        let found = tokens("hi @jane@chatkitty.com.");
+        assert_eq!(found[1].text, "@jane@chatkitty.com");
+    }
+}

@@ -1,0 +1,108 @@
+//! Notifications: who is told about a new message, and why.
+
+use crate::channel::Channel;
+use crate::error::DomainError;
+use crate::ids::{ChannelId, MessageId, NotificationId, UserId};
+use crate::message::{ChatStores, Message, MentionTarget, NotificationDraft};
+use crate::user::User;
+use crate::Timestamp;
+
+/// Why a user was notified (the `data.type` of the spec).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotificationKind {
+    /// `USER:SENT:MESSAGE`: a user posted in a channel the recipient belongs to.
+    UserSentMessage,
+    /// `SYSTEM:SENT:MESSAGE`: the application posted in a channel the recipient belongs to.
+    SystemSentMessage,
+    /// `USER:MENTIONED:USER`: the recipient was @-mentioned.
+    MentionedUser,
+    /// `USER:MENTIONED:CHANNEL`: a channel the recipient belongs to was #-mentioned.
+    MentionedChannel(ChannelId),
+    /// `USER:REPLIED_TO:MESSAGE`: someone replied to the recipient's message.
+    RepliedToMessage,
+}
+
+impl NotificationKind {
+    /// The spec's data type.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::UserSentMessage => "USER:SENT:MESSAGE",
+            Self::SystemSentMessage => "SYSTEM:SENT:MESSAGE",
+            Self::MentionedUser => "USER:MENTIONED:USER",
+            Self::MentionedChannel(_) => "USER:MENTIONED:CHANNEL",
+            Self::RepliedToMessage => "USER:REPLIED_TO:MESSAGE",
+        }
+    }
+}
+
+/// A stored notification.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Notification {
+    /// Its id (the cursor).
+    pub id: NotificationId,
+    /// Recipient.
+    pub user_id: UserId,
+    /// Why.
+    pub kind: NotificationKind,
+    /// The channel of the message.
+    pub channel_id: ChannelId,
+    /// The message.
+    pub message_id: MessageId,
+    /// Title.
+    pub title: String,
+    /// Body.
+    pub body: String,
+    /// Muted (never, until mute settings exist).
+    pub muted: bool,
+    /// Creation time.
+    pub created_time: Timestamp,
+    /// When the recipient read it.
+    pub read_time: Option<Timestamp>,
+}
+
+/// Plans the notifications of a new message: one per recipient, for the most specific reason
+/// (a reply to their message, then a mention of them, then a mention of their channel, then
+/// the message itself). Nobody is notified of their own message.
+pub fn plan_notifications(
+    stores: ChatStores<'_>,
+    channel: &Channel,
+    sender: Option<&User>,
+    message: &Message,
+    parent: Option<&Message>,
+) -> Result<Vec<NotificationDraft>, DomainError> {
+    let who = sender.map_or_else(|| "The application".to_owned(), |s| s.display_name.clone());
+    let excerpt = message.body.clone().or_else(|| message.file.as_ref().map(|f| f.name.clone())).unwrap_or_default();
+    let excerpt: String = excerpt.chars().take(200).collect();
+    let mut drafts: Vec<NotificationDraft> = Vec::new();
+    let sender_id = sender.map(|s| s.id);
+    let mut push = |user_id: UserId, kind: NotificationKind, title: String| {
+        if Some(user_id) != sender_id && !drafts.iter().any(|d| d.user_id == user_id) {
+            drafts.push(NotificationDraft { user_id, kind, title, body: excerpt.clone() });
+        }
+    };
+    let channel_label = channel.display_name.clone().unwrap_or_else(|| "a direct conversation".to_owned());
+    let members = stores.channels.member_ids(channel.id)?;
+    // In a members-only channel, only members may learn of a message, even when mentioned.
+    let may_see = |user_id: &UserId| !channel.channel_type.is_members_only() || members.contains(user_id);
+    if let Some(author) = parent.and_then(|p| p.user_id) {
+        push(author, NotificationKind::RepliedToMessage, format!("{who} replied to your message"));
+    }
+    for mention in &message.mentions {
+        match mention.target {
+            MentionTarget::User(user_id) if may_see(&user_id) => {
+                push(user_id, NotificationKind::MentionedUser, format!("{who} mentioned you in {channel_label}"));
+            }
+            MentionTarget::User(_) => {}
+            MentionTarget::Channel(mentioned) => {
+                for member in stores.channels.member_ids(mentioned)?.into_iter().filter(|m| may_see(m)) {
+                    push(member, NotificationKind::MentionedChannel(mentioned), format!("{who} mentioned a channel you are in"));
+                }
+            }
+        }
+    }
+    let kind = if sender.is_some() { NotificationKind::UserSentMessage } else { NotificationKind::SystemSentMessage };
+    for member in members.iter().copied() {
+        push(member, kind, format!("{who} sent a message in {channel_label}"));
+    }
+    Ok(drafts)
+}

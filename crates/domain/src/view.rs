@@ -1,0 +1,130 @@
+//! What rendering a page needs besides the items themselves, loaded in a few batched reads
+//! rather than one read per item: senders, mentioned users and channels, reactions, direct
+//! channel members, last messages.
+
+use std::collections::HashMap;
+
+use crate::channel::{Channel, ChannelType};
+use crate::error::DomainError;
+use crate::ids::{ApplicationId, ChannelId, MessageId, UserId};
+use crate::message::{ChatStores, Message, MentionTarget, ReactionSummary};
+use crate::notification::{Notification, NotificationKind};
+use crate::user::User;
+
+/// Related records of a set of messages and channels.
+#[derive(Debug, Default, Clone)]
+pub struct Related {
+    /// Users by id.
+    pub users: HashMap<UserId, User>,
+    /// Channels by id.
+    pub channels: HashMap<ChannelId, Channel>,
+    /// Messages by id (last messages, notification messages, parents).
+    pub messages: HashMap<MessageId, Message>,
+    /// Reaction summaries by message.
+    pub reactions: HashMap<MessageId, Vec<ReactionSummary>>,
+    /// Members of direct channels.
+    pub direct_members: HashMap<ChannelId, Vec<User>>,
+}
+
+impl Related {
+    /// The user with this id, if loaded.
+    pub fn user(&self, id: Option<UserId>) -> Option<&User> {
+        id.and_then(|id| self.users.get(&id))
+    }
+}
+
+fn dedup<T: PartialEq + Copy>(items: impl IntoIterator<Item = T>) -> Vec<T> {
+    let mut out = Vec::new();
+    for item in items {
+        if !out.contains(&item) {
+            out.push(item);
+        }
+    }
+    out
+}
+
+/// Loads what messages (and the channels and messages they point at) need to be rendered.
+pub fn related(
+    stores: ChatStores<'_>,
+    application_id: ApplicationId,
+    channels: &[Channel],
+    messages: &[Message],
+    extra_messages: &[MessageId],
+) -> Result<Related, DomainError> {
+    let mut related = Related::default();
+    // Messages pointed at by channels (last message) or by the caller (notification payloads).
+    let wanted: Vec<MessageId> = dedup(channels.iter().filter_map(|c| c.last_message_id).chain(extra_messages.iter().copied()));
+    let mut all_messages: Vec<Message> = messages.to_vec();
+    for message in stores.messages.messages_by_ids(application_id, &wanted)? {
+        related.messages.insert(message.id, message.clone());
+        all_messages.push(message);
+    }
+    let direct: Vec<ChannelId> = channels.iter().filter(|c| c.channel_type == ChannelType::Direct).map(|c| c.id).collect();
+    let mut direct_member_ids: HashMap<ChannelId, Vec<UserId>> = HashMap::new();
+    for id in &direct {
+        direct_member_ids.insert(*id, stores.channels.member_ids(*id)?);
+    }
+    let user_ids = dedup(
+        all_messages
+            .iter()
+            .filter_map(|m| m.user_id)
+            .chain(all_messages.iter().flat_map(|m| m.mentions.iter()).filter_map(|x| match x.target {
+                MentionTarget::User(u) => Some(u),
+                MentionTarget::Channel(_) => None,
+            }))
+            .chain(channels.iter().filter_map(|c| c.creator_id))
+            .chain(direct_member_ids.values().flatten().copied()),
+    );
+    let mut channel_ids = dedup(all_messages.iter().flat_map(|m| m.mentions.iter()).filter_map(|x| match x.target {
+        MentionTarget::Channel(c) => Some(c),
+        MentionTarget::User(_) => None,
+    }));
+    channel_ids.extend(dedup(all_messages.iter().map(|m| m.channel_id)));
+    let channel_ids = dedup(channel_ids);
+    let message_ids: Vec<MessageId> = dedup(all_messages.iter().map(|m| m.id));
+    for (id, summary) in stores.messages.reactions(&message_ids)? {
+        related.reactions.entry(id).or_default().push(summary);
+    }
+    let reaction_users = dedup(related.reactions.values().flatten().flat_map(|r| r.users.iter().map(|u| u.id)));
+    for user in stores.users.users_by_ids(application_id, &dedup(user_ids.into_iter().chain(reaction_users)))? {
+        related.users.insert(user.id, user);
+    }
+    for channel in stores.channels.channels_by_ids(application_id, &channel_ids)? {
+        related.channels.insert(channel.id, channel);
+    }
+    for channel in channels {
+        related.channels.insert(channel.id, channel.clone());
+    }
+    for (channel_id, ids) in direct_member_ids {
+        let members = ids.iter().filter_map(|id| related.users.get(id).cloned()).collect();
+        related.direct_members.insert(channel_id, members);
+    }
+    Ok(related)
+}
+
+/// Loads what notifications need: their messages, parents, channels and users.
+pub fn related_to_notifications(
+    stores: ChatStores<'_>,
+    application_id: ApplicationId,
+    notifications: &[Notification],
+) -> Result<Related, DomainError> {
+    let message_ids: Vec<MessageId> = dedup(notifications.iter().map(|n| n.message_id));
+    let messages = stores.messages.messages_by_ids(application_id, &message_ids)?;
+    let parents: Vec<MessageId> = dedup(
+        notifications
+            .iter()
+            .filter(|n| n.kind == NotificationKind::RepliedToMessage)
+            .filter_map(|n| messages.iter().find(|m| m.id == n.message_id).and_then(|m| m.parent_id)),
+    );
+    let mut extra = parents;
+    extra.extend(message_ids);
+    let mut related = related(stores, application_id, &[], &messages, &extra)?;
+    let mentioned: Vec<ChannelId> = dedup(notifications.iter().filter_map(|n| match n.kind {
+        NotificationKind::MentionedChannel(c) => Some(c),
+        _ => None,
+    }));
+    for channel in stores.channels.channels_by_ids(application_id, &mentioned)? {
+        related.channels.insert(channel.id, channel);
+    }
+    Ok(related)
+}

@@ -1,0 +1,399 @@
+use diesel::prelude::*;
+use roost_domain::channel::{Channel, ChannelFilter, ChannelSort, Invite, Membership};
+use roost_domain::page::{Direction, Page, PageRequest};
+use roost_domain::store::{ChannelStore, StoreResult};
+use roost_domain::user::{User, UserSort};
+use roost_domain::{ApplicationId, ChannelId, StoreError, Timestamp, UserId};
+
+use super::{count_to_u64, DieselResultExt, DieselStore};
+use crate::conn::AnyConnection;
+use crate::rows::{ChannelRow, UserRow};
+use crate::schema::{channel_invites, channel_members, channels, messages, notifications, reactions, read_marks, threads, users};
+
+type Db = <AnyConnection as Connection>::Backend;
+
+fn to_channels(rows: Vec<ChannelRow>) -> StoreResult<Vec<Channel>> {
+    rows.into_iter().map(Channel::try_from).collect()
+}
+
+fn filtered<'a>(application_id: ApplicationId, filter: &'a ChannelFilter) -> channels::BoxedQuery<'a, Db> {
+    let mut query = channels::table.filter(channels::application_id.eq(application_id.0)).into_boxed();
+    if let Some(kind) = filter.channel_type {
+        query = query.filter(channels::channel_type.eq(kind.as_str()));
+    }
+    for member in &filter.member_ids {
+        let of_member = channel_members::table.filter(channel_members::user_id.eq(member.0)).select(channel_members::channel_id);
+        query = query.filter(channels::id.eq_any(of_member));
+    }
+    if let Some(user) = filter.user_id {
+        let joined = channel_members::table.filter(channel_members::user_id.eq(user.0)).select(channel_members::channel_id);
+        query = query.filter(channels::creator_id.eq(user.0).or(channels::id.eq_any(joined)));
+    }
+    if let Some(start) = filter.start_time {
+        query = query.filter(channels::created_at.ge(start.naive_utc()));
+    }
+    if let Some(end) = filter.end_time {
+        query = query.filter(channels::created_at.lt(end.naive_utc()));
+    }
+    query
+}
+
+fn sorted<'a>(mut query: channels::BoxedQuery<'a, Db>, page: &PageRequest<ChannelSort>) -> channels::BoxedQuery<'a, Db> {
+    for order in &page.sort {
+        query = match (order.field, order.direction) {
+            (ChannelSort::Id, Direction::Asc) => query.then_order_by(channels::id.asc()),
+            (ChannelSort::Id, Direction::Desc) => query.then_order_by(channels::id.desc()),
+            (ChannelSort::Name, Direction::Asc) => query.then_order_by(channels::name.asc()),
+            (ChannelSort::Name, Direction::Desc) => query.then_order_by(channels::name.desc()),
+            (ChannelSort::DisplayName, Direction::Asc) => query.then_order_by(channels::display_name.asc()),
+            (ChannelSort::DisplayName, Direction::Desc) => query.then_order_by(channels::display_name.desc()),
+            (ChannelSort::CreatedTime, Direction::Asc) => query.then_order_by(channels::created_at.asc()),
+            (ChannelSort::CreatedTime, Direction::Desc) => query.then_order_by(channels::created_at.desc()),
+        };
+    }
+    query.then_order_by(channels::id.asc())
+}
+
+/// Orders a query joined with `users` by user properties, the user id breaking ties.
+macro_rules! order_by_user {
+    ($query:expr, $page:expr) => {{
+        let mut query = $query;
+        for order in &$page.sort {
+            query = match (order.field, order.direction) {
+                (UserSort::Id, Direction::Asc) => query.then_order_by(users::id.asc()),
+                (UserSort::Id, Direction::Desc) => query.then_order_by(users::id.desc()),
+                (UserSort::Name, Direction::Asc) => query.then_order_by(users::name.asc()),
+                (UserSort::Name, Direction::Desc) => query.then_order_by(users::name.desc()),
+                (UserSort::DisplayName, Direction::Asc) => query.then_order_by(users::display_name.asc()),
+                (UserSort::DisplayName, Direction::Desc) => query.then_order_by(users::display_name.desc()),
+                (UserSort::CreatedTime, Direction::Asc) => query.then_order_by(users::created_at.asc()),
+                (UserSort::CreatedTime, Direction::Desc) => query.then_order_by(users::created_at.desc()),
+            };
+        }
+        query.then_order_by(users::id.asc())
+    }};
+}
+
+fn page_of<T>(items: Vec<T>, page: &PageRequest<impl Copy>, total: i64) -> Page<T> {
+    Page { items, number: page.number, size: page.size, total_elements: count_to_u64(total) }
+}
+
+fn offset(page: &PageRequest<impl Copy>) -> i64 {
+    i64::try_from(page.offset()).unwrap_or(i64::MAX)
+}
+
+impl ChannelStore for DieselStore {
+    fn insert_channel(&self, channel: &Channel, direct_key: Option<&str>, member_ids: &[UserId]) -> StoreResult<()> {
+        self.write(|conn| {
+            diesel::insert_into(channels::table).values(ChannelRow::new(channel, direct_key)).execute(conn).store_err()?;
+            diesel::insert_into(threads::table)
+                .values((
+                    threads::id.eq(channel.main_thread_id.0),
+                    threads::application_id.eq(channel.application_id.0),
+                    threads::channel_id.eq(channel.id.0),
+                    threads::thread_type.eq("MAIN"),
+                    threads::created_at.eq(channel.created_time.naive_utc()),
+                ))
+                .execute(conn)
+                .store_err()?;
+            for member in member_ids {
+                diesel::insert_into(channel_members::table)
+                    .values((
+                        channel_members::channel_id.eq(channel.id.0),
+                        channel_members::user_id.eq(member.0),
+                        channel_members::application_id.eq(channel.application_id.0),
+                        channel_members::moderator.eq(false),
+                        channel_members::created_at.eq(channel.created_time.naive_utc()),
+                    ))
+                    .execute(conn)
+                    .store_err()?;
+            }
+            Ok(())
+        })
+    }
+
+    fn find_channel(&self, application_id: ApplicationId, id: ChannelId) -> StoreResult<Option<Channel>> {
+        self.read(|conn| {
+            channels::table
+                .filter(channels::application_id.eq(application_id.0))
+                .filter(channels::id.eq(id.0))
+                .select(ChannelRow::as_select())
+                .first(conn)
+                .optional()
+                .store_err()?
+                .map(Channel::try_from)
+                .transpose()
+        })
+    }
+
+    fn find_channel_by_name(&self, application_id: ApplicationId, name: &str) -> StoreResult<Option<Channel>> {
+        self.read(|conn| {
+            channels::table
+                .filter(channels::application_id.eq(application_id.0))
+                .filter(channels::name.eq(name))
+                .select(ChannelRow::as_select())
+                .first(conn)
+                .optional()
+                .store_err()?
+                .map(Channel::try_from)
+                .transpose()
+        })
+    }
+
+    fn find_direct_channel(&self, application_id: ApplicationId, direct_key: &str) -> StoreResult<Option<Channel>> {
+        self.read(|conn| {
+            channels::table
+                .filter(channels::application_id.eq(application_id.0))
+                .filter(channels::direct_key.eq(direct_key))
+                .select(ChannelRow::as_select())
+                .first(conn)
+                .optional()
+                .store_err()?
+                .map(Channel::try_from)
+                .transpose()
+        })
+    }
+
+    fn channels_by_ids(&self, application_id: ApplicationId, ids: &[ChannelId]) -> StoreResult<Vec<Channel>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids: Vec<i64> = ids.iter().map(|c| c.0).collect();
+        self.read(|conn| {
+            to_channels(
+                channels::table
+                    .filter(channels::application_id.eq(application_id.0))
+                    .filter(channels::id.eq_any(&ids))
+                    .select(ChannelRow::as_select())
+                    .load(conn)
+                    .store_err()?,
+            )
+        })
+    }
+
+    fn list_channels(
+        &self,
+        application_id: ApplicationId,
+        filter: &ChannelFilter,
+        page: &PageRequest<ChannelSort>,
+    ) -> StoreResult<Page<Channel>> {
+        self.read(|conn| {
+            if filter.properties.is_some() {
+                // Custom properties are JSON text: filtered here, as for users.
+                let all = to_channels(sorted(filtered(application_id, filter), page).select(ChannelRow::as_select()).load(conn).store_err()?)?;
+                let matching: Vec<Channel> = all.into_iter().filter(|c| filter.matches_properties(c)).collect();
+                let total = i64::try_from(matching.len()).unwrap_or(i64::MAX);
+                let skip = usize::try_from(page.offset()).unwrap_or(usize::MAX);
+                let items = matching.into_iter().skip(skip).take(page.size as usize).collect();
+                return Ok(page_of(items, page, total));
+            }
+            let total: i64 = filtered(application_id, filter).count().get_result(conn).store_err()?;
+            let rows = sorted(filtered(application_id, filter), page)
+                .offset(offset(page))
+                .limit(i64::from(page.size))
+                .select(ChannelRow::as_select())
+                .load(conn)
+                .store_err()?;
+            Ok(page_of(to_channels(rows)?, page, total))
+        })
+    }
+
+    fn update_channel(&self, channel: &Channel) -> StoreResult<()> {
+        self.write(|conn| {
+            diesel::update(channels::table.filter(channels::id.eq(channel.id.0)))
+                .set((
+                    channels::display_name.eq(&channel.display_name),
+                    channels::properties.eq(crate::rows::properties_text(&channel.properties)),
+                ))
+                .execute(conn)
+                .store_err()?;
+            Ok(())
+        })
+    }
+
+    fn delete_channel(&self, application_id: ApplicationId, id: ChannelId) -> StoreResult<bool> {
+        self.write(|conn| {
+            let exists = channels::table
+                .filter(channels::application_id.eq(application_id.0))
+                .filter(channels::id.eq(id.0))
+                .count()
+                .get_result::<i64>(conn)
+                .store_err()?;
+            if exists == 0 {
+                return Ok(false);
+            }
+            // Children first, explicitly: the same on both engines whatever their FK settings.
+            diesel::delete(notifications::table.filter(notifications::channel_id.eq(id.0))).execute(conn).store_err()?;
+            let channel_messages = messages::table.filter(messages::channel_id.eq(id.0)).select(messages::id);
+            diesel::delete(reactions::table.filter(reactions::message_id.eq_any(channel_messages))).execute(conn).store_err()?;
+            diesel::delete(read_marks::table.filter(read_marks::channel_id.eq(id.0))).execute(conn).store_err()?;
+            diesel::delete(messages::table.filter(messages::channel_id.eq(id.0))).execute(conn).store_err()?;
+            diesel::delete(threads::table.filter(threads::channel_id.eq(id.0))).execute(conn).store_err()?;
+            diesel::delete(channel_invites::table.filter(channel_invites::channel_id.eq(id.0))).execute(conn).store_err()?;
+            diesel::delete(channel_members::table.filter(channel_members::channel_id.eq(id.0))).execute(conn).store_err()?;
+            diesel::delete(channels::table.filter(channels::id.eq(id.0))).execute(conn).store_err()?;
+            Ok(true)
+        })
+    }
+
+    fn add_member(&self, channel: &Channel, user_id: UserId, now: Timestamp) -> StoreResult<()> {
+        self.write(|conn| {
+            let existing = channel_members::table
+                .filter(channel_members::channel_id.eq(channel.id.0))
+                .filter(channel_members::user_id.eq(user_id.0))
+                .count()
+                .get_result::<i64>(conn)
+                .store_err()?;
+            if existing == 0 {
+                diesel::insert_into(channel_members::table)
+                    .values((
+                        channel_members::channel_id.eq(channel.id.0),
+                        channel_members::user_id.eq(user_id.0),
+                        channel_members::application_id.eq(channel.application_id.0),
+                        channel_members::moderator.eq(false),
+                        channel_members::created_at.eq(now.naive_utc()),
+                    ))
+                    .execute(conn)
+                    .store_err()?;
+            }
+            diesel::delete(
+                channel_invites::table
+                    .filter(channel_invites::channel_id.eq(channel.id.0))
+                    .filter(channel_invites::user_id.eq(user_id.0)),
+            )
+            .execute(conn)
+            .store_err()?;
+            Ok(())
+        })
+    }
+
+    fn remove_member(&self, channel_id: ChannelId, user_id: UserId) -> StoreResult<bool> {
+        self.write(|conn| {
+            let deleted = diesel::delete(
+                channel_members::table
+                    .filter(channel_members::channel_id.eq(channel_id.0))
+                    .filter(channel_members::user_id.eq(user_id.0)),
+            )
+            .execute(conn)
+            .store_err()?;
+            Ok(deleted > 0)
+        })
+    }
+
+    fn membership(&self, channel_id: ChannelId, user_id: UserId) -> StoreResult<Option<Membership>> {
+        self.read(|conn| {
+            let row: Option<(bool, chrono::NaiveDateTime, UserRow)> = channel_members::table
+                .inner_join(users::table)
+                .filter(channel_members::channel_id.eq(channel_id.0))
+                .filter(channel_members::user_id.eq(user_id.0))
+                .select((channel_members::moderator, channel_members::created_at, UserRow::as_select()))
+                .first(conn)
+                .optional()
+                .store_err()?;
+            row.map(|(moderator, created_at, user)| {
+                Ok(Membership { channel_id, user: User::try_from(user)?, moderator, created_time: created_at.and_utc() })
+            })
+            .transpose()
+        })
+    }
+
+    fn member_ids(&self, channel_id: ChannelId) -> StoreResult<Vec<UserId>> {
+        self.read(|conn| {
+            let ids: Vec<i64> = channel_members::table
+                .filter(channel_members::channel_id.eq(channel_id.0))
+                .order(channel_members::user_id)
+                .select(channel_members::user_id)
+                .load(conn)
+                .store_err()?;
+            Ok(ids.into_iter().map(UserId).collect())
+        })
+    }
+
+    fn list_memberships(&self, channel_id: ChannelId, moderators_only: bool, page: &PageRequest<UserSort>) -> StoreResult<Page<Membership>> {
+        self.read(|conn| {
+            let base = || {
+                let mut query = channel_members::table
+                    .inner_join(users::table)
+                    .filter(channel_members::channel_id.eq(channel_id.0))
+                    .into_boxed::<Db>();
+                if moderators_only {
+                    query = query.filter(channel_members::moderator.eq(true));
+                }
+                query
+            };
+            let total: i64 = base().count().get_result(conn).store_err()?;
+            let rows: Vec<(bool, chrono::NaiveDateTime, UserRow)> = order_by_user!(base(), page)
+                .offset(offset(page))
+                .limit(i64::from(page.size))
+                .select((channel_members::moderator, channel_members::created_at, UserRow::as_select()))
+                .load(conn)
+                .store_err()?;
+            let items = rows
+                .into_iter()
+                .map(|(moderator, created_at, user)| {
+                    Ok(Membership { channel_id, user: User::try_from(user)?, moderator, created_time: created_at.and_utc() })
+                })
+                .collect::<Result<Vec<_>, StoreError>>()?;
+            Ok(page_of(items, page, total))
+        })
+    }
+
+    fn set_moderator(&self, channel_id: ChannelId, user_id: UserId, moderator: bool) -> StoreResult<bool> {
+        self.write(|conn| {
+            let updated = diesel::update(
+                channel_members::table
+                    .filter(channel_members::channel_id.eq(channel_id.0))
+                    .filter(channel_members::user_id.eq(user_id.0)),
+            )
+            .set(channel_members::moderator.eq(moderator))
+            .execute(conn)
+            .store_err()?;
+            Ok(updated > 0)
+        })
+    }
+
+    fn add_invite(&self, channel_id: ChannelId, user_id: UserId, now: Timestamp) -> StoreResult<Timestamp> {
+        self.write(|conn| {
+            let existing: Option<chrono::NaiveDateTime> = channel_invites::table
+                .filter(channel_invites::channel_id.eq(channel_id.0))
+                .filter(channel_invites::user_id.eq(user_id.0))
+                .select(channel_invites::created_at)
+                .first(conn)
+                .optional()
+                .store_err()?;
+            if let Some(created_at) = existing {
+                return Ok(created_at.and_utc());
+            }
+            let application_id: i64 =
+                channels::table.filter(channels::id.eq(channel_id.0)).select(channels::application_id).first(conn).store_err()?;
+            diesel::insert_into(channel_invites::table)
+                .values((
+                    channel_invites::channel_id.eq(channel_id.0),
+                    channel_invites::user_id.eq(user_id.0),
+                    channel_invites::application_id.eq(application_id),
+                    channel_invites::created_at.eq(now.naive_utc()),
+                ))
+                .execute(conn)
+                .store_err()?;
+            Ok(now)
+        })
+    }
+
+    fn list_invites(&self, channel_id: ChannelId, page: &PageRequest<UserSort>) -> StoreResult<Page<Invite>> {
+        self.read(|conn| {
+            let base = || channel_invites::table.inner_join(users::table).filter(channel_invites::channel_id.eq(channel_id.0)).into_boxed::<Db>();
+            let total: i64 = base().count().get_result(conn).store_err()?;
+            let rows: Vec<(chrono::NaiveDateTime, UserRow)> = order_by_user!(base(), page)
+                .offset(offset(page))
+                .limit(i64::from(page.size))
+                .select((channel_invites::created_at, UserRow::as_select()))
+                .load(conn)
+                .store_err()?;
+            let items = rows
+                .into_iter()
+                .map(|(created_at, user)| Ok(Invite { channel_id, user: User::try_from(user)?, created_time: created_at.and_utc() }))
+                .collect::<Result<Vec<_>, StoreError>>()?;
+            Ok(page_of(items, page, total))
+        })
+    }
+}

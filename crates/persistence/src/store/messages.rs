@@ -1,0 +1,543 @@
+use diesel::prelude::*;
+use diesel::sql_types::{Bool, Nullable, Text};
+use roost_domain::cursor::{CursorPage, CursorRequest, KeyRange};
+use roost_domain::message::{Message, MessageDraft, MessageFilter, MessageScope, ReactionSummary, ReadReceipt, Thread, ThreadType};
+use roost_domain::notification::{Notification, NotificationKind};
+use roost_domain::page::{Direction, Page, PageRequest};
+use roost_domain::store::{MessageStore, NotificationStore, StoreResult};
+use roost_domain::user::{User, UserSort};
+use roost_domain::{ApplicationId, IdGenerator, MessageId, StoreError, ThreadId, Timestamp, UserId};
+
+use super::{count_to_u64, DieselResultExt, DieselStore};
+use crate::conn::AnyConnection;
+use crate::rows::{MessageRow, NotificationRow, ThreadRow, UserRow};
+use crate::schema::{channel_members, channels, messages, notifications, reactions, read_marks, threads, users};
+
+type Db = <AnyConnection as Connection>::Backend;
+
+diesel::define_sql_function! {
+    /// SQL `lower()`, the same on both engines (ASCII case folding).
+    fn lower(x: Nullable<Text>) -> Nullable<Text>;
+}
+
+fn to_messages(rows: Vec<MessageRow>) -> StoreResult<Vec<Message>> {
+    rows.into_iter().map(Message::try_from).collect()
+}
+
+/// `LIKE` pattern matching `needle` anywhere, with `\` escaping the wildcards.
+fn contains_pattern(needle: &str) -> String {
+    let mut pattern = String::from("%");
+    for c in needle.to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
+}
+
+type Condition = Box<dyn BoxableExpression<messages::table, Db, SqlType = Nullable<Bool>>>;
+
+/// The messages of a scope, without ordering or key range.
+fn scoped(
+    conn: &mut AnyConnection,
+    application_id: ApplicationId,
+    scope: &MessageScope,
+    filter: &MessageFilter,
+) -> StoreResult<Option<messages::BoxedQuery<'static, Db>>> {
+    let mut query = messages::table.filter(messages::application_id.eq(application_id.0)).into_boxed();
+    match scope {
+        MessageScope::Thread(thread) => query = query.filter(messages::thread_id.eq(thread.0)),
+        MessageScope::Application => {}
+        MessageScope::SentBy(user) => query = query.filter(messages::user_id.eq(user.0)),
+        MessageScope::UnreadBy(user) => {
+            let channel_ids: Vec<i64> = channel_members::table
+                .filter(channel_members::user_id.eq(user.0))
+                .select(channel_members::channel_id)
+                .load(conn)
+                .store_err()?;
+            if channel_ids.is_empty() {
+                return Ok(None);
+            }
+            let marks: Vec<(i64, i64)> = read_marks::table
+                .filter(read_marks::user_id.eq(user.0))
+                .select((read_marks::channel_id, read_marks::last_read_message_id))
+                .load(conn)
+                .store_err()?;
+            // One condition per channel: after the user's read mark there (everything if none).
+            let mut condition: Option<Condition> = None;
+            for channel in channel_ids {
+                let mark = marks.iter().find(|(c, _)| *c == channel).map_or(0, |(_, m)| *m);
+                let this: Condition = Box::new(messages::channel_id.eq(channel).and(messages::id.gt(mark)).nullable());
+                condition = Some(match condition {
+                    None => this,
+                    Some(previous) => Box::new(previous.or(this)),
+                });
+            }
+            if let Some(condition) = condition {
+                query = query.filter(condition);
+            }
+            query = query.filter(messages::user_id.is_null().or(messages::user_id.ne(user.0)).nullable());
+        }
+    }
+    if let Some(sender) = filter.sender {
+        query = query.filter(messages::user_id.eq(sender.0));
+    }
+    if let Some(text) = &filter.query {
+        query = query.filter(lower(messages::body).like(contains_pattern(text)).escape('\\'));
+    }
+    Ok(Some(query))
+}
+
+fn cursor_page(
+    conn: &mut AnyConnection,
+    application_id: ApplicationId,
+    scope: &MessageScope,
+    filter: &MessageFilter,
+    request: &CursorRequest,
+) -> StoreResult<CursorPage<Message>> {
+    let Some(base) = scoped(conn, application_id, scope, filter)? else {
+        return Ok(CursorPage::from_probe(request, Vec::new(), |m: &Message| m.id.0, false));
+    };
+    let limit = i64::from(request.size) + 1;
+    let rows = match request.range {
+        KeyRange::Newest => base.order(messages::id.desc()).limit(limit).select(MessageRow::as_select()).load(conn),
+        KeyRange::AtOrBefore(start) => {
+            base.filter(messages::id.le(start)).order(messages::id.desc()).limit(limit).select(MessageRow::as_select()).load(conn)
+        }
+        KeyRange::Before(next) => {
+            base.filter(messages::id.lt(next)).order(messages::id.desc()).limit(limit).select(MessageRow::as_select()).load(conn)
+        }
+        KeyRange::After(start) => base
+            .filter(messages::id.gt(start))
+            .order(messages::id.asc())
+            .limit(limit)
+            .select(MessageRow::as_select())
+            .load(conn)
+            .map(|mut rows| {
+                rows.reverse();
+                rows
+            }),
+    }
+    .store_err()?;
+    let items = to_messages(rows)?;
+    let has_newer = match (request.range, items.first()) {
+        (KeyRange::Newest | KeyRange::After(_), _) => false,
+        (KeyRange::AtOrBefore(bound) | KeyRange::Before(bound), first) => {
+            let newest_seen = first.map_or(bound, |m| m.id.0.max(bound.min(m.id.0)));
+            scoped(conn, application_id, scope, filter)?
+                .map(|q| q.filter(messages::id.gt(newest_seen)).select(messages::id).first::<i64>(conn).optional())
+                .transpose()
+                .store_err()?
+                .flatten()
+                .is_some()
+        }
+    };
+    Ok(CursorPage::from_probe(request, items, |m| m.id.0, has_newer))
+}
+
+fn notification_row(draft: &roost_domain::message::NotificationDraft, message: &Message, id: i64) -> NotificationRow {
+    let mentioned_channel_id = match draft.kind {
+        NotificationKind::MentionedChannel(c) => Some(c.0),
+        _ => None,
+    };
+    NotificationRow {
+        id,
+        application_id: message.application_id.0,
+        user_id: draft.user_id.0,
+        channel_id: message.channel_id.0,
+        message_id: message.id.0,
+        kind: draft.kind.as_str().to_owned(),
+        mentioned_channel_id,
+        title: draft.title.clone(),
+        body: draft.body.clone(),
+        muted: false,
+        created_at: message.created_time.naive_utc(),
+        read_at: None,
+    }
+}
+
+/// The message and every reply below it, recursively.
+fn message_tree(conn: &mut AnyConnection, root: MessageId) -> StoreResult<Vec<i64>> {
+    let mut all = vec![root.0];
+    let mut frontier = vec![root.0];
+    while !frontier.is_empty() {
+        let children: Vec<i64> =
+            messages::table.filter(messages::parent_id.eq_any(&frontier)).select(messages::id).load(conn).store_err()?;
+        all.extend(&children);
+        frontier = children;
+    }
+    Ok(all)
+}
+
+impl MessageStore for DieselStore {
+    fn append_message(&self, ids: &IdGenerator, draft: MessageDraft) -> StoreResult<Message> {
+        self.write(|conn| {
+            // Lock the channel row first (a no-op update takes PostgreSQL's row lock; SQLite holds
+            // the database write lock already), then take the id: one channel's messages are
+            // committed in id order, so a reader paging by id never misses one.
+            let channel_id = draft.message.channel_id.0;
+            let locked = diesel::update(channels::table.filter(channels::id.eq(channel_id)))
+                .set(channels::last_message_id.eq(channels::last_message_id))
+                .execute(conn)
+                .store_err()?;
+            if locked == 0 {
+                return Err(StoreError::Other(format!("channel {channel_id} vanished while posting").into()));
+            }
+            let mut message = draft.message;
+            message.id = MessageId(ids.next_id());
+            diesel::insert_into(messages::table).values(MessageRow::from(&message)).execute(conn).store_err()?;
+            diesel::update(channels::table.filter(channels::id.eq(channel_id)))
+                .set(channels::last_message_id.eq(message.id.0))
+                .execute(conn)
+                .store_err()?;
+            if let Some(parent) = message.parent_id {
+                diesel::update(messages::table.filter(messages::id.eq(parent.0)))
+                    .set(messages::replies_count.eq(messages::replies_count + 1))
+                    .execute(conn)
+                    .store_err()?;
+            }
+            for notification in &draft.notifications {
+                diesel::insert_into(notifications::table)
+                    .values(notification_row(notification, &message, ids.next_id()))
+                    .execute(conn)
+                    .store_err()?;
+            }
+            Ok(message)
+        })
+    }
+
+    fn find_message(&self, application_id: ApplicationId, id: MessageId) -> StoreResult<Option<Message>> {
+        self.read(|conn| {
+            messages::table
+                .filter(messages::application_id.eq(application_id.0))
+                .filter(messages::id.eq(id.0))
+                .select(MessageRow::as_select())
+                .first(conn)
+                .optional()
+                .store_err()?
+                .map(Message::try_from)
+                .transpose()
+        })
+    }
+
+    fn messages_by_ids(&self, application_id: ApplicationId, ids: &[MessageId]) -> StoreResult<Vec<Message>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids: Vec<i64> = ids.iter().map(|m| m.0).collect();
+        self.read(|conn| {
+            to_messages(
+                messages::table
+                    .filter(messages::application_id.eq(application_id.0))
+                    .filter(messages::id.eq_any(&ids))
+                    .select(MessageRow::as_select())
+                    .load(conn)
+                    .store_err()?,
+            )
+        })
+    }
+
+    fn find_thread(&self, application_id: ApplicationId, id: ThreadId) -> StoreResult<Option<Thread>> {
+        self.read(|conn| {
+            threads::table
+                .filter(threads::application_id.eq(application_id.0))
+                .filter(threads::id.eq(id.0))
+                .select(ThreadRow::as_select())
+                .first(conn)
+                .optional()
+                .store_err()?
+                .map(Thread::try_from)
+                .transpose()
+        })
+    }
+
+    fn message_thread(&self, parent: &Message, new_id: ThreadId, now: Timestamp) -> StoreResult<Thread> {
+        self.write(|conn| {
+            let existing = threads::table
+                .filter(threads::parent_message_id.eq(parent.id.0))
+                .select(ThreadRow::as_select())
+                .first(conn)
+                .optional()
+                .store_err()?;
+            if let Some(row) = existing {
+                return Thread::try_from(row);
+            }
+            let thread = Thread {
+                id: new_id,
+                application_id: parent.application_id,
+                channel_id: parent.channel_id,
+                thread_type: ThreadType::Message,
+                parent_message_id: Some(parent.id),
+                created_time: now,
+            };
+            diesel::insert_into(threads::table).values(ThreadRow::from(&thread)).execute(conn).store_err()?;
+            Ok(thread)
+        })
+    }
+
+    fn list_messages(
+        &self,
+        application_id: ApplicationId,
+        scope: &MessageScope,
+        filter: &MessageFilter,
+        request: &CursorRequest,
+    ) -> StoreResult<CursorPage<Message>> {
+        self.read(|conn| cursor_page(conn, application_id, scope, filter, request))
+    }
+
+    fn update_message(&self, message: &Message) -> StoreResult<()> {
+        let row = MessageRow::from(message);
+        self.write(|conn| {
+            diesel::update(messages::table.filter(messages::id.eq(row.id)))
+                .set((
+                    messages::body.eq(&row.body),
+                    messages::mentions.eq(&row.mentions),
+                    messages::links.eq(&row.links),
+                    messages::properties.eq(&row.properties),
+                    messages::last_edited_at.eq(row.last_edited_at),
+                ))
+                .execute(conn)
+                .store_err()?;
+            Ok(())
+        })
+    }
+
+    fn delete_message(&self, message: &Message) -> StoreResult<()> {
+        self.write(|conn| {
+            let ids = message_tree(conn, message.id)?;
+            diesel::delete(notifications::table.filter(notifications::message_id.eq_any(&ids))).execute(conn).store_err()?;
+            diesel::delete(reactions::table.filter(reactions::message_id.eq_any(&ids))).execute(conn).store_err()?;
+            diesel::delete(messages::table.filter(messages::id.eq_any(&ids))).execute(conn).store_err()?;
+            diesel::delete(threads::table.filter(threads::parent_message_id.eq_any(&ids))).execute(conn).store_err()?;
+            if let Some(parent) = message.parent_id {
+                diesel::update(messages::table.filter(messages::id.eq(parent.0)))
+                    .set(messages::replies_count.eq(messages::replies_count - 1))
+                    .execute(conn)
+                    .store_err()?;
+            }
+            let newest: Option<i64> = messages::table
+                .filter(messages::channel_id.eq(message.channel_id.0))
+                .select(diesel::dsl::max(messages::id))
+                .first(conn)
+                .store_err()?;
+            diesel::update(channels::table.filter(channels::id.eq(message.channel_id.0)))
+                .set(channels::last_message_id.eq(newest))
+                .execute(conn)
+                .store_err()?;
+            Ok(())
+        })
+    }
+
+    fn delete_all_messages(&self, application_id: ApplicationId) -> StoreResult<u64> {
+        let app = application_id.0;
+        self.write(|conn| {
+            diesel::delete(notifications::table.filter(notifications::application_id.eq(app))).execute(conn).store_err()?;
+            diesel::delete(reactions::table.filter(reactions::application_id.eq(app))).execute(conn).store_err()?;
+            diesel::delete(read_marks::table.filter(read_marks::application_id.eq(app))).execute(conn).store_err()?;
+            let deleted = diesel::delete(messages::table.filter(messages::application_id.eq(app))).execute(conn).store_err()?;
+            diesel::delete(threads::table.filter(threads::application_id.eq(app)).filter(threads::thread_type.eq("MESSAGE")))
+                .execute(conn)
+                .store_err()?;
+            diesel::update(channels::table.filter(channels::application_id.eq(app)))
+                .set(channels::last_message_id.eq(None::<i64>))
+                .execute(conn)
+                .store_err()?;
+            Ok(u64::try_from(deleted).unwrap_or(u64::MAX))
+        })
+    }
+
+    fn add_reaction(&self, message: &Message, emoji: &str, user_id: UserId, now: Timestamp) -> StoreResult<()> {
+        self.write(|conn| {
+            let existing: i64 = reactions::table
+                .filter(reactions::message_id.eq(message.id.0))
+                .filter(reactions::emoji.eq(emoji))
+                .filter(reactions::user_id.eq(user_id.0))
+                .count()
+                .get_result(conn)
+                .store_err()?;
+            if existing == 0 {
+                diesel::insert_into(reactions::table)
+                    .values((
+                        reactions::message_id.eq(message.id.0),
+                        reactions::emoji.eq(emoji),
+                        reactions::user_id.eq(user_id.0),
+                        reactions::application_id.eq(message.application_id.0),
+                        reactions::created_at.eq(now.naive_utc()),
+                    ))
+                    .execute(conn)
+                    .store_err()?;
+            }
+            Ok(())
+        })
+    }
+
+    fn remove_reaction(&self, message_id: MessageId, emoji: &str, user_id: UserId) -> StoreResult<bool> {
+        self.write(|conn| {
+            let deleted = diesel::delete(
+                reactions::table
+                    .filter(reactions::message_id.eq(message_id.0))
+                    .filter(reactions::emoji.eq(emoji))
+                    .filter(reactions::user_id.eq(user_id.0)),
+            )
+            .execute(conn)
+            .store_err()?;
+            Ok(deleted > 0)
+        })
+    }
+
+    fn reactions(&self, message_ids: &[MessageId]) -> StoreResult<Vec<(MessageId, ReactionSummary)>> {
+        if message_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids: Vec<i64> = message_ids.iter().map(|m| m.0).collect();
+        self.read(|conn| {
+            let rows: Vec<(i64, String, UserRow)> = reactions::table
+                .inner_join(users::table)
+                .filter(reactions::message_id.eq_any(&ids))
+                .order((reactions::message_id, reactions::emoji, reactions::created_at, reactions::user_id))
+                .select((reactions::message_id, reactions::emoji, UserRow::as_select()))
+                .load(conn)
+                .store_err()?;
+            let mut out: Vec<(MessageId, ReactionSummary)> = Vec::new();
+            for (message_id, emoji, user) in rows {
+                let user = User::try_from(user)?;
+                match out.last_mut() {
+                    Some((id, summary)) if id.0 == message_id && summary.emoji == emoji => summary.users.push(user),
+                    _ => out.push((MessageId(message_id), ReactionSummary { emoji, users: vec![user] })),
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    fn mark_read(&self, message: &Message, user_id: UserId, now: Timestamp) -> StoreResult<Timestamp> {
+        self.write(|conn| {
+            let existing: Option<(i64, chrono::NaiveDateTime)> = read_marks::table
+                .filter(read_marks::channel_id.eq(message.channel_id.0))
+                .filter(read_marks::user_id.eq(user_id.0))
+                .select((read_marks::last_read_message_id, read_marks::updated_at))
+                .first(conn)
+                .optional()
+                .store_err()?;
+            match existing {
+                // Already read up to here or further: the mark never moves back.
+                Some((mark, at)) if mark >= message.id.0 => Ok(at.and_utc()),
+                Some(_) => {
+                    diesel::update(
+                        read_marks::table
+                            .filter(read_marks::channel_id.eq(message.channel_id.0))
+                            .filter(read_marks::user_id.eq(user_id.0)),
+                    )
+                    .set((read_marks::last_read_message_id.eq(message.id.0), read_marks::updated_at.eq(now.naive_utc())))
+                    .execute(conn)
+                    .store_err()?;
+                    Ok(now)
+                }
+                None => {
+                    diesel::insert_into(read_marks::table)
+                        .values((
+                            read_marks::channel_id.eq(message.channel_id.0),
+                            read_marks::user_id.eq(user_id.0),
+                            read_marks::application_id.eq(message.application_id.0),
+                            read_marks::last_read_message_id.eq(message.id.0),
+                            read_marks::updated_at.eq(now.naive_utc()),
+                        ))
+                        .execute(conn)
+                        .store_err()?;
+                    Ok(now)
+                }
+            }
+        })
+    }
+
+    fn read_receipts(&self, message: &Message, page: &PageRequest<UserSort>) -> StoreResult<Page<ReadReceipt>> {
+        self.read(|conn| {
+            let base = || {
+                read_marks::table
+                    .inner_join(users::table)
+                    .filter(read_marks::channel_id.eq(message.channel_id.0))
+                    .filter(read_marks::last_read_message_id.ge(message.id.0))
+                    .into_boxed::<Db>()
+            };
+            let total: i64 = base().count().get_result(conn).store_err()?;
+            let mut query = base();
+            for order in &page.sort {
+                query = match (order.field, order.direction) {
+                    (UserSort::Id, Direction::Asc) => query.then_order_by(users::id.asc()),
+                    (UserSort::Id, Direction::Desc) => query.then_order_by(users::id.desc()),
+                    (UserSort::Name, Direction::Asc) => query.then_order_by(users::name.asc()),
+                    (UserSort::Name, Direction::Desc) => query.then_order_by(users::name.desc()),
+                    (UserSort::DisplayName, Direction::Asc) => query.then_order_by(users::display_name.asc()),
+                    (UserSort::DisplayName, Direction::Desc) => query.then_order_by(users::display_name.desc()),
+                    (UserSort::CreatedTime, Direction::Asc) => query.then_order_by(read_marks::updated_at.asc()),
+                    (UserSort::CreatedTime, Direction::Desc) => query.then_order_by(read_marks::updated_at.desc()),
+                };
+            }
+            let rows: Vec<(chrono::NaiveDateTime, UserRow)> = query
+                .then_order_by(users::id.asc())
+                .offset(i64::try_from(page.offset()).unwrap_or(i64::MAX))
+                .limit(i64::from(page.size))
+                .select((read_marks::updated_at, UserRow::as_select()))
+                .load(conn)
+                .store_err()?;
+            let items = rows
+                .into_iter()
+                .map(|(at, user)| Ok(ReadReceipt { user: User::try_from(user)?, created_time: at.and_utc() }))
+                .collect::<Result<Vec<_>, StoreError>>()?;
+            Ok(Page { items, number: page.number, size: page.size, total_elements: count_to_u64(total) })
+        })
+    }
+}
+
+impl NotificationStore for DieselStore {
+    fn list_notifications(
+        &self,
+        application_id: ApplicationId,
+        user_id: UserId,
+        request: &CursorRequest,
+    ) -> StoreResult<CursorPage<Notification>> {
+        self.read(|conn| {
+            let base = || {
+                notifications::table
+                    .filter(notifications::application_id.eq(application_id.0))
+                    .filter(notifications::user_id.eq(user_id.0))
+                    .into_boxed::<Db>()
+            };
+            let limit = i64::from(request.size) + 1;
+            let rows = match request.range {
+                KeyRange::Newest => base().order(notifications::id.desc()).limit(limit).select(NotificationRow::as_select()).load(conn),
+                KeyRange::AtOrBefore(s) => {
+                    base().filter(notifications::id.le(s)).order(notifications::id.desc()).limit(limit).select(NotificationRow::as_select()).load(conn)
+                }
+                KeyRange::Before(n) => {
+                    base().filter(notifications::id.lt(n)).order(notifications::id.desc()).limit(limit).select(NotificationRow::as_select()).load(conn)
+                }
+                KeyRange::After(s) => base()
+                    .filter(notifications::id.gt(s))
+                    .order(notifications::id.asc())
+                    .limit(limit)
+                    .select(NotificationRow::as_select())
+                    .load(conn)
+                    .map(|mut rows| {
+                        rows.reverse();
+                        rows
+                    }),
+            }
+            .store_err()?;
+            let items = rows.into_iter().map(Notification::try_from).collect::<Result<Vec<_>, _>>()?;
+            let has_newer = match (request.range, items.first()) {
+                (KeyRange::AtOrBefore(_) | KeyRange::Before(_), Some(first)) => base()
+                    .filter(notifications::id.gt(first.id.0))
+                    .select(notifications::id)
+                    .first::<i64>(conn)
+                    .optional()
+                    .store_err()?
+                    .is_some(),
+                _ => false,
+            };
+            Ok(CursorPage::from_probe(request, items, |n| n.id.0, has_newer))
+        })
+    }
+}
