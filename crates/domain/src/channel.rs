@@ -177,7 +177,12 @@ impl SortField for ChannelSort {
 pub type MemberSort = crate::user::UserSort;
 
 /// Resolves a user reference within the application; a missing user is a field error on `field`.
-pub fn resolve_user(users: &dyn UserStore, application_id: ApplicationId, user: &UserRef, field: &str) -> Result<User, DomainError> {
+pub fn resolve_user(
+    users: &dyn UserStore,
+    application_id: ApplicationId,
+    user: &UserRef,
+    field: &str,
+) -> Result<User, DomainError> {
     let found = match user {
         UserRef::Id(id) => users.find_user(application_id, *id)?,
         UserRef::Name(name) => users.find_user_by_name(application_id, name)?,
@@ -194,7 +199,12 @@ pub fn resolve_user(users: &dyn UserStore, application_id: ApplicationId, user: 
 fn validate_channel_name(field: &str, value: &str) -> Result<String, FieldError> {
     let trimmed = value.trim();
     if trimmed.is_empty() {
-        return Err(FieldError::new(RESOURCE, field, FieldErrorCode::MissingField, format!("{field} must not be blank")));
+        return Err(FieldError::new(
+            RESOURCE,
+            field,
+            FieldErrorCode::MissingField,
+            format!("{field} must not be blank"),
+        ));
     }
     if trimmed.chars().count() > crate::user::MAX_NAME_CHARS || trimmed.chars().any(char::is_control) {
         return Err(FieldError::new(
@@ -313,11 +323,20 @@ pub fn create_channel(
 }
 
 fn name_taken(name: &str) -> DomainError {
-    DomainError::field(RESOURCE, "name", FieldErrorCode::AlreadyExists, format!("a channel named '{name}' already exists"))
+    DomainError::field(
+        RESOURCE,
+        "name",
+        FieldErrorCode::AlreadyExists,
+        format!("a channel named '{name}' already exists"),
+    )
 }
 
 /// One channel of the application.
-pub fn get_channel(channels: &dyn ChannelStore, application_id: ApplicationId, id: ChannelId) -> Result<Channel, DomainError> {
+pub fn get_channel(
+    channels: &dyn ChannelStore,
+    application_id: ApplicationId,
+    id: ChannelId,
+) -> Result<Channel, DomainError> {
     channels.find_channel(application_id, id)?.ok_or(DomainError::NotFound(RESOURCE))
 }
 
@@ -351,7 +370,12 @@ pub fn patch_channel(
     let mut errors = Vec::new();
     if let Some(display) = patch.display_name.as_deref() {
         if channel.channel_type == ChannelType::Direct {
-            errors.push(FieldError::new(RESOURCE, "displayName", FieldErrorCode::Invalid, "direct channels have no display name"));
+            errors.push(FieldError::new(
+                RESOURCE,
+                "displayName",
+                FieldErrorCode::Invalid,
+                "direct channels have no display name",
+            ));
         } else {
             match validate_channel_name("displayName", display) {
                 Ok(display) => channel.display_name = Some(display),
@@ -360,7 +384,9 @@ pub fn patch_channel(
         }
     }
     if let Some(properties) = &patch.properties {
-        match merge_properties(&channel.properties, properties).and_then(|p| validate_properties(RESOURCE, &p).map(|()| p)) {
+        match merge_properties(&channel.properties, properties)
+            .and_then(|p| validate_properties(RESOURCE, &p).map(|()| p))
+        {
             Ok(merged) => channel.properties = merged,
             Err(mut e) => {
                 e.resource = RESOURCE;
@@ -377,7 +403,11 @@ pub fn patch_channel(
 
 /// Deletes a channel with its messages, threads, memberships, invites, reactions, read marks and
 /// notifications, in one transaction.
-pub fn delete_channel(channels: &dyn ChannelStore, application_id: ApplicationId, id: ChannelId) -> Result<(), DomainError> {
+pub fn delete_channel(
+    channels: &dyn ChannelStore,
+    application_id: ApplicationId,
+    id: ChannelId,
+) -> Result<(), DomainError> {
     if channels.delete_channel(application_id, id)? {
         Ok(())
     } else {
@@ -385,10 +415,19 @@ pub fn delete_channel(channels: &dyn ChannelStore, application_id: ApplicationId
     }
 }
 
-fn group_channel(channels: &dyn ChannelStore, application_id: ApplicationId, id: ChannelId) -> Result<Channel, DomainError> {
+fn group_channel(
+    channels: &dyn ChannelStore,
+    application_id: ApplicationId,
+    id: ChannelId,
+) -> Result<Channel, DomainError> {
     let channel = get_channel(channels, application_id, id)?;
     if channel.channel_type == ChannelType::Direct {
-        return Err(DomainError::field("user", "user", FieldErrorCode::Invalid, "direct channels take no new members, moderators or invites"));
+        return Err(DomainError::field(
+            "user",
+            "user",
+            FieldErrorCode::Invalid,
+            "direct channels take no new members, moderators or invites",
+        ));
     }
     Ok(channel)
 }
@@ -417,7 +456,12 @@ pub fn remove_member(
 ) -> Result<Channel, DomainError> {
     let channel = get_channel(channels, application_id, id)?;
     if channel.channel_type == ChannelType::Direct {
-        return Err(DomainError::field("user", "user", FieldErrorCode::Invalid, "direct channel members cannot change"));
+        return Err(DomainError::field(
+            "user",
+            "user",
+            FieldErrorCode::Invalid,
+            "direct channel members cannot change",
+        ));
     }
     if !channels.remove_member(channel.id, user_id)? {
         return Err(DomainError::NotFound("member"));
@@ -448,7 +492,12 @@ pub fn add_moderator(
     let channel = group_channel(channels, application_id, id)?;
     let user = resolve_user(users, application_id, user, "user")?;
     if !channels.set_moderator(channel.id, user.id, true)? {
-        return Err(DomainError::field("user", "user", FieldErrorCode::Invalid, "only a member of the channel can be a moderator"));
+        return Err(DomainError::field(
+            "user",
+            "user",
+            FieldErrorCode::Invalid,
+            "only a member of the channel can be a moderator",
+        ));
     }
     Ok(user)
 }
@@ -504,7 +553,10 @@ mod tests {
 
     #[test]
     fn direct_keys_ignore_order_and_duplicates() {
-        assert_eq!(direct_key(&[UserId(3), UserId(1), UserId(2)]), direct_key(&[UserId(2), UserId(3), UserId(1), UserId(1)]));
+        assert_eq!(
+            direct_key(&[UserId(3), UserId(1), UserId(2)]),
+            direct_key(&[UserId(2), UserId(3), UserId(1), UserId(1)])
+        );
         assert_eq!(direct_key(&[UserId(10), UserId(9)]), "9,10");
     }
 

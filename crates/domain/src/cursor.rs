@@ -56,12 +56,19 @@ pub struct CursorRequest {
 
 impl CursorRequest {
     /// Validates `size`, `start`, `next` and `relation` as received.
-    pub fn parse(size: Option<i64>, start: Option<i64>, next: Option<i64>, relation: Option<&str>) -> Result<Self, DomainError> {
+    pub fn parse(
+        size: Option<i64>,
+        start: Option<i64>,
+        next: Option<i64>,
+        relation: Option<&str>,
+    ) -> Result<Self, DomainError> {
         let size = match size {
             None => DEFAULT_PAGE_SIZE,
             Some(s) if (1..=i64::from(MAX_PAGE_SIZE)).contains(&s) => u32::try_from(s).unwrap_or(DEFAULT_PAGE_SIZE),
             Some(s) => {
-                return Err(DomainError::InvalidArgument(format!("size must be between 1 and {MAX_PAGE_SIZE}, got {s}")))
+                return Err(DomainError::InvalidArgument(format!(
+                    "size must be between 1 and {MAX_PAGE_SIZE}, got {s}"
+                )))
             }
         };
         let relation = match relation.map(str::to_ascii_uppercase).as_deref() {
@@ -69,10 +76,14 @@ impl CursorRequest {
             Some("NEXT") => Relation::Next,
             Some("PREVIOUS") => Relation::Previous,
             Some(other) => {
-                return Err(DomainError::InvalidArgument(format!("relation must be SELF, NEXT or PREVIOUS, got '{other}'")))
+                return Err(DomainError::InvalidArgument(format!(
+                    "relation must be SELF, NEXT or PREVIOUS, got '{other}'"
+                )))
             }
         };
-        let missing = |name: &str| DomainError::InvalidArgument(format!("relation {} needs the '{name}' cursor", relation.as_str()));
+        let missing = |name: &str| {
+            DomainError::InvalidArgument(format!("relation {} needs the '{name}' cursor", relation.as_str()))
+        };
         let range = match relation {
             Relation::Current => start.map_or(KeyRange::Newest, KeyRange::AtOrBefore),
             Relation::Next => KeyRange::Before(next.ok_or_else(|| missing("next"))?),
@@ -128,7 +139,13 @@ impl<T> CursorPage<T> {
 
     /// Maps the items.
     pub fn map<U>(self, f: impl FnMut(T) -> U) -> CursorPage<U> {
-        CursorPage { items: self.items.into_iter().map(f).collect(), size: self.size, start: self.start, next: self.next, has_newer: self.has_newer }
+        CursorPage {
+            items: self.items.into_iter().map(f).collect(),
+            size: self.size,
+            start: self.start,
+            next: self.next,
+            has_newer: self.has_newer,
+        }
     }
 }
 
@@ -152,9 +169,15 @@ mod tests {
         let request = CursorRequest::newest(2);
         let page = CursorPage::from_probe(&request, vec![9, 8, 7], |x| *x, false);
         assert_eq!((page.items.clone(), page.start, page.next, page.has_newer), (vec![9, 8], Some(9), Some(8), false));
-        let last = CursorPage::from_probe(&CursorRequest { size: 2, range: KeyRange::Before(8) }, vec![7], |x| *x, true);
+        let last =
+            CursorPage::from_probe(&CursorRequest { size: 2, range: KeyRange::Before(8) }, vec![7], |x| *x, true);
         assert_eq!((last.start, last.next, last.has_newer), (Some(7), None, true));
-        let up = CursorPage::from_probe(&CursorRequest { size: 2, range: KeyRange::After(7) }, vec![10, 9, 8], |x| *x, false);
+        let up = CursorPage::from_probe(
+            &CursorRequest { size: 2, range: KeyRange::After(7) },
+            vec![10, 9, 8],
+            |x| *x,
+            false,
+        );
         assert_eq!((up.items, up.next, up.has_newer), (vec![9, 8], Some(8), true));
     }
 }

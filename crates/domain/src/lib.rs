@@ -8,10 +8,10 @@
 pub mod application;
 pub mod channel;
 pub mod cursor;
-pub mod message;
-pub mod notification;
 pub mod error;
 pub mod ids;
+pub mod message;
+pub mod notification;
 pub mod page;
 pub mod store;
 pub mod user;

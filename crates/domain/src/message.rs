@@ -280,22 +280,47 @@ fn validate_new_message(input: &NewMessage, rules: MessageRules) -> Result<(), D
         NewContent::File(file) => {
             let ok_url = file.url.starts_with("https://") || file.url.starts_with("http://");
             if !ok_url || file.url.len() > 2048 {
-                errors.push(FieldError::new(RESOURCE, "file.url", FieldErrorCode::Invalid, "file.url must be an http(s) URL of at most 2048 characters"));
+                errors.push(FieldError::new(
+                    RESOURCE,
+                    "file.url",
+                    FieldErrorCode::Invalid,
+                    "file.url must be an http(s) URL of at most 2048 characters",
+                ));
             }
             if file.name.trim().is_empty() || file.name.chars().count() > 255 {
-                errors.push(FieldError::new(RESOURCE, "file.name", FieldErrorCode::Invalid, "file.name must be 1 to 255 characters"));
+                errors.push(FieldError::new(
+                    RESOURCE,
+                    "file.name",
+                    FieldErrorCode::Invalid,
+                    "file.name must be 1 to 255 characters",
+                ));
             }
             if !file.content_type.contains('/') || file.content_type.len() > 255 {
-                errors.push(FieldError::new(RESOURCE, "file.contentType", FieldErrorCode::Invalid, "file.contentType must be a MIME type"));
+                errors.push(FieldError::new(
+                    RESOURCE,
+                    "file.contentType",
+                    FieldErrorCode::Invalid,
+                    "file.contentType must be a MIME type",
+                ));
             }
             if file.size < 0 {
-                errors.push(FieldError::new(RESOURCE, "file.size", FieldErrorCode::Invalid, "file.size must not be negative"));
+                errors.push(FieldError::new(
+                    RESOURCE,
+                    "file.size",
+                    FieldErrorCode::Invalid,
+                    "file.size must not be negative",
+                ));
             }
         }
     }
     if let Some(tag) = &input.group_tag {
         if tag.chars().count() > MAX_GROUP_TAG_CHARS {
-            errors.push(FieldError::new(RESOURCE, "groupTag", FieldErrorCode::Invalid, format!("groupTag must be at most {MAX_GROUP_TAG_CHARS} characters")));
+            errors.push(FieldError::new(
+                RESOURCE,
+                "groupTag",
+                FieldErrorCode::Invalid,
+                format!("groupTag must be at most {MAX_GROUP_TAG_CHARS} characters"),
+            ));
         }
     }
     if let Err(e) = validate_properties(RESOURCE, &input.properties) {
@@ -443,12 +468,20 @@ pub fn replies_thread(
 }
 
 /// One message.
-pub fn get_message(messages: &dyn MessageStore, application_id: ApplicationId, id: MessageId) -> Result<Message, DomainError> {
+pub fn get_message(
+    messages: &dyn MessageStore,
+    application_id: ApplicationId,
+    id: MessageId,
+) -> Result<Message, DomainError> {
     messages.find_message(application_id, id)?.ok_or(DomainError::NotFound(RESOURCE))
 }
 
 /// One thread.
-pub fn get_thread(messages: &dyn MessageStore, application_id: ApplicationId, id: ThreadId) -> Result<Thread, DomainError> {
+pub fn get_thread(
+    messages: &dyn MessageStore,
+    application_id: ApplicationId,
+    id: ThreadId,
+) -> Result<Thread, DomainError> {
     messages.find_thread(application_id, id)?.ok_or(DomainError::NotFound("thread"))
 }
 
@@ -488,7 +521,12 @@ pub fn patch_message(
             errors.push(FieldError::new(RESOURCE, "body", FieldErrorCode::Invalid, "only text messages have a body"));
         } else {
             match validate_new_message(
-                &NewMessage { content: NewContent::Text(body.clone()), user: None, group_tag: None, properties: Properties::new() },
+                &NewMessage {
+                    content: NewContent::Text(body.clone()),
+                    user: None,
+                    group_tag: None,
+                    properties: Properties::new(),
+                },
                 rules,
             ) {
                 Ok(()) => {
@@ -503,7 +541,9 @@ pub fn patch_message(
         }
     }
     if let Some(properties) = &patch.properties {
-        match merge_properties(&message.properties, properties).and_then(|p| validate_properties(RESOURCE, &p).map(|()| p)) {
+        match merge_properties(&message.properties, properties)
+            .and_then(|p| validate_properties(RESOURCE, &p).map(|()| p))
+        {
             Ok(merged) => message.properties = merged,
             Err(mut e) => {
                 e.resource = RESOURCE;
@@ -520,7 +560,11 @@ pub fn patch_message(
 }
 
 /// Deletes a message with its replies, reactions and notifications; returns its thread.
-pub fn delete_message(messages: &dyn MessageStore, application_id: ApplicationId, id: MessageId) -> Result<Thread, DomainError> {
+pub fn delete_message(
+    messages: &dyn MessageStore,
+    application_id: ApplicationId,
+    id: MessageId,
+) -> Result<Thread, DomainError> {
     let message = get_message(messages, application_id, id)?;
     let thread = get_thread(messages, application_id, message.thread_id)?;
     messages.delete_message(&message)?;
@@ -535,7 +579,12 @@ pub fn delete_all_messages(messages: &dyn MessageStore, application_id: Applicat
 fn validate_emoji(emoji: &str) -> Result<(), DomainError> {
     let count = emoji.chars().count();
     if count == 0 || count > MAX_EMOJI_CHARS || emoji.chars().any(|c| c.is_control() || c.is_whitespace()) {
-        return Err(DomainError::field("reaction", "emoji", FieldErrorCode::Invalid, format!("emoji must be 1 to {MAX_EMOJI_CHARS} characters without spaces")));
+        return Err(DomainError::field(
+            "reaction",
+            "emoji",
+            FieldErrorCode::Invalid,
+            format!("emoji must be 1 to {MAX_EMOJI_CHARS} characters without spaces"),
+        ));
     }
     Ok(())
 }
@@ -612,7 +661,12 @@ pub fn keystrokes(
     user: &UserRef,
 ) -> Result<User, DomainError> {
     if keys.chars().count() > 1_000 {
-        return Err(DomainError::field("keystrokes", "keys", FieldErrorCode::Invalid, "keys must be at most 1000 characters"));
+        return Err(DomainError::field(
+            "keystrokes",
+            "keys",
+            FieldErrorCode::Invalid,
+            "keys must be at most 1000 characters",
+        ));
     }
     let user = resolve_user(stores.users, application_id, user, "user")?;
     check_may_post(stores, channel, &user)?;
@@ -641,7 +695,12 @@ mod tests {
     use super::*;
 
     fn text(body: &str) -> NewMessage {
-        NewMessage { content: NewContent::Text(body.into()), user: None, group_tag: None, properties: Properties::new() }
+        NewMessage {
+            content: NewContent::Text(body.into()),
+            user: None,
+            group_tag: None,
+            properties: Properties::new(),
+        }
     }
 
     #[test]
@@ -654,8 +713,15 @@ mod tests {
 
     #[test]
     fn files_are_checked() {
-        let file = FileRef { file_type: "EXTERNAL".into(), url: "ftp://x".into(), name: "a.png".into(), content_type: "image/png".into(), size: 1 };
-        let input = NewMessage { content: NewContent::File(file), user: None, group_tag: None, properties: Properties::new() };
+        let file = FileRef {
+            file_type: "EXTERNAL".into(),
+            url: "ftp://x".into(),
+            name: "a.png".into(),
+            content_type: "image/png".into(),
+            size: 1,
+        };
+        let input =
+            NewMessage { content: NewContent::File(file), user: None, group_tag: None, properties: Properties::new() };
         assert!(validate_new_message(&input, MessageRules::default()).is_err());
     }
 

@@ -3,7 +3,7 @@
 use crate::channel::Channel;
 use crate::error::DomainError;
 use crate::ids::{ChannelId, MessageId, NotificationId, UserId};
-use crate::message::{ChatStores, Message, MentionTarget, NotificationDraft};
+use crate::message::{ChatStores, MentionTarget, Message, NotificationDraft};
 use crate::user::User;
 use crate::Timestamp;
 
@@ -95,7 +95,11 @@ pub fn plan_notifications(
             MentionTarget::User(_) => {}
             MentionTarget::Channel(mentioned) => {
                 for member in stores.channels.member_ids(mentioned)?.into_iter().filter(|m| may_see(m)) {
-                    push(member, NotificationKind::MentionedChannel(mentioned), format!("{who} mentioned a channel you are in"));
+                    push(
+                        member,
+                        NotificationKind::MentionedChannel(mentioned),
+                        format!("{who} mentioned a channel you are in"),
+                    );
                 }
             }
         }

@@ -8,11 +8,11 @@ use serde_json::Value;
 use crate::application::{AccessTokenRecord, Application, ApplicationSettings, OAuthClient, Organization};
 use crate::channel::{Channel, ChannelFilter, ChannelSort, Invite, Membership};
 use crate::cursor::{CursorPage, CursorRequest};
-use crate::ids::{ChannelId, IdGenerator, MessageId, ThreadId};
-use crate::message::{Message, MessageDraft, MessageFilter, MessageScope, ReadReceipt, ReactionSummary, Thread};
-use crate::notification::Notification;
 use crate::error::StoreError;
 use crate::ids::{ApplicationId, UserId};
+use crate::ids::{ChannelId, IdGenerator, MessageId, ThreadId};
+use crate::message::{Message, MessageDraft, MessageFilter, MessageScope, ReactionSummary, ReadReceipt, Thread};
+use crate::notification::Notification;
 use crate::page::{Page, PageRequest};
 use crate::user::{User, UserFilter, UserSort};
 use crate::Timestamp;
@@ -109,7 +109,12 @@ pub trait ChannelStore: Send + Sync {
     /// Channels by id (missing ones are left out).
     fn channels_by_ids(&self, application_id: ApplicationId, ids: &[ChannelId]) -> StoreResult<Vec<Channel>>;
     /// A page of channels.
-    fn list_channels(&self, application_id: ApplicationId, filter: &ChannelFilter, page: &PageRequest<ChannelSort>) -> StoreResult<Page<Channel>>;
+    fn list_channels(
+        &self,
+        application_id: ApplicationId,
+        filter: &ChannelFilter,
+        page: &PageRequest<ChannelSort>,
+    ) -> StoreResult<Page<Channel>>;
     /// Writes display name and properties.
     fn update_channel(&self, channel: &Channel) -> StoreResult<()>;
     /// Deletes a channel and everything in it, in one transaction; `false` if it did not exist.
@@ -123,7 +128,12 @@ pub trait ChannelStore: Send + Sync {
     /// Every member id of a channel.
     fn member_ids(&self, channel_id: ChannelId) -> StoreResult<Vec<UserId>>;
     /// A page of memberships (optionally moderators only), sorted by user.
-    fn list_memberships(&self, channel_id: ChannelId, moderators_only: bool, page: &PageRequest<UserSort>) -> StoreResult<Page<Membership>>;
+    fn list_memberships(
+        &self,
+        channel_id: ChannelId,
+        moderators_only: bool,
+        page: &PageRequest<UserSort>,
+    ) -> StoreResult<Page<Membership>>;
     /// Sets or clears the moderator flag of a member; `false` if not a member.
     fn set_moderator(&self, channel_id: ChannelId, user_id: UserId, moderator: bool) -> StoreResult<bool>;
     /// Records an invite (idempotent); returns its creation time.
@@ -147,7 +157,13 @@ pub trait MessageStore: Send + Sync {
     /// The MESSAGE thread of `parent`, created with id `new_id` if it has none yet.
     fn message_thread(&self, parent: &Message, new_id: ThreadId, now: Timestamp) -> StoreResult<Thread>;
     /// A cursor page of messages, newest first.
-    fn list_messages(&self, application_id: ApplicationId, scope: &MessageScope, filter: &MessageFilter, request: &CursorRequest) -> StoreResult<CursorPage<Message>>;
+    fn list_messages(
+        &self,
+        application_id: ApplicationId,
+        scope: &MessageScope,
+        filter: &MessageFilter,
+        request: &CursorRequest,
+    ) -> StoreResult<CursorPage<Message>>;
     /// Writes body, mentions, links, properties and edit time.
     fn update_message(&self, message: &Message) -> StoreResult<()>;
     /// Deletes a message, its replies (recursively), reactions and notifications, in one transaction.
@@ -170,7 +186,12 @@ pub trait MessageStore: Send + Sync {
 /// Notifications.
 pub trait NotificationStore: Send + Sync {
     /// A cursor page of a user's notifications, newest first.
-    fn list_notifications(&self, application_id: ApplicationId, user_id: UserId, request: &CursorRequest) -> StoreResult<CursorPage<Notification>>;
+    fn list_notifications(
+        &self,
+        application_id: ApplicationId,
+        user_id: UserId,
+        request: &CursorRequest,
+    ) -> StoreResult<CursorPage<Notification>>;
 }
 
 /// Every port, as shared handles. Cheap to clone.
@@ -208,6 +229,10 @@ impl Ports {
 
     /// The stores of the message use cases.
     pub fn chat(&self) -> crate::message::ChatStores<'_> {
-        crate::message::ChatStores { users: self.users.as_ref(), channels: self.channels.as_ref(), messages: self.messages.as_ref() }
+        crate::message::ChatStores {
+            users: self.users.as_ref(),
+            channels: self.channels.as_ref(),
+            messages: self.messages.as_ref(),
+        }
     }
 }

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use crate::channel::{Channel, ChannelType};
 use crate::error::DomainError;
 use crate::ids::{ApplicationId, ChannelId, MessageId, UserId};
-use crate::message::{ChatStores, Message, MentionTarget, ReactionSummary};
+use crate::message::{ChatStores, MentionTarget, Message, ReactionSummary};
 use crate::notification::{Notification, NotificationKind};
 use crate::user::User;
 
@@ -53,13 +53,15 @@ pub fn related(
 ) -> Result<Related, DomainError> {
     let mut related = Related::default();
     // Messages pointed at by channels (last message) or by the caller (notification payloads).
-    let wanted: Vec<MessageId> = dedup(channels.iter().filter_map(|c| c.last_message_id).chain(extra_messages.iter().copied()));
+    let wanted: Vec<MessageId> =
+        dedup(channels.iter().filter_map(|c| c.last_message_id).chain(extra_messages.iter().copied()));
     let mut all_messages: Vec<Message> = messages.to_vec();
     for message in stores.messages.messages_by_ids(application_id, &wanted)? {
         related.messages.insert(message.id, message.clone());
         all_messages.push(message);
     }
-    let direct: Vec<ChannelId> = channels.iter().filter(|c| c.channel_type == ChannelType::Direct).map(|c| c.id).collect();
+    let direct: Vec<ChannelId> =
+        channels.iter().filter(|c| c.channel_type == ChannelType::Direct).map(|c| c.id).collect();
     let mut direct_member_ids: HashMap<ChannelId, Vec<UserId>> = HashMap::new();
     for id in &direct {
         direct_member_ids.insert(*id, stores.channels.member_ids(*id)?);

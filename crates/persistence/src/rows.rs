@@ -281,7 +281,8 @@ impl TryFrom<ChannelRow> for Channel {
         Ok(Self {
             id: ChannelId(r.id),
             application_id: ApplicationId(r.application_id),
-            channel_type: ChannelType::parse(&r.channel_type).ok_or_else(|| corrupt("channel type", &r.channel_type))?,
+            channel_type: ChannelType::parse(&r.channel_type)
+                .ok_or_else(|| corrupt("channel type", &r.channel_type))?,
             name: r.name,
             display_name: r.display_name,
             creator_id: r.creator_id.map(UserId),
@@ -385,7 +386,8 @@ impl TryFrom<MessageRow> for Message {
             application_id: ApplicationId(r.application_id),
             channel_id: ChannelId(r.channel_id),
             thread_id: ThreadId(r.thread_id),
-            message_type: MessageType::parse(&r.message_type).ok_or_else(|| corrupt("message type", &r.message_type))?,
+            message_type: MessageType::parse(&r.message_type)
+                .ok_or_else(|| corrupt("message type", &r.message_type))?,
             user_id: r.user_id.map(UserId),
             body: r.body,
             file: r.file.as_deref().map(|f| from_json::<FileRef>("file", f)).transpose()?,

@@ -13,7 +13,11 @@ use roost_persistence::testing::TestDatabase;
 use roost_persistence::DieselStore;
 use serde_json::json;
 
-fn seed_application(store: &DieselStore, ids: &IdGenerator, org: Option<&Organization>) -> (Application, OAuthClient) {
+pub(crate) fn seed_application(
+    store: &DieselStore,
+    ids: &IdGenerator,
+    org: Option<&Organization>,
+) -> (Application, OAuthClient) {
     let org_id = org.map_or_else(|| store.first_organization().unwrap().unwrap().id, |o| o.id);
     let app = Application {
         id: ApplicationId(ids.next_id()),
@@ -39,7 +43,7 @@ fn uuid_like(ids: &IdGenerator) -> String {
     format!("key-{}", ids.next_id())
 }
 
-fn org(ids: &IdGenerator) -> Organization {
+pub(crate) fn org(ids: &IdGenerator) -> Organization {
     Organization { id: OrganizationId(ids.next_id()), name: "Org".into(), created_time: now() }
 }
 
@@ -207,3 +211,6 @@ fn migrations_are_idempotent_and_tables_match_the_schema() {
         assert!(store.get_secret(ApplicationId(1), UserId(1), "x").unwrap().is_none());
     }
 }
+
+#[path = "store/chat.rs"]
+mod chat;

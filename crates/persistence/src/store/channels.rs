@@ -8,7 +8,9 @@ use roost_domain::{ApplicationId, ChannelId, StoreError, Timestamp, UserId};
 use super::{count_to_u64, DieselResultExt, DieselStore};
 use crate::conn::AnyConnection;
 use crate::rows::{ChannelRow, UserRow};
-use crate::schema::{channel_invites, channel_members, channels, messages, notifications, reactions, read_marks, threads, users};
+use crate::schema::{
+    channel_invites, channel_members, channels, messages, notifications, reactions, read_marks, threads, users,
+};
 
 type Db = <AnyConnection as Connection>::Backend;
 
@@ -22,11 +24,13 @@ fn filtered<'a>(application_id: ApplicationId, filter: &'a ChannelFilter) -> cha
         query = query.filter(channels::channel_type.eq(kind.as_str()));
     }
     for member in &filter.member_ids {
-        let of_member = channel_members::table.filter(channel_members::user_id.eq(member.0)).select(channel_members::channel_id);
+        let of_member =
+            channel_members::table.filter(channel_members::user_id.eq(member.0)).select(channel_members::channel_id);
         query = query.filter(channels::id.eq_any(of_member));
     }
     if let Some(user) = filter.user_id {
-        let joined = channel_members::table.filter(channel_members::user_id.eq(user.0)).select(channel_members::channel_id);
+        let joined =
+            channel_members::table.filter(channel_members::user_id.eq(user.0)).select(channel_members::channel_id);
         query = query.filter(channels::creator_id.eq(user.0).or(channels::id.eq_any(joined)));
     }
     if let Some(start) = filter.start_time {
@@ -38,7 +42,10 @@ fn filtered<'a>(application_id: ApplicationId, filter: &'a ChannelFilter) -> cha
     query
 }
 
-fn sorted<'a>(mut query: channels::BoxedQuery<'a, Db>, page: &PageRequest<ChannelSort>) -> channels::BoxedQuery<'a, Db> {
+fn sorted<'a>(
+    mut query: channels::BoxedQuery<'a, Db>,
+    page: &PageRequest<ChannelSort>,
+) -> channels::BoxedQuery<'a, Db> {
     for order in &page.sort {
         query = match (order.field, order.direction) {
             (ChannelSort::Id, Direction::Asc) => query.then_order_by(channels::id.asc()),
@@ -85,7 +92,10 @@ fn offset(page: &PageRequest<impl Copy>) -> i64 {
 impl ChannelStore for DieselStore {
     fn insert_channel(&self, channel: &Channel, direct_key: Option<&str>, member_ids: &[UserId]) -> StoreResult<()> {
         self.write(|conn| {
-            diesel::insert_into(channels::table).values(ChannelRow::new(channel, direct_key)).execute(conn).store_err()?;
+            diesel::insert_into(channels::table)
+                .values(ChannelRow::new(channel, direct_key))
+                .execute(conn)
+                .store_err()?;
             diesel::insert_into(threads::table)
                 .values((
                     threads::id.eq(channel.main_thread_id.0),
@@ -180,7 +190,12 @@ impl ChannelStore for DieselStore {
         self.read(|conn| {
             if filter.properties.is_some() {
                 // Custom properties are JSON text: filtered here, as for users.
-                let all = to_channels(sorted(filtered(application_id, filter), page).select(ChannelRow::as_select()).load(conn).store_err()?)?;
+                let all = to_channels(
+                    sorted(filtered(application_id, filter), page)
+                        .select(ChannelRow::as_select())
+                        .load(conn)
+                        .store_err()?,
+                )?;
                 let matching: Vec<Channel> = all.into_iter().filter(|c| filter.matches_properties(c)).collect();
                 let total = i64::try_from(matching.len()).unwrap_or(i64::MAX);
                 let skip = usize::try_from(page.offset()).unwrap_or(usize::MAX);
@@ -223,14 +238,22 @@ impl ChannelStore for DieselStore {
                 return Ok(false);
             }
             // Children first, explicitly: the same on both engines whatever their FK settings.
-            diesel::delete(notifications::table.filter(notifications::channel_id.eq(id.0))).execute(conn).store_err()?;
+            diesel::delete(notifications::table.filter(notifications::channel_id.eq(id.0)))
+                .execute(conn)
+                .store_err()?;
             let channel_messages = messages::table.filter(messages::channel_id.eq(id.0)).select(messages::id);
-            diesel::delete(reactions::table.filter(reactions::message_id.eq_any(channel_messages))).execute(conn).store_err()?;
+            diesel::delete(reactions::table.filter(reactions::message_id.eq_any(channel_messages)))
+                .execute(conn)
+                .store_err()?;
             diesel::delete(read_marks::table.filter(read_marks::channel_id.eq(id.0))).execute(conn).store_err()?;
             diesel::delete(messages::table.filter(messages::channel_id.eq(id.0))).execute(conn).store_err()?;
             diesel::delete(threads::table.filter(threads::channel_id.eq(id.0))).execute(conn).store_err()?;
-            diesel::delete(channel_invites::table.filter(channel_invites::channel_id.eq(id.0))).execute(conn).store_err()?;
-            diesel::delete(channel_members::table.filter(channel_members::channel_id.eq(id.0))).execute(conn).store_err()?;
+            diesel::delete(channel_invites::table.filter(channel_invites::channel_id.eq(id.0)))
+                .execute(conn)
+                .store_err()?;
+            diesel::delete(channel_members::table.filter(channel_members::channel_id.eq(id.0)))
+                .execute(conn)
+                .store_err()?;
             diesel::delete(channels::table.filter(channels::id.eq(id.0))).execute(conn).store_err()?;
             Ok(true)
         })
@@ -291,7 +314,12 @@ impl ChannelStore for DieselStore {
                 .optional()
                 .store_err()?;
             row.map(|(moderator, created_at, user)| {
-                Ok(Membership { channel_id, user: User::try_from(user)?, moderator, created_time: created_at.and_utc() })
+                Ok(Membership {
+                    channel_id,
+                    user: User::try_from(user)?,
+                    moderator,
+                    created_time: created_at.and_utc(),
+                })
             })
             .transpose()
         })
@@ -309,7 +337,12 @@ impl ChannelStore for DieselStore {
         })
     }
 
-    fn list_memberships(&self, channel_id: ChannelId, moderators_only: bool, page: &PageRequest<UserSort>) -> StoreResult<Page<Membership>> {
+    fn list_memberships(
+        &self,
+        channel_id: ChannelId,
+        moderators_only: bool,
+        page: &PageRequest<UserSort>,
+    ) -> StoreResult<Page<Membership>> {
         self.read(|conn| {
             let base = || {
                 let mut query = channel_members::table
@@ -331,7 +364,12 @@ impl ChannelStore for DieselStore {
             let items = rows
                 .into_iter()
                 .map(|(moderator, created_at, user)| {
-                    Ok(Membership { channel_id, user: User::try_from(user)?, moderator, created_time: created_at.and_utc() })
+                    Ok(Membership {
+                        channel_id,
+                        user: User::try_from(user)?,
+                        moderator,
+                        created_time: created_at.and_utc(),
+                    })
                 })
                 .collect::<Result<Vec<_>, StoreError>>()?;
             Ok(page_of(items, page, total))
@@ -364,8 +402,11 @@ impl ChannelStore for DieselStore {
             if let Some(created_at) = existing {
                 return Ok(created_at.and_utc());
             }
-            let application_id: i64 =
-                channels::table.filter(channels::id.eq(channel_id.0)).select(channels::application_id).first(conn).store_err()?;
+            let application_id: i64 = channels::table
+                .filter(channels::id.eq(channel_id.0))
+                .select(channels::application_id)
+                .first(conn)
+                .store_err()?;
             diesel::insert_into(channel_invites::table)
                 .values((
                     channel_invites::channel_id.eq(channel_id.0),
@@ -381,7 +422,12 @@ impl ChannelStore for DieselStore {
 
     fn list_invites(&self, channel_id: ChannelId, page: &PageRequest<UserSort>) -> StoreResult<Page<Invite>> {
         self.read(|conn| {
-            let base = || channel_invites::table.inner_join(users::table).filter(channel_invites::channel_id.eq(channel_id.0)).into_boxed::<Db>();
+            let base = || {
+                channel_invites::table
+                    .inner_join(users::table)
+                    .filter(channel_invites::channel_id.eq(channel_id.0))
+                    .into_boxed::<Db>()
+            };
             let total: i64 = base().count().get_result(conn).store_err()?;
             let rows: Vec<(chrono::NaiveDateTime, UserRow)> = order_by_user!(base(), page)
                 .offset(offset(page))
@@ -391,7 +437,9 @@ impl ChannelStore for DieselStore {
                 .store_err()?;
             let items = rows
                 .into_iter()
-                .map(|(created_at, user)| Ok(Invite { channel_id, user: User::try_from(user)?, created_time: created_at.and_utc() }))
+                .map(|(created_at, user)| {
+                    Ok(Invite { channel_id, user: User::try_from(user)?, created_time: created_at.and_utc() })
+                })
                 .collect::<Result<Vec<_>, StoreError>>()?;
             Ok(page_of(items, page, total))
         })

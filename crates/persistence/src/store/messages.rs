@@ -1,7 +1,9 @@
 use diesel::prelude::*;
 use diesel::sql_types::{Bool, Nullable, Text};
 use roost_domain::cursor::{CursorPage, CursorRequest, KeyRange};
-use roost_domain::message::{Message, MessageDraft, MessageFilter, MessageScope, ReactionSummary, ReadReceipt, Thread, ThreadType};
+use roost_domain::message::{
+    Message, MessageDraft, MessageFilter, MessageScope, ReactionSummary, ReadReceipt, Thread, ThreadType,
+};
 use roost_domain::notification::{Notification, NotificationKind};
 use roost_domain::page::{Direction, Page, PageRequest};
 use roost_domain::store::{MessageStore, NotificationStore, StoreResult};
@@ -103,12 +105,18 @@ fn cursor_page(
     let limit = i64::from(request.size) + 1;
     let rows = match request.range {
         KeyRange::Newest => base.order(messages::id.desc()).limit(limit).select(MessageRow::as_select()).load(conn),
-        KeyRange::AtOrBefore(start) => {
-            base.filter(messages::id.le(start)).order(messages::id.desc()).limit(limit).select(MessageRow::as_select()).load(conn)
-        }
-        KeyRange::Before(next) => {
-            base.filter(messages::id.lt(next)).order(messages::id.desc()).limit(limit).select(MessageRow::as_select()).load(conn)
-        }
+        KeyRange::AtOrBefore(start) => base
+            .filter(messages::id.le(start))
+            .order(messages::id.desc())
+            .limit(limit)
+            .select(MessageRow::as_select())
+            .load(conn),
+        KeyRange::Before(next) => base
+            .filter(messages::id.lt(next))
+            .order(messages::id.desc())
+            .limit(limit)
+            .select(MessageRow::as_select())
+            .load(conn),
         KeyRange::After(start) => base
             .filter(messages::id.gt(start))
             .order(messages::id.asc())
@@ -163,8 +171,11 @@ fn message_tree(conn: &mut AnyConnection, root: MessageId) -> StoreResult<Vec<i6
     let mut all = vec![root.0];
     let mut frontier = vec![root.0];
     while !frontier.is_empty() {
-        let children: Vec<i64> =
-            messages::table.filter(messages::parent_id.eq_any(&frontier)).select(messages::id).load(conn).store_err()?;
+        let children: Vec<i64> = messages::table
+            .filter(messages::parent_id.eq_any(&frontier))
+            .select(messages::id)
+            .load(conn)
+            .store_err()?;
         all.extend(&children);
         frontier = children;
     }
@@ -307,7 +318,9 @@ impl MessageStore for DieselStore {
     fn delete_message(&self, message: &Message) -> StoreResult<()> {
         self.write(|conn| {
             let ids = message_tree(conn, message.id)?;
-            diesel::delete(notifications::table.filter(notifications::message_id.eq_any(&ids))).execute(conn).store_err()?;
+            diesel::delete(notifications::table.filter(notifications::message_id.eq_any(&ids)))
+                .execute(conn)
+                .store_err()?;
             diesel::delete(reactions::table.filter(reactions::message_id.eq_any(&ids))).execute(conn).store_err()?;
             diesel::delete(messages::table.filter(messages::id.eq_any(&ids))).execute(conn).store_err()?;
             diesel::delete(threads::table.filter(threads::parent_message_id.eq_any(&ids))).execute(conn).store_err()?;
@@ -333,13 +346,18 @@ impl MessageStore for DieselStore {
     fn delete_all_messages(&self, application_id: ApplicationId) -> StoreResult<u64> {
         let app = application_id.0;
         self.write(|conn| {
-            diesel::delete(notifications::table.filter(notifications::application_id.eq(app))).execute(conn).store_err()?;
-            diesel::delete(reactions::table.filter(reactions::application_id.eq(app))).execute(conn).store_err()?;
-            diesel::delete(read_marks::table.filter(read_marks::application_id.eq(app))).execute(conn).store_err()?;
-            let deleted = diesel::delete(messages::table.filter(messages::application_id.eq(app))).execute(conn).store_err()?;
-            diesel::delete(threads::table.filter(threads::application_id.eq(app)).filter(threads::thread_type.eq("MESSAGE")))
+            diesel::delete(notifications::table.filter(notifications::application_id.eq(app)))
                 .execute(conn)
                 .store_err()?;
+            diesel::delete(reactions::table.filter(reactions::application_id.eq(app))).execute(conn).store_err()?;
+            diesel::delete(read_marks::table.filter(read_marks::application_id.eq(app))).execute(conn).store_err()?;
+            let deleted =
+                diesel::delete(messages::table.filter(messages::application_id.eq(app))).execute(conn).store_err()?;
+            diesel::delete(
+                threads::table.filter(threads::application_id.eq(app)).filter(threads::thread_type.eq("MESSAGE")),
+            )
+            .execute(conn)
+            .store_err()?;
             diesel::update(channels::table.filter(channels::application_id.eq(app)))
                 .set(channels::last_message_id.eq(None::<i64>))
                 .execute(conn)
@@ -430,7 +448,10 @@ impl MessageStore for DieselStore {
                             .filter(read_marks::channel_id.eq(message.channel_id.0))
                             .filter(read_marks::user_id.eq(user_id.0)),
                     )
-                    .set((read_marks::last_read_message_id.eq(message.id.0), read_marks::updated_at.eq(now.naive_utc())))
+                    .set((
+                        read_marks::last_read_message_id.eq(message.id.0),
+                        read_marks::updated_at.eq(now.naive_utc()),
+                    ))
                     .execute(conn)
                     .store_err()?;
                     Ok(now)
@@ -507,13 +528,21 @@ impl NotificationStore for DieselStore {
             };
             let limit = i64::from(request.size) + 1;
             let rows = match request.range {
-                KeyRange::Newest => base().order(notifications::id.desc()).limit(limit).select(NotificationRow::as_select()).load(conn),
-                KeyRange::AtOrBefore(s) => {
-                    base().filter(notifications::id.le(s)).order(notifications::id.desc()).limit(limit).select(NotificationRow::as_select()).load(conn)
+                KeyRange::Newest => {
+                    base().order(notifications::id.desc()).limit(limit).select(NotificationRow::as_select()).load(conn)
                 }
-                KeyRange::Before(n) => {
-                    base().filter(notifications::id.lt(n)).order(notifications::id.desc()).limit(limit).select(NotificationRow::as_select()).load(conn)
-                }
+                KeyRange::AtOrBefore(s) => base()
+                    .filter(notifications::id.le(s))
+                    .order(notifications::id.desc())
+                    .limit(limit)
+                    .select(NotificationRow::as_select())
+                    .load(conn),
+                KeyRange::Before(n) => base()
+                    .filter(notifications::id.lt(n))
+                    .order(notifications::id.desc())
+                    .limit(limit)
+                    .select(NotificationRow::as_select())
+                    .load(conn),
                 KeyRange::After(s) => base()
                     .filter(notifications::id.gt(s))
                     .order(notifications::id.asc())

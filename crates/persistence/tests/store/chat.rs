@@ -1,0 +1,362 @@
+//! Channels, messages, threads, reactions, read marks and notifications on both backends.
+
+use proptest::prelude::*;
+use roost_domain::channel::{self, ChannelFilter, ChannelType, NewChannel, UserRef};
+use roost_domain::cursor::{CursorRequest, KeyRange};
+use roost_domain::message::{self, ChatStores, MessageFilter, MessageRules, MessageScope, NewContent, NewMessage};
+use roost_domain::page::PageRequest;
+use roost_domain::store::{ChannelStore, MessageStore, NotificationStore};
+use roost_domain::user::{self, NewUser, User};
+use roost_domain::{now, ApplicationId, DomainError, FieldErrorCode, IdGenerator, MessageId, Properties};
+use roost_persistence::testing::TestDatabase;
+use roost_persistence::DieselStore;
+
+use super::{org, seed_application};
+
+struct Fixture {
+    store: DieselStore,
+    ids: IdGenerator,
+    app: ApplicationId,
+}
+
+impl Fixture {
+    fn new(db: &TestDatabase) -> Self {
+        let store = db.store();
+        let ids = IdGenerator::new(0).unwrap();
+        let (app, _) = seed_application(&store, &ids, Some(&org(&ids)));
+        Self { store, ids, app: app.id }
+    }
+
+    fn stores(&self) -> ChatStores<'_> {
+        ChatStores { users: &self.store, channels: &self.store, messages: &self.store }
+    }
+
+    fn user(&self, name: &str) -> User {
+        let input = NewUser { name: Some(name.into()), ..NewUser::default() };
+        user::create_user(&self.store, &self.ids, self.app, input, now()).unwrap()
+    }
+
+    fn channel(&self, kind: ChannelType, name: Option<&str>, members: &[&User]) -> channel::Channel {
+        let input = NewChannel {
+            channel_type: kind,
+            name: name.map(str::to_owned),
+            display_name: None,
+            creator: None,
+            members: members.iter().map(|u| UserRef::Id(u.id)).collect(),
+            properties: Properties::new(),
+        };
+        channel::create_channel(&self.store, &self.store, &self.ids, self.app, input, now()).unwrap()
+    }
+
+    fn say(&self, channel: &channel::Channel, from: Option<&User>, body: &str) -> message::Message {
+        let input = NewMessage {
+            content: NewContent::Text(body.into()),
+            user: from.map(|u| UserRef::Name(u.name.clone())),
+            group_tag: None,
+            properties: Properties::new(),
+        };
+        message::send_channel_message(
+            self.stores(),
+            &self.ids,
+            MessageRules::default(),
+            self.app,
+            channel.id,
+            input,
+            now(),
+        )
+        .unwrap()
+    }
+}
+
+#[test]
+fn channels_names_direct_sets_and_members() {
+    for db in TestDatabase::all() {
+        let f = Fixture::new(&db);
+        let (a, b, c) = (f.user("a"), f.user("b"), f.user("c"));
+        let public = f.channel(ChannelType::Public, None, &[&a]);
+        assert_eq!(public.name.as_deref().map(str::len), Some(36), "a UUID name by default");
+        assert_eq!(public.display_name, public.name);
+        let general = f.channel(ChannelType::Public, Some("general"), &[]);
+        let dup = NewChannel {
+            channel_type: ChannelType::Private,
+            name: Some("general".into()),
+            display_name: None,
+            creator: None,
+            members: vec![],
+            properties: Properties::new(),
+        };
+        let DomainError::Validation(e) =
+            channel::create_channel(&f.store, &f.store, &f.ids, f.app, dup, now()).unwrap_err()
+        else {
+            panic!()
+        };
+        assert_eq!(e[0].code, FieldErrorCode::AlreadyExists, "{}", db.label);
+
+        let direct = f.channel(ChannelType::Direct, None, &[&a, &b]);
+        let again = f.channel(ChannelType::Direct, None, &[&b, &a]);
+        assert_eq!(direct.id, again.id, "one direct channel per member set, whatever the order");
+        let lonely = NewChannel {
+            channel_type: ChannelType::Direct,
+            name: None,
+            display_name: None,
+            creator: None,
+            members: vec![UserRef::Id(a.id)],
+            properties: Properties::new(),
+        };
+        assert!(channel::create_channel(&f.store, &f.store, &f.ids, f.app, lonely, now()).is_err());
+        let unknown = NewChannel {
+            channel_type: ChannelType::Public,
+            name: None,
+            display_name: None,
+            creator: None,
+            members: vec![UserRef::Name("ghost".into())],
+            properties: Properties::new(),
+        };
+        let DomainError::Validation(e) =
+            channel::create_channel(&f.store, &f.store, &f.ids, f.app, unknown, now()).unwrap_err()
+        else {
+            panic!()
+        };
+        assert_eq!(e[0].field, "members[0]");
+
+        channel::add_member(&f.store, &f.store, f.app, general.id, &UserRef::Id(c.id), now()).unwrap();
+        assert!(
+            channel::add_member(&f.store, &f.store, f.app, direct.id, &UserRef::Id(c.id), now()).is_err(),
+            "direct channels take no new members"
+        );
+        channel::add_moderator(&f.store, &f.store, f.app, general.id, &UserRef::Id(c.id)).unwrap();
+        assert!(
+            channel::add_moderator(&f.store, &f.store, f.app, general.id, &UserRef::Id(a.id)).is_err(),
+            "moderators are members"
+        );
+        let page = PageRequest::parse(None, None, &[]).unwrap();
+        assert_eq!(channel::list_members(&f.store, f.app, general.id, true, &page).unwrap().total_elements, 1);
+        channel::remove_moderator(&f.store, f.app, general.id, c.id).unwrap();
+        assert_eq!(channel::list_members(&f.store, f.app, general.id, true, &page).unwrap().total_elements, 0);
+        let invite = channel::invite(&f.store, &f.store, f.app, general.id, &UserRef::Id(a.id), now()).unwrap();
+        assert_eq!(invite.user.id, a.id);
+        assert_eq!(channel::list_invites(&f.store, f.app, general.id, &page).unwrap().total_elements, 1);
+        channel::add_member(&f.store, &f.store, f.app, general.id, &UserRef::Id(a.id), now()).unwrap();
+        assert_eq!(
+            channel::list_invites(&f.store, f.app, general.id, &page).unwrap().total_elements,
+            0,
+            "joining consumes the invite"
+        );
+
+        let of_a = ChannelFilter { user_id: Some(a.id), ..ChannelFilter::default() };
+        let mut names: Vec<i64> = f
+            .store
+            .list_channels(f.app, &of_a, &PageRequest::parse(None, None, &[]).unwrap())
+            .unwrap()
+            .items
+            .iter()
+            .map(|c| c.id.0)
+            .collect();
+        names.sort_unstable();
+        let mut expected = vec![public.id.0, general.id.0, direct.id.0];
+        expected.sort_unstable();
+        assert_eq!(names, expected);
+        let direct_only = ChannelFilter {
+            channel_type: Some(ChannelType::Direct),
+            member_ids: vec![b.id],
+            ..ChannelFilter::default()
+        };
+        assert_eq!(
+            f.store
+                .list_channels(f.app, &direct_only, &PageRequest::parse(None, None, &[]).unwrap())
+                .unwrap()
+                .items
+                .len(),
+            1
+        );
+    }
+}
+
+#[test]
+fn messages_threads_reactions_receipts_and_notifications() {
+    for db in TestDatabase::all() {
+        let f = Fixture::new(&db);
+        let (jane, bob, eve) = (f.user("jane"), f.user("bob"), f.user("eve"));
+        let private = f.channel(ChannelType::Private, Some("team"), &[&jane, &bob]);
+
+        let hello = f.say(&private, Some(&jane), "hi @bob, see https://example.com/x. and #team");
+        assert_eq!(hello.message_type, message::MessageType::Text);
+        assert_eq!(hello.mentions.len(), 2, "{}: {:?}", db.label, hello.mentions);
+        assert_eq!(hello.links[0].source, "https://example.com/x");
+        assert_eq!((hello.links[0].start_position, hello.links[0].end_position), (13, 34));
+        assert_eq!(f.store.find_channel(f.app, private.id).unwrap().unwrap().last_message_id, Some(hello.id));
+
+        // A non-member may not post in a private channel.
+        let input = NewMessage {
+            content: NewContent::Text("let me in".into()),
+            user: Some(UserRef::Id(eve.id)),
+            group_tag: None,
+            properties: Properties::new(),
+        };
+        let refused =
+            message::send_channel_message(f.stores(), &f.ids, MessageRules::default(), f.app, private.id, input, now());
+        assert!(matches!(refused, Err(DomainError::Forbidden(_))));
+
+        // Bob was mentioned: one notification, of the most specific kind; jane gets none.
+        let bob_notes = f.store.list_notifications(f.app, bob.id, &CursorRequest::newest(10)).unwrap();
+        assert_eq!(bob_notes.items.len(), 1);
+        assert_eq!(bob_notes.items[0].kind.as_str(), "USER:MENTIONED:USER");
+        assert!(f.store.list_notifications(f.app, jane.id, &CursorRequest::newest(10)).unwrap().items.is_empty());
+
+        // Reply: a MESSAGE thread, nested level 1, replies count 1, a reply notification.
+        let reply_input = NewMessage {
+            content: NewContent::Text("thanks".into()),
+            user: Some(UserRef::Id(bob.id)),
+            group_tag: None,
+            properties: Properties::new(),
+        };
+        let reply =
+            message::reply_to_message(f.stores(), &f.ids, MessageRules::default(), f.app, hello.id, reply_input, now())
+                .unwrap();
+        assert_eq!(reply.nested_level, 1);
+        assert_eq!(f.store.find_message(f.app, hello.id).unwrap().unwrap().replies_count, 1);
+        let thread = f.store.find_thread(f.app, reply.thread_id).unwrap().unwrap();
+        assert_eq!(thread.parent_message_id, Some(hello.id));
+        let jane_notes = f.store.list_notifications(f.app, jane.id, &CursorRequest::newest(10)).unwrap();
+        assert_eq!(jane_notes.items[0].kind.as_str(), "USER:REPLIED_TO:MESSAGE");
+        let main = f
+            .store
+            .list_messages(
+                f.app,
+                &MessageScope::Thread(private.main_thread_id),
+                &MessageFilter::default(),
+                &CursorRequest::newest(10),
+            )
+            .unwrap();
+        assert_eq!(
+            main.items.iter().map(|m| m.id).collect::<Vec<_>>(),
+            vec![hello.id],
+            "replies stay out of the main thread"
+        );
+
+        // Reactions and read marks.
+        message::add_reaction(f.stores(), f.app, hello.id, "👍", &UserRef::Id(bob.id), now()).unwrap();
+        message::add_reaction(f.stores(), f.app, hello.id, "👍", &UserRef::Id(bob.id), now()).unwrap();
+        message::add_reaction(f.stores(), f.app, hello.id, "👍", &UserRef::Id(jane.id), now()).unwrap();
+        let summary = f.store.reactions(&[hello.id]).unwrap();
+        assert_eq!(summary.len(), 1);
+        assert_eq!(summary[0].1.users.len(), 2, "a user reacts once per emoji");
+        assert!(message::remove_reaction(f.stores(), f.app, hello.id, "🎉", &UserRef::Id(bob.id)).is_err());
+
+        let later = f.say(&private, Some(&jane), "second");
+        let unread = |who: &User| {
+            f.store
+                .list_messages(
+                    f.app,
+                    &MessageScope::UnreadBy(who.id),
+                    &MessageFilter::default(),
+                    &CursorRequest::newest(10),
+                )
+                .unwrap()
+                .items
+                .len()
+        };
+        assert_eq!(unread(&bob), 2, "{}: his own reply is not unread", db.label);
+        message::mark_read(f.stores(), f.app, later.id, &UserRef::Id(bob.id), now()).unwrap();
+        assert_eq!(unread(&bob), 0, "reading a message reads every older one");
+        let page = PageRequest::parse(None, None, &[]).unwrap();
+        assert_eq!(message::read_receipts(&f.store, f.app, hello.id, &page).unwrap().items[0].user.id, bob.id);
+
+        // Text search is case-insensitive and treats wildcards literally.
+        let found = f
+            .store
+            .list_messages(
+                f.app,
+                &MessageScope::Application,
+                &MessageFilter { sender: None, query: Some("SECOND".into()) },
+                &CursorRequest::newest(10),
+            )
+            .unwrap();
+        assert_eq!(found.items.len(), 1);
+        let none = f
+            .store
+            .list_messages(
+                f.app,
+                &MessageScope::Application,
+                &MessageFilter { sender: None, query: Some("%".into()) },
+                &CursorRequest::newest(10),
+            )
+            .unwrap();
+        assert!(none.items.is_empty());
+
+        // Deleting the parent deletes the replies with it and returns the thread it lived in.
+        let lived_in = message::delete_message(&f.store, f.app, hello.id).unwrap();
+        assert_eq!(lived_in.id, private.main_thread_id);
+        assert!(f.store.find_message(f.app, reply.id).unwrap().is_none());
+        assert!(f.store.list_notifications(f.app, jane.id, &CursorRequest::newest(10)).unwrap().items.is_empty());
+
+        // Deleting the channel takes everything in it, in one transaction.
+        channel::delete_channel(&f.store, f.app, private.id).unwrap();
+        assert!(f.store.find_message(f.app, later.id).unwrap().is_none());
+        assert!(f.store.find_thread(f.app, private.main_thread_id).unwrap().is_none());
+        assert!(f.store.member_ids(private.id).unwrap().is_empty());
+    }
+}
+
+#[test]
+fn cursor_pages_walk_forwards_and_back() {
+    for db in TestDatabase::all() {
+        let f = Fixture::new(&db);
+        let room = f.channel(ChannelType::Public, Some("room"), &[]);
+        let sent: Vec<MessageId> = (0..7).map(|i| f.say(&room, None, &format!("m{i}")).id).collect();
+        let scope = MessageScope::Thread(room.main_thread_id);
+        let read =
+            |request: CursorRequest| f.store.list_messages(f.app, &scope, &MessageFilter::default(), &request).unwrap();
+        let first = read(CursorRequest::newest(3));
+        assert_eq!(
+            first.items.iter().map(|m| m.id).collect::<Vec<_>>(),
+            vec![sent[6], sent[5], sent[4]],
+            "{}",
+            db.label
+        );
+        assert!(!first.has_newer);
+        let second = read(CursorRequest { size: 3, range: KeyRange::Before(first.next.unwrap()) });
+        assert_eq!(second.items.iter().map(|m| m.id).collect::<Vec<_>>(), vec![sent[3], sent[2], sent[1]]);
+        assert!(second.has_newer);
+        let third = read(CursorRequest { size: 3, range: KeyRange::Before(second.next.unwrap()) });
+        assert_eq!(third.items.iter().map(|m| m.id).collect::<Vec<_>>(), vec![sent[0]]);
+        assert_eq!(third.next, None, "the oldest page has no next");
+        let back = read(CursorRequest { size: 3, range: KeyRange::After(second.start.unwrap()) });
+        assert_eq!(back.items.iter().map(|m| m.id).collect::<Vec<_>>(), vec![sent[6], sent[5], sent[4]]);
+        let same = read(CursorRequest { size: 3, range: KeyRange::AtOrBefore(second.start.unwrap()) });
+        assert_eq!(same.items, second.items, "SELF re-reads the page");
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 6, ..ProptestConfig::default() })]
+
+    /// Paging back through a channel while messages keep arriving never skips or repeats one.
+    #[test]
+    fn paging_while_messages_arrive_never_skips_or_repeats(initial in 1usize..40, page_size in 1u32..8, arrivals in proptest::collection::vec(0usize..4, 1..12)) {
+        let db = TestDatabase::sqlite();
+        let f = Fixture::new(&db);
+        let room = f.channel(ChannelType::Public, Some("busy"), &[]);
+        let before: Vec<i64> = (0..initial).map(|i| f.say(&room, None, &format!("old {i}")).id.0).collect();
+        let scope = MessageScope::Thread(room.main_thread_id);
+        let mut seen: Vec<i64> = Vec::new();
+        let mut request = CursorRequest::newest(page_size);
+        let mut step = 0;
+        loop {
+            let page = f.store.list_messages(f.app, &scope, &MessageFilter::default(), &request).unwrap();
+            seen.extend(page.items.iter().map(|m| m.id.0));
+            // New messages arrive between page reads.
+            for i in 0..arrivals.get(step).copied().unwrap_or(0) {
+                f.say(&room, None, &format!("new {step}/{i}"));
+            }
+            step += 1;
+            match page.next {
+                Some(next) => request = CursorRequest { size: page_size, range: KeyRange::Before(next) },
+                None => break,
+            }
+        }
+        let mut expected = before;
+        expected.reverse();
+        prop_assert_eq!(seen, expected);
+    }
+}
