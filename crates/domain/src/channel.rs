@@ -134,6 +134,8 @@ pub struct ChannelFilter {
     pub channel_type: Option<ChannelType>,
     /// Only channels having every one of these users as members.
     pub member_ids: Vec<UserId>,
+    /// Only channels having every one of these usernames as members (resolved to `member_ids`).
+    pub member_names: Vec<String>,
     /// Created at or after.
     pub start_time: Option<DateTime<Utc>>,
     /// Created before.
@@ -340,14 +342,32 @@ pub fn get_channel(
     channels.find_channel(application_id, id)?.ok_or(DomainError::NotFound(RESOURCE))
 }
 
-/// Lists channels.
+/// Lists channels. A `members` username that does not exist matches no channel.
 pub fn list_channels(
     channels: &dyn ChannelStore,
+    users: &dyn UserStore,
     application_id: ApplicationId,
-    filter: &ChannelFilter,
+    mut filter: ChannelFilter,
     page: &PageRequest<ChannelSort>,
 ) -> Result<Page<Channel>, DomainError> {
-    Ok(channels.list_channels(application_id, filter, page)?)
+    for name in std::mem::take(&mut filter.member_names) {
+        match users.find_user_by_name(application_id, &name)? {
+            Some(user) => filter.member_ids.push(user.id),
+            None => return Ok(Page { items: Vec::new(), number: page.number, size: page.size, total_elements: 0 }),
+        }
+    }
+    Ok(channels.list_channels(application_id, &filter, page)?)
+}
+
+/// Which members a member list shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MemberFilter {
+    /// Every member.
+    All,
+    /// Moderators only.
+    Moderators,
+    /// Members online now (`participants`).
+    Online,
 }
 
 /// A channel merge patch: display name and properties.
@@ -474,11 +494,11 @@ pub fn list_members(
     channels: &dyn ChannelStore,
     application_id: ApplicationId,
     id: ChannelId,
-    moderators_only: bool,
+    which: MemberFilter,
     page: &PageRequest<MemberSort>,
 ) -> Result<Page<Membership>, DomainError> {
     let channel = get_channel(channels, application_id, id)?;
-    Ok(channels.list_memberships(channel.id, moderators_only, page)?)
+    Ok(channels.list_memberships(channel.id, which, page)?)
 }
 
 /// Makes a member a moderator; returns the user.

@@ -354,16 +354,22 @@ fn check_may_post(stores: ChatStores<'_>, channel: &Channel, user: &User) -> Res
 
 /// Posts a message to a thread: validates, analyses the text, plans notifications and stores
 /// it all in one transaction.
+/// Where a new message goes.
+struct Destination<'a> {
+    channel: &'a Channel,
+    thread: &'a Thread,
+    parent: Option<&'a Message>,
+}
+
 fn post(
     stores: ChatStores<'_>,
     ids: &IdGenerator,
     rules: MessageRules,
-    channel: &Channel,
-    thread: &Thread,
-    parent: Option<&Message>,
+    to: &Destination<'_>,
     input: NewMessage,
     now: Timestamp,
 ) -> Result<Message, DomainError> {
+    let (channel, thread, parent) = (to.channel, to.thread, to.parent);
     validate_new_message(&input, rules)?;
     let sender = match &input.user {
         Some(reference) => Some(resolve_user(stores.users, channel.application_id, reference, "user")?),
@@ -417,7 +423,7 @@ pub fn send_channel_message(
 ) -> Result<Message, DomainError> {
     let channel = get_channel(stores.channels, application_id, channel_id)?;
     let thread = get_thread(stores.messages, application_id, channel.main_thread_id)?;
-    post(stores, ids, rules, &channel, &thread, None, input, now)
+    post(stores, ids, rules, &Destination { channel: &channel, thread: &thread, parent: None }, input, now)
 }
 
 /// `POST /v1/threads/{id}/messages`: a message in a thread (a reply when it is a MESSAGE thread).
@@ -436,7 +442,7 @@ pub fn send_thread_message(
         Some(parent) => Some(get_message(stores.messages, application_id, parent)?),
         None => None,
     };
-    post(stores, ids, rules, &channel, &thread, parent.as_ref(), input, now)
+    post(stores, ids, rules, &Destination { channel: &channel, thread: &thread, parent: parent.as_ref() }, input, now)
 }
 
 /// `POST /v1/messages/{id}/replies`: replies to a message, creating its thread on first reply.
@@ -452,7 +458,7 @@ pub fn reply_to_message(
     let parent = get_message(stores.messages, application_id, message_id)?;
     let channel = get_channel(stores.channels, application_id, parent.channel_id)?;
     let thread = stores.messages.message_thread(&parent, ThreadId(ids.next_id()), now)?;
-    post(stores, ids, rules, &channel, &thread, Some(&parent), input, now)
+    post(stores, ids, rules, &Destination { channel: &channel, thread: &thread, parent: Some(&parent) }, input, now)
 }
 
 /// The thread of replies to a message, created on first use.
@@ -485,15 +491,25 @@ pub fn get_thread(
     messages.find_thread(application_id, id)?.ok_or(DomainError::NotFound("thread"))
 }
 
-/// A cursor page of messages.
+/// A cursor page of messages; `username` filters by sender (an unknown name matches nothing),
+/// `query` by text.
 pub fn list_messages(
-    messages: &dyn MessageStore,
+    stores: ChatStores<'_>,
     application_id: ApplicationId,
     scope: &MessageScope,
-    filter: &MessageFilter,
+    username: Option<&str>,
+    query: Option<String>,
     request: &CursorRequest,
 ) -> Result<CursorPage<Message>, DomainError> {
-    Ok(messages.list_messages(application_id, scope, filter, request)?)
+    let sender = match username {
+        None => None,
+        Some(name) => match stores.users.find_user_by_name(application_id, name)? {
+            Some(user) => Some(user.id),
+            None => return Ok(CursorPage::from_probe(request, Vec::new(), |m: &Message| m.id.0, false)),
+        },
+    };
+    let filter = MessageFilter { sender, query: query.filter(|q| !q.is_empty()) };
+    Ok(stores.messages.list_messages(application_id, scope, &filter, request)?)
 }
 
 /// A message merge patch: body and properties.

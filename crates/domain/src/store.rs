@@ -6,7 +6,7 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use crate::application::{AccessTokenRecord, Application, ApplicationSettings, OAuthClient, Organization};
-use crate::channel::{Channel, ChannelFilter, ChannelSort, Invite, Membership};
+use crate::channel::{Channel, ChannelFilter, ChannelSort, Invite, MemberFilter, Membership};
 use crate::cursor::{CursorPage, CursorRequest};
 use crate::error::StoreError;
 use crate::ids::{ApplicationId, UserId};
@@ -131,7 +131,7 @@ pub trait ChannelStore: Send + Sync {
     fn list_memberships(
         &self,
         channel_id: ChannelId,
-        moderators_only: bool,
+        which: MemberFilter,
         page: &PageRequest<UserSort>,
     ) -> StoreResult<Page<Membership>>;
     /// Sets or clears the moderator flag of a member; `false` if not a member.

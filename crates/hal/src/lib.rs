@@ -7,7 +7,7 @@ mod page;
 mod resource;
 
 pub use link::{Link, Links, TemplateError};
-pub use page::{form_encode, CursorPageMetadata, PageLinks, PageMetadata, PagedResource};
+pub use page::{form_encode, CursorLinks, CursorPageMetadata, PageLinks, PageMetadata, PagedResource};
 pub use resource::Resource;
 
 /// The HAL media type.

@@ -16,11 +16,17 @@ pub struct PageMetadata {
     pub number: u64,
 }
 
-/// The `page` block of a cursor page: only the size is fixed; the cursors travel in the links.
+/// The `page` block of a cursor page (`CursorPageMetadata`: cursors as strings).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct CursorPageMetadata {
     /// The requested page size.
     pub size: u64,
+    /// Newest id of the page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start: Option<String>,
+    /// Oldest id of the page, when older items exist.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
 }
 
 /// A page of embedded resources: `{"_embedded": {name: [...]}, "_links": ..., "page": ...}`.
@@ -149,5 +155,76 @@ mod tests {
             serde_json::to_string(&page).unwrap(),
             r#"{"_embedded":{"users":[]},"_links":{},"page":{"size":25,"totalElements":0,"totalPages":0,"number":0}}"#
         );
+    }
+}
+
+/// Builds `self`/`next`/`prev` links of cursor pages: each carries `start` (newest id of the
+/// page), `next` (its oldest id), `size` and `relation`.
+#[derive(Debug, Clone)]
+pub struct CursorLinks {
+    base: String,
+    fixed_query: Vec<(String, String)>,
+}
+
+impl CursorLinks {
+    /// `base` is the collection URL; `fixed_query` are the request's filters.
+    pub fn new(base: impl Into<String>, fixed_query: Vec<(String, String)>) -> Self {
+        Self { base: base.into(), fixed_query }
+    }
+
+    fn href(&self, start: Option<i64>, next: Option<i64>, size: u64, relation: &str) -> String {
+        let mut pairs = self.fixed_query.clone();
+        if let Some(start) = start {
+            pairs.push(("start".into(), start.to_string()));
+        }
+        if let Some(next) = next {
+            pairs.push(("next".into(), next.to_string()));
+        }
+        pairs.push(("size".into(), size.to_string()));
+        pairs.push(("relation".into(), relation.into()));
+        format!("{}?{}", self.base, form_encode(&pairs))
+    }
+
+    /// Links of a page whose newest item is `start` and oldest `next` (when older items
+    /// exist); `prev` when newer items exist.
+    pub fn links(&self, start: Option<i64>, next: Option<i64>, size: u64, has_newer: bool) -> Links {
+        let mut links = Links::new().with("self", Link::new(self.href(start, next, size, "SELF")));
+        if next.is_some() {
+            links.push("next", Link::new(self.href(start, next, size, "NEXT")));
+        }
+        if has_newer {
+            links.push("prev", Link::new(self.href(start, next, size, "PREVIOUS")));
+        }
+        links
+    }
+}
+
+#[cfg(test)]
+mod cursor_tests {
+    use super::*;
+
+    #[test]
+    fn cursor_links_carry_the_cursor() {
+        let links = CursorLinks::new("/v1/messages", vec![("query".into(), "hi there".into())]).links(
+            Some(9),
+            Some(5),
+            5,
+            true,
+        );
+        assert_eq!(
+            links.get("self").unwrap().href,
+            "/v1/messages?query=hi%20there&start=9&next=5&size=5&relation=SELF"
+        );
+        assert_eq!(
+            links.get("next").unwrap().href,
+            "/v1/messages?query=hi%20there&start=9&next=5&size=5&relation=NEXT"
+        );
+        assert_eq!(
+            links.get("prev").unwrap().href,
+            "/v1/messages?query=hi%20there&start=9&next=5&size=5&relation=PREVIOUS"
+        );
+        let head = CursorLinks::new("/m", vec![]).links(None, None, 25, false);
+        assert_eq!(head.get("self").unwrap().href, "/m?size=25&relation=SELF");
+        assert!(head.get("next").is_none() && head.get("prev").is_none());
     }
 }

@@ -116,17 +116,55 @@ pub fn path_id(req: &HttpRequest, name: &str) -> Result<i64, ApiError> {
         .map_err(|_| ApiError::BadRequest(format!("path parameter '{name}' must be a 64-bit integer, got '{raw}'")))
 }
 
-/// The user id of `/users/{user_id}/…` paths.
-#[derive(Debug, Clone, Copy)]
-pub struct UserIdPath(pub roost_domain::UserId);
+macro_rules! path_id_extractor {
+    ($(#[$doc:meta])* $name:ident, $param:literal, $id:ty) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy)]
+        pub struct $name(pub $id);
 
-impl FromRequest for UserIdPath {
-    type Error = ApiError;
-    type Future = Ready<Result<Self, ApiError>>;
+        impl FromRequest for $name {
+            type Error = ApiError;
+            type Future = Ready<Result<Self, ApiError>>;
 
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(path_id(req, "user_id").map(|id| Self(roost_domain::UserId(id))))
-    }
+            fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+                ready(path_id(req, $param).map(|id| Self(<$id>::from(id))))
+            }
+        }
+    };
+}
+
+path_id_extractor!(
+    /// The `{user_id}` of a path.
+    UserIdPath, "user_id", roost_domain::UserId
+);
+path_id_extractor!(
+    /// The `{channel_id}` of a path.
+    ChannelIdPath, "channel_id", roost_domain::ChannelId
+);
+path_id_extractor!(
+    /// The `{message_id}` of a path.
+    MessageIdPath, "message_id", roost_domain::MessageId
+);
+path_id_extractor!(
+    /// The `{thread_id}` of a path.
+    ThreadIdPath, "thread_id", roost_domain::ThreadId
+);
+
+/// A cursor request from `size`, `start`, `next` and `relation`.
+pub fn cursor_request(query: &QueryPairs) -> Result<roost_domain::cursor::CursorRequest, ApiError> {
+    Ok(roost_domain::cursor::CursorRequest::parse(
+        query.int("size")?,
+        query.int("start")?,
+        query.int("next")?,
+        query.get("relation"),
+    )?)
+}
+
+/// A numbered page request from `page`, `size` and `sort`.
+pub fn page_request<F: roost_domain::page::SortField>(
+    query: &QueryPairs,
+) -> Result<roost_domain::page::PageRequest<F>, ApiError> {
+    Ok(roost_domain::page::PageRequest::parse(query.int("page")?, query.int("size")?, &query.all("sort"))?)
 }
 
 /// Largest token-endpoint body.

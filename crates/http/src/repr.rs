@@ -2,6 +2,7 @@
 //! serialize themselves; these structs are the wire shapes of the OpenAPI spec.
 
 pub mod application;
+pub mod chat;
 pub mod user;
 
 use roost_domain::Timestamp;

@@ -2,6 +2,9 @@
 //! 001) are served by the same handlers as the flat ones.
 
 mod application;
+mod bodies;
+mod channels;
+mod messages;
 mod oauth;
 mod picture;
 mod users;
@@ -30,6 +33,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(resource("/v1/applications/{app_id}").route(web::get().to(application::get)));
     user_routes(cfg, "/v1");
     user_routes(cfg, "/v1/applications/{app_id}");
+    channels::configure(cfg);
+    messages::configure(cfg);
     cfg.default_service(web::to(|| async { Err::<HttpResponse, _>(ApiError::RouteNotFound) }));
 }
 
@@ -46,6 +51,12 @@ fn user_routes(cfg: &mut web::ServiceConfig, prefix: &str) {
             .route(web::patch().to(users::patch))
             .route(web::delete().to(users::delete)),
     )
+    .service(resource(&format!("{prefix}/users/{{user_id}}/channels")).route(web::get().to(channels::of_user)))
+    .service(resource(&format!("{prefix}/users/{{user_id}}/messages")).route(web::get().to(messages::of_user)))
+    .service(
+        resource(&format!("{prefix}/users/{{user_id}}/notifications"))
+            .route(web::get().to(messages::notifications_of_user)),
+    )
     .service(
         resource(&format!("{prefix}/users/{{user_id}}/secrets/{{name}}"))
             .route(web::get().to(users::get_secret))
@@ -55,7 +66,7 @@ fn user_routes(cfg: &mut web::ServiceConfig, prefix: &str) {
 }
 
 /// A resource whose other methods answer 405 in the JSON error shape.
-fn resource(path: &str) -> actix_web::Resource {
+pub(crate) fn resource(path: &str) -> actix_web::Resource {
     web::resource(path).default_service(web::to(|| async { Err::<HttpResponse, _>(ApiError::MethodNotAllowed) }))
 }
 

@@ -24,6 +24,8 @@ pub struct HttpSettings {
     pub concurrent_hashes: usize,
     /// Largest JSON request body, in bytes.
     pub json_limit: usize,
+    /// Message rules (body length).
+    pub messages: roost_domain::message::MessageRules,
 }
 
 impl Default for HttpSettings {
@@ -35,6 +37,7 @@ impl Default for HttpSettings {
             token_rate_burst: NonZeroU32::new(40).unwrap_or(NonZeroU32::MIN),
             concurrent_hashes: std::thread::available_parallelism().map_or(2, usize::from),
             json_limit: 256 * 1024,
+            messages: roost_domain::message::MessageRules::default(),
         }
     }
 }

@@ -35,6 +35,8 @@ pub struct Settings {
     pub pool_size: u32,
     /// HTTP worker threads (default: one per core).
     pub workers: Option<usize>,
+    /// Longest message body, in characters.
+    pub message_max_length: usize,
 }
 
 impl Default for Settings {
@@ -50,6 +52,7 @@ impl Default for Settings {
             token_rate_burst: 40,
             pool_size: 8,
             workers: None,
+            message_max_length: roost_domain::message::DEFAULT_MAX_BODY_CHARS,
         }
     }
 }
@@ -67,6 +70,7 @@ pub struct Config {
     pub token_rate_burst: NonZeroU32,
     pub pool: PoolSettings,
     pub workers: Option<usize>,
+    pub messages: roost_domain::message::MessageRules,
 }
 
 /// Reads defaults, the TOML file (when it exists) and the environment.
@@ -108,6 +112,9 @@ impl Settings {
         if self.pool_size == 0 {
             bail!("invalid ROOST_POOL_SIZE: must be at least 1");
         }
+        if !(1..=1_000_000).contains(&self.message_max_length) {
+            bail!("invalid ROOST_MESSAGE_MAX_LENGTH {}: must be 1 to 1000000", self.message_max_length);
+        }
         if self.workers == Some(0) {
             bail!("invalid ROOST_WORKERS: must be at least 1");
         }
@@ -122,6 +129,7 @@ impl Settings {
             token_rate_burst: positive("TOKEN_RATE_BURST", self.token_rate_burst)?,
             pool: PoolSettings { max_size: self.pool_size, ..PoolSettings::default() },
             workers: self.workers,
+            messages: roost_domain::message::MessageRules { max_body_chars: self.message_max_length },
         })
     }
 }

@@ -175,6 +175,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         tokens: roost_auth::TokenSettings { lifetime: config.token_lifetime },
         token_rate_per_second: config.token_rate_per_second,
         token_rate_burst: config.token_rate_burst,
+        messages: config.messages,
         ..HttpSettings::default()
     };
     let state = web::Data::new(AppState::new(Ports::from_store(store.clone()), ids, hasher, settings));

@@ -56,9 +56,8 @@ const TRAILING: &[char] = &['.', ',', '!', '?', ';', ':', ')', ']', '}', '"', '\
 
 fn tokens(body: &str) -> Vec<Token<'_>> {
     let mut out = Vec::new();
-    let mut chars = 0usize;
     let mut token_start: Option<(usize, usize)> = None; // (byte, char)
-    for (byte, c) in body.char_indices().chain(std::iter::once((body.len(), ' '))) {
+    for (chars, (byte, c)) in body.char_indices().chain(std::iter::once((body.len(), ' '))).enumerate() {
         if c.is_whitespace() {
             if let Some((start_byte, start_char)) = token_start.take() {
                 let raw = &body[start_byte..byte];
@@ -72,7 +71,6 @@ fn tokens(body: &str) -> Vec<Token<'_>> {
         } else if token_start.is_none() {
             token_start = Some((byte, chars));
         }
-        chars += 1;
     }
     out
 }

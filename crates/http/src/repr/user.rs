@@ -29,6 +29,35 @@ pub struct UserRepr {
     properties: Properties,
 }
 
+/// A user's properties without links (`ChatUserProperties`, embedded in other resources).
+pub fn user_state(user: &User, urls: &Urls) -> UserRepr {
+    UserRepr {
+        id: user.id.0,
+        user_type: user.user_type.as_str(),
+        name: user.name.clone(),
+        display_name: user.display_name.clone(),
+        display_picture_url: urls.v1(&format!("/picture/{}", segment(&user.display_name))),
+        is_guest: user.is_guest,
+        presence: PresenceRepr { status: user.presence.status.clone(), online: user.presence.online },
+        properties: user.properties.clone(),
+    }
+}
+
+/// Stands in for a user who was deleted after sending messages, so those messages still
+/// render with the `user` the spec requires.
+pub fn deleted_user_state(id: roost_domain::UserId, urls: &Urls) -> UserRepr {
+    UserRepr {
+        id: id.0,
+        user_type: "PERSON",
+        name: format!("deleted-user-{id}"),
+        display_name: "Deleted user".into(),
+        display_picture_url: urls.v1("/picture/Deleted%20user"),
+        is_guest: false,
+        presence: PresenceRepr { status: roost_domain::user::DEFAULT_PRESENCE_STATUS.into(), online: false },
+        properties: Properties::new(),
+    }
+}
+
 /// A user with its links.
 pub fn user(user: &User, urls: &Urls) -> Resource<UserRepr> {
     let href = urls.v1(&format!("/users/{}", user.id));
@@ -38,23 +67,21 @@ pub fn user(user: &User, urls: &Urls) -> Resource<UserRepr> {
         .with_href("notifications", format!("{href}/notifications"))
         .with_href("displayPicture", format!("{href}/display-picture"))
         .with_href("application", urls.v1("/application"));
-    Resource::new(
-        UserRepr {
-            id: user.id.0,
-            user_type: user.user_type.as_str(),
-            name: user.name.clone(),
-            display_name: user.display_name.clone(),
-            display_picture_url: urls.v1(&format!("/picture/{}", segment(&user.display_name))),
-            is_guest: user.is_guest,
-            presence: PresenceRepr { status: user.presence.status.clone(), online: user.presence.online },
-            properties: user.properties.clone(),
-        },
-        links,
-    )
+    Resource::new(user_state(user, urls), links)
 }
 
 /// A numbered page of users (`_embedded.users`).
 pub fn user_page(page: &Page<User>, urls: &Urls, links: &PageLinks) -> PagedResource<Resource<UserRepr>, PageMetadata> {
+    numbered_page("users", page, links, |u| user(u, urls))
+}
+
+/// A numbered page of anything, under `_embedded.<name>`.
+pub fn numbered_page<T, R>(
+    name: &'static str,
+    page: &Page<T>,
+    links: &PageLinks,
+    render: impl FnMut(&T) -> R,
+) -> PagedResource<R, PageMetadata> {
     let meta = PageMetadata {
         size: u64::from(page.size),
         total_elements: page.total_elements,
@@ -62,8 +89,8 @@ pub fn user_page(page: &Page<User>, urls: &Urls, links: &PageLinks) -> PagedReso
         number: u64::from(page.number),
     };
     PagedResource {
-        embedded_name: "users",
-        items: page.items.iter().map(|u| user(u, urls)).collect(),
+        embedded_name: name,
+        items: page.items.iter().map(render).collect(),
         links: links.links(&meta),
         page: meta,
     }

@@ -1,5 +1,5 @@
 use diesel::prelude::*;
-use roost_domain::channel::{Channel, ChannelFilter, ChannelSort, Invite, Membership};
+use roost_domain::channel::{Channel, ChannelFilter, ChannelSort, Invite, MemberFilter, Membership};
 use roost_domain::page::{Direction, Page, PageRequest};
 use roost_domain::store::{ChannelStore, StoreResult};
 use roost_domain::user::{User, UserSort};
@@ -340,7 +340,7 @@ impl ChannelStore for DieselStore {
     fn list_memberships(
         &self,
         channel_id: ChannelId,
-        moderators_only: bool,
+        which: MemberFilter,
         page: &PageRequest<UserSort>,
     ) -> StoreResult<Page<Membership>> {
         self.read(|conn| {
@@ -349,8 +349,10 @@ impl ChannelStore for DieselStore {
                     .inner_join(users::table)
                     .filter(channel_members::channel_id.eq(channel_id.0))
                     .into_boxed::<Db>();
-                if moderators_only {
-                    query = query.filter(channel_members::moderator.eq(true));
+                match which {
+                    MemberFilter::All => {}
+                    MemberFilter::Moderators => query = query.filter(channel_members::moderator.eq(true)),
+                    MemberFilter::Online => query = query.filter(users::online.eq(true)),
                 }
                 query
             };

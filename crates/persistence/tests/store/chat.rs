@@ -130,9 +130,19 @@ fn channels_names_direct_sets_and_members() {
             "moderators are members"
         );
         let page = PageRequest::parse(None, None, &[]).unwrap();
-        assert_eq!(channel::list_members(&f.store, f.app, general.id, true, &page).unwrap().total_elements, 1);
+        assert_eq!(
+            channel::list_members(&f.store, f.app, general.id, channel::MemberFilter::Moderators, &page)
+                .unwrap()
+                .total_elements,
+            1
+        );
         channel::remove_moderator(&f.store, f.app, general.id, c.id).unwrap();
-        assert_eq!(channel::list_members(&f.store, f.app, general.id, true, &page).unwrap().total_elements, 0);
+        assert_eq!(
+            channel::list_members(&f.store, f.app, general.id, channel::MemberFilter::Moderators, &page)
+                .unwrap()
+                .total_elements,
+            0
+        );
         let invite = channel::invite(&f.store, &f.store, f.app, general.id, &UserRef::Id(a.id), now()).unwrap();
         assert_eq!(invite.user.id, a.id);
         assert_eq!(channel::list_invites(&f.store, f.app, general.id, &page).unwrap().total_elements, 1);

@@ -1,0 +1,146 @@
+//! Request bodies shared by the chat routes, and their conversion to domain inputs.
+
+use roost_domain::channel::UserRef;
+use roost_domain::message::{FileRef, NewContent, NewMessage};
+use roost_domain::{DomainError, FieldError, FieldErrorCode, Properties, UserId};
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::error::ApiError;
+
+/// `ChatUserIdReference` or `ChatUserUsernameReference`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum UserRefBody {
+    /// `{"id": 1}`
+    Id {
+        /// The user id.
+        id: i64,
+    },
+    /// `{"username": "jane"}`
+    Name {
+        /// The username.
+        username: String,
+    },
+}
+
+impl From<UserRefBody> for UserRef {
+    fn from(body: UserRefBody) -> Self {
+        match body {
+            UserRefBody::Id { id } => Self::Id(UserId(id)),
+            UserRefBody::Name { username } => Self::Name(username),
+        }
+    }
+}
+
+/// A `?user=` query value: an id when numeric, else a username.
+pub fn user_ref_param(value: &str) -> UserRef {
+    value.parse::<i64>().map_or_else(|_| UserRef::Name(value.to_owned()), |id| UserRef::Id(UserId(id)))
+}
+
+/// `CreateExternalFileProperties`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ExternalFileBody {
+    url: String,
+    name: String,
+    #[serde(alias = "content_type")]
+    content_type: String,
+    size: i64,
+}
+
+/// `CreateTextMessageResource` / `CreateFileMessageResource`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CreateMessageBody {
+    #[serde(rename = "type")]
+    message_type: Option<String>,
+    body: Option<String>,
+    file: Option<ExternalFileBody>,
+    #[serde(alias = "group_tag")]
+    group_tag: Option<String>,
+    properties: Option<Properties>,
+    user: Option<UserRefBody>,
+}
+
+impl CreateMessageBody {
+    /// The domain input: `type` TEXT needs `body`, FILE needs `file`.
+    pub fn into_new_message(self) -> Result<NewMessage, ApiError> {
+        let missing = |field: &str, why: &str| -> ApiError {
+            DomainError::Validation(vec![FieldError::new("message", field, FieldErrorCode::MissingField, why)]).into()
+        };
+        let content = match (self.message_type.as_deref(), self.body, self.file) {
+            (Some("TEXT") | None, Some(body), None) => NewContent::Text(body),
+            (Some("TEXT"), None, _) => return Err(missing("body", "a TEXT message needs a body")),
+            (Some("FILE") | None, None, Some(file)) => NewContent::File(FileRef {
+                file_type: "EXTERNAL".into(),
+                url: file.url,
+                name: file.name,
+                content_type: file.content_type,
+                size: file.size,
+            }),
+            (Some("FILE"), _, None) => return Err(missing("file", "a FILE message needs a file")),
+            (None, None, None) => return Err(missing("type", "type (TEXT or FILE) with a body or a file is required")),
+            (Some(other), _, _) if other != "TEXT" && other != "FILE" => {
+                return Err(DomainError::field(
+                    "message",
+                    "type",
+                    FieldErrorCode::Invalid,
+                    format!("type must be TEXT or FILE, got '{other}'"),
+                )
+                .into())
+            }
+            _ => {
+                return Err(DomainError::field(
+                    "message",
+                    "body",
+                    FieldErrorCode::Invalid,
+                    "send either a body (TEXT) or a file (FILE)",
+                )
+                .into())
+            }
+        };
+        Ok(NewMessage {
+            content,
+            user: self.user.map(UserRef::from),
+            group_tag: self.group_tag,
+            properties: self.properties.unwrap_or_default(),
+        })
+    }
+}
+
+/// A merge patch object, or a 400.
+pub fn patch_object(body: Value, what: &str) -> Result<serde_json::Map<String, Value>, ApiError> {
+    match body {
+        Value::Object(members) => Ok(members),
+        _ => Err(ApiError::BadRequest(format!("a merge patch of a {what} must be a JSON object"))),
+    }
+}
+
+/// `{ "user": … }` bodies (read receipts).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserBody {
+    /// The user.
+    pub user: UserRefBody,
+}
+
+/// `CreateDelegatedReplyThreadKeystrokesResource`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeystrokesBody {
+    /// What the user typed.
+    pub keys: String,
+    /// Who typed.
+    pub user: UserRefBody,
+}
+
+/// A reaction: `{"emoji": "👍", "user": {…}}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReactionBody {
+    /// The emoji character (or alias).
+    pub emoji: String,
+    /// Who reacts.
+    pub user: UserRefBody,
+}
