@@ -243,22 +243,30 @@ fn official_javascript_sdk_drives_roost() {
     for db in TestDatabase::all() {
         let data = tempfile::tempdir().unwrap();
         let server = Server::start(&db, data.path(), &[]);
-        let output = Command::new("node")
-            .arg("users.mjs")
-            .current_dir(&dir)
-            .env("ROOST_URL", &server.base)
-            .env("CLIENT_ID", server.printed("client_id:"))
-            .env("CLIENT_SECRET", server.printed("client_secret:"))
-            .output()
-            .expect("run node");
+        let run = |script: &str| {
+            Command::new("node")
+                .arg(script)
+                .current_dir(&dir)
+                .env("ROOST_URL", &server.base)
+                .env("CLIENT_ID", server.printed("client_id:"))
+                .env("CLIENT_SECRET", server.printed("client_secret:"))
+                .output()
+                .expect("run node")
+        };
+        let outputs = [
+            ("users.mjs", run("users.mjs"), "interop: chatkitty-platform-sdk OK"),
+            ("chat.mjs", run("chat.mjs"), "interop: chat OK"),
+        ];
         let (_, log) = server.stop();
-        assert!(
-            output.status.success(),
-            "{}: SDK run failed:\n{}\n{}\nserver log:\n{log}",
-            db.label,
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        );
-        assert!(String::from_utf8_lossy(&output.stdout).contains("interop: chatkitty-platform-sdk OK"));
+        for (script, output, expected) in outputs {
+            assert!(
+                output.status.success(),
+                "{} {script}: SDK run failed:\n{}\n{}\nserver log:\n{log}",
+                db.label,
+                String::from_utf8_lossy(&output.stdout),
+                String::from_utf8_lossy(&output.stderr)
+            );
+            assert!(String::from_utf8_lossy(&output.stdout).contains(expected));
+        }
     }
 }

@@ -157,6 +157,9 @@ pub fn snapshot(name: &str, value: &Value) {
             ".createdTime" => "[time]",
             ".**.createdTime" => "[time]",
             ".timestamp" => "[time]",
+            ".channelId" => "[id]",
+            ".**.channelId" => "[id]",
+            ".**.lastEditedTime" => "[time]",
             ".**.href" => insta::dynamic_redaction(|value, _| {
                 insta::internals::Content::from(redact_ids(value.as_str().unwrap_or_default()))
             }),

@@ -5,6 +5,7 @@
 mod helpers;
 
 mod application;
+mod chat;
 mod errors_and_headers;
 mod oauth;
 mod users;

@@ -1,0 +1,320 @@
+use actix_web::test::TestRequest;
+use serde_json::{json, Value};
+
+use crate::helpers::{snapshot, TestApp};
+
+async fn channel(t: &TestApp, body: Value) -> Value {
+    let reply = t.post_json("/v1/channels", body).await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    reply.body
+}
+
+fn ids(body: &Value, name: &str) -> Vec<i64> {
+    body["_embedded"][name].as_array().unwrap().iter().map(|m| m["id"].as_i64().unwrap()).collect()
+}
+
+fn query_of(href: &str) -> String {
+    let path = href.trim_start_matches("http://localhost:8080");
+    path.to_owned()
+}
+
+#[actix_web::test]
+async fn channels_of_each_type() {
+    for t in TestApp::each().await {
+        t.create_user("jane").await;
+        t.create_user("bob").await;
+        let public = channel(&t, json!({"type": "PUBLIC", "name": "general", "displayName": "General", "creator": {"username": "jane"}, "properties": {"topic": "all"}})).await;
+        snapshot("channel_public", &public);
+        let direct =
+            channel(&t, json!({"type": "DIRECT", "members": [{"username": "jane"}, {"username": "bob"}]})).await;
+        snapshot("channel_direct", &direct);
+        let same = channel(&t, json!({"type": "DIRECT", "members": [{"username": "bob"}, {"username": "jane"}]})).await;
+        assert_eq!(same["id"], direct["id"], "{}", t.label());
+        let private = channel(&t, json!({"type": "PRIVATE"})).await;
+        assert_eq!(private["name"].as_str().unwrap().len(), 36);
+        assert_eq!(private["displayName"], private["name"]);
+
+        for (body, field) in [
+            (json!({"type": "PUBLIC", "name": "general"}), "name"),
+            (json!({"type": "DIRECT", "members": [{"username": "jane"}]}), "members"),
+            (json!({"type": "PUBLIC", "members": [{"username": "ghost"}]}), "members[0]"),
+            (json!({"type": "GROUP"}), "type"),
+        ] {
+            let reply = t.post_json("/v1/channels", body.clone()).await;
+            assert_eq!(reply.status, 400, "{body}");
+            assert_eq!(reply.body["errors"][0]["field"], field, "{body}");
+        }
+
+        let list = t.get("/v1/channels?type=DIRECT").await;
+        assert_eq!(ids(&list.body, "channels"), vec![direct["id"].as_i64().unwrap()]);
+        let of_bob = t.get("/v1/channels?members=bob").await;
+        assert_eq!(of_bob.body["page"]["totalElements"], 1);
+        let since = t.get("/v1/channels?startTime=2000-01-01T00:00:00Z&endTime=2999-01-01T00:00:00Z").await;
+        assert_eq!(since.body["page"]["totalElements"], 3);
+        assert_eq!(t.get("/v1/channels?startTime=yesterday").await.status, 400);
+
+        let uri = format!("/v1/channels/{}", public["id"]);
+        let patched = t
+            .call(
+                TestRequest::patch()
+                    .uri(&uri)
+                    .insert_header(("content-type", "application/json+merge-patch"))
+                    .set_payload(r#"{"displayName":"Everyone","properties":{"topic":null}}"#),
+            )
+            .await;
+        assert_eq!(patched.status, 200, "{}", patched.body);
+        assert_eq!((patched.body["displayName"].as_str(), &patched.body["properties"]), (Some("Everyone"), &json!({})));
+        assert_eq!(t.call(TestRequest::patch().uri(&uri).set_json(json!({"name": "x"}))).await.status, 400);
+    }
+}
+
+#[actix_web::test]
+async fn members_moderators_invites() {
+    for t in TestApp::each().await {
+        let jane = t.create_user("jane").await;
+        t.create_user("bob").await;
+        let room = channel(&t, json!({"type": "PRIVATE", "name": "room", "creator": {"username": "jane"}})).await;
+        let base = format!("/v1/channels/{}", room["id"]);
+
+        let added = t.post_json(&format!("{base}/members"), json!({"username": "bob"})).await;
+        assert_eq!(added.status, 200);
+        assert_eq!(added.body["id"], room["id"], "adding a member answers with the channel");
+        let members = t.get(&format!("{base}/members?sort=name")).await;
+        assert_eq!(
+            members.body["_embedded"]["users"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|u| u["name"].as_str().unwrap())
+                .collect::<Vec<_>>(),
+            ["bob", "jane"]
+        );
+        let memberships = t.get(&format!("{base}/memberships")).await;
+        assert_eq!(memberships.body["page"]["totalElements"], 2, "{}", t.label());
+        assert!(memberships.body["_embedded"]["memberships"][0]["createdTime"].is_string());
+
+        let moderator = t.post_json(&format!("{base}/moderators"), json!({"id": jane["id"]})).await;
+        assert_eq!(moderator.body["name"], "jane", "adding a moderator answers with the user");
+        assert_eq!(t.get(&format!("{base}/moderators")).await.body["page"]["totalElements"], 1);
+        let demoted = t.call(TestRequest::delete().uri(&format!("{base}/moderators/{}", jane["id"]))).await;
+        assert_eq!(demoted.body["id"], room["id"]);
+        assert_eq!(t.call(TestRequest::delete().uri(&format!("{base}/moderators/{}", jane["id"]))).await.status, 404);
+        assert_eq!(t.get(&format!("{base}/participants")).await.body["page"]["totalElements"], 0, "nobody is online");
+
+        t.create_user("carol").await;
+        let invite = t.post_json(&format!("{base}/invites"), json!({"user": {"username": "carol"}})).await;
+        assert_eq!(invite.status, 200, "{}", invite.body);
+        assert!(invite.body["createdTime"].is_string());
+        assert_eq!(t.get(&format!("{base}/invites")).await.body["page"]["totalElements"], 1);
+        let already = t.post_json(&format!("{base}/invites"), json!({"user": {"username": "bob"}})).await;
+        assert_eq!(already.status, 400);
+
+        let removed = t.call(TestRequest::delete().uri(&format!("{base}/members/{}", jane["id"]))).await;
+        assert_eq!(removed.status, 200);
+        assert_eq!(t.call(TestRequest::delete().uri(&format!("{base}/members/{}", jane["id"]))).await.status, 404);
+    }
+}
+
+#[actix_web::test]
+async fn messages_threads_reactions_receipts_notifications() {
+    for t in TestApp::each().await {
+        t.create_user("jane").await;
+        let bob = t.create_user("bob").await;
+        t.create_user("eve").await;
+        let room = channel(
+            &t,
+            json!({"type": "PRIVATE", "name": "team", "members": [{"username": "jane"}, {"username": "bob"}]}),
+        )
+        .await;
+        let base = format!("/v1/channels/{}/messages", room["id"]);
+
+        let system = t.post_json(&base, json!({"type": "TEXT", "body": "Welcome to #team"})).await;
+        assert_eq!(system.body["type"], "SYSTEM_TEXT");
+        assert!(system.body.get("user").is_none());
+        let text = t.post_json(&base, json!({"type": "TEXT", "body": "hi @bob: https://roost.example/x", "user": {"username": "jane"}, "groupTag": "g1", "properties": {"k": 1}})).await;
+        assert_eq!(text.status, 200, "{}", text.body);
+        snapshot("message_text", &text.body);
+        let file = t.post_json(&base, json!({"type": "FILE", "file": {"url": "https://cdn.example/a.png", "name": "a.png", "contentType": "image/png", "size": 42}, "user": {"id": bob["id"]}})).await;
+        assert_eq!(file.body["type"], "FILE");
+        assert_eq!(file.body["file"]["type"], "EXTERNAL");
+
+        let forbidden =
+            t.post_json(&base, json!({"type": "TEXT", "body": "let me in", "user": {"username": "eve"}})).await;
+        assert_eq!(forbidden.status, 403, "{}", forbidden.body);
+        for (body, field) in [
+            (json!({"type": "TEXT", "body": "  "}), "body"),
+            (json!({"type": "TEXT", "body": "x".repeat(10_001)}), "body"),
+            (json!({"type": "TEXT", "body": "x", "user": {"username": "ghost"}}), "user"),
+            (json!({"type": "FILE"}), "file"),
+            (json!({"type": "TEXT"}), "body"),
+        ] {
+            let reply = t.post_json(&base, body.clone()).await;
+            assert_eq!(reply.status, 400, "{body}");
+            assert_eq!(reply.body["errors"][0]["field"], field, "{body}");
+        }
+        assert_eq!(t.post_json("/v1/channels/1/messages", json!({"type": "TEXT", "body": "x"})).await.status, 404);
+
+        // Replies: via the shortcut and via the thread.
+        let id = text.body["id"].as_i64().unwrap();
+        let reply = t
+            .post_json(
+                &format!("/v1/messages/{id}/replies"),
+                json!({"type": "TEXT", "body": "yes?", "user": {"username": "bob"}}),
+            )
+            .await;
+        assert_eq!(reply.body["nestedLevel"], 1);
+        let thread_href = reply.body["_links"]["thread"]["href"].as_str().unwrap().to_owned();
+        let thread = t.get(&query_of(&thread_href)).await;
+        assert_eq!(thread.body["type"], "MESSAGE");
+        let in_thread = t
+            .post_json(
+                &format!("{}/messages", query_of(&thread_href)),
+                json!({"type": "TEXT", "body": "again", "user": {"username": "jane"}}),
+            )
+            .await;
+        assert_eq!(in_thread.body["nestedLevel"], 1);
+        let replies = t.get(&format!("/v1/messages/{id}/replies")).await;
+        assert_eq!(ids(&replies.body, "messages").len(), 2);
+        assert_eq!(t.get(&format!("/v1/messages/{id}")).await.body["repliesCount"], 2, "{}", t.label());
+
+        // Reactions and read receipts.
+        let reacted = t
+            .post_json(&format!("/v1/messages/{id}/reactions"), json!({"emoji": "🎉", "user": {"username": "bob"}}))
+            .await;
+        assert_eq!(reacted.body["reactions"][0]["count"], 1);
+        let unreacted =
+            t.call(TestRequest::delete().uri(&format!("/v1/messages/{id}/reactions/%F0%9F%8E%89?user=bob"))).await;
+        assert_eq!(unreacted.status, 200, "{}", unreacted.body);
+        assert!(unreacted.body.get("reactions").is_none());
+        let receipt =
+            t.post_json(&format!("/v1/messages/{id}/read-receipts"), json!({"user": {"username": "bob"}})).await;
+        assert_eq!(receipt.body["user"]["name"], "bob");
+        let receipts = t.get(&format!("/v1/messages/{}/read-receipts", system.body["id"])).await;
+        assert_eq!(receipts.body["_embedded"]["receipts"][0]["user"]["name"], "bob", "older messages are read too");
+        let unread = t.get(&format!("/v1/users/{}/messages?unread=true", bob["id"])).await;
+        assert_eq!(ids(&unread.body, "messages"), vec![in_thread.body["id"].as_i64().unwrap()], "{}", unread.body);
+
+        // Notifications: bob was mentioned.
+        let notes = t.get(&format!("/v1/users/{}/notifications", bob["id"])).await;
+        assert_eq!(notes.status, 200);
+        let kinds: Vec<&str> = notes.body["_embedded"]["notifications"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n["data"]["type"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            kinds,
+            ["USER:SENT:MESSAGE", "USER:MENTIONED:USER", "USER:MENTIONED:CHANNEL"],
+            "newest first; one per message, the most specific reason"
+        );
+
+        // Edit, then delete (answers with the thread it lived in).
+        let edited = t
+            .call(
+                TestRequest::patch()
+                    .uri(&format!("/v1/messages/{id}"))
+                    .insert_header(("content-type", "application/json+merge-patch"))
+                    .set_payload(r#"{"body":"hello @jane"}"#),
+            )
+            .await;
+        assert_eq!(edited.status, 200);
+        assert!(edited.body["lastEditedTime"].is_string());
+        assert_eq!(edited.body["mentions"][0]["tag"], "@jane");
+        let deleted = t.call(TestRequest::delete().uri(&format!("/v1/messages/{id}"))).await;
+        assert_eq!(deleted.body["type"], "MAIN");
+        assert_eq!(
+            t.get(&format!("/v1/messages/{}", reply.body["id"])).await.status,
+            404,
+            "replies go with their parent"
+        );
+
+        // Keystrokes and events are validated and answered.
+        let keys = t
+            .post_json(
+                &format!("/v1/channels/{}/keystrokes", room["id"]),
+                json!({"keys": "hel", "user": {"username": "jane"}}),
+            )
+            .await;
+        assert_eq!(keys.body["username"], "jane");
+        assert_eq!(
+            t.post_json(
+                &format!("/v1/channels/{}/keystrokes", room["id"]),
+                json!({"keys": "x", "user": {"username": "eve"}})
+            )
+            .await
+            .status,
+            403
+        );
+        let event = t
+            .post_json(&format!("/v1/channels/{}/events", room["id"]), json!({"type": "poll", "properties": {"q": 1}}))
+            .await;
+        assert_eq!(event.body["type"], "poll");
+        assert_eq!(
+            t.post_json(&format!("/v1/channels/{}/events", room["id"]), json!({"type": "poll"})).await.status,
+            400
+        );
+
+        // Deleting everything.
+        let wiped = t.call(TestRequest::delete().uri("/v1/messages")).await;
+        assert_eq!(wiped.body["id"], t.app.application.id.0);
+        assert!(ids(&t.get("/v1/messages").await.body, "messages").is_empty());
+    }
+}
+
+#[actix_web::test]
+async fn cursor_pages_over_http() {
+    for t in TestApp::each().await {
+        let room = channel(&t, json!({"type": "PUBLIC", "name": "history"})).await;
+        let base = format!("/v1/channels/{}/messages", room["id"]);
+        let mut sent = Vec::new();
+        for i in 0..5 {
+            sent.push(
+                t.post_json(&base, json!({"type": "TEXT", "body": format!("m{i}")})).await.body["id"].as_i64().unwrap(),
+            );
+        }
+        let first = t.get(&format!("{base}?size=2")).await;
+        assert_eq!(ids(&first.body, "messages"), vec![sent[4], sent[3]]);
+        assert_eq!(first.body["page"]["size"], 2);
+        assert!(first.body["_links"].get("prev").is_none());
+        snapshot("message_page_links", &first.body["_links"]);
+        let second = t.get(&query_of(first.body["_links"]["next"]["href"].as_str().unwrap())).await;
+        assert_eq!(ids(&second.body, "messages"), vec![sent[2], sent[1]], "{}", t.label());
+        let newer = t.get(&query_of(second.body["_links"]["prev"]["href"].as_str().unwrap())).await;
+        assert_eq!(ids(&newer.body, "messages"), vec![sent[4], sent[3]]);
+        let last = t.get(&query_of(second.body["_links"]["next"]["href"].as_str().unwrap())).await;
+        assert_eq!(ids(&last.body, "messages"), vec![sent[0]]);
+        assert!(last.body["_links"].get("next").is_none());
+        assert_eq!(t.get(&format!("{base}?size=101")).await.status, 400);
+        assert_eq!(t.get(&format!("{base}?relation=NEXT")).await.status, 400);
+        let found = t.get("/v1/messages?query=M3").await;
+        assert_eq!(ids(&found.body, "messages"), vec![sent[3]]);
+    }
+}
+
+#[actix_web::test]
+async fn deleting_a_channel_takes_everything_with_it() {
+    for t in TestApp::each().await {
+        let bob = t.create_user("bob").await;
+        let room = channel(&t, json!({"type": "PUBLIC", "name": "temp", "members": [{"username": "bob"}]})).await;
+        let sent =
+            t.post_json(&format!("/v1/channels/{}/messages", room["id"]), json!({"type": "TEXT", "body": "bye"})).await;
+        let deleted = t.call(TestRequest::delete().uri(&format!("/v1/channels/{}", room["id"]))).await;
+        assert_eq!(deleted.body["id"], t.app.application.id.0, "DELETE answers with the application");
+        assert_eq!(t.get(&format!("/v1/channels/{}", room["id"])).await.status, 404);
+        assert_eq!(t.get(&format!("/v1/messages/{}", sent.body["id"])).await.status, 404);
+        let notes = t.get(&format!("/v1/users/{}/notifications", bob["id"])).await;
+        assert!(notes.body["_embedded"]["notifications"].as_array().unwrap().is_empty(), "{}", t.label());
+        // Another application cannot see channels of this one.
+        let (_, other) = t.other_application().await;
+        let room = channel(&t, json!({"type": "PUBLIC", "name": "mine"})).await;
+        let peek = t
+            .send(
+                TestRequest::get()
+                    .uri(&format!("/v1/channels/{}", room["id"]))
+                    .insert_header(("authorization", format!("Bearer {other}"))),
+            )
+            .await;
+        assert_eq!(peek.status, 404);
+    }
+}
