@@ -1,0 +1,136 @@
+//! Reading one cursor page (25 messages) from a channel of 10 000 messages and from one of
+//! 1 000 000, side by side in one run: the page is a keyset range on `(thread_id, id)`, so both
+//! must cost the same. Run with `just bench` (or `cargo bench -p roost-persistence --bench
+//! cursor_page`); set `ROOST_BENCH_POSTGRES_URL` to measure PostgreSQL as well.
+//!
+//! Seeding writes the messages with one set-based INSERT per channel (the per-message API path
+//! is measured by the performance benchmark); reads go through the real store: pool checkout,
+//! query, row conversion.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "a benchmark fails by panicking")]
+
+use std::time::{Duration, Instant};
+
+use diesel::connection::SimpleConnection;
+use diesel::{Connection, PgConnection, SqliteConnection};
+use rand::Rng;
+use roost_domain::application::{Application, ApplicationSettings, OAuthClient, Organization};
+use roost_domain::channel::{self, ChannelType, NewChannel};
+use roost_domain::cursor::{CursorRequest, KeyRange};
+use roost_domain::message::{MessageFilter, MessageScope};
+use roost_domain::store::{ApplicationStore, MessageStore};
+use roost_domain::{now, ApplicationId, IdGenerator, OrganizationId, Properties};
+use roost_persistence::{DatabaseKind, DatabaseUrl, DieselStore, PoolSettings};
+
+const PAGE: u32 = 25;
+const READS: usize = 2_000;
+
+struct Sized {
+    label: &'static str,
+    messages: i64,
+}
+
+fn seed_sql(kind: DatabaseKind, app: i64, channel: i64, thread: i64, first_id: i64, count: i64) -> String {
+    let columns = "id, application_id, channel_id, thread_id, message_type, user_id, body, file, group_tag, properties, mentions, links, nested_level, replies_count, parent_id, created_at, last_edited_at";
+    let values = format!(
+        "{first_id} + n, {app}, {channel}, {thread}, 'SYSTEM_TEXT', NULL, 'benchmark message number ' || n, NULL, NULL, '{{}}', '[]', '[]', 0, 0, NULL, '2026-01-01 00:00:00', NULL"
+    );
+    match kind {
+        DatabaseKind::Sqlite => format!(
+            "WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < {count}) \
+             INSERT INTO messages ({columns}) SELECT {values} FROM seq"
+        ),
+        DatabaseKind::Postgres => format!(
+            "INSERT INTO messages ({columns}) SELECT {} FROM generate_series(1, {count}) AS n",
+            values.replace("'benchmark message number ' || n", "'benchmark message number ' || n::text").replace("'2026-01-01 00:00:00'", "TIMESTAMP '2026-01-01 00:00:00'")
+        ),
+    }
+}
+
+fn execute(url: &DatabaseUrl, raw: &str, sql: &str) {
+    match url.kind() {
+        DatabaseKind::Sqlite => SqliteConnection::establish(url.sqlite_path().unwrap()).unwrap().batch_execute(sql).unwrap(),
+        DatabaseKind::Postgres => PgConnection::establish(raw).unwrap().batch_execute(sql).unwrap(),
+    }
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> f64 {
+    let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[index].as_secs_f64() * 1e6
+}
+
+fn run(label: &str, raw_url: &str) -> Vec<serde_json::Value> {
+    let url = DatabaseUrl::parse(raw_url).unwrap();
+    let store = DieselStore::open(&url, &PoolSettings::default()).unwrap();
+    let ids = IdGenerator::new(7).unwrap();
+    let org = Organization { id: OrganizationId(ids.next_id()), name: "bench".into(), created_time: now() };
+    let app = Application {
+        id: ApplicationId(ids.next_id()),
+        organization_id: org.id,
+        key: format!("bench-{}", ids.next_id()),
+        name: "bench".into(),
+        created_time: now(),
+        properties: Properties::new(),
+        settings: ApplicationSettings::default(),
+    };
+    let client = OAuthClient { client_id: format!("bench-{}", app.id), application_id: app.id, organization_id: org.id, secret_hash: "x".into(), created_time: now() };
+    store.create_application(Some(&org), &app, &client).unwrap();
+
+    let sizes = [Sized { label: "10k", messages: 10_000 }, Sized { label: "1M", messages: 1_000_000 }];
+    let mut channels = Vec::new();
+    for (i, size) in sizes.iter().enumerate() {
+        let input = NewChannel { channel_type: ChannelType::Public, name: Some(format!("bench-{}", size.label)), display_name: None, creator: None, members: vec![], properties: Properties::new() };
+        let channel = channel::create_channel(&store, &store, &ids, app.id, input, now()).unwrap();
+        let first_id = (i64::try_from(i).unwrap() + 1) * 10_000_000_000;
+        let started = Instant::now();
+        execute(&url, raw_url, &seed_sql(url.kind(), app.id.0, channel.id.0, channel.main_thread_id.0, first_id, size.messages));
+        if url.kind() == DatabaseKind::Postgres {
+            execute(&url, raw_url, "ANALYZE messages");
+        }
+        eprintln!("{label}: seeded {} messages in {:.1} s", size.messages, started.elapsed().as_secs_f64());
+        channels.push((size, channel, first_id));
+    }
+
+    let mut rng = rand::rng();
+    let mut results = Vec::new();
+    println!("\n{label}: one cursor page of {PAGE} messages, {READS} reads each (random positions in the history, plus the newest page)");
+    println!("{:<8} {:>12} {:>10} {:>10} {:>10}", "channel", "messages", "p50 µs", "p99 µs", "max µs");
+    for (size, channel, first_id) in &channels {
+        let scope = MessageScope::Thread(channel.main_thread_id);
+        let mut timings = Vec::with_capacity(READS);
+        for i in 0..READS + 200 {
+            let range = if i % 10 == 0 { KeyRange::Newest } else { KeyRange::Before(first_id + rng.random_range(26..=size.messages)) };
+            let request = CursorRequest { size: PAGE, range };
+            let started = Instant::now();
+            let page = store.list_messages(app.id, &scope, &MessageFilter::default(), &request).unwrap();
+            let elapsed = started.elapsed();
+            assert_eq!(page.items.len(), PAGE as usize);
+            if i >= 200 {
+                timings.push(elapsed);
+            }
+        }
+        timings.sort();
+        let (p50, p99, max) = (percentile(&timings, 0.50), percentile(&timings, 0.99), percentile(&timings, 1.0));
+        println!("{:<8} {:>12} {:>10.0} {:>10.0} {:>10.0}", size.label, size.messages, p50, p99, max);
+        results.push(serde_json::json!({"backend": label, "channel": size.label, "messages": size.messages, "page_size": PAGE, "reads": READS, "p50_us": p50, "p99_us": p99}));
+    }
+    let ratio = results[1]["p50_us"].as_f64().unwrap() / results[0]["p50_us"].as_f64().unwrap();
+    println!("{label}: 1M / 10k p50 ratio = {ratio:.2} (target: within 2x)");
+    results
+}
+
+fn main() {
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = format!("sqlite://{}", dir.path().join("bench.db").display());
+    let mut results = run("sqlite", &sqlite);
+    if let Ok(pg) = std::env::var("ROOST_BENCH_POSTGRES_URL") {
+        // A schema of its own, dropped afterwards.
+        let schema = format!("roost_bench_{}", std::process::id());
+        PgConnection::establish(&pg).unwrap().batch_execute(&format!("CREATE SCHEMA {schema}")).unwrap();
+        let separator = if pg.contains('?') { '&' } else { '?' };
+        results.extend(run("postgres", &format!("{pg}{separator}options=-csearch_path%3D{schema}")));
+        PgConnection::establish(&pg).unwrap().batch_execute(&format!("DROP SCHEMA {schema} CASCADE")).unwrap();
+    }
+    let out = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/bench");
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::write(out.join("cursor_page.json"), serde_json::to_string_pretty(&results).unwrap()).unwrap();
+}
