@@ -60,11 +60,28 @@ pub fn related(
         related.messages.insert(message.id, message.clone());
         all_messages.push(message);
     }
-    let direct: Vec<ChannelId> =
-        channels.iter().filter(|c| c.channel_type == ChannelType::Direct).map(|c| c.id).collect();
+    // Channels first (given, and those the messages live in or mention), then the members of
+    // the direct ones, then every user any of them points at.
+    let mut channel_ids = dedup(all_messages.iter().flat_map(|m| m.mentions.iter()).filter_map(|x| match x.target {
+        MentionTarget::Channel(c) => Some(c),
+        MentionTarget::User(_) => None,
+    }));
+    channel_ids.extend(all_messages.iter().map(|m| m.channel_id));
+    let channel_ids: Vec<ChannelId> =
+        dedup(channel_ids).into_iter().filter(|id| !channels.iter().any(|c| c.id == *id)).collect();
+    for channel in stores.channels.channels_by_ids(application_id, &channel_ids)? {
+        related.channels.insert(channel.id, channel);
+    }
+    for channel in channels {
+        related.channels.insert(channel.id, channel.clone());
+    }
     let mut direct_member_ids: HashMap<ChannelId, Vec<UserId>> = HashMap::new();
-    for id in &direct {
-        direct_member_ids.insert(*id, stores.channels.member_ids(*id)?);
+    for channel in related.channels.values().filter(|c| c.channel_type == ChannelType::Direct) {
+        direct_member_ids.insert(channel.id, stores.channels.member_ids(channel.id)?);
+    }
+    let message_ids: Vec<MessageId> = dedup(all_messages.iter().map(|m| m.id));
+    for (id, summary) in stores.messages.reactions(&message_ids)? {
+        related.reactions.entry(id).or_default().push(summary);
     }
     let user_ids = dedup(
         all_messages
@@ -74,28 +91,12 @@ pub fn related(
                 MentionTarget::User(u) => Some(u),
                 MentionTarget::Channel(_) => None,
             }))
-            .chain(channels.iter().filter_map(|c| c.creator_id))
-            .chain(direct_member_ids.values().flatten().copied()),
+            .chain(related.channels.values().filter_map(|c| c.creator_id))
+            .chain(direct_member_ids.values().flatten().copied())
+            .chain(related.reactions.values().flatten().flat_map(|r| r.users.iter().map(|u| u.id))),
     );
-    let mut channel_ids = dedup(all_messages.iter().flat_map(|m| m.mentions.iter()).filter_map(|x| match x.target {
-        MentionTarget::Channel(c) => Some(c),
-        MentionTarget::User(_) => None,
-    }));
-    channel_ids.extend(dedup(all_messages.iter().map(|m| m.channel_id)));
-    let channel_ids = dedup(channel_ids);
-    let message_ids: Vec<MessageId> = dedup(all_messages.iter().map(|m| m.id));
-    for (id, summary) in stores.messages.reactions(&message_ids)? {
-        related.reactions.entry(id).or_default().push(summary);
-    }
-    let reaction_users = dedup(related.reactions.values().flatten().flat_map(|r| r.users.iter().map(|u| u.id)));
-    for user in stores.users.users_by_ids(application_id, &dedup(user_ids.into_iter().chain(reaction_users)))? {
+    for user in stores.users.users_by_ids(application_id, &user_ids)? {
         related.users.insert(user.id, user);
-    }
-    for channel in stores.channels.channels_by_ids(application_id, &channel_ids)? {
-        related.channels.insert(channel.id, channel);
-    }
-    for channel in channels {
-        related.channels.insert(channel.id, channel.clone());
     }
     for (channel_id, ids) in direct_member_ids {
         let members = ids.iter().filter_map(|id| related.users.get(id).cloned()).collect();

@@ -48,10 +48,14 @@ fn scoped(
     scope: &MessageScope,
     filter: &MessageFilter,
 ) -> StoreResult<Option<messages::BoxedQuery<'static, Db>>> {
-    let mut query = messages::table.filter(messages::application_id.eq(application_id.0)).into_boxed();
+    // Each scope filters on the leading column of its own `(…, id)` index. Threads, senders and
+    // channels already belong to the application (the use case checked them), so only the
+    // whole-application scope filters on `application_id`: adding it elsewhere lets the
+    // planner pick the application index and scan other channels' messages.
+    let mut query = messages::table.into_boxed();
     match scope {
         MessageScope::Thread(thread) => query = query.filter(messages::thread_id.eq(thread.0)),
-        MessageScope::Application => {}
+        MessageScope::Application => query = query.filter(messages::application_id.eq(application_id.0)),
         MessageScope::SentBy(user) => query = query.filter(messages::user_id.eq(user.0)),
         MessageScope::UnreadBy(user) => {
             let channel_ids: Vec<i64> = channel_members::table
