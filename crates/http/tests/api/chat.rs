@@ -318,3 +318,37 @@ async fn deleting_a_channel_takes_everything_with_it() {
         assert_eq!(peek.status, 404);
     }
 }
+
+#[actix_web::test]
+async fn a_users_channels_messages_and_direct_notifications() {
+    for t in TestApp::each().await {
+        let jane = t.create_user("jane").await;
+        let bob = t.create_user("bob").await;
+        let direct =
+            channel(&t, json!({"type": "DIRECT", "members": [{"username": "jane"}, {"username": "bob"}]})).await;
+        channel(&t, json!({"type": "PUBLIC", "name": "jane-made", "creator": {"username": "jane"}})).await;
+        channel(&t, json!({"type": "PUBLIC", "name": "elsewhere"})).await;
+        let channels = t.get(&format!("/v1/users/{}/channels", jane["id"])).await;
+        assert_eq!(channels.body["page"]["totalElements"], 2, "created or joined: {}", channels.body);
+
+        let sent = t
+            .post_json(
+                &format!("/v1/channels/{}/messages", direct["id"]),
+                json!({"type": "TEXT", "body": "psst", "user": {"username": "jane"}}),
+            )
+            .await;
+        let mine = t.get(&format!("/v1/users/{}/messages", jane["id"])).await;
+        assert_eq!(ids(&mine.body, "messages"), vec![sent.body["id"].as_i64().unwrap()]);
+        assert!(ids(&t.get(&format!("/v1/users/{}/messages", bob["id"])).await.body, "messages").is_empty());
+        assert_eq!(t.get(&format!("/v1/users/{}/messages?unread=maybe", bob["id"])).await.status, 400);
+        assert_eq!(t.get("/v1/users/1/messages").await.status, 404);
+
+        let notes = t.get(&format!("/v1/users/{}/notifications", bob["id"])).await;
+        let note = &notes.body["_embedded"]["notifications"][0];
+        assert_eq!(note["data"]["type"], "USER:SENT:MESSAGE");
+        assert_eq!(note["channel"]["type"], "DIRECT");
+        assert_eq!(note["channel"]["members"].as_array().unwrap().len(), 2, "{}: {note}", t.label());
+        let channel_view = t.get(&format!("/v1/channels/{}", direct["id"])).await;
+        assert_eq!(channel_view.body["lastReceivedMessage"]["body"], "psst");
+    }
+}
