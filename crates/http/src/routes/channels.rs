@@ -6,16 +6,16 @@ use chrono::DateTime;
 use roost_domain::channel::{self, ChannelFilter, ChannelPatch, ChannelType, MemberFilter, NewChannel, UserRef};
 use roost_domain::message::{self, MessageScope};
 use roost_domain::{now, view, DomainError, FieldErrorCode, Properties};
-use roost_hal::{CursorLinks, Links, PageLinks, Resource};
+use roost_hal::{Links, PageLinks, Resource};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::bodies::{patch_object, CreateMessageBody, KeystrokesBody, UserRefBody};
 use super::resource;
 use crate::error::ApiError;
-use crate::extract::{blocking, cursor_request, page_request, Authenticated, ChannelIdPath, QueryPairs, UserIdPath};
+use crate::extract::{blocking, page_request, Authenticated, ChannelIdPath, QueryPairs, UserIdPath};
 use crate::negotiate::Hal;
-use crate::repr::chat::{self as chat_repr, cursor_page, Renderer};
+use crate::repr::chat::{self as chat_repr, Renderer};
 use crate::repr::user::numbered_page;
 use crate::repr::{self};
 use crate::state::AppState;
@@ -447,21 +447,12 @@ pub async fn messages(
     req: HttpRequest,
     query: QueryPairs,
 ) -> Result<impl Responder, ApiError> {
-    let request = cursor_request(&query)?;
-    let username = query.get("username").map(str::to_owned);
-    let text = query.get("query").map(str::to_owned);
     let app = p.application_id;
-    let (found, related) = blocking(move || {
-        let channel = channel::get_channel(state.ports.channels.as_ref(), app, id)?;
-        let scope = MessageScope::Thread(channel.main_thread_id);
-        let found = message::list_messages(state.ports.chat(), app, &scope, username.as_deref(), text, &request)?;
-        let related = view::related(state.ports.chat(), app, &[], &found.items, &[])?;
-        Ok((found, related))
+    super::messages::message_page(state, app, urls, req, query, move |s| {
+        let channel = channel::get_channel(s.ports.channels.as_ref(), app, id)?;
+        Ok(MessageScope::Thread(channel.main_thread_id))
     })
-    .await?;
-    let links = CursorLinks::new(urls.root(req.path()), query.without(&["start", "next", "size", "relation"]));
-    let renderer = Renderer { urls: &urls, related: &related };
-    Ok(Hal(cursor_page("messages", &found, &links, |m| renderer.message(m))))
+    .await
 }
 
 pub async fn send(
@@ -473,21 +464,10 @@ pub async fn send(
 ) -> Result<impl Responder, ApiError> {
     let input = body.into_inner().into_new_message()?;
     let app = p.application_id;
-    let (sent, related) = blocking(move || {
-        let sent = message::send_channel_message(
-            state.ports.chat(),
-            &state.ids,
-            state.settings.messages,
-            app,
-            id,
-            input,
-            now(),
-        )?;
-        let related = view::related(state.ports.chat(), app, &[], std::slice::from_ref(&sent), &[])?;
-        Ok((sent, related))
+    super::messages::one_message(state, app, &urls, move |s| {
+        message::send_channel_message(s.ports.chat(), &s.ids, s.settings.messages, app, id, input, now())
     })
-    .await?;
-    Ok(Hal(Renderer { urls: &urls, related: &related }.message(&sent)))
+    .await
 }
 
 /// `ReplyThreadKeystrokesResource`.

@@ -41,7 +41,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 /// Runs a use case returning one message and renders it.
-async fn one_message(
+pub(crate) async fn one_message(
     state: web::Data<AppState>,
     app: ApplicationId,
     urls: &Urls,
@@ -57,7 +57,7 @@ async fn one_message(
 }
 
 /// Reads a cursor page of messages and renders it with links that keep the filters.
-async fn message_page(
+pub(crate) async fn message_page(
     state: web::Data<AppState>,
     app: ApplicationId,
     urls: Urls,

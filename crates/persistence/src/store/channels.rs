@@ -61,26 +61,6 @@ fn sorted<'a>(
     query.then_order_by(channels::id.asc())
 }
 
-/// Orders a query joined with `users` by user properties, the user id breaking ties.
-macro_rules! order_by_user {
-    ($query:expr, $page:expr) => {{
-        let mut query = $query;
-        for order in &$page.sort {
-            query = match (order.field, order.direction) {
-                (UserSort::Id, Direction::Asc) => query.then_order_by(users::id.asc()),
-                (UserSort::Id, Direction::Desc) => query.then_order_by(users::id.desc()),
-                (UserSort::Name, Direction::Asc) => query.then_order_by(users::name.asc()),
-                (UserSort::Name, Direction::Desc) => query.then_order_by(users::name.desc()),
-                (UserSort::DisplayName, Direction::Asc) => query.then_order_by(users::display_name.asc()),
-                (UserSort::DisplayName, Direction::Desc) => query.then_order_by(users::display_name.desc()),
-                (UserSort::CreatedTime, Direction::Asc) => query.then_order_by(users::created_at.asc()),
-                (UserSort::CreatedTime, Direction::Desc) => query.then_order_by(users::created_at.desc()),
-            };
-        }
-        query.then_order_by(users::id.asc())
-    }};
-}
-
 fn page_of<T>(items: Vec<T>, page: &PageRequest<impl Copy>, total: i64) -> Page<T> {
     Page { items, number: page.number, size: page.size, total_elements: count_to_u64(total) }
 }

@@ -487,21 +487,8 @@ impl MessageStore for DieselStore {
                     .into_boxed::<Db>()
             };
             let total: i64 = base().count().get_result(conn).store_err()?;
-            let mut query = base();
-            for order in &page.sort {
-                query = match (order.field, order.direction) {
-                    (UserSort::Id, Direction::Asc) => query.then_order_by(users::id.asc()),
-                    (UserSort::Id, Direction::Desc) => query.then_order_by(users::id.desc()),
-                    (UserSort::Name, Direction::Asc) => query.then_order_by(users::name.asc()),
-                    (UserSort::Name, Direction::Desc) => query.then_order_by(users::name.desc()),
-                    (UserSort::DisplayName, Direction::Asc) => query.then_order_by(users::display_name.asc()),
-                    (UserSort::DisplayName, Direction::Desc) => query.then_order_by(users::display_name.desc()),
-                    (UserSort::CreatedTime, Direction::Asc) => query.then_order_by(read_marks::updated_at.asc()),
-                    (UserSort::CreatedTime, Direction::Desc) => query.then_order_by(read_marks::updated_at.desc()),
-                };
-            }
+            let query = order_by_user!(base(), page);
             let rows: Vec<(chrono::NaiveDateTime, UserRow)> = query
-                .then_order_by(users::id.asc())
                 .offset(i64::try_from(page.offset()).unwrap_or(i64::MAX))
                 .limit(i64::from(page.size))
                 .select((read_marks::updated_at, UserRow::as_select()))
