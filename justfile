@@ -20,9 +20,13 @@ check:
     cargo clippy --workspace --all-targets -- -D warnings
     ! cargo tree -q -p roost-domain -e normal --prefix none --format '{p}' | awk '{print $1}' | grep -qxE 'diesel|actix-web|r2d2|argon2'
 
-# Benchmarks (release build): one cursor page from a 10 000- and a 1 000 000-message channel.
+# Benchmarks (release build; installs wrk from Debian when missing). The load benchmark runs
+# Roost next to a baseline server; the cursor benchmark reads pages of 10k and 1M channels.
 # Set ROOST_BENCH_POSTGRES_URL to measure PostgreSQL too. Results: target/bench/*.json.
 bench:
+    command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+    cargo build --release -p roost -p roost-bench
+    target/release/roost-bench
     cargo bench -p roost-persistence --bench cursor_page
 
 # The whole CI, as it runs on a fresh clone.

@@ -51,6 +51,17 @@ pub fn related(
     messages: &[Message],
     extra_messages: &[MessageId],
 ) -> Result<Related, DomainError> {
+    related_with(stores, application_id, channels, messages, extra_messages, &[])
+}
+
+fn related_with(
+    stores: ChatStores<'_>,
+    application_id: ApplicationId,
+    channels: &[Channel],
+    messages: &[Message],
+    extra_messages: &[MessageId],
+    extra_channels: &[ChannelId],
+) -> Result<Related, DomainError> {
     let mut related = Related::default();
     // Messages pointed at by channels (last message) or by the caller (notification payloads).
     let wanted: Vec<MessageId> =
@@ -66,7 +77,8 @@ pub fn related(
         MentionTarget::Channel(c) => Some(c),
         MentionTarget::User(_) => None,
     }));
-    channel_ids.extend(all_messages.iter().map(|m| m.channel_id));
+    // The channels messages live in are rendered only for notifications (which ask for them).
+    channel_ids.extend(extra_channels.iter().copied());
     let channel_ids: Vec<ChannelId> =
         dedup(channel_ids).into_iter().filter(|id| !channels.iter().any(|c| c.id == *id)).collect();
     for channel in stores.channels.channels_by_ids(application_id, &channel_ids)? {
@@ -121,7 +133,8 @@ pub fn related_to_notifications(
     );
     let mut extra = parents;
     extra.extend(message_ids);
-    let mut related = related(stores, application_id, &[], &messages, &extra)?;
+    let channels: Vec<ChannelId> = dedup(notifications.iter().map(|n| n.channel_id));
+    let mut related = related_with(stores, application_id, &[], &messages, &extra, &channels)?;
     let mentioned: Vec<ChannelId> = dedup(notifications.iter().filter_map(|n| match n.kind {
         NotificationKind::MentionedChannel(c) => Some(c),
         _ => None,

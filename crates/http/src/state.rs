@@ -6,7 +6,6 @@ use std::sync::Arc;
 use roost_auth::{SecretHasher, TokenRateLimiter, TokenSettings};
 use roost_domain::store::Ports;
 use roost_domain::IdGenerator;
-use tokio::sync::Semaphore;
 
 /// Settings of the HTTP layer.
 #[derive(Debug, Clone)]
@@ -52,22 +51,32 @@ pub struct AppState {
     pub hasher: Arc<SecretHasher>,
     /// Token endpoint rate limit.
     pub limiter: Arc<TokenRateLimiter>,
-    /// Bounds argon2 work so it cannot starve the blocking pool.
-    pub hash_permits: Arc<Semaphore>,
+    /// The threads that run argon2, one per core: secret checks queue here and can neither
+    /// exhaust the CPU nor take the threads that serve the rest of the API.
+    pub hash_pool: Arc<rayon::ThreadPool>,
     /// Settings.
     pub settings: HttpSettings,
 }
 
 impl AppState {
-    /// State over the given ports.
-    pub fn new(ports: Ports, ids: Arc<IdGenerator>, hasher: Arc<SecretHasher>, settings: HttpSettings) -> Self {
-        Self {
+    /// State over the given ports; fails when the hashing threads cannot be started.
+    pub fn new(
+        ports: Ports,
+        ids: Arc<IdGenerator>,
+        hasher: Arc<SecretHasher>,
+        settings: HttpSettings,
+    ) -> Result<Self, rayon::ThreadPoolBuildError> {
+        let hash_pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(settings.concurrent_hashes.max(1))
+            .thread_name(|i| format!("roost-hash-{i}"))
+            .build()?;
+        Ok(Self {
             ports,
             ids,
             hasher,
             limiter: Arc::new(TokenRateLimiter::new(settings.token_rate_per_second, settings.token_rate_burst)),
-            hash_permits: Arc::new(Semaphore::new(settings.concurrent_hashes.max(1))),
+            hash_pool: Arc::new(hash_pool),
             settings,
-        }
+        })
     }
 }

@@ -11,7 +11,7 @@
 use std::time::{Duration, Instant};
 
 use diesel::connection::SimpleConnection;
-use diesel::{Connection, PgConnection, SqliteConnection};
+use diesel::{Connection, PgConnection};
 use rand::Rng;
 use roost_domain::application::{Application, ApplicationSettings, OAuthClient, Organization};
 use roost_domain::channel::{self, ChannelType, NewChannel};
@@ -19,7 +19,8 @@ use roost_domain::cursor::{CursorRequest, KeyRange};
 use roost_domain::message::{MessageFilter, MessageScope};
 use roost_domain::store::{ApplicationStore, MessageStore};
 use roost_domain::{now, ApplicationId, IdGenerator, OrganizationId, Properties};
-use roost_persistence::{DatabaseKind, DatabaseUrl, DieselStore, PoolSettings};
+use roost_persistence::testing::bulk_load_messages;
+use roost_persistence::{DatabaseUrl, DieselStore, PoolSettings};
 
 const PAGE: u32 = 25;
 const READS: usize = 2_000;
@@ -27,34 +28,6 @@ const READS: usize = 2_000;
 struct Sized {
     label: &'static str,
     messages: i64,
-}
-
-fn seed_sql(kind: DatabaseKind, app: i64, channel: i64, thread: i64, first_id: i64, count: i64) -> String {
-    let columns = "id, application_id, channel_id, thread_id, message_type, user_id, body, file, group_tag, properties, mentions, links, nested_level, replies_count, parent_id, created_at, last_edited_at";
-    let values = format!(
-        "{first_id} + n, {app}, {channel}, {thread}, 'SYSTEM_TEXT', NULL, 'benchmark message number ' || n, NULL, NULL, '{{}}', '[]', '[]', 0, 0, NULL, '2026-01-01 00:00:00', NULL"
-    );
-    match kind {
-        DatabaseKind::Sqlite => format!(
-            "WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < {count}) \
-             INSERT INTO messages ({columns}) SELECT {values} FROM seq"
-        ),
-        DatabaseKind::Postgres => format!(
-            "INSERT INTO messages ({columns}) SELECT {} FROM generate_series(1, {count}) AS n",
-            values
-                .replace("'benchmark message number ' || n", "'benchmark message number ' || n::text")
-                .replace("'2026-01-01 00:00:00'", "TIMESTAMP '2026-01-01 00:00:00'")
-        ),
-    }
-}
-
-fn execute(url: &DatabaseUrl, raw: &str, sql: &str) {
-    match url.kind() {
-        DatabaseKind::Sqlite => {
-            SqliteConnection::establish(url.sqlite_path().unwrap()).unwrap().batch_execute(sql).unwrap()
-        }
-        DatabaseKind::Postgres => PgConnection::establish(raw).unwrap().batch_execute(sql).unwrap(),
-    }
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> f64 {
@@ -99,17 +72,9 @@ fn run(label: &str, raw_url: &str) -> Vec<serde_json::Value> {
         let channel = channel::create_channel(&store, &store, &ids, app.id, input, now()).unwrap();
         let first_id = (i64::try_from(i).unwrap() + 1) * 10_000_000_000;
         let started = Instant::now();
-        execute(
-            &url,
-            raw_url,
-            &seed_sql(url.kind(), app.id.0, channel.id.0, channel.main_thread_id.0, first_id, size.messages),
-        );
-        // Settle the engine after the bulk load: statistics, and (SQLite) the WAL folded back
-        // into the database file, so neither channel's reads pay for the other's seeding.
-        match url.kind() {
-            DatabaseKind::Postgres => execute(&url, raw_url, "ANALYZE messages"),
-            DatabaseKind::Sqlite => execute(&url, raw_url, "ANALYZE; PRAGMA wal_checkpoint(TRUNCATE)"),
-        }
+        // The load also refreshes statistics and (SQLite) folds the WAL back into the file, so
+        // neither channel's reads pay for the other's seeding.
+        bulk_load_messages(&url, app.id.0, channel.id.0, channel.main_thread_id.0, first_id, size.messages).unwrap();
         eprintln!("{label}: seeded {} messages in {:.1} s", size.messages, started.elapsed().as_secs_f64());
         channels.push((size, channel, first_id));
     }

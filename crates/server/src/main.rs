@@ -158,6 +158,13 @@ fn list_applications(store: &DieselStore, json: bool) -> anyhow::Result<()> {
 
 #[actix_web::main]
 async fn serve(config: Config) -> anyhow::Result<()> {
+    // Storage and hashing run on rayon's pool, sized like the database pool (see
+    // roost_http's `blocking`).
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(config.pool.max_size as usize)
+        .thread_name(|i| format!("roost-db-{i}"))
+        .build_global()
+        .context("cannot start the storage thread pool")?;
     let store = Arc::new(open_store(&config)?);
     let ids = Arc::new(IdGenerator::new(config.node_id)?);
     let hasher = Arc::new(SecretHasher::owasp()?);
@@ -178,7 +185,10 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         messages: config.messages,
         ..HttpSettings::default()
     };
-    let state = web::Data::new(AppState::new(Ports::from_store(store.clone()), ids, hasher, settings));
+    let state = web::Data::new(
+        AppState::new(Ports::from_store(store.clone()), ids, hasher, settings)
+            .context("cannot start the hashing threads")?,
+    );
     spawn_housekeeping(state.clone(), store);
     let app_state = state.clone();
     let mut server = HttpServer::new(move || {

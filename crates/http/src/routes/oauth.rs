@@ -24,8 +24,8 @@ fn credentials(req: &HttpRequest, form: &FormParams) -> Result<ClientCredentials
     Ok(ClientCredentials::from_request(authorization, form)?)
 }
 
-/// Rate-limits, then runs argon2 under the hashing semaphore on the blocking pool, so secret
-/// checks can neither exhaust the CPU nor starve the threads that serve the rest of the API.
+/// Rate-limits, then runs argon2 on the hashing threads (one per core), so secret checks can
+/// neither exhaust the CPU nor starve the threads that serve the rest of the API.
 async fn with_authenticated_client<T: Send + 'static>(
     state: &web::Data<AppState>,
     req: &HttpRequest,
@@ -37,14 +37,14 @@ async fn with_authenticated_client<T: Send + 'static>(
         .limiter
         .check(Some(&credentials.client_id), address)
         .map_err(|retry_after_secs| OAuthError::RateLimited { retry_after_secs })?;
-    let permit = state.hash_permits.clone().acquire_owned().await.map_err(|e| ApiError::Internal(e.to_string()))?;
+    let hashing = state.clone();
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    state.hash_pool.spawn(move || {
+        let _ = tx.send(authenticate_client(hashing.ports.credentials.as_ref(), &hashing.hasher, &credentials));
+    });
+    let client = rx.await.map_err(|_| ApiError::Internal("the hashing task ended without a result".into()))??;
     let state = state.clone();
-    blocking(move || {
-        let client = authenticate_client(state.ports.credentials.as_ref(), &state.hasher, &credentials)?;
-        drop(permit);
-        Ok(then(&state, client)?)
-    })
-    .await
+    blocking(move || Ok(then(&state, client)?)).await
 }
 
 pub async fn token(

@@ -56,7 +56,7 @@ impl TestApp {
         let ids = Arc::new(IdGenerator::new(1).unwrap());
         let hasher = Arc::new(SecretHasher::for_tests().unwrap());
         let app = create_application(store.as_ref(), &ids, &hasher, "Test app", now()).unwrap();
-        let state = web::Data::new(AppState::new(Ports::from_store(store.clone()), ids, hasher, settings));
+        let state = web::Data::new(AppState::new(Ports::from_store(store.clone()), ids, hasher, settings).unwrap());
         let mut this = Self { db, store, state, app, token: String::new() };
         this.token = this.token_for(&this.app.clone()).await;
         this

@@ -1,0 +1,476 @@
+//! `just bench`: Roost under load next to a baseline, on this machine.
+//!
+//! For each backend (SQLite; PostgreSQL too when `ROOST_BENCH_POSTGRES_URL` is set):
+//! 1. cold start: the release binary on an empty database, until its first 200;
+//! 2. seeding through the API (1 000 users, channels) plus a bulk load of one 10 000- and one
+//!    1 000 000-message channel;
+//! 3. a baseline actix-web server answering the same URL with the same bytes as Roost's message
+//!    page, with no auth and no database: the limit of this machine, HTTP stack and load generator;
+//! 4. `wrk` scenarios at 1, 16 and 64 connections, memory (RSS idle, peak), and a check that
+//!    every acknowledged message was stored.
+//!
+//! Prints a table and writes `target/bench/results.json`. Settings: `ROOST_BENCH_SECONDS`
+//! (per scenario, default 5), `ROOST_BIN` (default `target/release/roost`).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "a benchmark fails by panicking")]
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+use roost_persistence::testing::{bulk_load_messages, count_channel_messages};
+use roost_persistence::DatabaseUrl;
+use serde_json::{json, Value};
+
+const CONCURRENCY: [u32; 3] = [1, 16, 64];
+
+struct Roost {
+    child: Child,
+    base: String,
+    stdout: Arc<Mutex<String>>,
+}
+
+impl Drop for Roost {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn rss_kib(pid: u32, field: &str) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(field))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// Starts the release binary and measures process start to the first 200.
+fn start_roost(bin: &Path, database: &str, dir: &Path) -> anyhow::Result<(Roost, Duration)> {
+    let port = free_port();
+    let log = std::fs::File::create(dir.join("roost.log"))?;
+    let started = Instant::now();
+    let mut child = Command::new(bin)
+        .current_dir(dir)
+        .env("ROOST_DATABASE_URL", database)
+        .env("ROOST_BIND", format!("127.0.0.1:{port}"))
+        // The token scenario measures argon2, not the rate limiter.
+        .env("ROOST_TOKEN_RATE_PER_SECOND", "1000000")
+        .env("ROOST_TOKEN_RATE_BURST", "1000000")
+        .stdout(Stdio::piped())
+        .stderr(log)
+        .spawn()
+        .with_context(|| format!("cannot start {}", bin.display()))?;
+    let stdout = Arc::new(Mutex::new(String::new()));
+    let sink = stdout.clone();
+    let pipe = child.stdout.take().context("stdout")?;
+    std::thread::spawn(move || {
+        for line in BufReader::new(pipe).lines().map_while(Result::ok) {
+            sink.lock().unwrap().push_str(&format!("{line}\n"));
+        }
+    });
+    let base = format!("http://127.0.0.1:{port}");
+    let agent = ureq::AgentBuilder::new().timeout(Duration::from_millis(200)).build();
+    loop {
+        if agent.get(&format!("{base}/v1/picture/x")).call().is_ok_and(|r| r.status() == 200) {
+            break;
+        }
+        if started.elapsed() > Duration::from_secs(60) {
+            bail!("roost did not answer within 60 s");
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    let cold = started.elapsed();
+    Ok((Roost { child, base, stdout }, cold))
+}
+
+struct Seeded {
+    token: String,
+    basic: String,
+    user_id: i64,
+    c10k: i64,
+    c1m: i64,
+    post_channel: i64,
+    mix_channel: i64,
+    poster: i64,
+    page_body: Vec<u8>,
+}
+
+fn api(method: &str, url: &str, token: &str, body: Option<Value>) -> Value {
+    let request = ureq::request(method, url).set("Authorization", &format!("Bearer {token}"));
+    let response = match body {
+        Some(body) => request.send_json(body),
+        None => request.call(),
+    }
+    .unwrap_or_else(|e| panic!("{method} {url}: {e}"));
+    response.into_json().unwrap()
+}
+
+fn thread_of(channel: &Value) -> i64 {
+    channel["_links"]["thread"]["href"].as_str().unwrap().rsplit('/').next().unwrap().parse().unwrap()
+}
+
+fn seed(roost: &Roost, url: &DatabaseUrl) -> anyhow::Result<Seeded> {
+    let printed = |label: &str| {
+        let out = roost.stdout.lock().unwrap().clone();
+        out.lines().find_map(|l| l.strip_prefix(label).map(|v| v.trim().to_owned())).unwrap_or_default()
+    };
+    let (id, secret) = (printed("client_id:"), printed("client_secret:"));
+    let basic = {
+        use std::fmt::Write as _;
+        let raw = format!("{id}:{secret}");
+        // Base64 without a dependency: the bench only needs it once.
+        const TABLE: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        let mut out = String::new();
+        for chunk in raw.as_bytes().chunks(3) {
+            let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+            let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+            for i in 0..4 {
+                if i <= chunk.len() {
+                    let _ = write!(out, "{}", TABLE[((n >> (18 - 6 * i)) & 63) as usize] as char);
+                } else {
+                    out.push('=');
+                }
+            }
+        }
+        format!("Basic {out}")
+    };
+    let token: Value = ureq::post(&format!("{}/oauth/token", roost.base))
+        .set("Authorization", &basic)
+        .send_form(&[("grant_type", "client_credentials")])?
+        .into_json()?;
+    let token = token["access_token"].as_str().context("no token")?.to_owned();
+    let v1 = format!("{}/v1", roost.base);
+    let app = api("GET", &format!("{v1}/application"), &token, None)["id"].as_i64().unwrap();
+    let started = Instant::now();
+    let mut user_id = 0;
+    for i in 0..1_000 {
+        let user = api(
+            "POST",
+            &format!("{v1}/users"),
+            &token,
+            Some(json!({"name": format!("user{i}"), "displayName": format!("User {i}")})),
+        );
+        if i == 0 {
+            user_id = user["id"].as_i64().unwrap();
+        }
+    }
+    let channel = |name: &str, members: Value| {
+        api(
+            "POST",
+            &format!("{v1}/channels"),
+            &token,
+            Some(json!({"type": "PUBLIC", "name": name, "members": members})),
+        )
+    };
+    let c10k = channel("bench-10k", json!([]));
+    let c1m = channel("bench-1m", json!([]));
+    let post = channel("bench-post", json!([{"username": "user0"}, {"username": "user1"}]));
+    let mix = channel("bench-mix", json!([{"username": "user0"}, {"username": "user1"}]));
+    for i in 0..20 {
+        channel(&format!("other-{i}"), json!([{"username": format!("user{i}")}]));
+    }
+    eprintln!("  seeded 1 000 users and 24 channels through the API in {:.1} s", started.elapsed().as_secs_f64());
+    let started = Instant::now();
+    // Seeded ids are far below the snowflake ids Roost generates: new posts stay the newest.
+    bulk_load_messages(url, app, c10k["id"].as_i64().unwrap(), thread_of(&c10k), 1_000_000_000, 10_000)
+        .map_err(anyhow::Error::msg)?;
+    bulk_load_messages(url, app, c1m["id"].as_i64().unwrap(), thread_of(&c1m), 2_000_000_000, 1_000_000)
+        .map_err(anyhow::Error::msg)?;
+    eprintln!("  bulk-loaded 10 000 + 1 000 000 messages in {:.1} s", started.elapsed().as_secs_f64());
+    let page_body = ureq::get(&format!("{v1}/channels/{}/messages?size=25", c1m["id"]))
+        .set("Authorization", &format!("Bearer {token}"))
+        .call()?;
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(&mut page_body.into_reader(), &mut bytes)?;
+    Ok(Seeded {
+        token,
+        basic,
+        user_id,
+        c10k: c10k["id"].as_i64().unwrap(),
+        c1m: c1m["id"].as_i64().unwrap(),
+        post_channel: post["id"].as_i64().unwrap(),
+        mix_channel: mix["id"].as_i64().unwrap(),
+        poster: user_id,
+        page_body: bytes,
+    })
+}
+
+/// The baseline: same path, same bytes, no auth, no database.
+fn start_baseline(body: Vec<u8>) -> anyhow::Result<String> {
+    let port = free_port();
+    let body = actix_web::web::Bytes::from(body);
+    std::thread::spawn(move || {
+        actix_web::rt::System::new().block_on(async move {
+            actix_web::HttpServer::new(move || {
+                let body = body.clone();
+                actix_web::App::new().route(
+                    "/v1/channels/{id}/messages",
+                    actix_web::web::get().to(move || {
+                        let body = body.clone();
+                        async move {
+                            actix_web::HttpResponse::Ok().content_type("application/hal+json;charset=UTF-8").body(body)
+                        }
+                    }),
+                )
+            })
+            .bind(("127.0.0.1", port))
+            .unwrap()
+            .run()
+            .await
+            .unwrap();
+        });
+    });
+    let base = format!("http://127.0.0.1:{port}");
+    for _ in 0..500 {
+        if ureq::get(&format!("{base}/v1/channels/1/messages")).call().is_ok() {
+            return Ok(base);
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    bail!("baseline server did not start")
+}
+
+const DONE: &str = r#"
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format('{"requests":%d,"duration_us":%d,"socket_errors":%d,"status_errors":%d,"p50_us":%d,"p99_us":%d,"max_us":%d}\n',
+    summary.requests, summary.duration, e.connect + e.read + e.write + e.timeout, e.status,
+    latency:percentile(50), latency:percentile(99), latency.max))
+end
+"#;
+
+fn lua_string(s: &str) -> String {
+    format!("{s:?}")
+}
+
+fn write_scripts(dir: &Path, s: &Seeded) -> anyhow::Result<()> {
+    let bearer = lua_string(&format!("Bearer {}", s.token));
+    let scripts = [
+        ("get.lua", format!("wrk.headers[\"Authorization\"] = {bearer}\n{DONE}")),
+        ("baseline.lua", DONE.to_owned()),
+        (
+            "token.lua",
+            format!(
+                "wrk.method = \"POST\"\nwrk.headers[\"Authorization\"] = {}\nwrk.headers[\"Content-Type\"] = \"application/x-www-form-urlencoded\"\nwrk.body = \"grant_type=client_credentials\"\n{DONE}",
+                lua_string(&s.basic)
+            ),
+        ),
+        (
+            "post.lua",
+            format!(
+                "wrk.method = \"POST\"\nwrk.headers[\"Authorization\"] = {bearer}\nwrk.headers[\"Content-Type\"] = \"application/json\"\nwrk.body = {}\n{DONE}",
+                lua_string(&json!({"type": "TEXT", "body": "hello from the benchmark", "user": {"id": s.poster}}).to_string())
+            ),
+        ),
+        (
+            "mix.lua",
+            format!(
+                "local page = \"/v1/channels/{}/messages?size=25\"\nlocal post = \"/v1/channels/{}/messages\"\nlocal body = {}\nlocal n = 0\nrequest = function()\n  n = n + 1\n  if n % 10 == 0 then\n    return wrk.format(\"POST\", post, {{[\"Authorization\"] = {bearer}, [\"Content-Type\"] = \"application/json\"}}, body)\n  end\n  return wrk.format(\"GET\", page, {{[\"Authorization\"] = {bearer}}})\nend\n{DONE}",
+                s.c1m,
+                s.mix_channel,
+                lua_string(&json!({"type": "TEXT", "body": "mixed", "user": {"id": s.poster}}).to_string())
+            ),
+        ),
+    ];
+    for (name, text) in scripts {
+        std::fs::File::create(dir.join(name))?.write_all(text.as_bytes())?;
+    }
+    Ok(())
+}
+
+fn wrk(script: &Path, url: &str, connections: u32, seconds: u64) -> anyhow::Result<Value> {
+    let threads = connections.min(2);
+    let output = Command::new("wrk")
+        .args([
+            "-t",
+            &threads.to_string(),
+            "-c",
+            &connections.to_string(),
+            "-d",
+            &format!("{seconds}s"),
+            "--timeout",
+            "10s",
+            "-s",
+        ])
+        .arg(script)
+        .arg(url)
+        .output()
+        .context("cannot run wrk (install it: apt-get install wrk)")?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    let line =
+        text.lines().rev().find(|l| l.starts_with('{')).with_context(|| format!("no summary from wrk: {text}"))?;
+    let mut summary: Value = serde_json::from_str(line)?;
+    let requests = summary["requests"].as_f64().unwrap_or(0.0);
+    let seconds = summary["duration_us"].as_f64().unwrap_or(1.0) / 1e6;
+    summary["throughput"] = json!(requests / seconds);
+    Ok(summary)
+}
+
+fn database_for(backend: &str, pg: Option<&str>, dir: &Path) -> (String, Option<(String, String)>) {
+    match (backend, pg) {
+        ("postgres", Some(pg)) => {
+            let schema = format!("roost_bench_{}", uuid::Uuid::new_v4().simple());
+            let mut psql =
+                Command::new("psql").arg(pg).arg("-qc").arg(format!("CREATE SCHEMA {schema}")).spawn().unwrap();
+            psql.wait().unwrap();
+            let separator = if pg.contains('?') { '&' } else { '?' };
+            (format!("{pg}{separator}options=-csearch_path%3D{schema}"), Some((pg.to_owned(), schema)))
+        }
+        _ => (format!("sqlite://{}", dir.join("bench.db").display()), None),
+    }
+}
+
+fn run_backend(backend: &str, bin: &Path, pg: Option<&str>, seconds: u64) -> anyhow::Result<Vec<Value>> {
+    let dir = tempfile::tempdir()?;
+    let (database, cleanup) = database_for(backend, pg, dir.path());
+    eprintln!("\n== {backend}");
+    let (roost, cold) = start_roost(bin, &database, dir.path())?;
+    eprintln!("  cold start to first 200: {:.0} ms", cold.as_secs_f64() * 1000.0);
+    let url = DatabaseUrl::parse(&database).map_err(anyhow::Error::msg)?;
+    let seeded = seed(&roost, &url)?;
+    std::thread::sleep(Duration::from_secs(1));
+    let pid = roost.child.id();
+    let idle_kib = rss_kib(pid, "VmRSS:");
+    let baseline = start_baseline(seeded.page_body.clone())?;
+    write_scripts(dir.path(), &seeded)?;
+    let script = |name: &str| dir.path().join(name);
+    let page_path = |channel: i64| format!("/v1/channels/{channel}/messages?size=25");
+    let scenarios: Vec<(&str, PathBuf, String)> = vec![
+        ("baseline page", script("baseline.lua"), format!("{baseline}{}", page_path(seeded.c1m))),
+        ("token issue", script("token.lua"), format!("{}/oauth/token", roost.base)),
+        ("GET user", script("get.lua"), format!("{}/v1/users/{}", roost.base, seeded.user_id)),
+        ("page 10k", script("get.lua"), format!("{}{}", roost.base, page_path(seeded.c10k))),
+        ("page 1M", script("get.lua"), format!("{}{}", roost.base, page_path(seeded.c1m))),
+        ("POST message", script("post.lua"), format!("{}/v1/channels/{}/messages", roost.base, seeded.post_channel)),
+        ("mix 90/10", script("mix.lua"), roost.base.clone()),
+    ];
+    let mut results = Vec::new();
+    let mut acknowledged_posts = 0i64;
+    for (name, script, target) in &scenarios {
+        for c in CONCURRENCY {
+            let mut summary = wrk(script, target, c, seconds)?;
+            summary["backend"] = json!(backend);
+            summary["scenario"] = json!(name);
+            summary["connections"] = json!(c);
+            if *name == "POST message" {
+                acknowledged_posts +=
+                    summary["requests"].as_i64().unwrap_or(0) - summary["status_errors"].as_i64().unwrap_or(0);
+            }
+            eprintln!(
+                "  {name:<14} c={c:<3} {:>9.0} req/s  p50 {:>7.2} ms  p99 {:>7.2} ms  errors {}",
+                summary["throughput"].as_f64().unwrap_or(0.0),
+                summary["p50_us"].as_f64().unwrap_or(0.0) / 1000.0,
+                summary["p99_us"].as_f64().unwrap_or(0.0) / 1000.0,
+                summary["socket_errors"].as_i64().unwrap_or(0) + summary["status_errors"].as_i64().unwrap_or(0)
+            );
+            results.push(summary);
+        }
+    }
+    // The rest of the API while tokens are being issued: page reads with token load beside them.
+    let token_load = {
+        let (script, target) = (scenarios[1].1.clone(), scenarios[1].2.clone());
+        std::thread::spawn(move || wrk(&script, &target, 16, seconds + 1))
+    };
+    std::thread::sleep(Duration::from_millis(300));
+    let mut during = wrk(&scenarios[4].1, &scenarios[4].2, 16, seconds)?;
+    let tokens = token_load.join().unwrap()?;
+    during["backend"] = json!(backend);
+    during["scenario"] = json!("page 1M during token load");
+    during["connections"] = json!(16);
+    during["tokens_per_s_beside"] = tokens["throughput"].clone();
+    eprintln!(
+        "  page 1M while {:.0} tokens/s are issued: {:.0} req/s, p99 {:.2} ms",
+        tokens["throughput"].as_f64().unwrap_or(0.0),
+        during["throughput"].as_f64().unwrap_or(0.0),
+        during["p99_us"].as_f64().unwrap_or(0.0) / 1000.0
+    );
+    results.push(during);
+    let peak_kib = rss_kib(pid, "VmHWM:");
+    let stored = count_channel_messages(&url, seeded.post_channel).map_err(anyhow::Error::msg)?;
+    eprintln!("  POST: {acknowledged_posts} acknowledged, {stored} stored");
+    results.push(json!({
+        "backend": backend,
+        "scenario": "process",
+        "cold_start_ms": cold.as_secs_f64() * 1000.0,
+        "rss_idle_mib": idle_kib as f64 / 1024.0,
+        "rss_peak_mib": peak_kib as f64 / 1024.0,
+        "posts_acknowledged": acknowledged_posts,
+        "posts_stored": stored,
+        "page_bytes": seeded.page_body.len(),
+    }));
+    if stored < acknowledged_posts {
+        bail!("{backend}: {acknowledged_posts} posts acknowledged but only {stored} stored");
+    }
+    drop(roost);
+    if let Some((pg, schema)) = cleanup {
+        let _ = Command::new("psql").arg(&pg).arg("-qc").arg(format!("DROP SCHEMA {schema} CASCADE")).status();
+    }
+    Ok(results)
+}
+
+fn print_table(results: &[Value]) {
+    println!("\n| backend | scenario | conns | req/s | × baseline | p50 ms | p99 ms | errors |");
+    println!("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |");
+    for r in results.iter().filter(|r| r["throughput"].is_number()) {
+        let baseline = results
+            .iter()
+            .find(|b| {
+                b["backend"] == r["backend"] && b["scenario"] == "baseline page" && b["connections"] == r["connections"]
+            })
+            .and_then(|b| b["throughput"].as_f64())
+            .unwrap_or(f64::NAN);
+        let throughput = r["throughput"].as_f64().unwrap_or(0.0);
+        println!(
+            "| {} | {} | {} | {:.0} | {:.2} | {:.2} | {:.2} | {} |",
+            r["backend"].as_str().unwrap_or(""),
+            r["scenario"].as_str().unwrap_or(""),
+            r["connections"],
+            throughput,
+            throughput / baseline,
+            r["p50_us"].as_f64().unwrap_or(0.0) / 1000.0,
+            r["p99_us"].as_f64().unwrap_or(0.0) / 1000.0,
+            r["socket_errors"].as_i64().unwrap_or(0) + r["status_errors"].as_i64().unwrap_or(0),
+        );
+    }
+    for p in results.iter().filter(|r| r["scenario"] == "process") {
+        println!(
+            "\n{}: cold start {:.0} ms, RSS idle {:.1} MiB, peak {:.1} MiB, posts acknowledged {} / stored {}, page {} bytes",
+            p["backend"].as_str().unwrap_or(""),
+            p["cold_start_ms"].as_f64().unwrap_or(0.0),
+            p["rss_idle_mib"].as_f64().unwrap_or(0.0),
+            p["rss_peak_mib"].as_f64().unwrap_or(0.0),
+            p["posts_acknowledged"],
+            p["posts_stored"],
+            p["page_bytes"]
+        );
+    }
+}
+
+fn main() -> anyhow::Result<()> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let bin = std::env::var("ROOST_BIN").map(PathBuf::from).unwrap_or_else(|_| root.join("target/release/roost"));
+    if !bin.exists() {
+        bail!("{} is missing: cargo build --release -p roost", bin.display());
+    }
+    let seconds = std::env::var("ROOST_BENCH_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(5);
+    let pg = std::env::var("ROOST_BENCH_POSTGRES_URL").ok().filter(|s| !s.is_empty());
+    let mut results = run_backend("sqlite", &bin, None, seconds)?;
+    if let Some(pg) = pg.as_deref() {
+        results.extend(run_backend("postgres", &bin, Some(pg), seconds)?);
+    }
+    print_table(&results);
+    let out = root.join("target/bench");
+    std::fs::create_dir_all(&out)?;
+    std::fs::write(out.join("results.json"), serde_json::to_string_pretty(&results)?)?;
+    println!("\nwritten: target/bench/results.json");
+    Ok(())
+}
