@@ -422,7 +422,15 @@ pub fn send_channel_message(
     now: Timestamp,
 ) -> Result<Message, DomainError> {
     let channel = get_channel(stores.channels, application_id, channel_id)?;
-    let thread = get_thread(stores.messages, application_id, channel.main_thread_id)?;
+    // The MAIN thread is created with the channel and never changes: no need to read it.
+    let thread = Thread {
+        id: channel.main_thread_id,
+        application_id,
+        channel_id: channel.id,
+        thread_type: ThreadType::Main,
+        parent_message_id: None,
+        created_time: channel.created_time,
+    };
     post(stores, ids, rules, &Destination { channel: &channel, thread: &thread, parent: None }, input, now)
 }
 

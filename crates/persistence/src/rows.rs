@@ -241,6 +241,15 @@ fn from_json<T: serde::de::DeserializeOwned>(what: &str, text: &str) -> Result<T
     serde_json::from_str(text).map_err(|e| StoreError::Other(format!("stored {what} is not valid JSON: {e}").into()))
 }
 
+/// Mentions and links: most messages have none, stored as `[]`.
+fn json_list<T: serde::de::DeserializeOwned>(what: &str, text: &str) -> Result<Vec<T>, StoreError> {
+    if text == "[]" {
+        Ok(Vec::new())
+    } else {
+        from_json(what, text)
+    }
+}
+
 #[derive(Queryable, Selectable, Insertable)]
 #[diesel(table_name = channels)]
 pub(crate) struct ChannelRow {
@@ -393,8 +402,8 @@ impl TryFrom<MessageRow> for Message {
             file: r.file.as_deref().map(|f| from_json::<FileRef>("file", f)).transpose()?,
             group_tag: r.group_tag,
             properties: parse_properties(&r.properties)?,
-            mentions: from_json("mentions", &r.mentions)?,
-            links: from_json("links", &r.links)?,
+            mentions: json_list("mentions", &r.mentions)?,
+            links: json_list("links", &r.links)?,
             nested_level: i32::try_from(r.nested_level).unwrap_or(i32::MAX),
             replies_count: r.replies_count,
             parent_id: r.parent_id.map(MessageId),
