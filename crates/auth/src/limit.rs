@@ -16,8 +16,9 @@ pub struct TokenRateLimiter {
 }
 
 impl TokenRateLimiter {
-    /// `per_second` attempts per second sustained, with bursts of `burst`, for each client id
-    /// and for each source address.
+    /// `per_second` attempts per second sustained, with bursts of `burst`, for each source
+    /// address and for each client id from one address. Keying the client limit on the address
+    /// too means nobody can lock a client out by spending its allowance with wrong secrets.
     pub fn new(per_second: NonZeroU32, burst: NonZeroU32) -> Self {
         let quota = Quota::per_second(per_second).allow_burst(burst);
         Self {
@@ -34,7 +35,8 @@ impl TokenRateLimiter {
             self.per_address.check_key(&address).map_err(wait)?;
         }
         if let Some(client_id) = client_id {
-            self.per_client.check_key(&client_id.to_owned()).map_err(wait)?;
+            let key = address.map_or_else(|| client_id.to_owned(), |a| format!("{client_id}|{a}"));
+            self.per_client.check_key(&key).map_err(wait)?;
         }
         Ok(())
     }
@@ -60,5 +62,10 @@ mod tests {
         let wait = limiter.check(Some("a"), None).unwrap_err();
         assert!(wait >= 1);
         assert!(limiter.check(Some("b"), Some(ip)).is_ok(), "other keys are unaffected");
+        let other: IpAddr = "10.0.0.2".parse().unwrap();
+        for _ in 0..2 {
+            assert!(limiter.check(Some("c"), Some(other)).is_ok());
+        }
+        assert!(limiter.check(Some("c"), Some(ip)).is_ok(), "another address keeps its own allowance for the client");
     }
 }

@@ -84,8 +84,12 @@ pub fn plan_notifications(
     let members = stores.channels.member_ids(channel.id)?;
     // In a members-only channel, only members may learn of a message, even when mentioned.
     let may_see = |user_id: &UserId| !channel.channel_type.is_members_only() || members.contains(user_id);
-    if let Some(author) = parent.and_then(|p| p.user_id) {
-        push(author, NotificationKind::RepliedToMessage, format!("{who} replied to your message"));
+    // The parent's author is told only while they may see the channel and still exist (a
+    // deleted user's messages stay behind).
+    if let Some(author) = parent.and_then(|p| p.user_id).filter(|a| may_see(a)) {
+        if stores.users.find_user(channel.application_id, author)?.is_some() {
+            push(author, NotificationKind::RepliedToMessage, format!("{who} replied to your message"));
+        }
     }
     for mention in &message.mentions {
         match mention.target {

@@ -76,7 +76,8 @@ pub trait UserStore: Send + Sync {
         filter: &UserFilter,
         page: &PageRequest<UserSort>,
     ) -> StoreResult<Page<User>>;
-    /// Writes every mutable field of an existing user.
+    /// Writes every mutable field of an existing user whose stored version is `user.version - 1`;
+    /// [`crate::StoreError::Conflict`] when another change came first.
     fn update_user(&self, user: &User) -> StoreResult<()>;
     /// Deletes a user with its secrets; `false` when it did not exist.
     fn delete_user(&self, application_id: ApplicationId, id: UserId) -> StoreResult<bool>;

@@ -145,6 +145,10 @@ impl ApiError {
                 StatusCode::SERVICE_UNAVAILABLE,
                 api("ServiceUnavailableError", "The service is temporarily unavailable"),
             ),
+            Self::Domain(DomainError::Store(StoreError::Conflict(_))) => (
+                StatusCode::CONFLICT,
+                api("ConflictError", "The resource was changed by another request at the same time; retry"),
+            ),
             Self::Domain(DomainError::Store(_)) | Self::Internal(_) | Self::OAuth(OAuthError::Internal(_)) => {
                 (StatusCode::INTERNAL_SERVER_ERROR, api("InternalServerError", "An internal error occurred"))
             }
@@ -276,6 +280,7 @@ mod tests {
             (DomainError::NotFound("user").into(), 404),
             (DomainError::Forbidden("no".into()).into(), 403),
             (StoreError::Unavailable("pool".into()).into(), 503),
+            (StoreError::Conflict("raced".into()).into(), 409),
             (StoreError::Other("boom".into()).into(), 500),
             (BearerError::Missing.into(), 401),
             (BearerError::InvalidToken("expired").into(), 401),

@@ -25,8 +25,11 @@ where
 {
     let (tx, rx) = tokio::sync::oneshot::channel();
     rayon::spawn(move || {
+        // A panic must become this request's 500, not abort the process (rayon's default).
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
+            .unwrap_or_else(|_| Err(ApiError::Internal("a storage task panicked".into())));
         // The receiver is gone only when the client disconnected; nothing to report then.
-        let _ = tx.send(f());
+        let _ = tx.send(result);
     });
     rx.await.map_err(|_| ApiError::Internal("a blocking task ended without a result".into()))?
 }

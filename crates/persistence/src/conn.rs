@@ -107,18 +107,40 @@ impl fmt::Debug for DatabaseUrl {
 }
 
 impl DatabaseUrl {
-    /// The URL with any password replaced, for logs.
+    /// The URL with any password replaced (in the user info or as a `password=` /
+    /// `sslpassword=` query parameter), for logs.
     pub fn redacted(&self) -> String {
         match self.kind {
             DatabaseKind::Sqlite => format!("sqlite://{}", self.target),
-            DatabaseKind::Postgres => match (self.target.find("://"), self.target.rfind('@')) {
-                (Some(start), Some(at)) if at > start => {
-                    let userinfo = &self.target[start + 3..at];
-                    let user = userinfo.split(':').next().unwrap_or_default();
-                    format!("{}{}:***{}", &self.target[..start + 3], user, &self.target[at..])
+            DatabaseKind::Postgres => {
+                let (address, query) =
+                    self.target.split_once('?').map_or((self.target.as_str(), None), |(a, q)| (a, Some(q)));
+                let address = match (address.find("://"), address.rfind('@')) {
+                    (Some(start), Some(at)) if at > start => {
+                        let user = address[start + 3..at].split(':').next().unwrap_or_default();
+                        format!("{}{}:***{}", &address[..start + 3], user, &address[at..])
+                    }
+                    _ => address.to_owned(),
+                };
+                match query {
+                    None => address,
+                    Some(query) => {
+                        let pairs: Vec<String> = query
+                            .split('&')
+                            .map(|pair| match pair.split_once('=') {
+                                Some((key, _))
+                                    if key.eq_ignore_ascii_case("password")
+                                        || key.eq_ignore_ascii_case("sslpassword") =>
+                                {
+                                    format!("{key}=***")
+                                }
+                                _ => pair.to_owned(),
+                            })
+                            .collect();
+                        format!("{address}?{}", pairs.join("&"))
+                    }
                 }
-                _ => self.target.clone(),
-            },
+            }
         }
     }
 }
@@ -153,8 +175,10 @@ impl r2d2::ManageConnection for ConnectionManager {
         Ok(conn.batch_execute("SELECT 1")?)
     }
 
-    fn has_broken(&self, _conn: &mut AnyConnection) -> bool {
-        false
+    /// A connection whose transaction state is broken (a failed rollback) must not be reused.
+    fn has_broken(&self, conn: &mut AnyConnection) -> bool {
+        use diesel::connection::TransactionManager;
+        <AnyConnection as Connection>::TransactionManager::is_broken_transaction_manager(conn)
     }
 }
 
@@ -182,9 +206,9 @@ pub fn build_pool(url: &DatabaseUrl, settings: &PoolSettings) -> Result<Pool, r2
         .max_size(settings.max_size)
         .min_idle(Some(1))
         .connection_timeout(settings.connection_timeout)
-        // Checking with `SELECT 1` on every checkout costs a round trip; broken connections
-        // surface as query errors and are replaced.
-        .test_on_check_out(false)
+        // A PostgreSQL connection can die with the server; checking it on checkout (one round
+        // trip) replaces it at once. SQLite files do not go away under an open connection.
+        .test_on_check_out(url.kind() == DatabaseKind::Postgres)
         .build(ConnectionManager { url: url.clone() })
 }
 
@@ -209,5 +233,8 @@ mod tests {
         let url = DatabaseUrl::parse("postgres://roost:hunter2@db.example/roost").unwrap();
         assert_eq!(url.redacted(), "postgres://roost:***@db.example/roost");
         assert!(!format!("{url:?}").contains("hunter2"));
+        let query =
+            DatabaseUrl::parse("postgres://db.example/roost?user=roost&password=hunter2&sslmode=require").unwrap();
+        assert_eq!(query.redacted(), "postgres://db.example/roost?user=roost&password=***&sslmode=require");
     }
 }

@@ -117,6 +117,34 @@ pub fn patch_object(body: Value, what: &str) -> Result<serde_json::Map<String, V
     }
 }
 
+/// Splits a merge patch that may change one text field (`names[0]`, or a spelling in `names`)
+/// and `properties` (an object, or `null` to clear them). Any other member is refused.
+pub fn text_and_properties_patch(
+    body: Value,
+    resource: &'static str,
+    names: &[&str],
+) -> Result<(Option<String>, Option<Value>), ApiError> {
+    let field = names.first().copied().unwrap_or_default();
+    let (mut text, mut properties, mut errors) = (None, None, Vec::new());
+    for (key, value) in patch_object(body, resource)? {
+        match value {
+            Value::String(s) if names.contains(&key.as_str()) => text = Some(s),
+            v @ (Value::Object(_) | Value::Null) if key == "properties" => properties = Some(v),
+            _ => errors.push(FieldError::new(
+                resource,
+                &key,
+                FieldErrorCode::Invalid,
+                format!("only {field} (a string) and properties (an object) can be changed"),
+            )),
+        }
+    }
+    if errors.is_empty() {
+        Ok((text, properties))
+    } else {
+        Err(DomainError::Validation(errors).into())
+    }
+}
+
 /// `{ "user": … }` bodies (read receipts).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -10,7 +10,7 @@ use roost_hal::{Links, PageLinks, Resource};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::bodies::{patch_object, CreateMessageBody, KeystrokesBody, UserRefBody};
+use super::bodies::{text_and_properties_patch, CreateMessageBody, KeystrokesBody, UserRefBody};
 use super::resource;
 use crate::error::ApiError;
 use crate::extract::{blocking, page_request, Authenticated, ChannelIdPath, QueryPairs, UserIdPath};
@@ -217,23 +217,9 @@ pub async fn patch(
     urls: Urls,
     body: web::Json<Value>,
 ) -> Result<impl Responder, ApiError> {
-    let mut patch = ChannelPatch::default();
-    let mut errors = Vec::new();
-    for (key, value) in patch_object(body.into_inner(), "channel")? {
-        match (key.as_str(), value) {
-            ("displayName" | "display_name", Value::String(s)) => patch.display_name = Some(s),
-            ("properties", v @ (Value::Object(_) | Value::Null)) => patch.properties = Some(v),
-            (other, _) => errors.push(roost_domain::FieldError::new(
-                "channel",
-                other,
-                FieldErrorCode::Invalid,
-                "only displayName (a string) and properties (an object) can be changed",
-            )),
-        }
-    }
-    if !errors.is_empty() {
-        return Err(DomainError::Validation(errors).into());
-    }
+    let (display_name, properties) =
+        text_and_properties_patch(body.into_inner(), "channel", &["displayName", "display_name"])?;
+    let patch = ChannelPatch { display_name, properties };
     let app = p.application_id;
     one_channel(state, app, &urls, move |s| channel::patch_channel(s.ports.channels.as_ref(), app, id, patch)).await
 }

@@ -8,7 +8,9 @@ use roost_domain::{now, view, ApplicationId, DomainError, FieldErrorCode, Messag
 use roost_hal::{CursorLinks, PageLinks};
 use serde_json::Value;
 
-use super::bodies::{patch_object, user_ref_param, CreateMessageBody, KeystrokesBody, ReactionBody, UserBody};
+use super::bodies::{
+    text_and_properties_patch, user_ref_param, CreateMessageBody, KeystrokesBody, ReactionBody, UserBody,
+};
 use super::channels::keystrokes_resource;
 use super::resource;
 use crate::error::ApiError;
@@ -146,23 +148,8 @@ pub async fn patch(
     urls: Urls,
     body: web::Json<Value>,
 ) -> Result<impl Responder, ApiError> {
-    let mut patch = MessagePatch::default();
-    let mut errors = Vec::new();
-    for (key, value) in patch_object(body.into_inner(), "message")? {
-        match (key.as_str(), value) {
-            ("body", Value::String(s)) => patch.body = Some(s),
-            ("properties", v @ (Value::Object(_) | Value::Null)) => patch.properties = Some(v),
-            (other, _) => errors.push(roost_domain::FieldError::new(
-                "message",
-                other,
-                FieldErrorCode::Invalid,
-                "only body (a string) and properties (an object) can be changed",
-            )),
-        }
-    }
-    if !errors.is_empty() {
-        return Err(DomainError::Validation(errors).into());
-    }
+    let (body, properties) = text_and_properties_patch(body.into_inner(), "message", &["body"])?;
+    let patch = MessagePatch { body, properties };
     let app = p.application_id;
     one_message(state, app, &urls, move |s| {
         message::patch_message(s.ports.chat(), s.settings.messages, app, id, patch, now())

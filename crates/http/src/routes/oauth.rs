@@ -40,9 +40,12 @@ async fn with_authenticated_client<T: Send + 'static>(
     let hashing = state.clone();
     let (tx, rx) = tokio::sync::oneshot::channel();
     state.hash_pool.spawn(move || {
-        let _ = tx.send(authenticate_client(hashing.ports.credentials.as_ref(), &hashing.hasher, &credentials));
+        let verify = || authenticate_client(hashing.ports.credentials.as_ref(), &hashing.hasher, &credentials);
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(verify))
+            .map_err(|_| ApiError::Internal("a hashing task panicked".into()));
+        let _ = tx.send(result);
     });
-    let client = rx.await.map_err(|_| ApiError::Internal("the hashing task ended without a result".into()))??;
+    let client = rx.await.map_err(|_| ApiError::Internal("the hashing task ended without a result".into()))???;
     let state = state.clone();
     blocking(move || Ok(then(&state, client)?)).await
 }

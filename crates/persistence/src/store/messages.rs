@@ -71,17 +71,28 @@ fn scoped(
                 .select((read_marks::channel_id, read_marks::last_read_message_id))
                 .load(conn)
                 .store_err()?;
-            // One condition per channel: after the user's read mark there (everything if none).
-            let mut condition: Option<Condition> = None;
-            for channel in channel_ids {
-                let mark = marks.iter().find(|(c, _)| *c == channel).map_or(0, |(_, m)| *m);
-                let this: Condition = Box::new(messages::channel_id.eq(channel).and(messages::id.gt(mark)).nullable());
-                condition = Some(match condition {
-                    None => this,
-                    Some(previous) => Box::new(previous.or(this)),
-                });
+            // One condition per channel: after the user's read mark there (everything if none),
+            // OR-ed as a balanced tree so thousands of channels stay within SQLite's expression
+            // depth limit (1 000) and the stack.
+            let mut conditions: Vec<Condition> = channel_ids
+                .into_iter()
+                .map(|channel| {
+                    let mark = marks.iter().find(|(c, _)| *c == channel).map_or(0, |(_, m)| *m);
+                    Box::new(messages::channel_id.eq(channel).and(messages::id.gt(mark)).nullable()) as Condition
+                })
+                .collect();
+            while conditions.len() > 1 {
+                let mut paired = Vec::with_capacity(conditions.len().div_ceil(2));
+                let mut items = conditions.into_iter();
+                while let Some(left) = items.next() {
+                    paired.push(match items.next() {
+                        Some(right) => Box::new(left.or(right)) as Condition,
+                        None => left,
+                    });
+                }
+                conditions = paired;
             }
-            if let Some(condition) = condition {
+            if let Some(condition) = conditions.pop() {
                 query = query.filter(condition);
             }
             query = query.filter(messages::user_id.is_null().or(messages::user_id.ne(user.0)).nullable());
@@ -200,18 +211,31 @@ impl MessageStore for DieselStore {
             if locked == 0 {
                 return Err(StoreError::Other(format!("channel {channel_id} vanished while posting").into()));
             }
+            // Never below the channel's newest id, even if this node's clock is behind another's.
+            let newest: Option<i64> = channels::table
+                .filter(channels::id.eq(channel_id))
+                .select(channels::last_message_id)
+                .first(conn)
+                .store_err()?;
             let mut message = draft.message;
             message.id = MessageId(ids.next_id());
+            while newest.is_some_and(|newest| message.id.0 <= newest) {
+                message.id = MessageId(ids.next_id());
+            }
             diesel::insert_into(messages::table).values(MessageRow::from(&message)).execute(conn).store_err()?;
             diesel::update(channels::table.filter(channels::id.eq(channel_id)))
                 .set(channels::last_message_id.eq(message.id.0))
                 .execute(conn)
                 .store_err()?;
             if let Some(parent) = message.parent_id {
-                diesel::update(messages::table.filter(messages::id.eq(parent.0)))
+                let counted = diesel::update(messages::table.filter(messages::id.eq(parent.0)))
                     .set(messages::replies_count.eq(messages::replies_count + 1))
                     .execute(conn)
                     .store_err()?;
+                if counted == 0 {
+                    // The parent was deleted meanwhile: roll back rather than store an orphan.
+                    return Err(StoreError::Conflict(format!("message {parent} was deleted while replying to it")));
+                }
             }
             for notification in &draft.notifications {
                 diesel::insert_into(notifications::table)
@@ -290,6 +314,18 @@ impl MessageStore for DieselStore {
             diesel::insert_into(threads::table).values(ThreadRow::from(&thread)).execute(conn).store_err()?;
             Ok(thread)
         })
+        .or_else(|e| match e {
+            // A concurrent first reply created the thread: use it.
+            StoreError::Conflict(_) => self.read(|conn| {
+                threads::table
+                    .filter(threads::parent_message_id.eq(parent.id.0))
+                    .select(ThreadRow::as_select())
+                    .first(conn)
+                    .store_err()
+                    .and_then(Thread::try_from)
+            }),
+            other => Err(other),
+        })
     }
 
     fn list_messages(
@@ -321,6 +357,17 @@ impl MessageStore for DieselStore {
 
     fn delete_message(&self, message: &Message) -> StoreResult<()> {
         self.write(|conn| {
+            // Lock the channel as posts do, so the newest id computed below cannot be overtaken.
+            diesel::update(channels::table.filter(channels::id.eq(message.channel_id.0)))
+                .set(channels::last_message_id.eq(channels::last_message_id))
+                .execute(conn)
+                .store_err()?;
+            // A concurrent delete may have taken it already: then nothing more to do or count.
+            let still_there: i64 =
+                messages::table.filter(messages::id.eq(message.id.0)).count().get_result(conn).store_err()?;
+            if still_there == 0 {
+                return Ok(());
+            }
             let ids = message_tree(conn, message.id)?;
             diesel::delete(notifications::table.filter(notifications::message_id.eq_any(&ids)))
                 .execute(conn)
@@ -450,7 +497,8 @@ impl MessageStore for DieselStore {
                     diesel::update(
                         read_marks::table
                             .filter(read_marks::channel_id.eq(message.channel_id.0))
-                            .filter(read_marks::user_id.eq(user_id.0)),
+                            .filter(read_marks::user_id.eq(user_id.0))
+                            .filter(read_marks::last_read_message_id.lt(message.id.0)),
                     )
                     .set((
                         read_marks::last_read_message_id.eq(message.id.0),

@@ -139,14 +139,19 @@ impl UserStore for DieselStore {
 
     fn update_user(&self, user: &User) -> StoreResult<()> {
         self.write(|conn| {
+            // Optimistic concurrency: the row must still be at the version the change was made
+            // from, or a concurrent PATCH would be silently overwritten.
             let updated = diesel::update(
-                users::table.filter(users::application_id.eq(user.application_id.0)).filter(users::id.eq(user.id.0)),
+                users::table
+                    .filter(users::application_id.eq(user.application_id.0))
+                    .filter(users::id.eq(user.id.0))
+                    .filter(users::version.eq(user.version - 1)),
             )
             .set(UserRow::from(user))
             .execute(conn)
             .store_err()?;
             if updated == 0 {
-                return Err(StoreError::Other(format!("user {} vanished during update", user.id).into()));
+                return Err(StoreError::Conflict(format!("user {} changed while being updated", user.id)));
             }
             Ok(())
         })

@@ -5,7 +5,7 @@ use roost_domain::channel::{self, ChannelFilter, ChannelType, NewChannel, UserRe
 use roost_domain::cursor::{CursorRequest, KeyRange};
 use roost_domain::message::{self, ChatStores, MessageFilter, MessageRules, MessageScope, NewContent, NewMessage};
 use roost_domain::page::PageRequest;
-use roost_domain::store::{ChannelStore, MessageStore, NotificationStore};
+use roost_domain::store::{ChannelStore, MessageStore, NotificationStore, UserStore};
 use roost_domain::user::{self, NewUser, User};
 use roost_domain::{now, ApplicationId, DomainError, FieldErrorCode, IdGenerator, MessageId, Properties};
 use roost_persistence::testing::TestDatabase;
@@ -369,4 +369,94 @@ proptest! {
         expected.reverse();
         prop_assert_eq!(seen, expected);
     }
+}
+
+#[test]
+fn races_and_leftovers_keep_counts_and_replies_sound() {
+    for db in TestDatabase::all() {
+        let f = Fixture::new(&db);
+        let (jane, bob, carol) = (f.user("jane"), f.user("bob"), f.user("carol"));
+        let room = f.channel(ChannelType::Private, Some("room"), &[&jane, &bob, &carol]);
+        let parent = f.say(&room, Some(&jane), "parent");
+        let reply_to = |who: &User| {
+            let input = NewMessage {
+                content: NewContent::Text("re".into()),
+                user: Some(UserRef::Id(who.id)),
+                group_tag: None,
+                properties: Properties::new(),
+            };
+            message::reply_to_message(f.stores(), &f.ids, MessageRules::default(), f.app, parent.id, input, now())
+                .unwrap()
+        };
+        let reply = reply_to(&bob);
+        // The same delete twice (a retried request) counts once.
+        f.store.delete_message(&reply).unwrap();
+        f.store.delete_message(&reply).unwrap();
+        assert_eq!(f.store.find_message(f.app, parent.id).unwrap().unwrap().replies_count, 0, "{}", db.label);
+
+        // A removed member hears nothing more of replies to their old messages.
+        channel::remove_member(&f.store, f.app, room.id, jane.id).unwrap();
+        reply_to(&bob);
+        let jane_kinds: Vec<&str> = f
+            .store
+            .list_notifications(f.app, jane.id, &CursorRequest::newest(10))
+            .unwrap()
+            .items
+            .iter()
+            .map(|n| n.kind.as_str())
+            .collect();
+        assert!(!jane_kinds.contains(&"USER:REPLIED_TO:MESSAGE"), "{jane_kinds:?}");
+
+        // Replies to a deleted user's message still work.
+        let bobs = f.say(&room, Some(&bob), "from bob");
+        user::delete_user(&f.store, f.app, bob.id).unwrap();
+        let input = NewMessage {
+            content: NewContent::Text("still here".into()),
+            user: Some(UserRef::Id(carol.id)),
+            group_tag: None,
+            properties: Properties::new(),
+        };
+        message::reply_to_message(f.stores(), &f.ids, MessageRules::default(), f.app, bobs.id, input, now()).unwrap();
+
+        // A stale user update is refused rather than overwriting a newer one.
+        let fresh = f.store.find_user(f.app, carol.id).unwrap().unwrap();
+        let mut stale = fresh.clone();
+        stale.display_name = "stale".into();
+        stale.version += 1;
+        let mut newer = fresh;
+        newer.display_name = "newer".into();
+        newer.version += 1;
+        f.store.update_user(&newer).unwrap();
+        assert!(matches!(f.store.update_user(&stale), Err(roost_domain::StoreError::Conflict(_))));
+        assert_eq!(f.store.find_user(f.app, carol.id).unwrap().unwrap().display_name, "newer");
+    }
+}
+
+#[test]
+fn unread_works_for_a_member_of_a_thousand_channels() {
+    let db = TestDatabase::sqlite();
+    let f = Fixture::new(&db);
+    let member = f.user("busy");
+    for i in 0..1_100 {
+        let c = channel::Channel {
+            id: roost_domain::ChannelId(f.ids.next_id()),
+            application_id: f.app,
+            channel_type: ChannelType::Public,
+            name: Some(format!("c{i}")),
+            display_name: Some(format!("c{i}")),
+            creator_id: None,
+            properties: Properties::new(),
+            main_thread_id: roost_domain::ThreadId(f.ids.next_id()),
+            last_message_id: None,
+            created_time: now(),
+        };
+        f.store.insert_channel(&c, None, &[member.id]).unwrap();
+    }
+    let last = f.store.find_channel_by_name(f.app, "c1099").unwrap().unwrap();
+    f.say(&last, None, "hello");
+    let unread = f
+        .store
+        .list_messages(f.app, &MessageScope::UnreadBy(member.id), &MessageFilter::default(), &CursorRequest::newest(10))
+        .unwrap();
+    assert_eq!(unread.items.len(), 1, "SQLite's expression depth limit is 1 000");
 }
