@@ -173,6 +173,20 @@ async fn messages_threads_reactions_receipts_notifications() {
             )
             .await;
         assert_eq!(in_thread.body["nestedLevel"], 1);
+        let typing = t
+            .post_json(
+                &format!("{}/keystrokes", query_of(&thread_href)),
+                json!({"keys": "ok", "user": {"username": "bob"}}),
+            )
+            .await;
+        assert_eq!((typing.status.as_u16(), typing.body["username"].as_str()), (200, Some("bob")));
+        let outsider = t
+            .post_json(
+                &format!("{}/keystrokes", query_of(&thread_href)),
+                json!({"keys": "hi", "user": {"username": "eve"}}),
+            )
+            .await;
+        assert_eq!(outsider.status, 403, "a non-member cannot type in a private channel's thread");
         let replies = t.get(&format!("/v1/messages/{id}/replies")).await;
         assert_eq!(ids(&replies.body, "messages").len(), 2);
         assert_eq!(t.get(&format!("/v1/messages/{id}")).await.body["repliesCount"], 2, "{}", t.label());
