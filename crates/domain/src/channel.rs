@@ -446,7 +446,7 @@ fn group_channel(
             "user",
             "user",
             FieldErrorCode::Invalid,
-            "direct channels take no new members, moderators or invites",
+            "direct channels have fixed members: none can be added or removed, nor moderators or invites",
         ));
     }
     Ok(channel)
@@ -474,15 +474,7 @@ pub fn remove_member(
     id: ChannelId,
     user_id: UserId,
 ) -> Result<Channel, DomainError> {
-    let channel = get_channel(channels, application_id, id)?;
-    if channel.channel_type == ChannelType::Direct {
-        return Err(DomainError::field(
-            "user",
-            "user",
-            FieldErrorCode::Invalid,
-            "direct channel members cannot change",
-        ));
-    }
+    let channel = group_channel(channels, application_id, id)?;
     if !channels.remove_member(channel.id, user_id)? {
         return Err(DomainError::NotFound("member"));
     }

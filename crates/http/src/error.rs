@@ -60,12 +60,6 @@ impl From<StoreError> for ApiError {
     }
 }
 
-impl From<actix_web::error::BlockingError> for ApiError {
-    fn from(e: actix_web::error::BlockingError) -> Self {
-        Self::Internal(e.to_string())
-    }
-}
-
 /// ChatKitty's `ApiError` body.
 #[derive(Serialize)]
 struct ApiErrorBody<'a> {

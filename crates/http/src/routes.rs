@@ -14,9 +14,12 @@ use actix_web::{web, HttpRequest, HttpResponse};
 
 use crate::error::ApiError;
 
+/// Largest JSON request body (OWASP API4: bodies are bounded before they are parsed).
+const JSON_BODY_LIMIT: usize = 256 * 1024;
+
 /// Mounts every route, the body and query error handlers, and the fallbacks.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.app_data(json_config(256 * 1024))
+    cfg.app_data(json_config(JSON_BODY_LIMIT))
         .app_data(web::PathConfig::default().error_handler(|e, _| ApiError::BadRequest(e.to_string()).into()))
         .app_data(web::QueryConfig::default().error_handler(|e, _| ApiError::BadRequest(e.to_string()).into()))
         .service(resource("/oauth/token").route(web::post().to(oauth::token)))

@@ -21,8 +21,6 @@ pub struct HttpSettings {
     pub token_rate_burst: NonZeroU32,
     /// argon2 verifications running at once (each holds 19 MiB and a core for ~20 ms).
     pub concurrent_hashes: usize,
-    /// Largest JSON request body, in bytes.
-    pub json_limit: usize,
     /// Message rules (body length).
     pub messages: roost_domain::message::MessageRules,
 }
@@ -35,7 +33,6 @@ impl Default for HttpSettings {
             token_rate_per_second: NonZeroU32::new(20).unwrap_or(NonZeroU32::MIN),
             token_rate_burst: NonZeroU32::new(40).unwrap_or(NonZeroU32::MIN),
             concurrent_hashes: std::thread::available_parallelism().map_or(2, usize::from),
-            json_limit: 256 * 1024,
             messages: roost_domain::message::MessageRules::default(),
         }
     }
