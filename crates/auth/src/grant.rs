@@ -8,6 +8,7 @@ use roost_domain::store::CredentialStore;
 use roost_domain::{ApplicationId, OrganizationId, Timestamp};
 use serde::Serialize;
 
+use crate::cache::TokenCache;
 use crate::error::{BearerError, OAuthError, OAuthErrorCode};
 use crate::secret::SecretHasher;
 use crate::token::{generate_access_token, hash_token, ACCESS_TOKEN_PREFIX};
@@ -17,11 +18,14 @@ use crate::token::{generate_access_token, hash_token, ACCESS_TOKEN_PREFIX};
 pub struct TokenSettings {
     /// How long an access token lives (default 12 h, as ChatKitty's `expires_in` suggests).
     pub lifetime: Duration,
+    /// How long a node trusts a token it has checked before asking storage again (see
+    /// [`crate::TokenCache`]); zero checks storage on every request.
+    pub cache_for: Duration,
 }
 
 impl Default for TokenSettings {
     fn default() -> Self {
-        Self { lifetime: Duration::hours(12) }
+        Self { lifetime: Duration::hours(12), cache_for: Duration::seconds(10) }
     }
 }
 
@@ -247,9 +251,42 @@ pub fn issue_authenticated(
 /// Checks an `Authorization` header on an API request (RFC 6750 §2.1).
 pub fn authenticate_bearer(
     store: &dyn CredentialStore,
+    cache: &TokenCache,
     authorization: Option<&str>,
     now: Timestamp,
 ) -> Result<Principal, BearerError> {
+    let token_hash = hash_token(bearer_token(authorization)?);
+    if let Some(principal) = cache.principal(&token_hash, now) {
+        return Ok(principal);
+    }
+    let record = store.find_token(&token_hash)?.ok_or(BearerError::InvalidToken("The access token is invalid"))?;
+    if record.revoked {
+        return Err(BearerError::InvalidToken("The access token has been revoked"));
+    }
+    if !record.is_active(now) {
+        return Err(BearerError::InvalidToken("The access token expired"));
+    }
+    let principal = Principal {
+        application_id: record.application_id,
+        organization_id: record.organization_id,
+        client_id: record.client_id.clone(),
+    };
+    cache.remember(&record, &principal, now);
+    Ok(principal)
+}
+
+/// The check of [`authenticate_bearer`] that needs no storage: `Ok(None)` when the token is
+/// well-formed but not in the cache, so the caller goes on to storage.
+pub fn authenticate_cached(
+    cache: &TokenCache,
+    authorization: Option<&str>,
+    now: Timestamp,
+) -> Result<Option<Principal>, BearerError> {
+    Ok(cache.principal(&hash_token(bearer_token(authorization)?), now))
+}
+
+/// The bearer string of an `Authorization` header (RFC 6750 §2.1), checked for shape only.
+fn bearer_token(authorization: Option<&str>) -> Result<&str, BearerError> {
     let header = authorization.map(str::trim).filter(|h| !h.is_empty()).ok_or(BearerError::Missing)?;
     let (scheme, token) = header.split_once(' ').unwrap_or((header, ""));
     if !scheme.eq_ignore_ascii_case("bearer") {
@@ -262,26 +299,20 @@ pub fn authenticate_bearer(
     if !token.starts_with(ACCESS_TOKEN_PREFIX) {
         return Err(BearerError::InvalidToken("The access token is invalid"));
     }
-    let record =
-        store.find_token(&hash_token(token))?.ok_or(BearerError::InvalidToken("The access token is invalid"))?;
-    if record.revoked {
-        return Err(BearerError::InvalidToken("The access token has been revoked"));
-    }
-    if !record.is_active(now) {
-        return Err(BearerError::InvalidToken("The access token expired"));
-    }
-    Ok(Principal {
-        application_id: record.application_id,
-        organization_id: record.organization_id,
-        client_id: record.client_id,
-    })
+    Ok(token)
 }
 
 /// RFC 7009 revocation by an authenticated client. Unknown tokens and other clients' tokens are
 /// answered like successes, so nothing leaks (§2.2).
-pub fn revoke_token(store: &dyn CredentialStore, client: &OAuthClient, form: &FormParams) -> Result<(), OAuthError> {
-    let token = form.require("token")?;
-    store.revoke_token(&hash_token(token), &client.client_id)?;
+pub fn revoke_token(
+    store: &dyn CredentialStore,
+    cache: &TokenCache,
+    client: &OAuthClient,
+    form: &FormParams,
+) -> Result<(), OAuthError> {
+    let token_hash = hash_token(form.require("token")?);
+    store.revoke_token(&token_hash, &client.client_id)?;
+    cache.forget(&token_hash);
     Ok(())
 }
 

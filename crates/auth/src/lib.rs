@@ -6,6 +6,7 @@
 //! parameters and renders the results.
 #![warn(missing_docs)]
 
+pub mod cache;
 pub mod error;
 pub mod grant;
 pub mod limit;
@@ -13,6 +14,7 @@ pub mod provision;
 pub mod secret;
 pub mod token;
 
+pub use cache::TokenCache;
 pub use error::{BearerError, OAuthError, OAuthErrorCode};
 pub use grant::{ClientCredentials, FormParams, Principal, TokenResponse, TokenSettings};
 pub use limit::TokenRateLimiter;

@@ -10,7 +10,8 @@
 //!    every acknowledged message was stored.
 //!
 //! Prints a table and writes `target/bench/results.json`. Settings: `ROOST_BENCH_SECONDS`
-//! (per scenario, default 5), `ROOST_BIN` (default `target/release/roost`).
+//! (per scenario, default 5), `ROOST_BIN` (default `target/release/roost`), `ROOST_BENCH_ONLY`
+//! (comma-separated words: only the scenarios whose names contain one; the baseline always runs).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "a benchmark fails by panicking")]
 
 use std::io::{BufRead, BufReader, Write};
@@ -355,7 +356,10 @@ fn run_backend(backend: &str, bin: &Path, pg: Option<&str>, seconds: u64) -> any
     ];
     let mut results = Vec::new();
     let mut acknowledged_posts = 0i64;
-    for (name, script, target) in &scenarios {
+    // `ROOST_BENCH_ONLY=page,POST` runs the scenarios whose names contain one of the words.
+    let only = std::env::var("ROOST_BENCH_ONLY").unwrap_or_default();
+    let wanted = |name: &str| only.is_empty() || only.split(',').any(|w| name.contains(w.trim()));
+    for (name, script, target) in scenarios.iter().filter(|(name, ..)| *name == "baseline page" || wanted(name)) {
         for c in CONCURRENCY {
             let mut summary = wrk(script, target, c, seconds)?;
             summary["backend"] = json!(backend);
@@ -376,24 +380,26 @@ fn run_backend(backend: &str, bin: &Path, pg: Option<&str>, seconds: u64) -> any
         }
     }
     // The rest of the API while tokens are being issued: page reads with token load beside them.
-    let token_load = {
-        let (script, target) = (scenarios[1].1.clone(), scenarios[1].2.clone());
-        std::thread::spawn(move || wrk(&script, &target, 16, seconds + 1))
-    };
-    std::thread::sleep(Duration::from_millis(300));
-    let mut during = wrk(&scenarios[4].1, &scenarios[4].2, 16, seconds)?;
-    let tokens = token_load.join().unwrap()?;
-    during["backend"] = json!(backend);
-    during["scenario"] = json!("page 1M during token load");
-    during["connections"] = json!(16);
-    during["tokens_per_s_beside"] = tokens["throughput"].clone();
-    eprintln!(
-        "  page 1M while {:.0} tokens/s are issued: {:.0} req/s, p99 {:.2} ms",
-        tokens["throughput"].as_f64().unwrap_or(0.0),
-        during["throughput"].as_f64().unwrap_or(0.0),
-        during["p99_us"].as_f64().unwrap_or(0.0) / 1000.0
-    );
-    results.push(during);
+    if wanted("during token load") {
+        let token_load = {
+            let (script, target) = (scenarios[1].1.clone(), scenarios[1].2.clone());
+            std::thread::spawn(move || wrk(&script, &target, 16, seconds + 1))
+        };
+        std::thread::sleep(Duration::from_millis(300));
+        let mut during = wrk(&scenarios[4].1, &scenarios[4].2, 16, seconds)?;
+        let tokens = token_load.join().unwrap()?;
+        during["backend"] = json!(backend);
+        during["scenario"] = json!("page 1M during token load");
+        during["connections"] = json!(16);
+        during["tokens_per_s_beside"] = tokens["throughput"].clone();
+        eprintln!(
+            "  page 1M while {:.0} tokens/s are issued: {:.0} req/s, p99 {:.2} ms",
+            tokens["throughput"].as_f64().unwrap_or(0.0),
+            during["throughput"].as_f64().unwrap_or(0.0),
+            during["p99_us"].as_f64().unwrap_or(0.0) / 1000.0
+        );
+        results.push(during);
+    }
     let peak_kib = rss_kib(pid, "VmHWM:");
     let stored = count_channel_messages(&url, seeded.post_channel).map_err(anyhow::Error::msg)?;
     eprintln!("  POST: {acknowledged_posts} acknowledged, {stored} stored");

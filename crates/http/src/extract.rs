@@ -7,7 +7,7 @@ use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{web, FromRequest, HttpRequest};
 use futures_util::StreamExt;
-use roost_auth::grant::authenticate_bearer;
+use roost_auth::grant::{authenticate_bearer, authenticate_cached};
 use roost_auth::{FormParams, OAuthError, OAuthErrorCode, Principal};
 use roost_domain::{now, DomainError};
 
@@ -24,10 +24,15 @@ where
     F: FnOnce() -> Result<T, ApiError> + Send + 'static,
 {
     let (tx, rx) = tokio::sync::oneshot::channel();
+    let written = crate::cache::invalidated_by_current_request();
     rayon::spawn(move || {
         // A panic must become this request's 500, not abort the process (rayon's default).
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
             .unwrap_or_else(|_| Err(ApiError::Internal("a storage task panicked".into())));
+        // After the commit (or rollback), whether or not anyone still waits for the answer.
+        if let Some(cache) = written {
+            cache.invalidate();
+        }
         // The receiver is gone only when the client disconnected; nothing to report then.
         let _ = tx.send(result);
     });
@@ -61,10 +66,17 @@ impl FromRequest for Authenticated {
                     return Err(roost_auth::BearerError::InvalidRequest("the Authorization header is not ASCII").into())
                 }
             };
-            let principal = blocking(move || {
-                Ok(authenticate_bearer(state.ports.credentials.as_ref(), authorization.as_deref(), now())?)
-            })
-            .await?;
+            // A token checked recently needs no trip to storage.
+            let principal = match authenticate_cached(&state.tokens, authorization.as_deref(), now())? {
+                Some(principal) => principal,
+                None => {
+                    blocking(move || {
+                        let store = state.ports.credentials.as_ref();
+                        Ok(authenticate_bearer(store, &state.tokens, authorization.as_deref(), now())?)
+                    })
+                    .await?
+                }
+            };
             if let Some(app) = app_param {
                 if app != "me" && app.parse::<i64>().ok() != Some(principal.application_id.0) {
                     return Err(DomainError::NotFound("application").into());

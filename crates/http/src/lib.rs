@@ -2,6 +2,7 @@
 //! table. Handlers are thin: extract, call one use case (on the blocking pool, since storage is
 //! synchronous), render, `?`.
 
+mod cache;
 pub mod error;
 mod extract;
 mod middleware;
@@ -11,6 +12,7 @@ mod routes;
 mod state;
 mod urls;
 
+pub use cache::{track_writes, ResponseCache};
 pub use error::ApiError;
 pub use middleware::{headers_and_log, API_VERSION};
 pub use routes::configure;

@@ -4,6 +4,7 @@
 use actix_web::body::BoxBody;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::{Method, StatusCode};
+use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse, Responder, ResponseError};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -64,33 +65,58 @@ fn none_match(req: &HttpRequest, etag: &str) -> bool {
     })
 }
 
+/// A response body already serialized, with its media type and strong ETag: what [`Hal`]
+/// renders to, and what the response cache keeps.
+#[derive(Clone)]
+pub struct Rendered {
+    /// The negotiated media type.
+    pub content_type: &'static str,
+    /// The serialized resource.
+    pub body: Bytes,
+    etag: Option<HeaderValue>,
+}
+
+impl Rendered {
+    /// Wraps a serialized body, computing its ETag.
+    pub fn new(content_type: &'static str, body: Bytes) -> Self {
+        let etag = HeaderValue::from_str(&etag_of(&body)).ok();
+        Self { content_type, body, etag }
+    }
+
+    /// Serializes `resource` as `content_type`.
+    pub fn json<T: Serialize>(content_type: &'static str, resource: &T) -> Result<Self, ApiError> {
+        let body =
+            serde_json::to_vec(resource).map_err(|e| ApiError::Internal(format!("serializing a response: {e}")))?;
+        Ok(Self::new(content_type, Bytes::from(body)))
+    }
+}
+
+impl Responder for Rendered {
+    type Body = BoxBody;
+
+    fn respond_to(self, req: &HttpRequest) -> HttpResponse {
+        let cacheable = matches!(*req.method(), Method::GET | Method::HEAD);
+        let not_modified =
+            cacheable && self.etag.as_ref().and_then(|e| e.to_str().ok()).is_some_and(|e| none_match(req, e));
+        let mut response = HttpResponse::build(if not_modified { StatusCode::NOT_MODIFIED } else { StatusCode::OK });
+        if let Some(value) = self.etag {
+            response.insert_header((header::ETAG, value));
+        }
+        if not_modified {
+            return response.finish();
+        }
+        response.content_type(self.content_type).body(self.body)
+    }
+}
+
 impl<T: Serialize> Responder for Hal<T> {
     type Body = BoxBody;
 
     fn respond_to(self, req: &HttpRequest) -> HttpResponse {
-        let content_type = match negotiate(req) {
-            Ok(content_type) => content_type,
-            Err(e) => return e.error_response(),
-        };
-        let body = match serde_json::to_vec(&self.0) {
-            Ok(body) => body,
-            Err(e) => return ApiError::Internal(format!("serializing a response: {e}")).error_response(),
-        };
-        let etag = etag_of(&body);
-        let etag_value = HeaderValue::from_str(&etag).ok();
-        let cacheable = matches!(*req.method(), Method::GET | Method::HEAD);
-        if cacheable && none_match(req, &etag) {
-            let mut response = HttpResponse::build(StatusCode::NOT_MODIFIED);
-            if let Some(value) = etag_value {
-                response.insert_header((header::ETAG, value));
-            }
-            return response.finish();
+        match negotiate(req).and_then(|content_type| Rendered::json(content_type, &self.0)) {
+            Ok(rendered) => rendered.respond_to(req),
+            Err(e) => e.error_response(),
         }
-        let mut response = HttpResponse::Ok();
-        if let Some(value) = etag_value {
-            response.insert_header((header::ETAG, value));
-        }
-        response.content_type(content_type).body(body)
     }
 }
 

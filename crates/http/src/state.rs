@@ -3,9 +3,11 @@
 use std::num::NonZeroU32;
 use std::sync::Arc;
 
-use roost_auth::{SecretHasher, TokenRateLimiter, TokenSettings};
+use roost_auth::{SecretHasher, TokenCache, TokenRateLimiter, TokenSettings};
 use roost_domain::store::Ports;
 use roost_domain::IdGenerator;
+
+use crate::cache::ResponseCache;
 
 /// Settings of the HTTP layer.
 #[derive(Debug, Clone)]
@@ -23,6 +25,9 @@ pub struct HttpSettings {
     pub concurrent_hashes: usize,
     /// Message rules (body length).
     pub messages: roost_domain::message::MessageRules,
+    /// Bytes of rendered responses kept until the next write (see [`ResponseCache`]); zero
+    /// turns the cache off. Only correct when every write goes through this node.
+    pub response_cache_bytes: u64,
 }
 
 impl Default for HttpSettings {
@@ -34,9 +39,13 @@ impl Default for HttpSettings {
             token_rate_burst: NonZeroU32::new(40).unwrap_or(NonZeroU32::MIN),
             concurrent_hashes: std::thread::available_parallelism().map_or(2, usize::from),
             messages: roost_domain::message::MessageRules::default(),
+            response_cache_bytes: 32 << 20,
         }
     }
 }
+
+/// Tokens remembered per node: ~150 bytes each.
+const TOKEN_CACHE_ENTRIES: usize = 10_000;
 
 /// Everything a handler may use.
 pub struct AppState {
@@ -46,6 +55,10 @@ pub struct AppState {
     pub ids: Arc<IdGenerator>,
     /// Client secret hasher.
     pub hasher: Arc<SecretHasher>,
+    /// Bearer tokens checked recently.
+    pub tokens: TokenCache,
+    /// Rendered responses of hot reads.
+    pub responses: Arc<ResponseCache>,
     /// Token endpoint rate limit.
     pub limiter: Arc<TokenRateLimiter>,
     /// The threads that run argon2, one per core: secret checks queue here and can neither
@@ -71,6 +84,8 @@ impl AppState {
             ports,
             ids,
             hasher,
+            tokens: TokenCache::new(TOKEN_CACHE_ENTRIES, settings.tokens.cache_for),
+            responses: Arc::new(ResponseCache::new(settings.response_cache_bytes)),
             limiter: Arc::new(TokenRateLimiter::new(settings.token_rate_per_second, settings.token_rate_burst)),
             hash_pool: Arc::new(hash_pool),
             settings,

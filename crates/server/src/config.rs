@@ -37,6 +37,11 @@ pub struct Settings {
     pub workers: Option<usize>,
     /// Longest message body, in characters.
     pub message_max_length: usize,
+    /// Seconds a node trusts a bearer token it has checked (0: check storage every time).
+    pub token_cache_seconds: i64,
+    /// MiB of rendered message pages kept until the next write; default 32 on SQLite and 0
+    /// (off) on PostgreSQL, where another node's writes would not invalidate them.
+    pub response_cache_mib: Option<u64>,
 }
 
 impl Default for Settings {
@@ -53,6 +58,8 @@ impl Default for Settings {
             pool_size: 8,
             workers: None,
             message_max_length: roost_domain::message::DEFAULT_MAX_BODY_CHARS,
+            token_cache_seconds: 10,
+            response_cache_mib: None,
         }
     }
 }
@@ -71,6 +78,8 @@ pub struct Config {
     pub pool: PoolSettings,
     pub workers: Option<usize>,
     pub messages: roost_domain::message::MessageRules,
+    pub token_cache: chrono::Duration,
+    pub response_cache_bytes: u64,
 }
 
 /// Reads defaults, the TOML file (when it exists) and the environment.
@@ -115,6 +124,15 @@ impl Settings {
         if !(1..=1_000_000).contains(&self.message_max_length) {
             bail!("invalid ROOST_MESSAGE_MAX_LENGTH {}: must be 1 to 1000000", self.message_max_length);
         }
+        if !(0..=300).contains(&self.token_cache_seconds) {
+            bail!("invalid ROOST_TOKEN_CACHE_SECONDS {}: must be 0 to 300", self.token_cache_seconds);
+        }
+        let response_cache_mib = match (self.response_cache_mib, database.kind()) {
+            (Some(mib), _) if mib > 4096 => bail!("invalid ROOST_RESPONSE_CACHE_MIB {mib}: must be 0 to 4096"),
+            (Some(mib), _) => mib,
+            (None, roost_persistence::DatabaseKind::Sqlite) => 32,
+            (None, roost_persistence::DatabaseKind::Postgres) => 0,
+        };
         if self.workers == Some(0) {
             bail!("invalid ROOST_WORKERS: must be at least 1");
         }
@@ -130,6 +148,8 @@ impl Settings {
             pool: PoolSettings { max_size: self.pool_size, ..PoolSettings::default() },
             workers: self.workers,
             messages: roost_domain::message::MessageRules { max_body_chars: self.message_max_length },
+            token_cache: chrono::Duration::seconds(self.token_cache_seconds),
+            response_cache_bytes: response_cache_mib << 20,
         })
     }
 }

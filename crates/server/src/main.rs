@@ -179,10 +179,11 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     }
     let settings = HttpSettings {
         public_url: config.public_url.clone(),
-        tokens: roost_auth::TokenSettings { lifetime: config.token_lifetime },
+        tokens: roost_auth::TokenSettings { lifetime: config.token_lifetime, cache_for: config.token_cache },
         token_rate_per_second: config.token_rate_per_second,
         token_rate_burst: config.token_rate_burst,
         messages: config.messages,
+        response_cache_bytes: config.response_cache_bytes,
         ..HttpSettings::default()
     };
     let state = web::Data::new(
@@ -194,6 +195,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let mut server = HttpServer::new(move || {
         App::new()
             .app_data(app_state.clone())
+            .wrap(from_fn(roost_http::track_writes))
             .wrap(from_fn(roost_http::headers_and_log))
             .configure(roost_http::configure)
     })

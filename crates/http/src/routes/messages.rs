@@ -13,11 +13,12 @@ use super::bodies::{
 };
 use super::channels::keystrokes_resource;
 use super::resource;
+use crate::cache::ResponseCache;
 use crate::error::ApiError;
 use crate::extract::{
     blocking, cursor_request, page_request, Authenticated, MessageIdPath, QueryPairs, ThreadIdPath, UserIdPath,
 };
-use crate::negotiate::Hal;
+use crate::negotiate::{negotiate, Hal, Rendered};
 use crate::repr::chat::{self as chat_repr, cursor_page, Renderer};
 use crate::repr::user::numbered_page;
 use crate::repr::{self};
@@ -58,7 +59,8 @@ pub(crate) async fn one_message(
     Ok(Hal(Renderer { urls, related: &related }.message(&found)))
 }
 
-/// Reads a cursor page of messages and renders it with links that keep the filters.
+/// Reads a cursor page of messages and renders it with links that keep the filters. Pages are
+/// the hottest read: answered from the response cache while no write has happened since.
 pub(crate) async fn message_page(
     state: web::Data<AppState>,
     app: ApplicationId,
@@ -66,10 +68,17 @@ pub(crate) async fn message_page(
     req: HttpRequest,
     query: QueryPairs,
     scope: impl FnOnce(&AppState) -> Result<MessageScope, DomainError> + Send + 'static,
-) -> Result<impl Responder, ApiError> {
+) -> Result<Rendered, ApiError> {
+    let content_type = negotiate(&req)?;
+    let key = ResponseCache::key(app, &req, content_type);
+    if let Some(rendered) = state.responses.get(&key) {
+        return Ok(rendered);
+    }
+    let generation = state.responses.generation();
     let request = cursor_request(&query)?;
     let username = query.get("username").map(str::to_owned);
     let text = query.get("query").map(str::to_owned);
+    let responses = state.responses.clone();
     let (found, related) = blocking(move || {
         let scope = scope(&state)?;
         let found = message::list_messages(state.ports.chat(), app, &scope, username.as_deref(), text, &request)?;
@@ -79,7 +88,9 @@ pub(crate) async fn message_page(
     .await?;
     let links = CursorLinks::new(urls.root(req.path()), query.without(&["start", "next", "size", "relation"]));
     let renderer = Renderer { urls: &urls, related: &related };
-    Ok(Hal(cursor_page("messages", &found, &links, |m| renderer.message(m))))
+    let rendered = Rendered::json(content_type, &cursor_page("messages", &found, &links, |m| renderer.message(m)))?;
+    responses.put(key, generation, rendered.clone());
+    Ok(rendered)
 }
 
 pub async fn list(

@@ -71,7 +71,7 @@ pub async fn revoke(
 ) -> Result<HttpResponse, ApiError> {
     let credentials = credentials(&req, &form)?;
     with_authenticated_client(&state, &req, credentials, move |state, client| {
-        grant::revoke_token(state.ports.credentials.as_ref(), &client, &form)
+        grant::revoke_token(state.ports.credentials.as_ref(), &state.tokens, &client, &form)
     })
     .await?;
     Ok(no_store(HttpResponse::Ok().finish()))

@@ -366,3 +366,42 @@ async fn a_users_channels_messages_and_direct_notifications() {
         assert_eq!(channel_view.body["lastReceivedMessage"]["body"], "psst");
     }
 }
+
+#[actix_web::test]
+async fn cached_pages_never_outlive_a_write() {
+    for t in TestApp::each().await {
+        t.create_user("ann").await;
+        let room = channel(&t, json!({"type": "PUBLIC", "name": "cached"})).await;
+        let base = format!("/v1/channels/{}/messages", room["id"]);
+        let first = t.post_json(&base, json!({"type": "TEXT", "body": "one", "user": {"username": "ann"}})).await;
+        let id = first.body["id"].as_i64().unwrap();
+        let page = t.get(&base).await;
+        assert_eq!(ids(&page.body, "messages"), vec![id]);
+        let again = t.get(&base).await;
+        assert_eq!(again.raw, page.raw, "{}", t.label());
+        assert_eq!(again.header("etag"), page.header("etag"));
+        let etag = page.header("etag").unwrap().to_owned();
+        let unchanged = t.call(TestRequest::get().uri(&base).insert_header(("if-none-match", etag.as_str()))).await;
+        assert_eq!(unchanged.status, 304);
+        let plain = t.call(TestRequest::get().uri(&base).insert_header(("accept", "application/json"))).await;
+        assert!(plain.header("content-type").unwrap().starts_with("application/json"), "{}", t.label());
+
+        // Every kind of write shows on the next read: a reaction, an edit, a new message.
+        let reacted = t
+            .post_json(&format!("/v1/messages/{id}/reactions"), json!({"emoji": "🎉", "user": {"username": "ann"}}))
+            .await;
+        assert_eq!(reacted.status, 200, "{}", reacted.body);
+        let page = t.get(&base).await;
+        assert_eq!(page.body["_embedded"]["messages"][0]["reactions"][0]["count"], 1, "{}", t.label());
+        assert_ne!(page.header("etag").unwrap(), etag);
+        let edited = t
+            .call(TestRequest::patch().uri(&format!("/v1/messages/{id}")).set_json(json!({"body": "one, edited"})))
+            .await;
+        assert_eq!(edited.status, 200, "{}", edited.body);
+        assert_eq!(t.get(&base).await.body["_embedded"]["messages"][0]["body"], "one, edited");
+        let second = t.post_json(&base, json!({"type": "TEXT", "body": "two"})).await.body["id"].as_i64().unwrap();
+        assert_eq!(ids(&t.get(&base).await.body, "messages"), vec![second, id]);
+        let unchanged = t.call(TestRequest::get().uri(&base).insert_header(("if-none-match", etag.as_str()))).await;
+        assert_eq!(unchanged.status, 200, "the old tag no longer matches");
+    }
+}

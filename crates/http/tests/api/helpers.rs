@@ -92,6 +92,7 @@ impl TestApp {
         let service = test::init_service(
             App::new()
                 .app_data(self.state.clone())
+                .wrap(from_fn(roost_http::track_writes))
                 .wrap(from_fn(roost_http::headers_and_log))
                 .configure(roost_http::configure),
         )

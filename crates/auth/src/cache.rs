@@ -1,0 +1,118 @@
+//! Bearer tokens recently found valid, kept in memory so that most API requests are authorized
+//! without a storage round trip (issue 4: the bearer lookup was one of two storage hops per page).
+//!
+//! An entry is trusted for a short while (`trust_for`, 10 s by default) and never past the
+//! token's own expiry. Revocation through this node's `/oauth/revoke` drops the entry at once;
+//! a revocation this node does not see (another node, or `roost clients rotate`) takes effect
+//! when the entry's trust runs out.
+
+use chrono::Duration;
+use quick_cache::sync::Cache;
+use roost_domain::application::AccessTokenRecord;
+use roost_domain::Timestamp;
+
+use crate::grant::Principal;
+
+/// Tokens most recently seen valid, by their hex SHA-256.
+pub struct TokenCache {
+    entries: Option<Cache<String, Remembered>>,
+    trust_for: Duration,
+}
+
+#[derive(Clone)]
+struct Remembered {
+    principal: Principal,
+    /// The earlier of the token's expiry and the end of this entry's trust.
+    usable_until: Timestamp,
+}
+
+impl TokenCache {
+    /// Remembers up to `capacity` tokens, each for `trust_for`; a zero duration disables it.
+    pub fn new(capacity: usize, trust_for: Duration) -> Self {
+        let entries = (trust_for > Duration::zero() && capacity > 0).then(|| Cache::new(capacity));
+        Self { entries, trust_for }
+    }
+
+    /// A cache that remembers nothing: every check goes to storage.
+    pub fn disabled() -> Self {
+        Self::new(0, Duration::zero())
+    }
+
+    /// The principal of a token seen valid recently, if its trust has not run out.
+    pub fn principal(&self, token_hash: &str, now: Timestamp) -> Option<Principal> {
+        let entries = self.entries.as_ref()?;
+        let remembered = entries.get(token_hash)?;
+        if now < remembered.usable_until {
+            Some(remembered.principal)
+        } else {
+            entries.remove(token_hash);
+            None
+        }
+    }
+
+    /// Records a token just found active in storage.
+    pub fn remember(&self, record: &AccessTokenRecord, principal: &Principal, now: Timestamp) {
+        if let Some(entries) = &self.entries {
+            let usable_until = record.expires_time.min(now + self.trust_for);
+            entries.insert(record.token_hash.clone(), Remembered { principal: principal.clone(), usable_until });
+        }
+    }
+
+    /// Drops a token, e.g. after it was revoked.
+    pub fn forget(&self, token_hash: &str) {
+        if let Some(entries) = &self.entries {
+            entries.remove(token_hash);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use roost_domain::{ApplicationId, OrganizationId};
+
+    fn record(expires_in: Duration, now: Timestamp) -> (AccessTokenRecord, Principal) {
+        let record = AccessTokenRecord {
+            token_hash: "h".into(),
+            client_id: "c".into(),
+            application_id: ApplicationId(1),
+            organization_id: OrganizationId(2),
+            created_time: now,
+            expires_time: now + expires_in,
+            revoked: false,
+        };
+        let principal = Principal {
+            application_id: record.application_id,
+            organization_id: record.organization_id,
+            client_id: record.client_id.clone(),
+        };
+        (record, principal)
+    }
+
+    #[test]
+    fn trusted_for_a_while_never_past_expiry_and_forgotten_on_request() {
+        let now = roost_domain::now();
+        let cache = TokenCache::new(10, Duration::seconds(10));
+        let (long, principal) = record(Duration::hours(1), now);
+        cache.remember(&long, &principal, now);
+        assert_eq!(cache.principal("h", now + Duration::seconds(9)), Some(principal.clone()));
+        assert_eq!(cache.principal("h", now + Duration::seconds(10)), None, "trust runs out");
+
+        let (short, principal) = record(Duration::seconds(2), now);
+        cache.remember(&short, &principal, now);
+        assert_eq!(cache.principal("h", now + Duration::seconds(2)), None, "never past the token's expiry");
+
+        cache.remember(&long, &principal, now);
+        cache.forget("h");
+        assert_eq!(cache.principal("h", now), None);
+    }
+
+    #[test]
+    fn a_disabled_cache_remembers_nothing() {
+        let now = roost_domain::now();
+        let cache = TokenCache::disabled();
+        let (long, principal) = record(Duration::hours(1), now);
+        cache.remember(&long, &principal, now);
+        assert_eq!(cache.principal("h", now), None);
+    }
+}

@@ -1,0 +1,154 @@
+//! Rendered responses of hot reads (message pages), kept until the next write (issue 4: a page
+//! costs five statements, 25 decoded rows and 16 KB of JSON; a chat's newest page is read far
+//! more often than it changes).
+//!
+//! Validity is a generation number: every request that may write (any method but GET, HEAD and
+//! OPTIONS, outside `/oauth/`) bumps it when its storage work has finished, committed or not —
+//! also when the client went away meanwhile, since the storage task runs to its end. An entry
+//! records the generation read *before* its data was loaded and is served only while that is
+//! still the current one, so a response can never be older than a write that was acknowledged
+//! before the request came in.
+//!
+//! The generation lives in this process: the cache is only right when every write goes through
+//! this node, which is why it is on by default for SQLite only (operator guide, "Caches").
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header;
+use actix_web::middleware::Next;
+use actix_web::web;
+use actix_web::HttpRequest;
+use quick_cache::sync::Cache;
+use quick_cache::Weighter;
+use roost_domain::ApplicationId;
+
+use crate::negotiate::Rendered;
+use crate::state::AppState;
+
+/// Rendered responses by application, host, path, query and media type.
+pub struct ResponseCache {
+    entries: Option<Cache<String, Entry, EntryWeighter>>,
+    generation: AtomicU64,
+}
+
+#[derive(Clone)]
+struct Entry {
+    generation: u64,
+    rendered: Rendered,
+}
+
+#[derive(Clone)]
+struct EntryWeighter;
+
+impl Weighter<String, Entry> for EntryWeighter {
+    fn weight(&self, key: &String, entry: &Entry) -> u64 {
+        // Key, body and ETag, plus the map's own overhead.
+        (key.len() + entry.rendered.body.len() + 128) as u64
+    }
+}
+
+impl ResponseCache {
+    /// Holds up to `bytes` of responses; zero disables it.
+    pub fn new(bytes: u64) -> Self {
+        // The item estimate only sizes the map up front: a message page is ~16 KB.
+        let entries =
+            (bytes > 0).then(|| Cache::with_weighter((bytes / 16_384).max(16) as usize, bytes, EntryWeighter));
+        Self { entries, generation: AtomicU64::new(0) }
+    }
+
+    /// The key of a request: its application, host (links are absolute and may be derived
+    /// from it), path, query and the media type it will be answered with.
+    pub fn key(application: ApplicationId, req: &HttpRequest, content_type: &str) -> String {
+        let host = req.headers().get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or_default();
+        format!("{}\n{content_type}\n{host}\n{}?{}", application.0, req.path(), req.query_string())
+    }
+
+    /// The generation to record with a response about to be loaded.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
+    /// A response still valid.
+    pub fn get(&self, key: &str) -> Option<Rendered> {
+        let entry = self.entries.as_ref()?.get(key)?;
+        (entry.generation == self.generation()).then_some(entry.rendered)
+    }
+
+    /// Keeps a response loaded at `generation`.
+    pub fn put(&self, key: String, generation: u64, rendered: Rendered) {
+        if let Some(entries) = &self.entries {
+            if generation == self.generation() {
+                entries.insert(key, Entry { generation, rendered });
+            }
+        }
+    }
+
+    /// Marks every kept response stale: called after each write's storage work.
+    pub fn invalidate(&self) {
+        self.generation.fetch_add(1, Ordering::AcqRel);
+    }
+}
+
+tokio::task_local! {
+    /// Set while a request that may write is handled; [`crate::extract::blocking`] reads it.
+    static WRITING: Arc<ResponseCache>;
+}
+
+/// The cache a storage task must invalidate when it ends, if it runs for a writing request.
+pub(crate) fn invalidated_by_current_request() -> Option<Arc<ResponseCache>> {
+    WRITING.try_with(Arc::clone).ok()
+}
+
+/// Marks requests that may write, so that their storage tasks invalidate the response cache.
+pub async fn track_writes(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let writes = !req.method().is_safe() && !req.path().starts_with("/oauth/");
+    match req.app_data::<web::Data<AppState>>().filter(|_| writes) {
+        Some(state) => {
+            let cache = state.responses.clone();
+            WRITING.scope(cache, next.call(req)).await
+        }
+        None => next.call(req).await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::web::Bytes;
+
+    fn rendered(body: &'static str) -> Rendered {
+        Rendered::new("application/json", Bytes::from_static(body.as_bytes()))
+    }
+
+    #[test]
+    fn entries_live_until_the_next_write() {
+        let cache = ResponseCache::new(1 << 20);
+        let loaded_at = cache.generation();
+        cache.put("k".into(), loaded_at, rendered("{}"));
+        assert_eq!(cache.get("k").map(|r| r.body), Some(Bytes::from_static(b"{}")));
+        cache.invalidate();
+        assert!(cache.get("k").is_none(), "a write makes it stale");
+    }
+
+    #[test]
+    fn a_response_loaded_before_a_write_is_never_kept_after_it() {
+        let cache = ResponseCache::new(1 << 20);
+        let loaded_at = cache.generation();
+        cache.invalidate();
+        cache.put("k".into(), loaded_at, rendered("{}"));
+        assert!(cache.get("k").is_none());
+    }
+
+    #[test]
+    fn a_zero_size_cache_keeps_nothing() {
+        let cache = ResponseCache::new(0);
+        cache.put("k".into(), cache.generation(), rendered("{}"));
+        assert!(cache.get("k").is_none());
+    }
+}
