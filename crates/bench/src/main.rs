@@ -259,6 +259,14 @@ fn write_scripts(dir: &Path, s: &Seeded) -> anyhow::Result<()> {
         ("get.lua", format!("wrk.headers[\"Authorization\"] = {bearer}\n{DONE}")),
         ("baseline.lua", DONE.to_owned()),
         (
+            // Older pages at random: every request misses the response cache.
+            "history.lua",
+            format!(
+                "local base = \"/v1/channels/{}/messages?size=25&start=\"\nrequest = function()\n  return wrk.format(\"GET\", base .. tostring(2000000000 + math.random(25, 999999)), {{[\"Authorization\"] = {bearer}}})\nend\n{DONE}",
+                s.c1m
+            ),
+        ),
+        (
             "token.lua",
             format!(
                 "wrk.method = \"POST\"\nwrk.headers[\"Authorization\"] = {}\nwrk.headers[\"Content-Type\"] = \"application/x-www-form-urlencoded\"\nwrk.body = \"grant_type=client_credentials\"\n{DONE}",
@@ -351,6 +359,7 @@ fn run_backend(backend: &str, bin: &Path, pg: Option<&str>, seconds: u64) -> any
         ("GET user", script("get.lua"), format!("{}/v1/users/{}", roost.base, seeded.user_id)),
         ("page 10k", script("get.lua"), format!("{}{}", roost.base, page_path(seeded.c10k))),
         ("page 1M", script("get.lua"), format!("{}{}", roost.base, page_path(seeded.c1m))),
+        ("page 1M history (uncached)", script("history.lua"), roost.base.clone()),
         ("POST message", script("post.lua"), format!("{}/v1/channels/{}/messages", roost.base, seeded.post_channel)),
         ("mix 90/10", script("mix.lua"), roost.base.clone()),
     ];
@@ -381,24 +390,27 @@ fn run_backend(backend: &str, bin: &Path, pg: Option<&str>, seconds: u64) -> any
     }
     // The rest of the API while tokens are being issued: page reads with token load beside them.
     if wanted("during token load") {
-        let token_load = {
-            let (script, target) = (scenarios[1].1.clone(), scenarios[1].2.clone());
-            std::thread::spawn(move || wrk(&script, &target, 16, seconds + 1))
-        };
-        std::thread::sleep(Duration::from_millis(300));
-        let mut during = wrk(&scenarios[4].1, &scenarios[4].2, 16, seconds)?;
-        let tokens = token_load.join().unwrap()?;
-        during["backend"] = json!(backend);
-        during["scenario"] = json!("page 1M during token load");
-        during["connections"] = json!(16);
-        during["tokens_per_s_beside"] = tokens["throughput"].clone();
-        eprintln!(
-            "  page 1M while {:.0} tokens/s are issued: {:.0} req/s, p99 {:.2} ms",
-            tokens["throughput"].as_f64().unwrap_or(0.0),
-            during["throughput"].as_f64().unwrap_or(0.0),
-            during["p99_us"].as_f64().unwrap_or(0.0) / 1000.0
-        );
-        results.push(during);
+        for read in [4, 5] {
+            let (name, script, target) = &scenarios[read];
+            let token_load = {
+                let (script, target) = (scenarios[1].1.clone(), scenarios[1].2.clone());
+                std::thread::spawn(move || wrk(&script, &target, 16, seconds + 1))
+            };
+            std::thread::sleep(Duration::from_millis(300));
+            let mut during = wrk(script, target, 16, seconds)?;
+            let tokens = token_load.join().unwrap()?;
+            during["backend"] = json!(backend);
+            during["scenario"] = json!(format!("{name} during token load"));
+            during["connections"] = json!(16);
+            during["tokens_per_s_beside"] = tokens["throughput"].clone();
+            eprintln!(
+                "  {name} while {:.0} tokens/s are issued: {:.0} req/s, p99 {:.2} ms",
+                tokens["throughput"].as_f64().unwrap_or(0.0),
+                during["throughput"].as_f64().unwrap_or(0.0),
+                during["p99_us"].as_f64().unwrap_or(0.0) / 1000.0
+            );
+            results.push(during);
+        }
     }
     let peak_kib = rss_kib(pid, "VmHWM:");
     let stored = count_channel_messages(&url, seeded.post_channel).map_err(anyhow::Error::msg)?;

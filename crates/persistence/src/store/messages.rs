@@ -197,53 +197,89 @@ fn message_tree(conn: &mut AnyConnection, root: MessageId) -> StoreResult<Vec<i6
     Ok(all)
 }
 
+/// Stores `drafts` in the caller's transaction, in order. Each channel is locked once (a no-op
+/// update takes PostgreSQL's row lock; SQLite holds the database write lock already) before
+/// ids are taken, so one channel's messages are committed in id order and a reader paging by
+/// id never misses one; ids never go below the channel's newest, even if this node's clock is
+/// behind another's.
+fn append_all(conn: &mut AnyConnection, ids: &IdGenerator, drafts: &[MessageDraft]) -> StoreResult<Vec<Message>> {
+    let mut newest: Vec<(i64, Option<i64>)> = Vec::new();
+    for draft in drafts {
+        let channel_id = draft.message.channel_id.0;
+        if newest.iter().any(|(id, _)| *id == channel_id) {
+            continue;
+        }
+        let locked = diesel::update(channels::table.filter(channels::id.eq(channel_id)))
+            .set(channels::last_message_id.eq(channels::last_message_id))
+            .execute(conn)
+            .store_err()?;
+        if locked == 0 {
+            return Err(StoreError::Other(format!("channel {channel_id} vanished while posting").into()));
+        }
+        let last: Option<i64> = channels::table
+            .filter(channels::id.eq(channel_id))
+            .select(channels::last_message_id)
+            .first(conn)
+            .store_err()?;
+        newest.push((channel_id, last));
+    }
+    let mut stored = Vec::with_capacity(drafts.len());
+    for draft in drafts {
+        let mut message = draft.message.clone();
+        let slot = newest
+            .iter_mut()
+            .find(|(id, _)| *id == message.channel_id.0)
+            .ok_or_else(|| StoreError::Other("channel not locked".into()))?;
+        message.id = MessageId(ids.next_id());
+        while slot.1.is_some_and(|newest| message.id.0 <= newest) {
+            message.id = MessageId(ids.next_id());
+        }
+        slot.1 = Some(message.id.0);
+        diesel::insert_into(messages::table).values(MessageRow::from(&message)).execute(conn).store_err()?;
+        if let Some(parent) = message.parent_id {
+            let counted = diesel::update(messages::table.filter(messages::id.eq(parent.0)))
+                .set(messages::replies_count.eq(messages::replies_count + 1))
+                .execute(conn)
+                .store_err()?;
+            if counted == 0 {
+                // The parent was deleted meanwhile: roll back rather than store an orphan.
+                return Err(StoreError::Conflict(format!("message {parent} was deleted while replying to it")));
+            }
+        }
+        for notification in &draft.notifications {
+            diesel::insert_into(notifications::table)
+                .values(notification_row(notification, &message, ids.next_id()))
+                .execute(conn)
+                .store_err()?;
+        }
+        stored.push(message);
+    }
+    for (channel_id, last) in newest {
+        diesel::update(channels::table.filter(channels::id.eq(channel_id)))
+            .set(channels::last_message_id.eq(last))
+            .execute(conn)
+            .store_err()?;
+    }
+    Ok(stored)
+}
+
 impl MessageStore for DieselStore {
     fn append_message(&self, ids: &IdGenerator, draft: MessageDraft) -> StoreResult<Message> {
-        self.write(|conn| {
-            // Lock the channel row first (a no-op update takes PostgreSQL's row lock; SQLite holds
-            // the database write lock already), then take the id: one channel's messages are
-            // committed in id order, so a reader paging by id never misses one.
-            let channel_id = draft.message.channel_id.0;
-            let locked = diesel::update(channels::table.filter(channels::id.eq(channel_id)))
-                .set(channels::last_message_id.eq(channels::last_message_id))
-                .execute(conn)
-                .store_err()?;
-            if locked == 0 {
-                return Err(StoreError::Other(format!("channel {channel_id} vanished while posting").into()));
-            }
-            // Never below the channel's newest id, even if this node's clock is behind another's.
-            let newest: Option<i64> = channels::table
-                .filter(channels::id.eq(channel_id))
-                .select(channels::last_message_id)
-                .first(conn)
-                .store_err()?;
-            let mut message = draft.message;
-            message.id = MessageId(ids.next_id());
-            while newest.is_some_and(|newest| message.id.0 <= newest) {
-                message.id = MessageId(ids.next_id());
-            }
-            diesel::insert_into(messages::table).values(MessageRow::from(&message)).execute(conn).store_err()?;
-            diesel::update(channels::table.filter(channels::id.eq(channel_id)))
-                .set(channels::last_message_id.eq(message.id.0))
-                .execute(conn)
-                .store_err()?;
-            if let Some(parent) = message.parent_id {
-                let counted = diesel::update(messages::table.filter(messages::id.eq(parent.0)))
-                    .set(messages::replies_count.eq(messages::replies_count + 1))
-                    .execute(conn)
-                    .store_err()?;
-                if counted == 0 {
-                    // The parent was deleted meanwhile: roll back rather than store an orphan.
-                    return Err(StoreError::Conflict(format!("message {parent} was deleted while replying to it")));
+        self.appends.submit(draft, |drafts| {
+            // One transaction for the group; if any of it fails (a reply whose parent was just
+            // deleted, say), each message is tried alone so that only the bad one fails.
+            if drafts.len() > 1 {
+                if let Ok(messages) = self.write_holding_gate(|conn| append_all(conn, ids, &drafts)) {
+                    return messages.into_iter().map(Ok).collect();
                 }
             }
-            for notification in &draft.notifications {
-                diesel::insert_into(notifications::table)
-                    .values(notification_row(notification, &message, ids.next_id()))
-                    .execute(conn)
-                    .store_err()?;
-            }
-            Ok(message)
+            drafts
+                .iter()
+                .map(|draft| {
+                    self.write_holding_gate(|conn| append_all(conn, ids, std::slice::from_ref(draft)))
+                        .and_then(|mut one| one.pop().ok_or_else(|| StoreError::Other("no message appended".into())))
+                })
+                .collect()
         })
     }
 
