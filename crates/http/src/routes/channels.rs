@@ -21,9 +21,10 @@ use crate::repr::{self};
 use crate::state::AppState;
 use crate::urls::Urls;
 
+/// Routes under `/v1/channels`.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    let c = "/v1/channels/{channel_id}";
-    cfg.service(resource("/v1/channels").route(web::get().to(list)).route(web::post().to(create)))
+    let c = "/{channel_id}";
+    cfg.service(resource("").route(web::get().to(list)).route(web::post().to(create)))
         .service(resource(c).route(web::get().to(get)).route(web::patch().to(patch)).route(web::delete().to(delete)))
         .service(resource(&format!("{c}/members")).route(web::get().to(members)).route(web::post().to(add_member)))
         .service(resource(&format!("{c}/members/{{user_id}}")).route(web::delete().to(remove_member)))

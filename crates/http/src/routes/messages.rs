@@ -25,18 +25,23 @@ use crate::repr::{self};
 use crate::state::AppState;
 use crate::urls::Urls;
 
+/// Routes under `/v1/messages`.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    let m = "/v1/messages/{message_id}";
-    let t = "/v1/threads/{thread_id}";
-    cfg.service(resource("/v1/messages").route(web::get().to(list)).route(web::delete().to(delete_all)))
+    let m = "/{message_id}";
+    cfg.service(resource("").route(web::get().to(list)).route(web::delete().to(delete_all)))
         .service(resource(m).route(web::get().to(get)).route(web::patch().to(patch)).route(web::delete().to(delete)))
         .service(resource(&format!("{m}/replies")).route(web::get().to(replies)).route(web::post().to(reply)))
         .service(resource(&format!("{m}/reactions")).route(web::post().to(react)))
         .service(resource(&format!("{m}/reactions/{{emoji}}")).route(web::delete().to(unreact)))
         .service(
             resource(&format!("{m}/read-receipts")).route(web::get().to(receipts)).route(web::post().to(mark_read)),
-        )
-        .service(resource(t).route(web::get().to(thread)))
+        );
+}
+
+/// Routes under `/v1/threads`.
+pub fn configure_threads(cfg: &mut web::ServiceConfig) {
+    let t = "/{thread_id}";
+    cfg.service(resource(t).route(web::get().to(thread)))
         .service(
             resource(&format!("{t}/messages")).route(web::get().to(thread_messages)).route(web::post().to(thread_send)),
         )

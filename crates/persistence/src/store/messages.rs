@@ -498,13 +498,23 @@ impl MessageStore for DieselStore {
         }
         let ids: Vec<i64> = message_ids.iter().map(|m| m.0).collect();
         self.read(|conn| {
-            let rows: Vec<(i64, String, UserRow)> = reactions::table
-                .inner_join(users::table)
-                .filter(reactions::message_id.eq_any(&ids))
-                .order((reactions::message_id, reactions::emoji, reactions::created_at, reactions::user_id))
-                .select((reactions::message_id, reactions::emoji, UserRow::as_select()))
-                .load(conn)
-                .store_err()?;
+            macro_rules! reactions_where {
+                ($condition:expr) => {
+                    reactions::table
+                        .inner_join(users::table)
+                        .filter($condition)
+                        .order((reactions::message_id, reactions::emoji, reactions::created_at, reactions::user_id))
+                        .select((reactions::message_id, reactions::emoji, UserRow::as_select()))
+                        .load(conn)
+                        .store_err()?
+                };
+            }
+            // One message (just posted or read alone): a fixed statement, prepared once per
+            // connection; diesel prepares `IN (…)` lists again on every call.
+            let rows: Vec<(i64, String, UserRow)> = match ids.as_slice() {
+                [one] => reactions_where!(reactions::message_id.eq(*one)),
+                _ => reactions_where!(reactions::message_id.eq_any(&ids)),
+            };
             let mut out: Vec<(MessageId, ReactionSummary)> = Vec::new();
             for (message_id, emoji, user) in rows {
                 let user = User::try_from(user)?;

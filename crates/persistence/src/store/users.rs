@@ -73,14 +73,13 @@ impl UserStore for DieselStore {
         }
         let ids: Vec<i64> = ids.iter().map(|u| u.0).collect();
         self.read(|conn| {
-            to_users(
-                users::table
-                    .filter(users::application_id.eq(application_id.0))
-                    .filter(users::id.eq_any(&ids))
-                    .select(UserRow::as_select())
-                    .load(conn)
-                    .store_err()?,
-            )
+            let by_application = users::table.filter(users::application_id.eq(application_id.0));
+            // One user: a fixed statement, cached per connection (an `IN (…)` list is not).
+            let rows = match ids.as_slice() {
+                [one] => by_application.filter(users::id.eq(*one)).select(UserRow::as_select()).load(conn),
+                _ => by_application.filter(users::id.eq_any(&ids)).select(UserRow::as_select()).load(conn),
+            };
+            to_users(rows.store_err()?)
         })
     }
 
