@@ -451,7 +451,7 @@ pub async fn send(
 ) -> Result<impl Responder, ApiError> {
     let input = body.into_inner().into_new_message()?;
     let app = p.application_id;
-    super::messages::one_message(state, app, &urls, move |s| {
+    super::messages::new_message(state, app, &urls, move |s| {
         message::send_channel_message(s.ports.chat(), &s.ids, s.settings.messages, app, id, input, now())
     })
     .await

@@ -55,9 +55,31 @@ pub(crate) async fn one_message(
     urls: &Urls,
     work: impl FnOnce(&AppState) -> Result<Message, DomainError> + Send + 'static,
 ) -> Result<impl Responder, ApiError> {
+    render_message(state, urls, work, move |s, found| {
+        view::related(s.ports.chat(), app, &[], std::slice::from_ref(found), &[])
+    })
+    .await
+}
+
+/// Runs a use case that stores a new message and renders it.
+pub(crate) async fn new_message(
+    state: web::Data<AppState>,
+    app: ApplicationId,
+    urls: &Urls,
+    work: impl FnOnce(&AppState) -> Result<Message, DomainError> + Send + 'static,
+) -> Result<impl Responder, ApiError> {
+    render_message(state, urls, work, move |s, found| view::related_to_new_message(s.ports.chat(), app, found)).await
+}
+
+async fn render_message(
+    state: web::Data<AppState>,
+    urls: &Urls,
+    work: impl FnOnce(&AppState) -> Result<Message, DomainError> + Send + 'static,
+    relate: impl FnOnce(&AppState, &Message) -> Result<view::Related, DomainError> + Send + 'static,
+) -> Result<impl Responder, ApiError> {
     let (found, related) = blocking(move || {
         let found = work(&state)?;
-        let related = view::related(state.ports.chat(), app, &[], std::slice::from_ref(&found), &[])?;
+        let related = relate(&state, &found)?;
         Ok((found, related))
     })
     .await?;
@@ -192,7 +214,7 @@ async fn send_reply(
     parent: MessageId,
     input: NewMessage,
 ) -> Result<impl Responder, ApiError> {
-    one_message(state, app, urls, move |s| {
+    new_message(state, app, urls, move |s| {
         message::reply_to_message(s.ports.chat(), &s.ids, s.settings.messages, app, parent, input, now())
     })
     .await
@@ -327,7 +349,7 @@ pub async fn thread_send(
 ) -> Result<impl Responder, ApiError> {
     let input = body.into_inner().into_new_message()?;
     let app = p.application_id;
-    one_message(state, app, &urls, move |s| {
+    new_message(state, app, &urls, move |s| {
         message::send_thread_message(s.ports.chat(), &s.ids, s.settings.messages, app, id, input, now())
     })
     .await
