@@ -163,22 +163,52 @@ pub struct ConnectionManager {
     url: DatabaseUrl,
 }
 
+/// A pooled connection, marked when a query on it found the server gone so that the pool
+/// drops it rather than hand it out again. This replaces a `SELECT 1` on every checkout
+/// (issue 4: one more round trip per storage call on PostgreSQL).
+pub struct ManagedConnection {
+    conn: AnyConnection,
+    lost: bool,
+}
+
+impl ManagedConnection {
+    /// Called when a query reported the connection closed.
+    pub(crate) fn mark_lost(&mut self) {
+        self.lost = true;
+    }
+}
+
+impl std::ops::Deref for ManagedConnection {
+    type Target = AnyConnection;
+
+    fn deref(&self) -> &AnyConnection {
+        &self.conn
+    }
+}
+
+impl std::ops::DerefMut for ManagedConnection {
+    fn deref_mut(&mut self) -> &mut AnyConnection {
+        &mut self.conn
+    }
+}
+
 impl r2d2::ManageConnection for ConnectionManager {
-    type Connection = AnyConnection;
+    type Connection = ManagedConnection;
     type Error = ConnectError;
 
-    fn connect(&self) -> Result<AnyConnection, ConnectError> {
-        self.url.connect()
+    fn connect(&self) -> Result<ManagedConnection, ConnectError> {
+        Ok(ManagedConnection { conn: self.url.connect()?, lost: false })
     }
 
-    fn is_valid(&self, conn: &mut AnyConnection) -> Result<(), ConnectError> {
-        Ok(conn.batch_execute("SELECT 1")?)
+    fn is_valid(&self, conn: &mut ManagedConnection) -> Result<(), ConnectError> {
+        Ok(conn.conn.batch_execute("SELECT 1")?)
     }
 
-    /// A connection whose transaction state is broken (a failed rollback) must not be reused.
-    fn has_broken(&self, conn: &mut AnyConnection) -> bool {
+    /// A connection the server closed, or whose transaction state is broken (a failed
+    /// rollback), must not be reused.
+    fn has_broken(&self, conn: &mut ManagedConnection) -> bool {
         use diesel::connection::TransactionManager;
-        <AnyConnection as Connection>::TransactionManager::is_broken_transaction_manager(conn)
+        conn.lost || <AnyConnection as Connection>::TransactionManager::is_broken_transaction_manager(&mut conn.conn)
     }
 }
 
@@ -206,9 +236,9 @@ pub fn build_pool(url: &DatabaseUrl, settings: &PoolSettings) -> Result<Pool, r2
         .max_size(settings.max_size)
         .min_idle(Some(1))
         .connection_timeout(settings.connection_timeout)
-        // A PostgreSQL connection can die with the server; checking it on checkout (one round
-        // trip) replaces it at once. SQLite files do not go away under an open connection.
-        .test_on_check_out(url.kind() == DatabaseKind::Postgres)
+        // No `SELECT 1` on checkout: a connection that a query finds closed is marked and
+        // dropped on return (`has_broken`); the request that found it answers 503.
+        .test_on_check_out(false)
         .build(ConnectionManager { url: url.clone() })
 }
 
@@ -226,6 +256,18 @@ mod tests {
         assert!(err.contains("unsupported database URL scheme 'mysql'"), "{err}");
         assert!(DatabaseUrl::parse("sqlite://").is_err());
         assert!(DatabaseUrl::parse("roost.db").is_err());
+    }
+
+    #[test]
+    fn connections_found_closed_are_not_reused() {
+        use r2d2::ManageConnection;
+        let dir = tempfile::tempdir().unwrap();
+        let url = DatabaseUrl::parse(&format!("sqlite://{}", dir.path().join("t.db").display())).unwrap();
+        let manager = ConnectionManager { url };
+        let mut conn = manager.connect().unwrap();
+        assert!(!manager.has_broken(&mut conn));
+        conn.mark_lost();
+        assert!(manager.has_broken(&mut conn));
     }
 
     #[test]

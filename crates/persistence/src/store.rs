@@ -37,7 +37,7 @@ use roost_domain::StoreError;
 
 use self::group_commit::GroupCommit;
 
-use crate::conn::{build_pool, AnyConnection, DatabaseKind, DatabaseUrl, Pool, PoolSettings};
+use crate::conn::{build_pool, AnyConnection, DatabaseKind, DatabaseUrl, ManagedConnection, Pool, PoolSettings};
 use crate::migrate::{run_migrations, MigrationError};
 
 /// The one implementation of every storage port.
@@ -95,7 +95,8 @@ impl DieselStore {
         // A panic while holding the gate leaves no state behind it: recover the guard.
         let _turn = self.write_gate.as_ref().map(|gate| gate.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
         let mut conn = self.conn()?;
-        write_transaction(&mut conn, f)
+        let result = write_transaction(&mut conn, f);
+        noting_lost(&mut conn, result)
     }
 
     /// [`Self::write`] for a caller that holds the write gate already (a group commit leader).
@@ -104,14 +105,24 @@ impl DieselStore {
         f: impl FnOnce(&mut AnyConnection) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
         let mut conn = self.conn()?;
-        write_transaction(&mut conn, f)
+        let result = write_transaction(&mut conn, f);
+        noting_lost(&mut conn, result)
     }
 
     /// Runs `f` on a pooled connection without a transaction.
     fn read<T>(&self, f: impl FnOnce(&mut AnyConnection) -> Result<T, StoreError>) -> Result<T, StoreError> {
         let mut conn = self.conn()?;
-        f(&mut conn)
+        let result = f(&mut conn);
+        noting_lost(&mut conn, result)
     }
+}
+
+/// Marks the connection for the pool to drop when a query found it closed.
+fn noting_lost<T>(conn: &mut ManagedConnection, result: Result<T, StoreError>) -> Result<T, StoreError> {
+    if matches!(result, Err(StoreError::Unavailable(_))) {
+        conn.mark_lost();
+    }
+    result
 }
 
 fn write_transaction<T>(
@@ -162,9 +173,10 @@ pub fn map_diesel_error(e: DieselError) -> StoreError {
         DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
             StoreError::Conflict(info.message().to_owned())
         }
-        DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
-            StoreError::Unavailable(info.message().to_owned())
-        }
+        DieselError::DatabaseError(
+            DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+            info,
+        ) => StoreError::Unavailable(info.message().to_owned()),
         other => StoreError::Other(Box::new(other)),
     }
 }

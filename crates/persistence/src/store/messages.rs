@@ -197,6 +197,25 @@ fn message_tree(conn: &mut AnyConnection, root: MessageId) -> StoreResult<Vec<i6
     Ok(all)
 }
 
+/// Inserts rows: on PostgreSQL in one multi-row statement (one round trip, whatever the group's
+/// size); on SQLite, which diesel's multi-backend connection cannot batch, one cached statement
+/// per row, in process.
+macro_rules! insert_rows {
+    ($conn:expr, $table:expr, $rows:expr) => {
+        match $conn {
+            AnyConnection::Postgresql(pg) if !$rows.is_empty() => {
+                diesel::insert_into($table).values(&$rows).execute(pg).store_err()?;
+            }
+            AnyConnection::Postgresql(_) => {}
+            AnyConnection::Sqlite(sqlite) => {
+                for row in &$rows {
+                    diesel::insert_into($table).values(row).execute(sqlite).store_err()?;
+                }
+            }
+        }
+    };
+}
+
 /// Stores `drafts` in the caller's transaction, in order. Each channel is locked once (a no-op
 /// update takes PostgreSQL's row lock; SQLite holds the database write lock already) before
 /// ids are taken, so one channel's messages are committed in id order and a reader paging by
@@ -224,6 +243,7 @@ fn append_all(conn: &mut AnyConnection, ids: &IdGenerator, drafts: &[MessageDraf
         newest.push((channel_id, last));
     }
     let mut stored = Vec::with_capacity(drafts.len());
+    let mut notification_rows = Vec::new();
     for draft in drafts {
         let mut message = draft.message.clone();
         let slot = newest
@@ -235,25 +255,22 @@ fn append_all(conn: &mut AnyConnection, ids: &IdGenerator, drafts: &[MessageDraf
             message.id = MessageId(ids.next_id());
         }
         slot.1 = Some(message.id.0);
-        diesel::insert_into(messages::table).values(MessageRow::from(&message)).execute(conn).store_err()?;
-        if let Some(parent) = message.parent_id {
-            let counted = diesel::update(messages::table.filter(messages::id.eq(parent.0)))
-                .set(messages::replies_count.eq(messages::replies_count + 1))
-                .execute(conn)
-                .store_err()?;
-            if counted == 0 {
-                // The parent was deleted meanwhile: roll back rather than store an orphan.
-                return Err(StoreError::Conflict(format!("message {parent} was deleted while replying to it")));
-            }
-        }
-        for notification in &draft.notifications {
-            diesel::insert_into(notifications::table)
-                .values(notification_row(notification, &message, ids.next_id()))
-                .execute(conn)
-                .store_err()?;
-        }
+        notification_rows.extend(draft.notifications.iter().map(|n| notification_row(n, &message, ids.next_id())));
         stored.push(message);
     }
+    let message_rows: Vec<MessageRow> = stored.iter().map(MessageRow::from).collect();
+    insert_rows!(conn, messages::table, message_rows);
+    for parent in stored.iter().filter_map(|m| m.parent_id) {
+        let counted = diesel::update(messages::table.filter(messages::id.eq(parent.0)))
+            .set(messages::replies_count.eq(messages::replies_count + 1))
+            .execute(conn)
+            .store_err()?;
+        if counted == 0 {
+            // The parent was deleted meanwhile: roll back rather than store an orphan.
+            return Err(StoreError::Conflict(format!("message {parent} was deleted while replying to it")));
+        }
+    }
+    insert_rows!(conn, notifications::table, notification_rows);
     for (channel_id, last) in newest {
         diesel::update(channels::table.filter(channels::id.eq(channel_id)))
             .set(channels::last_message_id.eq(last))
