@@ -39,7 +39,7 @@ pub struct Settings {
     pub message_max_length: usize,
     /// Seconds a node trusts a bearer token it has checked (0: check storage every time).
     pub token_cache_seconds: i64,
-    /// MiB of rendered message pages kept until the next write; default 32 on SQLite and 0
+    /// MiB of rendered newest message pages kept until the next write; default 16 on SQLite and 0
     /// (off) on PostgreSQL, where another node's writes would not invalidate them.
     pub response_cache_mib: Option<u64>,
 }
@@ -130,7 +130,7 @@ impl Settings {
         let response_cache_mib = match (self.response_cache_mib, database.kind()) {
             (Some(mib), _) if mib > 4096 => bail!("invalid ROOST_RESPONSE_CACHE_MIB {mib}: must be 0 to 4096"),
             (Some(mib), _) => mib,
-            (None, roost_persistence::DatabaseKind::Sqlite) => 32,
+            (None, roost_persistence::DatabaseKind::Sqlite) => 16,
             (None, roost_persistence::DatabaseKind::Postgres) => 0,
         };
         if self.workers == Some(0) {

@@ -47,7 +47,7 @@ impl ApplicationStore for DieselStore {
             applications::table
                 .find(id.0)
                 .select(ApplicationRow::as_select())
-                .first(conn)
+                .get_result(conn)
                 .optional()
                 .store_err()?
                 .map(Application::try_from)
@@ -80,7 +80,8 @@ impl ApplicationStore for DieselStore {
             if updated == 0 {
                 return Ok(None);
             }
-            let row = applications::table.find(id.0).select(ApplicationRow::as_select()).first(conn).store_err()?;
+            let row =
+                applications::table.find(id.0).select(ApplicationRow::as_select()).get_result(conn).store_err()?;
             Application::try_from(row).map(Some)
         })
     }

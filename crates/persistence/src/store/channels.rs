@@ -108,7 +108,7 @@ impl ChannelStore for DieselStore {
                 .filter(channels::application_id.eq(application_id.0))
                 .filter(channels::id.eq(id.0))
                 .select(ChannelRow::as_select())
-                .first(conn)
+                .get_result(conn)
                 .optional()
                 .store_err()?
                 .map(Channel::try_from)
@@ -122,7 +122,7 @@ impl ChannelStore for DieselStore {
                 .filter(channels::application_id.eq(application_id.0))
                 .filter(channels::name.eq(name))
                 .select(ChannelRow::as_select())
-                .first(conn)
+                .get_result(conn)
                 .optional()
                 .store_err()?
                 .map(Channel::try_from)
@@ -136,7 +136,7 @@ impl ChannelStore for DieselStore {
                 .filter(channels::application_id.eq(application_id.0))
                 .filter(channels::direct_key.eq(direct_key))
                 .select(ChannelRow::as_select())
-                .first(conn)
+                .get_result(conn)
                 .optional()
                 .store_err()?
                 .map(Channel::try_from)
@@ -290,7 +290,7 @@ impl ChannelStore for DieselStore {
                 .filter(channel_members::channel_id.eq(channel_id.0))
                 .filter(channel_members::user_id.eq(user_id.0))
                 .select((channel_members::moderator, channel_members::created_at, UserRow::as_select()))
-                .first(conn)
+                .get_result(conn)
                 .optional()
                 .store_err()?;
             row.map(|(moderator, created_at, user)| {
@@ -378,7 +378,7 @@ impl ChannelStore for DieselStore {
                 .filter(channel_invites::channel_id.eq(channel_id.0))
                 .filter(channel_invites::user_id.eq(user_id.0))
                 .select(channel_invites::created_at)
-                .first(conn)
+                .get_result(conn)
                 .optional()
                 .store_err()?;
             if let Some(created_at) = existing {
@@ -387,7 +387,7 @@ impl ChannelStore for DieselStore {
             let application_id: i64 = channels::table
                 .filter(channels::id.eq(channel_id.0))
                 .select(channels::application_id)
-                .first(conn)
+                .get_result(conn)
                 .store_err()?;
             diesel::insert_into(channel_invites::table)
                 .values((

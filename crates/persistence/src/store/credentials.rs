@@ -13,7 +13,7 @@ impl CredentialStore for DieselStore {
             let row = oauth_clients::table
                 .find(client_id)
                 .select(ClientRow::as_select())
-                .first(conn)
+                .get_result(conn)
                 .optional()
                 .store_err()?;
             Ok(row.map(OAuthClient::from))
@@ -62,7 +62,7 @@ impl CredentialStore for DieselStore {
             let row = access_tokens::table
                 .find(token_hash)
                 .select(TokenRow::as_select())
-                .first(conn)
+                .get_result(conn)
                 .optional()
                 .store_err()?;
             Ok(row.map(AccessTokenRecord::from))

@@ -238,7 +238,7 @@ fn append_all(conn: &mut AnyConnection, ids: &IdGenerator, drafts: &[MessageDraf
         let last: Option<i64> = channels::table
             .filter(channels::id.eq(channel_id))
             .select(channels::last_message_id)
-            .first(conn)
+            .get_result(conn)
             .store_err()?;
         newest.push((channel_id, last));
     }
@@ -306,7 +306,7 @@ impl MessageStore for DieselStore {
                 .filter(messages::application_id.eq(application_id.0))
                 .filter(messages::id.eq(id.0))
                 .select(MessageRow::as_select())
-                .first(conn)
+                .get_result(conn)
                 .optional()
                 .store_err()?
                 .map(Message::try_from)
@@ -337,7 +337,7 @@ impl MessageStore for DieselStore {
                 .filter(threads::application_id.eq(application_id.0))
                 .filter(threads::id.eq(id.0))
                 .select(ThreadRow::as_select())
-                .first(conn)
+                .get_result(conn)
                 .optional()
                 .store_err()?
                 .map(Thread::try_from)
@@ -350,7 +350,7 @@ impl MessageStore for DieselStore {
             let existing = threads::table
                 .filter(threads::parent_message_id.eq(parent.id.0))
                 .select(ThreadRow::as_select())
-                .first(conn)
+                .get_result(conn)
                 .optional()
                 .store_err()?;
             if let Some(row) = existing {
@@ -373,7 +373,7 @@ impl MessageStore for DieselStore {
                 threads::table
                     .filter(threads::parent_message_id.eq(parent.id.0))
                     .select(ThreadRow::as_select())
-                    .first(conn)
+                    .get_result(conn)
                     .store_err()
                     .and_then(Thread::try_from)
             }),
@@ -437,7 +437,7 @@ impl MessageStore for DieselStore {
             let newest: Option<i64> = messages::table
                 .filter(messages::channel_id.eq(message.channel_id.0))
                 .select(diesel::dsl::max(messages::id))
-                .first(conn)
+                .get_result(conn)
                 .store_err()?;
             diesel::update(channels::table.filter(channels::id.eq(message.channel_id.0)))
                 .set(channels::last_message_id.eq(newest))
@@ -550,7 +550,7 @@ impl MessageStore for DieselStore {
                 .filter(read_marks::channel_id.eq(message.channel_id.0))
                 .filter(read_marks::user_id.eq(user_id.0))
                 .select((read_marks::last_read_message_id, read_marks::updated_at))
-                .first(conn)
+                .get_result(conn)
                 .optional()
                 .store_err()?;
             match existing {

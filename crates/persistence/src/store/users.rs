@@ -59,7 +59,7 @@ impl UserStore for DieselStore {
                 .filter(users::application_id.eq(application_id.0))
                 .filter(users::id.eq(id.0))
                 .select(UserRow::as_select())
-                .first(conn)
+                .get_result(conn)
                 .optional()
                 .store_err()?
                 .map(User::try_from)
@@ -89,7 +89,7 @@ impl UserStore for DieselStore {
                 .filter(users::application_id.eq(application_id.0))
                 .filter(users::name.eq(name))
                 .select(UserRow::as_select())
-                .first(conn)
+                .get_result(conn)
                 .optional()
                 .store_err()?
                 .map(User::try_from)
@@ -181,7 +181,7 @@ impl UserStore for DieselStore {
                 .filter(user_secrets::user_id.eq(user_id.0))
                 .filter(user_secrets::name.eq(name))
                 .select(user_secrets::secret)
-                .first(conn)
+                .get_result(conn)
                 .optional()
                 .store_err()?;
             text.map(|t| serde_json::from_str(&t).map_err(|e| StoreError::Other(Box::new(e)))).transpose()
