@@ -460,3 +460,75 @@ fn unread_works_for_a_member_of_a_thousand_channels() {
         .unwrap();
     assert_eq!(unread.items.len(), 1, "SQLite's expression depth limit is 1 000");
 }
+
+#[test]
+fn concurrent_posts_are_committed_in_groups_each_answered_alone() {
+    for db in TestDatabase::all() {
+        let f = Fixture::new(&db);
+        let (ann, ben) = (f.user("ann"), f.user("ben"));
+        let rooms = [
+            f.channel(ChannelType::Public, Some("one"), &[&ann, &ben]),
+            f.channel(ChannelType::Public, Some("two"), &[&ann, &ben]),
+        ];
+        let victim = f.say(&rooms[1], Some(&ben), "soon deleted");
+        let (sent, replies) = std::thread::scope(|s| {
+            let posters: Vec<_> = (0..8)
+                .map(|t| {
+                    let (f, rooms, ann) = (&f, &rooms, &ann);
+                    s.spawn(move || {
+                        (0..25).map(|i| f.say(&rooms[(t + i) % 2], Some(ann), &format!("{t}-{i}"))).collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            // Replies race the deletion of their parent: each either lands before it (and goes
+            // with it) or fails alone; the posts grouped with it are not affected.
+            let replier = s.spawn(|| {
+                (0..20)
+                    .map(|_| {
+                        let input = NewMessage {
+                            content: NewContent::Text("re".into()),
+                            user: Some(UserRef::Id(ben.id)),
+                            group_tag: None,
+                            properties: Properties::new(),
+                        };
+                        message::reply_to_message(
+                            f.stores(),
+                            &f.ids,
+                            MessageRules::default(),
+                            f.app,
+                            victim.id,
+                            input,
+                            now(),
+                        )
+                    })
+                    .collect::<Vec<_>>()
+            });
+            std::thread::sleep(std::time::Duration::from_millis(5));
+            f.store.delete_message(&victim).unwrap();
+            let sent: Vec<Vec<message::Message>> = posters.into_iter().map(|p| p.join().unwrap()).collect();
+            (sent, replier.join().unwrap())
+        });
+        let mut ids: Vec<i64> = sent.iter().flatten().map(|m| m.id.0).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), 200, "every post stored once, with its own id ({})", db.label);
+        for (t, posts) in sent.iter().enumerate() {
+            assert!(posts.windows(2).all(|w| w[0].id < w[1].id), "one poster's messages keep their order");
+            assert_eq!(posts[3].body.as_deref(), Some(format!("{t}-3").as_str()));
+        }
+        for reply in replies.into_iter().flatten() {
+            assert!(f.store.find_message(f.app, reply.id).unwrap().is_none(), "no orphan reply ({})", db.label);
+        }
+        for room in &rooms {
+            let stored = f.store.find_channel(f.app, room.id).unwrap().unwrap();
+            let scope = MessageScope::Thread(room.main_thread_id);
+            let page =
+                f.store.list_messages(f.app, &scope, &MessageFilter::default(), &CursorRequest::newest(100)).unwrap();
+            assert_eq!(page.items.len(), 100, "{}", db.label);
+            assert_eq!(stored.last_message_id, Some(page.items[0].id), "the channel points at its newest message");
+        }
+        // Ben, the other member, was notified of Ann's posts.
+        let notified = f.store.list_notifications(f.app, ben.id, &CursorRequest::newest(100)).unwrap();
+        assert_eq!(notified.items.len(), 100, "{}", db.label);
+    }
+}
