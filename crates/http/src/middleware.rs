@@ -13,9 +13,15 @@ pub const API_VERSION: &str = "2.41.9";
 
 /// A per-response id, 32 upper-case hex characters as ChatKitty's `x-response-token`.
 fn response_token() -> String {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
     let mut bytes = [0u8; 16];
     rand::rng().fill_bytes(&mut bytes);
-    bytes.iter().map(|b| format!("{b:02X}")).collect()
+    let mut token = String::with_capacity(32);
+    for byte in bytes {
+        token.push(char::from(HEX[usize::from(byte >> 4)]));
+        token.push(char::from(HEX[usize::from(byte & 0x0f)]));
+    }
+    token
 }
 
 /// Adds `x-api-version`, `x-response-token`, `x-content-type-options` and `x-frame-options`,
@@ -48,4 +54,17 @@ pub async fn headers_and_log(
         "request"
     );
     Ok(response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn response_tokens_are_32_upper_case_hex_characters() {
+        let token = response_token();
+        assert_eq!(token.len(), 32);
+        assert!(token.chars().all(|c| c.is_ascii_digit() || ('A'..='F').contains(&c)), "{token}");
+        assert_ne!(token, response_token());
+    }
 }
