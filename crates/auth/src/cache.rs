@@ -6,6 +6,8 @@
 //! a revocation this node does not see (another node, or `roost clients rotate`) takes effect
 //! when the entry's trust runs out.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use chrono::Duration;
 use quick_cache::sync::Cache;
 use roost_domain::application::AccessTokenRecord;
@@ -17,6 +19,9 @@ use crate::grant::Principal;
 pub struct TokenCache {
     entries: Option<Cache<String, Remembered>>,
     trust_for: Duration,
+    /// Revocations seen so far. A check that read storage before a revocation committed must
+    /// not remember the token after that revocation's `forget` (it would undo it).
+    revocations: AtomicU64,
 }
 
 #[derive(Clone)]
@@ -30,7 +35,7 @@ impl TokenCache {
     /// Remembers up to `capacity` tokens, each for `trust_for`; a zero duration disables it.
     pub fn new(capacity: usize, trust_for: Duration) -> Self {
         let entries = (trust_for > Duration::zero() && capacity > 0).then(|| Cache::new(capacity));
-        Self { entries, trust_for }
+        Self { entries, trust_for, revocations: AtomicU64::new(0) }
     }
 
     /// A cache that remembers nothing: every check goes to storage.
@@ -50,16 +55,31 @@ impl TokenCache {
         }
     }
 
-    /// Records a token just found active in storage.
-    pub fn remember(&self, record: &AccessTokenRecord, principal: &Principal, now: Timestamp) {
-        if let Some(entries) = &self.entries {
-            let usable_until = record.expires_time.min(now + self.trust_for);
-            entries.insert(record.token_hash.clone(), Remembered { principal: principal.clone(), usable_until });
+    /// The revocation count to hand to [`Self::remember`]: read it before looking the token up
+    /// in storage.
+    pub fn revocations(&self) -> u64 {
+        self.revocations.load(Ordering::SeqCst)
+    }
+
+    /// Records a token just found active in storage, unless a revocation happened since
+    /// `revocations_before` was read (the lookup may predate it).
+    pub fn remember(&self, record: &AccessTokenRecord, principal: &Principal, now: Timestamp, revocations_before: u64) {
+        let Some(entries) = &self.entries else { return };
+        if self.revocations() != revocations_before {
+            return;
+        }
+        let usable_until = record.expires_time.min(now + self.trust_for);
+        entries.insert(record.token_hash.clone(), Remembered { principal: principal.clone(), usable_until });
+        // A revocation between the check above and the insert: `forget` counts before it
+        // removes, so either it removed this entry or the count differs now.
+        if self.revocations() != revocations_before {
+            entries.remove(&record.token_hash);
         }
     }
 
-    /// Drops a token, e.g. after it was revoked.
+    /// Drops a token after it was revoked.
     pub fn forget(&self, token_hash: &str) {
+        self.revocations.fetch_add(1, Ordering::SeqCst);
         if let Some(entries) = &self.entries {
             entries.remove(token_hash);
         }
@@ -94,16 +114,27 @@ mod tests {
         let now = roost_domain::now();
         let cache = TokenCache::new(10, Duration::seconds(10));
         let (long, principal) = record(Duration::hours(1), now);
-        cache.remember(&long, &principal, now);
+        cache.remember(&long, &principal, now, cache.revocations());
         assert_eq!(cache.principal("h", now + Duration::seconds(9)), Some(principal.clone()));
         assert_eq!(cache.principal("h", now + Duration::seconds(10)), None, "trust runs out");
 
         let (short, principal) = record(Duration::seconds(2), now);
-        cache.remember(&short, &principal, now);
+        cache.remember(&short, &principal, now, cache.revocations());
         assert_eq!(cache.principal("h", now + Duration::seconds(2)), None, "never past the token's expiry");
 
-        cache.remember(&long, &principal, now);
+        cache.remember(&long, &principal, now, cache.revocations());
         cache.forget("h");
+        assert_eq!(cache.principal("h", now), None);
+    }
+
+    #[test]
+    fn a_lookup_older_than_a_revocation_is_not_remembered() {
+        let now = roost_domain::now();
+        let cache = TokenCache::new(10, Duration::seconds(10));
+        let (record, principal) = record(Duration::hours(1), now);
+        let before_lookup = cache.revocations();
+        cache.forget("h"); // the revocation commits while the lookup is in flight
+        cache.remember(&record, &principal, now, before_lookup);
         assert_eq!(cache.principal("h", now), None);
     }
 
@@ -112,7 +143,7 @@ mod tests {
         let now = roost_domain::now();
         let cache = TokenCache::disabled();
         let (long, principal) = record(Duration::hours(1), now);
-        cache.remember(&long, &principal, now);
+        cache.remember(&long, &principal, now, cache.revocations());
         assert_eq!(cache.principal("h", now), None);
     }
 }

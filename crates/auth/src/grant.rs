@@ -259,6 +259,7 @@ pub fn authenticate_bearer(
     if let Some(principal) = cache.principal(&token_hash, now) {
         return Ok(principal);
     }
+    let revocations = cache.revocations();
     let record = store.find_token(&token_hash)?.ok_or(BearerError::InvalidToken("The access token is invalid"))?;
     if record.revoked {
         return Err(BearerError::InvalidToken("The access token has been revoked"));
@@ -271,7 +272,7 @@ pub fn authenticate_bearer(
         organization_id: record.organization_id,
         client_id: record.client_id.clone(),
     };
-    cache.remember(&record, &principal, now);
+    cache.remember(&record, &principal, now, revocations);
     Ok(principal)
 }
 

@@ -392,6 +392,13 @@ fn run_backend(backend: &str, bin: &Path, pg: Option<&str>, seconds: u64) -> any
     if wanted("during token load") {
         for read in [4, 5] {
             let (name, script, target) = &scenarios[read];
+            // The reference, measured right before, under the same conditions (what ran before
+            // it, the database's background work), so the comparison is not skewed by them.
+            let mut alone = wrk(script, target, 16, seconds)?;
+            alone["backend"] = json!(backend);
+            alone["scenario"] = json!(format!("{name} alone, before token load"));
+            alone["connections"] = json!(16);
+            results.push(alone);
             let token_load = {
                 let (script, target) = (scenarios[1].1.clone(), scenarios[1].2.clone());
                 std::thread::spawn(move || wrk(&script, &target, 16, seconds + 1))

@@ -17,7 +17,6 @@ use std::sync::Arc;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::header;
 use actix_web::middleware::Next;
 use actix_web::web;
 use actix_web::HttpRequest;
@@ -59,11 +58,11 @@ impl ResponseCache {
         Self { entries, generation: AtomicU64::new(0) }
     }
 
-    /// The key of a request: its application, host (links are absolute and may be derived
-    /// from it), path, query and the media type it will be answered with.
-    pub fn key(application: ApplicationId, req: &HttpRequest, content_type: &str) -> String {
-        let host = req.headers().get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or_default();
-        format!("{}\n{content_type}\n{host}\n{}?{}", application.0, req.path(), req.query_string())
+    /// The key of a request: its application, the base its absolute links are built on (the
+    /// configured public URL, or scheme and host as the request gave them), path, query and the
+    /// media type it will be answered with.
+    pub fn key(application: ApplicationId, base: &str, req: &HttpRequest, content_type: &str) -> String {
+        format!("{}\n{content_type}\n{base}\n{}?{}", application.0, req.path(), req.query_string())
     }
 
     /// The generation to record with a response about to be loaded.

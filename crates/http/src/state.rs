@@ -26,7 +26,8 @@ pub struct HttpSettings {
     /// Message rules (body length).
     pub messages: roost_domain::message::MessageRules,
     /// Bytes of rendered responses kept until the next write (see [`ResponseCache`]); zero
-    /// turns the cache off. Only correct when every write goes through this node.
+    /// (the default) turns the cache off. Only correct when every write goes through this node
+    /// and the app is wrapped in [`crate::track_writes`].
     pub response_cache_bytes: u64,
 }
 
@@ -39,7 +40,7 @@ impl Default for HttpSettings {
             token_rate_burst: NonZeroU32::new(40).unwrap_or(NonZeroU32::MIN),
             concurrent_hashes: std::thread::available_parallelism().map_or(2, usize::from),
             messages: roost_domain::message::MessageRules::default(),
-            response_cache_bytes: 16 << 20,
+            response_cache_bytes: 0,
         }
     }
 }

@@ -101,7 +101,7 @@ pub(crate) async fn message_page(
     // pages are read once while scrolling, and caching them only churns memory (issue 4: RSS
     // peaked at 120 MiB with them, 52 MiB without).
     let newest = query.get("start").is_none() && query.get("next").is_none();
-    let key = newest.then(|| ResponseCache::key(app, &req, content_type));
+    let key = newest.then(|| ResponseCache::key(app, &urls.root(""), &req, content_type));
     if let Some(rendered) = key.as_deref().and_then(|key| state.responses.get(key)) {
         return Ok(rendered);
     }

@@ -383,6 +383,11 @@ async fn cached_pages_never_outlive_a_write() {
         let etag = page.header("etag").unwrap().to_owned();
         let unchanged = t.call(TestRequest::get().uri(&base).insert_header(("if-none-match", etag.as_str()))).await;
         assert_eq!(unchanged.status, 304);
+        // Links are absolute: a page built for another scheme or host is not served here.
+        let proxied = t.call(TestRequest::get().uri(&base).insert_header(("x-forwarded-proto", "https"))).await;
+        let proxied_self = proxied.body["_links"]["self"]["href"].as_str().unwrap().to_owned();
+        assert!(proxied_self.starts_with("https://"), "{proxied_self}");
+        assert!(t.get(&base).await.body["_links"]["self"]["href"].as_str().unwrap().starts_with("http://"));
         let plain = t.call(TestRequest::get().uri(&base).insert_header(("accept", "application/json"))).await;
         assert!(plain.header("content-type").unwrap().starts_with("application/json"), "{}", t.label());
 

@@ -40,7 +40,9 @@ impl Reply {
 impl TestApp {
     /// A Roost on every configured backend, each with one application and a token for it.
     pub async fn each() -> Vec<TestApp> {
-        Self::each_with(HttpSettings::default()).await
+        // As the server runs on SQLite: with the response cache, so every test checks that
+        // writes invalidate it.
+        Self::each_with(HttpSettings { response_cache_bytes: 16 << 20, ..HttpSettings::default() }).await
     }
 
     pub async fn each_with(settings: HttpSettings) -> Vec<TestApp> {

@@ -197,16 +197,22 @@ fn message_tree(conn: &mut AnyConnection, root: MessageId) -> StoreResult<Vec<i6
     Ok(all)
 }
 
-/// Inserts rows: on PostgreSQL in one multi-row statement (one round trip, whatever the group's
-/// size); on SQLite, which diesel's multi-backend connection cannot batch, one cached statement
+/// Rows per multi-row INSERT on PostgreSQL: well under its 65 535 parameters for any row here.
+const INSERT_CHUNK_ROWS: usize = 1_000;
+
+/// Inserts rows: on PostgreSQL in multi-row statements of up to [`INSERT_CHUNK_ROWS`] (one
+/// round trip per chunk, whatever the group's size); on SQLite, which diesel's multi-backend connection cannot batch, one cached statement
 /// per row, in process.
 macro_rules! insert_rows {
     ($conn:expr, $table:expr, $rows:expr) => {
         match $conn {
-            AnyConnection::Postgresql(pg) if !$rows.is_empty() => {
-                diesel::insert_into($table).values(&$rows).execute(pg).store_err()?;
+            AnyConnection::Postgresql(pg) => {
+                // PostgreSQL takes at most 65 535 parameters per statement (a notification row
+                // has 12): a channel of thousands of members needs several statements.
+                for chunk in $rows.chunks(INSERT_CHUNK_ROWS) {
+                    diesel::insert_into($table).values(chunk).execute(pg).store_err()?;
+                }
             }
-            AnyConnection::Postgresql(_) => {}
             AnyConnection::Sqlite(sqlite) => {
                 for row in &$rows {
                     diesel::insert_into($table).values(row).execute(sqlite).store_err()?;
@@ -222,12 +228,12 @@ macro_rules! insert_rows {
 /// id never misses one; ids never go below the channel's newest, even if this node's clock is
 /// behind another's.
 fn append_all(conn: &mut AnyConnection, ids: &IdGenerator, drafts: &[MessageDraft]) -> StoreResult<Vec<Message>> {
-    let mut newest: Vec<(i64, Option<i64>)> = Vec::new();
-    for draft in drafts {
-        let channel_id = draft.message.channel_id.0;
-        if newest.iter().any(|(id, _)| *id == channel_id) {
-            continue;
-        }
+    // Channels are locked in id order, so two nodes' groups never wait on each other in a cycle.
+    let mut channel_ids: Vec<i64> = drafts.iter().map(|d| d.message.channel_id.0).collect();
+    channel_ids.sort_unstable();
+    channel_ids.dedup();
+    let mut newest: Vec<(i64, Option<i64>)> = Vec::with_capacity(channel_ids.len());
+    for channel_id in channel_ids {
         let locked = diesel::update(channels::table.filter(channels::id.eq(channel_id)))
             .set(channels::last_message_id.eq(channels::last_message_id))
             .execute(conn)
