@@ -38,11 +38,6 @@ impl TokenCache {
         Self { entries, trust_for, revocations: AtomicU64::new(0) }
     }
 
-    /// A cache that remembers nothing: every check goes to storage.
-    pub fn disabled() -> Self {
-        Self::new(0, Duration::zero())
-    }
-
     /// The principal of a token seen valid recently, if its trust has not run out.
     pub fn principal(&self, token_hash: &str, now: Timestamp) -> Option<Principal> {
         let entries = self.entries.as_ref()?;
@@ -141,7 +136,8 @@ mod tests {
     #[test]
     fn a_disabled_cache_remembers_nothing() {
         let now = roost_domain::now();
-        let cache = TokenCache::disabled();
+        // `ROOST_TOKEN_CACHE_SECONDS=0`.
+        let cache = TokenCache::new(10, Duration::zero());
         let (long, principal) = record(Duration::hours(1), now);
         cache.remember(&long, &principal, now, cache.revocations());
         assert_eq!(cache.principal("h", now), None);

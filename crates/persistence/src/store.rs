@@ -99,9 +99,7 @@ impl DieselStore {
     fn write<T>(&self, f: impl FnOnce(&mut AnyConnection) -> Result<T, StoreError>) -> Result<T, StoreError> {
         // A panic while holding the gate leaves no state behind it: recover the guard.
         let _turn = self.write_gate.as_ref().map(|gate| gate.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
-        let mut conn = self.conn()?;
-        let result = write_transaction(&mut conn, f);
-        noting_lost(&mut conn, result)
+        self.write_holding_gate(f)
     }
 
     /// [`Self::write`] for a caller that holds the write gate already (a group commit leader).

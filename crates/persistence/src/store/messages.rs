@@ -201,8 +201,8 @@ fn message_tree(conn: &mut AnyConnection, root: MessageId) -> StoreResult<Vec<i6
 const INSERT_CHUNK_ROWS: usize = 1_000;
 
 /// Inserts rows: on PostgreSQL in multi-row statements of up to [`INSERT_CHUNK_ROWS`] (one
-/// round trip per chunk, whatever the group's size); on SQLite, which diesel's multi-backend connection cannot batch, one cached statement
-/// per row, in process.
+/// round trip per chunk, whatever the group's size); on SQLite, where diesel's multi-backend
+/// connection cannot batch rows, one cached statement per row, in process.
 macro_rules! insert_rows {
     ($conn:expr, $table:expr, $rows:expr) => {
         match $conn {
@@ -288,6 +288,7 @@ fn append_all(conn: &mut AnyConnection, ids: &IdGenerator, drafts: &[MessageDraf
 
 impl MessageStore for DieselStore {
     fn append_message(&self, ids: &IdGenerator, draft: MessageDraft) -> StoreResult<Message> {
+        // The leader takes ids from its own `ids`: every caller passes the node's one generator.
         self.appends.submit(draft, |drafts| {
             // One transaction for the group; if any of it fails (a reply whose parent was just
             // deleted, say), each message is tried alone so that only the bad one fails.
