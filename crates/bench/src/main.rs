@@ -12,6 +12,9 @@
 //! Prints a table and writes `target/bench/results.json`. Settings: `ROOST_BENCH_SECONDS`
 //! (per scenario, default 5), `ROOST_BIN` (default `target/release/roost`), `ROOST_BENCH_ONLY`
 //! (comma-separated words: only the scenarios whose names contain one; the baseline always runs).
+//!
+//! `roost-bench instructions` counts instructions per request under callgrind instead: figures
+//! that repeat exactly on a machine whose throughput does not.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "a benchmark fails by panicking")]
 
 use std::io::{BufRead, BufReader, Write};
@@ -50,16 +53,52 @@ fn rss_kib(pid: u32, field: &str) -> u64 {
         .unwrap_or(0)
 }
 
+/// CPU time (user + system) a process has used, in clock ticks (`/proc/PID/stat`, man proc(5)).
+fn cpu_ticks(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    let fields: Vec<&str> =
+        stat.rsplit_once(')').map(|(_, rest)| rest.split_whitespace().collect()).unwrap_or_default();
+    // utime and stime are fields 14 and 15; `fields` starts at field 3.
+    fields.get(11..13).map_or(0, |t| t.iter().filter_map(|v| v.parse::<u64>().ok()).sum())
+}
+
+/// CPU time used by every PostgreSQL server process on this machine (postmaster and backends).
+fn postgres_cpu_ticks() -> u64 {
+    let Ok(entries) = std::fs::read_dir("/proc") else { return 0 };
+    entries
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| std::fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|c| c.trim() == "postgres"))
+        .map(cpu_ticks)
+        .sum()
+}
+
+/// Clock ticks per second for `/proc` CPU times (USER_HZ, 100 on Linux).
+const TICKS_PER_SECOND: f64 = 100.0;
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 /// Starts the release binary and measures process start to the first 200.
 fn start_roost(bin: &Path, database: &str, dir: &Path) -> anyhow::Result<(Roost, Duration)> {
+    start_roost_under(&[], bin, database, dir)
+}
+
+/// [`start_roost`] under a launcher (`valgrind --tool=callgrind …`), or none.
+fn start_roost_under(launcher: &[String], bin: &Path, database: &str, dir: &Path) -> anyhow::Result<(Roost, Duration)> {
     let port = free_port();
     let log = std::fs::File::create(dir.join("roost.log"))?;
     let started = Instant::now();
-    let mut child = Command::new(bin)
+    let mut command = match launcher.split_first() {
+        Some((program, args)) => {
+            let mut command = Command::new(program);
+            command.args(args).arg(bin);
+            command
+        }
+        None => Command::new(bin),
+    };
+    let mut child = command
         .current_dir(dir)
         .env("ROOST_DATABASE_URL", database)
         .env("ROOST_BIND", format!("127.0.0.1:{port}"))
@@ -370,7 +409,18 @@ fn run_backend(backend: &str, bin: &Path, pg: Option<&str>, seconds: u64) -> any
     let wanted = |name: &str| only.is_empty() || only.split(',').any(|w| name.contains(w.trim()));
     for (name, script, target) in scenarios.iter().filter(|(name, ..)| *name == "baseline page" || wanted(name)) {
         for c in CONCURRENCY {
+            let (roost_before, db_before) = (cpu_ticks(pid), postgres_cpu_ticks());
             let mut summary = wrk(script, target, c, seconds)?;
+            // CPU per request: steadier than throughput on a shared machine, and it shows
+            // where the time goes (Roost, or the database server beside it).
+            let requests = summary["requests"].as_f64().unwrap_or(0.0).max(1.0);
+            let per_request = |ticks: u64| ticks as f64 / TICKS_PER_SECOND * 1e6 / requests;
+            if *name != "baseline page" {
+                summary["roost_cpu_us_per_request"] = json!(per_request(cpu_ticks(pid) - roost_before));
+                if backend == "postgres" {
+                    summary["db_cpu_us_per_request"] = json!(per_request(postgres_cpu_ticks() - db_before));
+                }
+            }
             summary["backend"] = json!(backend);
             summary["scenario"] = json!(name);
             summary["connections"] = json!(c);
@@ -379,11 +429,13 @@ fn run_backend(backend: &str, bin: &Path, pg: Option<&str>, seconds: u64) -> any
                     summary["requests"].as_i64().unwrap_or(0) - summary["status_errors"].as_i64().unwrap_or(0);
             }
             eprintln!(
-                "  {name:<14} c={c:<3} {:>9.0} req/s  p50 {:>7.2} ms  p99 {:>7.2} ms  errors {}",
+                "  {name:<14} c={c:<3} {:>9.0} req/s  p50 {:>7.2} ms  p99 {:>7.2} ms  errors {}  CPU µs/req {:.0} + {:.0}",
                 summary["throughput"].as_f64().unwrap_or(0.0),
                 summary["p50_us"].as_f64().unwrap_or(0.0) / 1000.0,
                 summary["p99_us"].as_f64().unwrap_or(0.0) / 1000.0,
-                summary["socket_errors"].as_i64().unwrap_or(0) + summary["status_errors"].as_i64().unwrap_or(0)
+                summary["socket_errors"].as_i64().unwrap_or(0) + summary["status_errors"].as_i64().unwrap_or(0),
+                summary["roost_cpu_us_per_request"].as_f64().unwrap_or(0.0),
+                summary["db_cpu_us_per_request"].as_f64().unwrap_or(0.0),
             );
             results.push(summary);
         }
@@ -443,8 +495,10 @@ fn run_backend(backend: &str, bin: &Path, pg: Option<&str>, seconds: u64) -> any
 }
 
 fn print_table(results: &[Value]) {
-    println!("\n| backend | scenario | conns | req/s | × baseline | p50 ms | p99 ms | errors |");
-    println!("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |");
+    println!(
+        "\n| backend | scenario | conns | req/s | × baseline | p50 ms | p99 ms | errors | CPU µs/req Roost + db |"
+    );
+    println!("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
     for r in results.iter().filter(|r| r["throughput"].is_number()) {
         let baseline = results
             .iter()
@@ -454,8 +508,13 @@ fn print_table(results: &[Value]) {
             .and_then(|b| b["throughput"].as_f64())
             .unwrap_or(f64::NAN);
         let throughput = r["throughput"].as_f64().unwrap_or(0.0);
+        let cpu = match (r["roost_cpu_us_per_request"].as_f64(), r["db_cpu_us_per_request"].as_f64()) {
+            (Some(roost), Some(db)) => format!("{roost:.0} + {db:.0}"),
+            (Some(roost), None) => format!("{roost:.0}"),
+            _ => String::new(),
+        };
         println!(
-            "| {} | {} | {} | {:.0} | {:.2} | {:.2} | {:.2} | {} |",
+            "| {} | {} | {} | {:.0} | {:.2} | {:.2} | {:.2} | {} | {cpu} |",
             r["backend"].as_str().unwrap_or(""),
             r["scenario"].as_str().unwrap_or(""),
             r["connections"],
@@ -480,11 +539,96 @@ fn print_table(results: &[Value]) {
     }
 }
 
+/// Requests measured by `roost-bench instructions`, each sent one at a time.
+const INSTRUCTION_REQUESTS: u32 = 300;
+
+/// `roost-bench instructions`: Roost under callgrind on SQLite, seeded as for the load runs,
+/// then instructions per request for a post and for an uncached page. Instruction counts do
+/// not move with what else the machine is doing, so they show what a change gained where
+/// throughput on a shared machine cannot (it varied by ±20 % between identical runs).
+fn count_instructions(bin: &Path) -> anyhow::Result<Vec<Value>> {
+    let dir = tempfile::tempdir()?;
+    let (database, _) = database_for("sqlite", None, dir.path());
+    let profile = dir.path().join("callgrind.out");
+    let launcher: Vec<String> = ["valgrind", "--tool=callgrind", "--instr-atstart=no"]
+        .into_iter()
+        .map(str::to_owned)
+        .chain([format!("--callgrind-out-file={}", profile.display())])
+        .collect();
+    let (roost, _) = start_roost_under(&launcher, bin, &database, dir.path())
+        .context("cannot start Roost under valgrind (apt-get install valgrind)")?;
+    let url = DatabaseUrl::parse(&database).map_err(anyhow::Error::msg)?;
+    let seeded = seed(&roost, &url)?;
+    let pid = roost.child.id().to_string();
+    let control = |flag: &str| -> anyhow::Result<()> {
+        let status = Command::new("callgrind_control")
+            .arg(flag)
+            .arg(&pid)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()?;
+        if !status.success() {
+            bail!("callgrind_control {flag} failed");
+        }
+        Ok(())
+    };
+    control("--instr=on")?;
+    let bearer = format!("Bearer {}", seeded.token);
+    let agent = ureq::AgentBuilder::new().build();
+    let post_url = format!("{}/v1/channels/{}/messages", roost.base, seeded.post_channel);
+    let body = json!({"type": "TEXT", "body": "hello from the benchmark", "user": {"id": seeded.poster}});
+    // An uncached page: an older page of the 1M channel (ids from 2 000 000 001 up).
+    let page_url = format!("{}/v1/channels/{}/messages?size=25&start=2000500000", roost.base, seeded.c1m);
+    let post = || agent.post(&post_url).set("Authorization", &bearer).send_json(body.clone()).map(drop);
+    let page = || agent.get(&page_url).set("Authorization", &bearer).call().map(drop);
+    let mut results = Vec::new();
+    for (name, request) in
+        [("POST message", &post as &dyn Fn() -> Result<(), ureq::Error>), ("page 1M (uncached)", &page)]
+    {
+        // Warm up (statement caches, allocator), then count from zero.
+        for _ in 0..50 {
+            request()?;
+        }
+        control("--zero")?;
+        for _ in 0..INSTRUCTION_REQUESTS {
+            request()?;
+        }
+        control("--dump")?;
+        let total = latest_callgrind_total(dir.path())?;
+        let per_request = total as f64 / f64::from(INSTRUCTION_REQUESTS);
+        eprintln!("  {name:<20} {:>9.0} instructions per request (Roost, all threads)", per_request);
+        results.push(json!({"backend": "sqlite", "scenario": name, "instructions_per_request": per_request}));
+    }
+    Ok(results)
+}
+
+/// The `summary:`/`totals:` instruction count of the newest callgrind dump in `dir`.
+fn latest_callgrind_total(dir: &Path) -> anyhow::Result<u64> {
+    let newest = std::fs::read_dir(dir)?
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name().to_string_lossy().starts_with("callgrind.out"))
+        .max_by_key(|e| e.metadata().and_then(|m| m.modified()).ok())
+        .context("no callgrind dump")?;
+    let text = std::fs::read_to_string(newest.path())?;
+    text.lines()
+        .find_map(|l| l.strip_prefix("totals:").or_else(|| l.strip_prefix("summary:")))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .context("no instruction total in the callgrind dump")
+}
+
 fn main() -> anyhow::Result<()> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let bin = std::env::var("ROOST_BIN").map(PathBuf::from).unwrap_or_else(|_| root.join("target/release/roost"));
     if !bin.exists() {
         bail!("{} is missing: cargo build --release -p roost", bin.display());
+    }
+    if std::env::args().nth(1).as_deref() == Some("instructions") {
+        let results = count_instructions(&bin)?;
+        let out = root.join("target/bench");
+        std::fs::create_dir_all(&out)?;
+        std::fs::write(out.join("instructions.json"), serde_json::to_string_pretty(&results)?)?;
+        println!("written: target/bench/instructions.json");
+        return Ok(());
     }
     let seconds = std::env::var("ROOST_BENCH_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(5);
     let pg = std::env::var("ROOST_BENCH_POSTGRES_URL").ok().filter(|s| !s.is_empty());

@@ -346,21 +346,51 @@ pub struct ChatStores<'a> {
 
 /// A user may post in a members-only channel only as a member (403 otherwise).
 fn check_may_post(stores: ChatStores<'_>, channel: &Channel, user: &User) -> Result<(), DomainError> {
-    if channel.channel_type.is_members_only() && stores.channels.membership(channel.id, user.id)?.is_none() {
+    let is_member = || Ok::<_, DomainError>(stores.channels.membership(channel.id, user.id)?.is_some());
+    check_member_may_post(channel, user, is_member)
+}
+
+fn check_member_may_post(
+    channel: &Channel,
+    user: &User,
+    is_member: impl FnOnce() -> Result<bool, DomainError>,
+) -> Result<(), DomainError> {
+    if channel.channel_type.is_members_only() && !is_member()? {
         return Err(DomainError::Forbidden(format!("user {} is not a member of channel {}", user.name, channel.id)));
     }
     Ok(())
 }
 
-/// Posts a message to a thread: validates, analyses the text, plans notifications and stores
-/// it all in one transaction.
 /// Where a new message goes.
 struct Destination<'a> {
     channel: &'a Channel,
+    /// Every member of the channel, read with it.
+    members: &'a [UserId],
     thread: &'a Thread,
     parent: Option<&'a Message>,
 }
 
+/// The channel with its members, or 404.
+fn channel_with_members(
+    stores: ChatStores<'_>,
+    application_id: ApplicationId,
+    id: ChannelId,
+) -> Result<(Channel, Vec<UserId>), DomainError> {
+    stores.channels.find_channel_with_member_ids(application_id, id)?.ok_or(DomainError::NotFound("channel"))
+}
+
+/// A message just stored, with its sender as read to post it: rendering it needs no read of
+/// its own (issue 4).
+#[derive(Debug, Clone)]
+pub struct Posted {
+    /// The stored message.
+    pub message: Message,
+    /// Who sent it (none for a system message).
+    pub sender: Option<User>,
+}
+
+/// Posts a message to a thread: validates, analyses the text, plans notifications and stores
+/// it all in one transaction.
 fn post(
     stores: ChatStores<'_>,
     ids: &IdGenerator,
@@ -368,15 +398,15 @@ fn post(
     to: &Destination<'_>,
     input: NewMessage,
     now: Timestamp,
-) -> Result<Message, DomainError> {
-    let (channel, thread, parent) = (to.channel, to.thread, to.parent);
+) -> Result<Posted, DomainError> {
+    let (channel, members, thread, parent) = (to.channel, to.members, to.thread, to.parent);
     validate_new_message(&input, rules)?;
     let sender = match &input.user {
         Some(reference) => Some(resolve_user(stores.users, channel.application_id, reference, "user")?),
         None => None,
     };
     if let Some(sender) = &sender {
-        check_may_post(stores, channel, sender)?;
+        check_member_may_post(channel, sender, || Ok(members.contains(&sender.id)))?;
     }
     let (message_type, body, file) = match (input.content, sender.is_some()) {
         (NewContent::Text(body), true) => (MessageType::Text, Some(body), None),
@@ -407,8 +437,9 @@ fn post(
         created_time: now,
         last_edited_time: None,
     };
-    let notifications = plan_notifications(stores, channel, sender.as_ref(), &message, parent)?;
-    Ok(stores.messages.append_message(ids, MessageDraft { message, notifications })?)
+    let notifications = plan_notifications(stores, channel, members, sender.as_ref(), &message, parent)?;
+    let message = stores.messages.append_message(ids, MessageDraft { message, notifications })?;
+    Ok(Posted { message, sender })
 }
 
 /// `POST /v1/channels/{id}/messages`: a top-level message in the channel's MAIN thread.
@@ -420,8 +451,8 @@ pub fn send_channel_message(
     channel_id: ChannelId,
     input: NewMessage,
     now: Timestamp,
-) -> Result<Message, DomainError> {
-    let channel = get_channel(stores.channels, application_id, channel_id)?;
+) -> Result<Posted, DomainError> {
+    let (channel, members) = channel_with_members(stores, application_id, channel_id)?;
     // The MAIN thread is created with the channel and never changes: no need to read it.
     let thread = Thread {
         id: channel.main_thread_id,
@@ -431,7 +462,8 @@ pub fn send_channel_message(
         parent_message_id: None,
         created_time: channel.created_time,
     };
-    post(stores, ids, rules, &Destination { channel: &channel, thread: &thread, parent: None }, input, now)
+    let to = Destination { channel: &channel, members: &members, thread: &thread, parent: None };
+    post(stores, ids, rules, &to, input, now)
 }
 
 /// `POST /v1/threads/{id}/messages`: a message in a thread (a reply when it is a MESSAGE thread).
@@ -443,14 +475,15 @@ pub fn send_thread_message(
     thread_id: ThreadId,
     input: NewMessage,
     now: Timestamp,
-) -> Result<Message, DomainError> {
+) -> Result<Posted, DomainError> {
     let thread = get_thread(stores.messages, application_id, thread_id)?;
-    let channel = get_channel(stores.channels, application_id, thread.channel_id)?;
+    let (channel, members) = channel_with_members(stores, application_id, thread.channel_id)?;
     let parent = match thread.parent_message_id {
         Some(parent) => Some(get_message(stores.messages, application_id, parent)?),
         None => None,
     };
-    post(stores, ids, rules, &Destination { channel: &channel, thread: &thread, parent: parent.as_ref() }, input, now)
+    let to = Destination { channel: &channel, members: &members, thread: &thread, parent: parent.as_ref() };
+    post(stores, ids, rules, &to, input, now)
 }
 
 /// `POST /v1/messages/{id}/replies`: replies to a message, creating its thread on first reply.
@@ -462,11 +495,12 @@ pub fn reply_to_message(
     message_id: MessageId,
     input: NewMessage,
     now: Timestamp,
-) -> Result<Message, DomainError> {
+) -> Result<Posted, DomainError> {
     let parent = get_message(stores.messages, application_id, message_id)?;
-    let channel = get_channel(stores.channels, application_id, parent.channel_id)?;
+    let (channel, members) = channel_with_members(stores, application_id, parent.channel_id)?;
     let thread = stores.messages.message_thread(&parent, ThreadId(ids.next_id()), now)?;
-    post(stores, ids, rules, &Destination { channel: &channel, thread: &thread, parent: Some(&parent) }, input, now)
+    let to = Destination { channel: &channel, members: &members, thread: &thread, parent: Some(&parent) };
+    post(stores, ids, rules, &to, input, now)
 }
 
 /// The thread of replies to a message, created on first use.

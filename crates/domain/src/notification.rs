@@ -66,6 +66,7 @@ pub struct Notification {
 pub fn plan_notifications(
     stores: ChatStores<'_>,
     channel: &Channel,
+    members: &[UserId],
     sender: Option<&User>,
     message: &Message,
     parent: Option<&Message>,
@@ -81,7 +82,6 @@ pub fn plan_notifications(
         }
     };
     let channel_label = channel.display_name.clone().unwrap_or_else(|| "a direct conversation".to_owned());
-    let members = stores.channels.member_ids(channel.id)?;
     // In a members-only channel, only members may learn of a message, even when mentioned.
     let may_see = |user_id: &UserId| !channel.channel_type.is_members_only() || members.contains(user_id);
     // The parent's author is told only while they may see the channel and still exist (a

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use crate::channel::{Channel, ChannelType};
 use crate::error::DomainError;
 use crate::ids::{ApplicationId, ChannelId, MessageId, UserId};
-use crate::message::{ChatStores, MentionTarget, Message, ReactionSummary};
+use crate::message::{ChatStores, MentionTarget, Message, Posted, ReactionSummary};
 use crate::notification::{Notification, NotificationKind};
 use crate::user::User;
 
@@ -51,27 +51,51 @@ pub fn related(
     messages: &[Message],
     extra_messages: &[MessageId],
 ) -> Result<Related, DomainError> {
-    related_with(stores, application_id, channels, messages, extra_messages, &[], true)
+    related_with(
+        stores,
+        application_id,
+        Wanted { channels, messages, extra_messages, extra_channels: &[], known_users: &[], with_reactions: true },
+    )
 }
 
-/// [`related`] for a message just stored: it has no reactions yet, so they are not read (issue
-/// 4: that read was 8 % of the CPU a post costs).
+/// [`related`] for a message just stored: it has no reactions yet and its sender was read to
+/// post it, so neither is read again (issue 4: each of those reads was 8 % of a post's CPU).
 pub fn related_to_new_message(
     stores: ChatStores<'_>,
     application_id: ApplicationId,
-    message: &Message,
+    posted: &Posted,
 ) -> Result<Related, DomainError> {
-    related_with(stores, application_id, &[], std::slice::from_ref(message), &[], &[], false)
+    related_with(
+        stores,
+        application_id,
+        Wanted {
+            channels: &[],
+            messages: std::slice::from_ref(&posted.message),
+            extra_messages: &[],
+            extra_channels: &[],
+            known_users: posted.sender.as_slice(),
+            with_reactions: false,
+        },
+    )
+}
+
+/// What [`related_with`] loads the related records of.
+struct Wanted<'a> {
+    channels: &'a [Channel],
+    messages: &'a [Message],
+    /// Messages pointed at by the caller (notification payloads).
+    extra_messages: &'a [MessageId],
+    /// Channels rendered beside the messages (notifications ask for them).
+    extra_channels: &'a [ChannelId],
+    /// Users the caller holds already: not read again.
+    known_users: &'a [User],
+    with_reactions: bool,
 }
 
 fn related_with(
     stores: ChatStores<'_>,
     application_id: ApplicationId,
-    channels: &[Channel],
-    messages: &[Message],
-    extra_messages: &[MessageId],
-    extra_channels: &[ChannelId],
-    with_reactions: bool,
+    Wanted { channels, messages, extra_messages, extra_channels, known_users, with_reactions }: Wanted<'_>,
 ) -> Result<Related, DomainError> {
     let mut related = Related::default();
     // Messages pointed at by channels (last message) or by the caller (notification payloads).
@@ -120,6 +144,10 @@ fn related_with(
             .chain(direct_member_ids.values().flatten().copied())
             .chain(related.reactions.values().flatten().flat_map(|r| r.users.iter().map(|u| u.id))),
     );
+    for user in known_users.iter().filter(|u| user_ids.contains(&u.id)) {
+        related.users.insert(user.id, user.clone());
+    }
+    let user_ids: Vec<UserId> = user_ids.into_iter().filter(|id| !related.users.contains_key(id)).collect();
     for user in stores.users.users_by_ids(application_id, &user_ids)? {
         related.users.insert(user.id, user);
     }
@@ -147,7 +175,18 @@ pub fn related_to_notifications(
     let mut extra = parents;
     extra.extend(message_ids);
     let channels: Vec<ChannelId> = dedup(notifications.iter().map(|n| n.channel_id));
-    let mut related = related_with(stores, application_id, &[], &messages, &extra, &channels, true)?;
+    let mut related = related_with(
+        stores,
+        application_id,
+        Wanted {
+            channels: &[],
+            messages: &messages,
+            extra_messages: &extra,
+            extra_channels: &channels,
+            known_users: &[],
+            with_reactions: true,
+        },
+    )?;
     let mentioned: Vec<ChannelId> = dedup(notifications.iter().filter_map(|n| match n.kind {
         NotificationKind::MentionedChannel(c) => Some(c),
         _ => None,

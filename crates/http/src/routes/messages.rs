@@ -3,7 +3,7 @@
 use actix_web::{web, HttpRequest, Responder};
 use roost_domain::channel::UserRef;
 use roost_domain::cursor::CursorRequest;
-use roost_domain::message::{self, Message, MessagePatch, MessageScope, NewMessage};
+use roost_domain::message::{self, Message, MessagePatch, MessageScope, NewMessage, Posted};
 use roost_domain::{now, view, ApplicationId, DomainError, FieldErrorCode, MessageId};
 use roost_hal::{CursorLinks, PageLinks};
 use serde_json::Value;
@@ -55,10 +55,13 @@ pub(crate) async fn one_message(
     urls: &Urls,
     work: impl FnOnce(&AppState) -> Result<Message, DomainError> + Send + 'static,
 ) -> Result<impl Responder, ApiError> {
-    render_message(state, urls, work, move |s, found| {
-        view::related(s.ports.chat(), app, &[], std::slice::from_ref(found), &[])
+    let (found, related) = blocking(move || {
+        let found = work(&state)?;
+        let related = view::related(state.ports.chat(), app, &[], std::slice::from_ref(&found), &[])?;
+        Ok((found, related))
     })
-    .await
+    .await?;
+    Ok(Hal(Renderer { urls, related: &related }.message(&found)))
 }
 
 /// Runs a use case that stores a new message and renders it.
@@ -66,24 +69,15 @@ pub(crate) async fn new_message(
     state: web::Data<AppState>,
     app: ApplicationId,
     urls: &Urls,
-    work: impl FnOnce(&AppState) -> Result<Message, DomainError> + Send + 'static,
+    work: impl FnOnce(&AppState) -> Result<Posted, DomainError> + Send + 'static,
 ) -> Result<impl Responder, ApiError> {
-    render_message(state, urls, work, move |s, found| view::related_to_new_message(s.ports.chat(), app, found)).await
-}
-
-async fn render_message(
-    state: web::Data<AppState>,
-    urls: &Urls,
-    work: impl FnOnce(&AppState) -> Result<Message, DomainError> + Send + 'static,
-    relate: impl FnOnce(&AppState, &Message) -> Result<view::Related, DomainError> + Send + 'static,
-) -> Result<impl Responder, ApiError> {
-    let (found, related) = blocking(move || {
-        let found = work(&state)?;
-        let related = relate(&state, &found)?;
-        Ok((found, related))
+    let (posted, related) = blocking(move || {
+        let posted = work(&state)?;
+        let related = view::related_to_new_message(state.ports.chat(), app, &posted)?;
+        Ok((posted, related))
     })
     .await?;
-    Ok(Hal(Renderer { urls, related: &related }.message(&found)))
+    Ok(Hal(Renderer { urls, related: &related }.message(&posted.message)))
 }
 
 /// Reads a cursor page of messages and renders it with links that keep the filters. Pages are

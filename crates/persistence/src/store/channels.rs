@@ -14,6 +14,16 @@ use crate::schema::{
 
 type Db = <AnyConnection as Connection>::Backend;
 
+fn load_member_ids(conn: &mut AnyConnection, channel_id: ChannelId) -> StoreResult<Vec<UserId>> {
+    let ids: Vec<i64> = channel_members::table
+        .filter(channel_members::channel_id.eq(channel_id.0))
+        .order(channel_members::user_id)
+        .select(channel_members::user_id)
+        .load(conn)
+        .store_err()?;
+    Ok(ids.into_iter().map(UserId).collect())
+}
+
 fn to_channels(rows: Vec<ChannelRow>) -> StoreResult<Vec<Channel>> {
     rows.into_iter().map(Channel::try_from).collect()
 }
@@ -306,14 +316,40 @@ impl ChannelStore for DieselStore {
     }
 
     fn member_ids(&self, channel_id: ChannelId) -> StoreResult<Vec<UserId>> {
+        self.read(|conn| load_member_ids(conn, channel_id))
+    }
+
+    fn find_channel_with_member_ids(
+        &self,
+        application_id: ApplicationId,
+        id: ChannelId,
+    ) -> StoreResult<Option<(Channel, Vec<UserId>)>> {
+        let channel =
+            channels::table.filter(channels::application_id.eq(application_id.0)).filter(channels::id.eq(id.0));
         self.read(|conn| {
-            let ids: Vec<i64> = channel_members::table
-                .filter(channel_members::channel_id.eq(channel_id.0))
-                .order(channel_members::user_id)
-                .select(channel_members::user_id)
-                .load(conn)
-                .store_err()?;
-            Ok(ids.into_iter().map(UserId).collect())
+            if let AnyConnection::Postgresql(pg) = conn {
+                // One round trip: the member ids ride along as an array.
+                let found: Option<(ChannelRow, Vec<i64>)> = channel
+                    .select((
+                        ChannelRow::as_select(),
+                        diesel::dsl::sql::<diesel::sql_types::Array<diesel::sql_types::BigInt>>(
+                            "ARRAY(SELECT m.user_id FROM channel_members m WHERE m.channel_id = channels.id \
+                             ORDER BY m.user_id)",
+                        ),
+                    ))
+                    .get_result(pg)
+                    .optional()
+                    .store_err()?;
+                return found
+                    .map(|(row, members)| Ok((Channel::try_from(row)?, members.into_iter().map(UserId).collect())))
+                    .transpose();
+            }
+            // In process (SQLite), two statements on one connection cost less than one that
+            // would concatenate the ids into text to be parsed again.
+            match channel.select(ChannelRow::as_select()).get_result(conn).optional().store_err()? {
+                None => Ok(None),
+                Some(row) => Ok(Some((Channel::try_from(row)?, load_member_ids(conn, id)?))),
+            }
         })
     }
 

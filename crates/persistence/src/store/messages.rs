@@ -223,10 +223,10 @@ macro_rules! insert_rows {
 }
 
 /// Stores `drafts` in the caller's transaction, in order. Each channel is locked once (a no-op
-/// update takes PostgreSQL's row lock; SQLite holds the database write lock already) before
-/// ids are taken, so one channel's messages are committed in id order and a reader paging by
-/// id never misses one; ids never go below the channel's newest, even if this node's clock is
-/// behind another's.
+/// update returning the newest id takes PostgreSQL's row lock; SQLite holds the database write
+/// lock already) before ids are taken, so one channel's messages are committed in id order and
+/// a reader paging by id never misses one; ids never go below the channel's newest, even if
+/// this node's clock is behind another's.
 fn append_all(conn: &mut AnyConnection, ids: &IdGenerator, drafts: &[MessageDraft]) -> StoreResult<Vec<Message>> {
     // Channels are locked in id order, so two nodes' groups never wait on each other in a cycle.
     let mut channel_ids: Vec<i64> = drafts.iter().map(|d| d.message.channel_id.0).collect();
@@ -234,18 +234,14 @@ fn append_all(conn: &mut AnyConnection, ids: &IdGenerator, drafts: &[MessageDraf
     channel_ids.dedup();
     let mut newest: Vec<(i64, Option<i64>)> = Vec::with_capacity(channel_ids.len());
     for channel_id in channel_ids {
-        let locked = diesel::update(channels::table.filter(channels::id.eq(channel_id)))
+        // Lock and read the newest id in one round trip.
+        let last: Option<i64> = diesel::update(channels::table.filter(channels::id.eq(channel_id)))
             .set(channels::last_message_id.eq(channels::last_message_id))
-            .execute(conn)
-            .store_err()?;
-        if locked == 0 {
-            return Err(StoreError::Other(format!("channel {channel_id} vanished while posting").into()));
-        }
-        let last: Option<i64> = channels::table
-            .filter(channels::id.eq(channel_id))
-            .select(channels::last_message_id)
+            .returning(channels::last_message_id)
             .get_result(conn)
-            .store_err()?;
+            .optional()
+            .store_err()?
+            .ok_or_else(|| StoreError::Other(format!("channel {channel_id} vanished while posting").into()))?;
         newest.push((channel_id, last));
     }
     let mut stored = Vec::with_capacity(drafts.len());

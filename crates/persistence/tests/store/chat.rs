@@ -65,6 +65,7 @@ impl Fixture {
             now(),
         )
         .unwrap()
+        .message
     }
 }
 
@@ -183,6 +184,27 @@ fn channels_names_direct_sets_and_members() {
 }
 
 #[test]
+fn a_channel_is_read_with_its_member_ids_in_one_go() {
+    for db in TestDatabase::all() {
+        let f = Fixture::new(&db);
+        let (a, b, c) = (f.user("a"), f.user("b"), f.user("c"));
+        let room = f.channel(ChannelType::Private, Some("room"), &[&c, &a]);
+        let empty = f.channel(ChannelType::Public, Some("empty"), &[]);
+        f.channel(ChannelType::Public, Some("elsewhere"), &[&b]);
+        let (found, members) = f.store.find_channel_with_member_ids(f.app, room.id).unwrap().unwrap();
+        assert_eq!(found.name.as_deref(), Some("room"), "{}", db.label);
+        let mut expected = vec![a.id, c.id];
+        expected.sort();
+        assert_eq!(members, expected, "every member, by id, and no one else ({})", db.label);
+        let (_, none) = f.store.find_channel_with_member_ids(f.app, empty.id).unwrap().unwrap();
+        assert!(none.is_empty(), "{}", db.label);
+        let other_app = ApplicationId(f.app.0 + 1);
+        assert!(f.store.find_channel_with_member_ids(other_app, room.id).unwrap().is_none(), "{}", db.label);
+        assert!(f.store.find_channel_with_member_ids(f.app, roost_domain::ChannelId(1)).unwrap().is_none());
+    }
+}
+
+#[test]
 fn messages_threads_reactions_receipts_and_notifications() {
     for db in TestDatabase::all() {
         let f = Fixture::new(&db);
@@ -222,7 +244,8 @@ fn messages_threads_reactions_receipts_and_notifications() {
         };
         let reply =
             message::reply_to_message(f.stores(), &f.ids, MessageRules::default(), f.app, hello.id, reply_input, now())
-                .unwrap();
+                .unwrap()
+                .message;
         assert_eq!(reply.nested_level, 1);
         assert_eq!(f.store.find_message(f.app, hello.id).unwrap().unwrap().replies_count, 1);
         let thread = f.store.find_thread(f.app, reply.thread_id).unwrap().unwrap();
@@ -387,6 +410,7 @@ fn races_and_leftovers_keep_counts_and_replies_sound() {
             };
             message::reply_to_message(f.stores(), &f.ids, MessageRules::default(), f.app, parent.id, input, now())
                 .unwrap()
+                .message
         };
         let reply = reply_to(&bob);
         // The same delete twice (a retried request) counts once.
@@ -517,7 +541,7 @@ fn concurrent_posts_are_committed_in_groups_each_answered_alone() {
             assert_eq!(posts[3].body.as_deref(), Some(format!("{t}-3").as_str()));
         }
         for reply in replies.into_iter().flatten() {
-            assert!(f.store.find_message(f.app, reply.id).unwrap().is_none(), "no orphan reply ({})", db.label);
+            assert!(f.store.find_message(f.app, reply.message.id).unwrap().is_none(), "no orphan reply ({})", db.label);
         }
         for room in &rooms {
             let stored = f.store.find_channel(f.app, room.id).unwrap().unwrap();
