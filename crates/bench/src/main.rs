@@ -546,7 +546,7 @@ const INSTRUCTION_REQUESTS: u32 = 300;
 /// then instructions per request for a post and for an uncached page. Instruction counts do
 /// not move with what else the machine is doing, so they show what a change gained where
 /// throughput on a shared machine cannot (it varied by ±20 % between identical runs).
-fn count_instructions(bin: &Path) -> anyhow::Result<Vec<Value>> {
+fn count_instructions(bin: &Path, out: &Path) -> anyhow::Result<Vec<Value>> {
     let dir = tempfile::tempdir()?;
     let (database, _) = database_for("sqlite", None, dir.path());
     let profile = dir.path().join("callgrind.out");
@@ -561,16 +561,20 @@ fn count_instructions(bin: &Path) -> anyhow::Result<Vec<Value>> {
     let seeded = seed(&roost, &url)?;
     let pid = roost.child.id().to_string();
     let control = |flag: &str| -> anyhow::Result<()> {
-        let status = Command::new("callgrind_control")
-            .arg(flag)
-            .arg(&pid)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()?;
-        if !status.success() {
-            bail!("callgrind_control {flag} failed");
+        // callgrind_control finds the process through files valgrind writes: retry briefly.
+        for _ in 0..20 {
+            let status = Command::new("callgrind_control")
+                .arg(flag)
+                .arg(&pid)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status()?;
+            if status.success() {
+                return Ok(());
+            }
+            std::thread::sleep(Duration::from_millis(250));
         }
-        Ok(())
+        bail!("callgrind_control {flag} failed")
     };
     control("--instr=on")?;
     let bearer = format!("Bearer {}", seeded.token);
@@ -594,7 +598,11 @@ fn count_instructions(bin: &Path) -> anyhow::Result<Vec<Value>> {
             request()?;
         }
         control("--dump")?;
-        let total = latest_callgrind_total(dir.path())?;
+        let dump = latest_callgrind_dump(dir.path())?;
+        let total = callgrind_total(&dump)?;
+        // Kept for `callgrind_annotate target/bench/callgrind-post.out`: where the instructions go.
+        let slug = if name.starts_with("POST") { "post" } else { "page" };
+        std::fs::copy(&dump, out.join(format!("callgrind-{slug}.out")))?;
         let per_request = total as f64 / f64::from(INSTRUCTION_REQUESTS);
         eprintln!("  {name:<20} {:>9.0} instructions per request (Roost, all threads)", per_request);
         results.push(json!({"backend": "sqlite", "scenario": name, "instructions_per_request": per_request}));
@@ -602,14 +610,19 @@ fn count_instructions(bin: &Path) -> anyhow::Result<Vec<Value>> {
     Ok(results)
 }
 
-/// The `summary:`/`totals:` instruction count of the newest callgrind dump in `dir`.
-fn latest_callgrind_total(dir: &Path) -> anyhow::Result<u64> {
-    let newest = std::fs::read_dir(dir)?
+/// The newest callgrind dump in `dir`.
+fn latest_callgrind_dump(dir: &Path) -> anyhow::Result<PathBuf> {
+    std::fs::read_dir(dir)?
         .filter_map(Result::ok)
         .filter(|e| e.file_name().to_string_lossy().starts_with("callgrind.out"))
         .max_by_key(|e| e.metadata().and_then(|m| m.modified()).ok())
-        .context("no callgrind dump")?;
-    let text = std::fs::read_to_string(newest.path())?;
+        .map(|e| e.path())
+        .context("no callgrind dump")
+}
+
+/// The `summary:`/`totals:` instruction count of a callgrind dump.
+fn callgrind_total(dump: &Path) -> anyhow::Result<u64> {
+    let text = std::fs::read_to_string(dump)?;
     text.lines()
         .find_map(|l| l.strip_prefix("totals:").or_else(|| l.strip_prefix("summary:")))
         .and_then(|v| v.split_whitespace().next()?.parse().ok())
@@ -623,9 +636,9 @@ fn main() -> anyhow::Result<()> {
         bail!("{} is missing: cargo build --release -p roost", bin.display());
     }
     if std::env::args().nth(1).as_deref() == Some("instructions") {
-        let results = count_instructions(&bin)?;
         let out = root.join("target/bench");
         std::fs::create_dir_all(&out)?;
+        let results = count_instructions(&bin, &out)?;
         std::fs::write(out.join("instructions.json"), serde_json::to_string_pretty(&results)?)?;
         println!("written: target/bench/instructions.json");
         return Ok(());
