@@ -583,12 +583,17 @@ fn count_instructions(bin: &Path, out: &Path) -> anyhow::Result<Vec<Value>> {
     let body = json!({"type": "TEXT", "body": "hello from the benchmark", "user": {"id": seeded.poster}});
     // An uncached page: an older page of the 1M channel (ids from 2 000 000 001 up).
     let page_url = format!("{}/v1/channels/{}/messages?size=25&start=2000500000", roost.base, seeded.c1m);
-    let post = || agent.post(&post_url).set("Authorization", &bearer).send_json(body.clone()).map(drop);
-    let page = || agent.get(&page_url).set("Authorization", &bearer).call().map(drop);
+    let post = || {
+        agent
+            .post(&post_url)
+            .set("Authorization", &bearer)
+            .send_json(body.clone())
+            .map(drop)
+            .map_err(anyhow::Error::from)
+    };
+    let page = || agent.get(&page_url).set("Authorization", &bearer).call().map(drop).map_err(anyhow::Error::from);
     let mut results = Vec::new();
-    for (name, request) in
-        [("POST message", &post as &dyn Fn() -> Result<(), ureq::Error>), ("page 1M (uncached)", &page)]
-    {
+    for (name, request) in [("POST message", &post as &dyn Fn() -> anyhow::Result<()>), ("page 1M (uncached)", &page)] {
         // Warm up (statement caches, allocator), then count from zero.
         for _ in 0..50 {
             request()?;
