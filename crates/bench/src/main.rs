@@ -11,7 +11,8 @@
 //!
 //! Prints a table and writes `target/bench/results.json`. Settings: `ROOST_BENCH_SECONDS`
 //! (per scenario, default 5), `ROOST_BIN` (default `target/release/roost`), `ROOST_BENCH_ONLY`
-//! (comma-separated words: only the scenarios whose names contain one; the baseline always runs).
+//! (comma-separated words: only the scenarios whose names contain one; the baseline always runs),
+//! `ROOST_BENCH_SKIP_SQLITE=1` (PostgreSQL only).
 //!
 //! `roost-bench instructions` counts instructions per request under callgrind instead: figures
 //! that repeat exactly on a machine whose throughput does not.
@@ -650,7 +651,10 @@ fn main() -> anyhow::Result<()> {
     }
     let seconds = std::env::var("ROOST_BENCH_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(5);
     let pg = std::env::var("ROOST_BENCH_POSTGRES_URL").ok().filter(|s| !s.is_empty());
-    let mut results = run_backend("sqlite", &bin, None, seconds)?;
+    let mut results = Vec::new();
+    if std::env::var("ROOST_BENCH_SKIP_SQLITE").map_or(true, |v| v.is_empty() || v == "0") {
+        results.extend(run_backend("sqlite", &bin, None, seconds)?);
+    }
     if let Some(pg) = pg.as_deref() {
         results.extend(run_backend("postgres", &bin, Some(pg), seconds)?);
     }
