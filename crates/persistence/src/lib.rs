@@ -8,6 +8,7 @@
 
 pub mod conn;
 pub mod migrate;
+mod prepared;
 mod rows;
 pub mod schema;
 pub mod store;

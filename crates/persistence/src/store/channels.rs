@@ -7,6 +7,7 @@ use roost_domain::{ApplicationId, ChannelId, StoreError, Timestamp, UserId};
 
 use super::{count_to_u64, DieselResultExt, DieselStore};
 use crate::conn::AnyConnection;
+use crate::prepared::KeepPrepared;
 use crate::rows::{ChannelRow, UserRow};
 use crate::schema::{
     channel_invites, channel_members, channels, messages, notifications, reactions, read_marks, threads, users,
@@ -328,18 +329,18 @@ impl ChannelStore for DieselStore {
             channels::table.filter(channels::application_id.eq(application_id.0)).filter(channels::id.eq(id.0));
         self.read(|conn| {
             if let AnyConnection::Postgresql(pg) = conn {
-                // One round trip: the member ids ride along as an array.
-                let found: Option<(ChannelRow, Vec<i64>)> = channel
-                    .select((
-                        ChannelRow::as_select(),
-                        diesel::dsl::sql::<diesel::sql_types::Array<diesel::sql_types::BigInt>>(
-                            "ARRAY(SELECT m.user_id FROM channel_members m WHERE m.channel_id = channels.id \
-                             ORDER BY m.user_id)",
-                        ),
-                    ))
-                    .get_result(pg)
-                    .optional()
-                    .store_err()?;
+                // One round trip: the member ids ride along as an array. The SQL literal is
+                // fixed text, so the statement can stay prepared.
+                let found: Option<(ChannelRow, Vec<i64>)> = KeepPrepared(channel.select((
+                    ChannelRow::as_select(),
+                    diesel::dsl::sql::<diesel::sql_types::Array<diesel::sql_types::BigInt>>(
+                        "ARRAY(SELECT m.user_id FROM channel_members m WHERE m.channel_id = channels.id \
+                         ORDER BY m.user_id)",
+                    ),
+                )))
+                .get_result(pg)
+                .optional()
+                .store_err()?;
                 return found
                     .map(|(row, members)| Ok((Channel::try_from(row)?, members.into_iter().map(UserId).collect())))
                     .transpose();

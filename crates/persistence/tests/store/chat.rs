@@ -556,3 +556,27 @@ fn concurrent_posts_are_committed_in_groups_each_answered_alone() {
         assert_eq!(notified.items.len(), 100, "{}", db.label);
     }
 }
+
+#[test]
+fn a_post_lands_above_a_newer_message_from_a_node_whose_clock_runs_ahead() {
+    use diesel::RunQueryDsl;
+    for db in TestDatabase::all() {
+        let f = Fixture::new(&db);
+        let ann = f.user("ann");
+        let room = f.channel(ChannelType::Public, Some("room"), &[&ann]);
+        let first = f.say(&room, Some(&ann), "first");
+        // Another node, its clock 50 ms ahead, stored the channel's newest message (the
+        // milliseconds sit above 12 bits of node and sequence).
+        let ahead = first.id.0 + (50 << 12);
+        let mut conn = db.url.connect().unwrap();
+        diesel::sql_query(format!("UPDATE channels SET last_message_id = {ahead} WHERE id = {}", room.id.0))
+            .execute(&mut conn)
+            .unwrap();
+        let second = f.say(&room, Some(&ann), "second");
+        assert!(second.id.0 > ahead, "ids are drawn again above the newest ({})", db.label);
+        let stored = f.store.find_channel(f.app, room.id).unwrap().unwrap();
+        assert_eq!(stored.last_message_id, Some(second.id), "{}", db.label);
+        let third = f.say(&room, Some(&ann), "third");
+        assert!(third.id > second.id, "{}", db.label);
+    }
+}
