@@ -16,12 +16,11 @@ use crate::schema::{
 type Db = <AnyConnection as Connection>::Backend;
 
 fn load_member_ids(conn: &mut AnyConnection, channel_id: ChannelId) -> StoreResult<Vec<UserId>> {
-    let ids: Vec<i64> = channel_members::table
+    let query = channel_members::table
         .filter(channel_members::channel_id.eq(channel_id.0))
         .order(channel_members::user_id)
-        .select(channel_members::user_id)
-        .load(conn)
-        .store_err()?;
+        .select(channel_members::user_id);
+    let ids: Vec<i64> = on_engine!(conn, |c| query.load(c)).store_err()?;
     Ok(ids.into_iter().map(UserId).collect())
 }
 
@@ -115,15 +114,15 @@ impl ChannelStore for DieselStore {
 
     fn find_channel(&self, application_id: ApplicationId, id: ChannelId) -> StoreResult<Option<Channel>> {
         self.read(|conn| {
-            channels::table
+            on_engine!(conn, |c| channels::table
                 .filter(channels::application_id.eq(application_id.0))
                 .filter(channels::id.eq(id.0))
                 .select(ChannelRow::as_select())
-                .get_result(conn)
-                .optional()
-                .store_err()?
-                .map(Channel::try_from)
-                .transpose()
+                .get_result(c)
+                .optional())
+            .store_err()?
+            .map(Channel::try_from)
+            .transpose()
         })
     }
 
@@ -347,7 +346,7 @@ impl ChannelStore for DieselStore {
             }
             // In process (SQLite), two statements on one connection cost less than one that
             // would concatenate the ids into text to be parsed again.
-            match channel.select(ChannelRow::as_select()).get_result(conn).optional().store_err()? {
+            match on_engine!(conn, |c| channel.select(ChannelRow::as_select()).get_result(c).optional()).store_err()? {
                 None => Ok(None),
                 Some(row) => Ok(Some((Channel::try_from(row)?, load_member_ids(conn, id)?))),
             }

@@ -310,7 +310,7 @@ fn append_all(conn: &mut AnyConnection, ids: &IdGenerator, drafts: &[MessageDraf
         // Lock the channel and record its newest message in one statement, as long as every
         // new id is above the newest stored one: ids come from this node's clock, and another
         // node's may run ahead.
-        let claimed: Option<i64> = KeepPrepared(
+        let claim = KeepPrepared(
             diesel::update(
                 channels::table
                     .filter(channels::id.eq(channel_id))
@@ -318,10 +318,8 @@ fn append_all(conn: &mut AnyConnection, ids: &IdGenerator, drafts: &[MessageDraf
             )
             .set(channels::last_message_id.eq(last))
             .returning(channels::id),
-        )
-        .get_result(conn)
-        .optional()
-        .store_err()?;
+        );
+        let claimed: Option<i64> = on_engine!(&mut *conn, |c| claim.get_result(c).optional()).store_err()?;
         if claimed.is_none() {
             renumber_after_newest(conn, ids, channel_id, &mut stored)?;
         }

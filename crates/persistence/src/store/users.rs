@@ -55,15 +55,15 @@ impl UserStore for DieselStore {
 
     fn find_user(&self, application_id: ApplicationId, id: UserId) -> StoreResult<Option<User>> {
         self.read(|conn| {
-            users::table
+            on_engine!(conn, |c| users::table
                 .filter(users::application_id.eq(application_id.0))
                 .filter(users::id.eq(id.0))
                 .select(UserRow::as_select())
-                .get_result(conn)
-                .optional()
-                .store_err()?
-                .map(User::try_from)
-                .transpose()
+                .get_result(c)
+                .optional())
+            .store_err()?
+            .map(User::try_from)
+            .transpose()
         })
     }
 
@@ -76,7 +76,9 @@ impl UserStore for DieselStore {
             let by_application = users::table.filter(users::application_id.eq(application_id.0));
             // One user: a fixed statement, cached per connection (an `IN (…)` list is not).
             let rows = match ids.as_slice() {
-                [one] => by_application.filter(users::id.eq(*one)).select(UserRow::as_select()).load(conn),
+                [one] => {
+                    on_engine!(conn, |c| by_application.filter(users::id.eq(*one)).select(UserRow::as_select()).load(c))
+                }
                 _ => by_application.filter(users::id.eq_any(&ids)).select(UserRow::as_select()).load(conn),
             };
             to_users(rows.store_err()?)
@@ -85,15 +87,15 @@ impl UserStore for DieselStore {
 
     fn find_user_by_name(&self, application_id: ApplicationId, name: &str) -> StoreResult<Option<User>> {
         self.read(|conn| {
-            users::table
+            on_engine!(conn, |c| users::table
                 .filter(users::application_id.eq(application_id.0))
                 .filter(users::name.eq(name))
                 .select(UserRow::as_select())
-                .get_result(conn)
-                .optional()
-                .store_err()?
-                .map(User::try_from)
-                .transpose()
+                .get_result(c)
+                .optional())
+            .store_err()?
+            .map(User::try_from)
+            .transpose()
         })
     }
 
