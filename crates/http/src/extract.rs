@@ -14,10 +14,7 @@ use roost_domain::{now, DomainError};
 use crate::error::ApiError;
 use crate::state::AppState;
 
-/// Runs storage or hashing work (diesel and argon2 are synchronous) on rayon's pool, whose size
-/// the binary sets to the database pool size: a fixed set of threads, rather than a blocking
-/// pool that grows to hundreds of threads under load, each holding its own stack and malloc
-/// arena (issue 4: that growth took peak RSS to 660 MiB).
+/// Runs storage work (diesel is synchronous) on the storage threads ([`crate::workers`]).
 pub async fn blocking<T, F>(f: F) -> Result<T, ApiError>
 where
     T: Send + 'static,
@@ -25,8 +22,10 @@ where
 {
     let (tx, rx) = tokio::sync::oneshot::channel();
     let written = crate::cache::invalidated_by_current_request();
-    rayon::spawn(move || {
-        // A panic must become this request's 500, not abort the process (rayon's default).
+    let pool =
+        crate::workers::storage().map_err(|e| ApiError::Internal(format!("cannot start the storage threads: {e}")))?;
+    pool.execute(move || {
+        // A panic must become this request's 500.
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
             .unwrap_or_else(|_| Err(ApiError::Internal("a storage task panicked".into())));
         // After the commit (or rollback), whether or not anyone still waits for the answer.

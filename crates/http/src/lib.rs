@@ -11,6 +11,7 @@ mod repr;
 mod routes;
 mod state;
 mod urls;
+pub mod workers;
 
 pub use cache::{track_writes, ResponseCache};
 pub use error::ApiError;

@@ -219,11 +219,16 @@ pub struct PoolSettings {
     pub max_size: u32,
     /// How long a checkout may wait before the store reports itself unavailable.
     pub connection_timeout: Duration,
+    /// Idle connections kept open (r2d2's `min_idle`): the pool opens a replacement on its
+    /// own threads when one is checked out. A one-shot command sets 0: a connection still
+    /// being opened (TLS set-up in libpq) when the process exits meets OpenSSL's exit-time
+    /// cleanup and crashes the process.
+    pub keep_idle: u32,
 }
 
 impl Default for PoolSettings {
     fn default() -> Self {
-        Self { max_size: 8, connection_timeout: Duration::from_secs(5) }
+        Self { max_size: 8, connection_timeout: Duration::from_secs(5), keep_idle: 1 }
     }
 }
 
@@ -234,7 +239,7 @@ pub type Pool = r2d2::Pool<ConnectionManager>;
 pub fn build_pool(url: &DatabaseUrl, settings: &PoolSettings) -> Result<Pool, r2d2::Error> {
     r2d2::Pool::builder()
         .max_size(settings.max_size)
-        .min_idle(Some(1))
+        .min_idle(Some(settings.keep_idle.min(settings.max_size)))
         .connection_timeout(settings.connection_timeout)
         // No `SELECT 1` on checkout: a connection that a query finds closed is marked and
         // dropped on return (`has_broken`); the request that found it answers 503.

@@ -87,15 +87,15 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Apps(AppsCommand::Create { name, json }) => {
-            let store = open_store(&config)?;
+            let store = open_store_for_command(&config)?;
             let ids = IdGenerator::new(config.node_id)?;
             let created = provision::create_application(&store, &ids, &SecretHasher::owasp()?, &name, now())?;
             print_credentials(&created, json);
             Ok(())
         }
-        Command::Apps(AppsCommand::List { json }) => list_applications(&open_store(&config)?, json),
+        Command::Apps(AppsCommand::List { json }) => list_applications(&open_store_for_command(&config)?, json),
         Command::Clients(ClientsCommand::Rotate { app_id, json }) => {
-            let store = open_store(&config)?;
+            let store = open_store_for_command(&config)?;
             let rotated =
                 provision::rotate_client_secret(&store, &store, &SecretHasher::owasp()?, ApplicationId(app_id))
                     .with_context(|| format!("cannot rotate the client of application {app_id}"))?;
@@ -114,7 +114,17 @@ fn init_logging() {
 }
 
 fn open_store(config: &Config) -> anyhow::Result<DieselStore> {
-    DieselStore::open(&config.database, &config.pool)
+    open_store_with(config, &config.pool)
+}
+
+/// The store for a one-shot command: one connection, opened when needed and never in the
+/// background, so nothing is connecting when the process exits.
+fn open_store_for_command(config: &Config) -> anyhow::Result<DieselStore> {
+    open_store_with(config, &roost_persistence::PoolSettings { max_size: 1, keep_idle: 0, ..config.pool.clone() })
+}
+
+fn open_store_with(config: &Config, pool: &roost_persistence::PoolSettings) -> anyhow::Result<DieselStore> {
+    DieselStore::open(&config.database, pool)
         .with_context(|| format!("cannot open the database {}", config.database.redacted()))
 }
 
@@ -158,13 +168,9 @@ fn list_applications(store: &DieselStore, json: bool) -> anyhow::Result<()> {
 
 #[actix_web::main]
 async fn serve(config: Config) -> anyhow::Result<()> {
-    // Storage and hashing run on rayon's pool, sized like the database pool (see
-    // roost_http's `blocking`).
-    rayon::ThreadPoolBuilder::new()
-        .num_threads(config.pool.max_size as usize)
-        .thread_name(|i| format!("roost-db-{i}"))
-        .build_global()
-        .context("cannot start the storage thread pool")?;
+    // One storage thread per database connection (see roost_http::workers).
+    roost_http::workers::start_storage_threads(config.pool.max_size as usize)
+        .context("cannot start the storage threads")?;
     let store = Arc::new(open_store(&config)?);
     let ids = Arc::new(IdGenerator::new(config.node_id)?);
     let hasher = Arc::new(SecretHasher::owasp()?);

@@ -1,0 +1,101 @@
+//! The storage threads: a fixed set of threads that run blocking work (diesel is synchronous)
+//! off actix's event loops.
+//!
+//! Fixed, because a blocking pool that grows under load made hundreds of threads, each with a
+//! stack and a malloc arena (issue 4: peak RSS 660 MiB). Plain threads waiting on one queue,
+//! rather than rayon's pool: rayon's idle workers search every other worker's deque and spin
+//! before they sleep, which took 14 % of a post's instructions under callgrind and competes for
+//! the CPU with the HTTP workers on a small machine.
+
+use std::num::NonZeroUsize;
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+
+type Job = Box<dyn FnOnce() + Send + 'static>;
+
+/// Threads taking jobs from one queue, first come first served.
+pub struct WorkerPool {
+    queue: Mutex<Sender<Job>>,
+    threads: usize,
+}
+
+impl WorkerPool {
+    /// Starts `threads` threads named `{name}-{i}`; they end when the pool is dropped.
+    pub fn spawn(threads: usize, name: &str) -> std::io::Result<Self> {
+        let (queue, jobs) = mpsc::channel::<Job>();
+        let jobs = Arc::new(Mutex::new(jobs));
+        for i in 0..threads.max(1) {
+            let jobs = Arc::clone(&jobs);
+            std::thread::Builder::new().name(format!("{name}-{i}")).spawn(move || work(&jobs))?;
+        }
+        Ok(Self { queue: Mutex::new(queue), threads: threads.max(1) })
+    }
+
+    /// How many threads run the jobs.
+    pub fn threads(&self) -> usize {
+        self.threads
+    }
+
+    /// Queues `job`; the next free thread runs it.
+    pub fn execute(&self, job: impl FnOnce() + Send + 'static) {
+        let queue = self.queue.lock().unwrap_or_else(PoisonError::into_inner);
+        // Sending fails only once every thread has ended, which a pool never lets happen
+        // while it exists (a job's panic is caught by the thread).
+        let _ = queue.send(Box::new(job));
+    }
+}
+
+fn work(jobs: &Mutex<Receiver<Job>>) {
+    loop {
+        // One thread at a time waits on the queue; the others wait for the lock.
+        let job = match jobs.lock().unwrap_or_else(PoisonError::into_inner).recv() {
+            Ok(job) => job,
+            Err(_) => return, // the pool was dropped
+        };
+        // A panicking job must not take its thread with it.
+        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
+    }
+}
+
+static STORAGE: OnceLock<WorkerPool> = OnceLock::new();
+
+/// Starts the storage threads, one per database connection (the binary calls this once at
+/// start; `Err` if they were started already or cannot be).
+pub fn start_storage_threads(threads: usize) -> std::io::Result<()> {
+    let pool = WorkerPool::spawn(threads, "roost-db")?;
+    STORAGE.set(pool).map_err(|_| std::io::Error::other("the storage threads were started already"))
+}
+
+/// The storage threads; started with one per core if the binary did not start them (tests).
+pub(crate) fn storage() -> std::io::Result<&'static WorkerPool> {
+    if let Some(pool) = STORAGE.get() {
+        return Ok(pool);
+    }
+    let threads = std::thread::available_parallelism().map_or(4, NonZeroUsize::get);
+    let pool = WorkerPool::spawn(threads, "roost-db")?;
+    // Another caller may have won the race: its pool is used and this one's threads end.
+    Ok(STORAGE.get_or_init(|| pool))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jobs_run_on_the_pools_threads_and_a_panic_does_not_end_one() {
+        let pool = WorkerPool::spawn(2, "test-worker").unwrap();
+        pool.execute(|| panic!("a failing job"));
+        let (tx, rx) = mpsc::channel();
+        for n in 0..10 {
+            let tx = tx.clone();
+            pool.execute(move || {
+                let name = std::thread::current().name().map(str::to_owned);
+                tx.send((n, name)).unwrap();
+            });
+        }
+        let mut done: Vec<(i32, Option<String>)> = (0..10).map(|_| rx.recv().unwrap()).collect();
+        done.sort();
+        assert_eq!(done.iter().map(|(n, _)| *n).collect::<Vec<_>>(), (0..10).collect::<Vec<_>>());
+        assert!(done.iter().all(|(_, name)| name.as_deref().is_some_and(|n| n.starts_with("test-worker-"))));
+    }
+}
