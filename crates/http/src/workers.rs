@@ -15,7 +15,7 @@ type Job = Box<dyn FnOnce() + Send + 'static>;
 
 /// Threads taking jobs from one queue, first come first served.
 pub struct WorkerPool {
-    queue: Mutex<Sender<Job>>,
+    queue: Sender<Job>,
     threads: usize,
 }
 
@@ -28,7 +28,7 @@ impl WorkerPool {
             let jobs = Arc::clone(&jobs);
             std::thread::Builder::new().name(format!("{name}-{i}")).spawn(move || work(&jobs))?;
         }
-        Ok(Self { queue: Mutex::new(queue), threads: threads.max(1) })
+        Ok(Self { queue, threads: threads.max(1) })
     }
 
     /// How many threads run the jobs.
@@ -38,10 +38,9 @@ impl WorkerPool {
 
     /// Queues `job`; the next free thread runs it.
     pub fn execute(&self, job: impl FnOnce() + Send + 'static) {
-        let queue = self.queue.lock().unwrap_or_else(PoisonError::into_inner);
         // Sending fails only once every thread has ended, which a pool never lets happen
         // while it exists (a job's panic is caught by the thread).
-        let _ = queue.send(Box::new(job));
+        let _ = self.queue.send(Box::new(job));
     }
 }
 
