@@ -49,16 +49,50 @@ impl IdGenerator {
         self.next_with_clock(unix_ms_now)
     }
 
-    fn next_with_clock(&self, clock: impl Fn() -> u64) -> i64 {
-        let mut state = match self.state.lock() {
+    /// The next id above `floor`, an id another node made. If that node's clock runs ahead of
+    /// this one's, this generator moves its own time up past `floor` at once rather than
+    /// waiting for the wall clock to get there (a post must land above a channel's newest
+    /// message; waiting would hold the channel's lock for as long as the clocks differ).
+    pub fn next_id_above(&self, floor: i64) -> i64 {
+        self.next_above_with_clock(floor, unix_ms_now)
+    }
+
+    fn next_above_with_clock(&self, floor: i64, clock: impl Fn() -> u64) -> i64 {
+        let floor_ms = u64::try_from(floor).unwrap_or(0) >> (NODE_BITS + SEQUENCE_BITS);
+        {
+            let mut state = self.lock_state();
+            if state.last_ms <= floor_ms {
+                // Every id of the next millisecond is above every id of `floor`'s.
+                state.last_ms = floor_ms + 1;
+                state.sequence = 0;
+                return self.compose(&state);
+            }
+        }
+        // Already past `floor`'s millisecond: any next id is above it.
+        self.next_with_clock(clock)
+    }
+
+    fn lock_state(&self) -> std::sync::MutexGuard<'_, GeneratorState> {
+        match self.state.lock() {
             Ok(guard) => guard,
             // The state is two integers that are always consistent; a panic elsewhere
             // cannot leave them half-written.
             Err(poisoned) => poisoned.into_inner(),
-        };
+        }
+    }
+
+    fn compose(&self, state: &GeneratorState) -> i64 {
+        let elapsed = state.last_ms.min(MAX_ELAPSED_MS);
+        let id = (elapsed << (NODE_BITS + SEQUENCE_BITS)) | (self.node << SEQUENCE_BITS) | state.sequence;
+        i64::try_from(id).unwrap_or(i64::MAX)
+    }
+
+    fn next_with_clock(&self, clock: impl Fn() -> u64) -> i64 {
+        let mut state = self.lock_state();
         loop {
             // A clock that steps back must not produce an id twice: keep the last time.
-            let now = clock().saturating_sub(EPOCH_UNIX_MS).max(state.last_ms);
+            let wall = clock().saturating_sub(EPOCH_UNIX_MS);
+            let now = wall.max(state.last_ms);
             if now > state.last_ms {
                 state.last_ms = now;
                 state.sequence = 0;
@@ -68,11 +102,16 @@ impl IdGenerator {
                 state.sequence += 1;
                 break;
             }
+            if wall < state.last_ms {
+                // Ahead of the wall clock already (it stepped back, or `next_id_above` moved
+                // past another node's ids): keep going rather than wait for it to catch up.
+                state.last_ms += 1;
+                state.sequence = 0;
+                break;
+            }
             std::thread::yield_now();
         }
-        let elapsed = state.last_ms.min(MAX_ELAPSED_MS);
-        let id = (elapsed << (NODE_BITS + SEQUENCE_BITS)) | (self.node << SEQUENCE_BITS) | state.sequence;
-        i64::try_from(id).unwrap_or(i64::MAX)
+        self.compose(&state)
     }
 }
 
@@ -172,6 +211,22 @@ mod tests {
         assert_eq!(ids[127] & 0x7f, 127);
         assert_eq!(ids[128] >> 12, 1_001, "the 129th id moves to the next millisecond");
         assert!(ids.windows(2).all(|w| w[0] < w[1]));
+    }
+
+    #[test]
+    fn ids_above_another_nodes_newer_id_come_at_once_even_in_bursts() {
+        let generator = IdGenerator::new(2).unwrap();
+        let wall = || EPOCH_UNIX_MS + 1_000;
+        let mine = generator.next_with_clock(wall);
+        // Another node, its clock a minute ahead; the wall clock here never moves in this test,
+        // so waiting for it would never end.
+        let other = IdGenerator::new(9).unwrap().next_with_clock(|| EPOCH_UNIX_MS + 61_000);
+        assert!(other > mine);
+        let above = generator.next_above_with_clock(other, wall);
+        assert!(above > other);
+        let burst: Vec<i64> = (0..300).map(|_| generator.next_with_clock(wall)).collect();
+        assert!(burst[0] > above && burst.windows(2).all(|w| w[0] < w[1]), "a burst past 128 ids goes on");
+        assert!(generator.next_above_with_clock(mine, wall) > burst[299], "a lower floor changes nothing");
     }
 
     #[test]

@@ -347,8 +347,8 @@ fn append_all(conn: &mut AnyConnection, ids: &IdGenerator, drafts: &[MessageDraf
 }
 
 /// The slow path of [`append_all`]: the channel holds a message newer than the ids drawn for
-/// it (or is gone). Locks it, reads its newest id, draws new ids above that one and records
-/// the newest.
+/// it (or is gone). Locks it, reads its newest id, draws new ids above that one (at once, see
+/// [`IdGenerator::next_id_above`]) and records the newest.
 fn renumber_after_newest(
     conn: &mut AnyConnection,
     ids: &IdGenerator,
@@ -366,8 +366,8 @@ fn renumber_after_newest(
     .ok_or_else(|| StoreError::Other(format!("channel {channel_id} vanished while posting").into()))?;
     let mut last = newest.unwrap_or(i64::MIN);
     for message in stored.iter_mut().filter(|m| m.channel_id.0 == channel_id) {
-        while message.id.0 <= last {
-            message.id = MessageId(ids.next_id());
+        if message.id.0 <= last {
+            message.id = MessageId(ids.next_id_above(last));
         }
         last = message.id.0;
     }

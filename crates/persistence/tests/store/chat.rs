@@ -565,9 +565,10 @@ fn a_post_lands_above_a_newer_message_from_a_node_whose_clock_runs_ahead() {
         let ann = f.user("ann");
         let room = f.channel(ChannelType::Public, Some("room"), &[&ann]);
         let first = f.say(&room, Some(&ann), "first");
-        // Another node, its clock 50 ms ahead, stored the channel's newest message (the
-        // milliseconds sit above 12 bits of node and sequence).
-        let ahead = first.id.0 + (50 << 12);
+        // Another node, its clock a minute ahead, stored the channel's newest message (the
+        // milliseconds sit above 12 bits of node and sequence). This node draws ids above it
+        // at once; it does not wait a minute for its clock.
+        let ahead = first.id.0 + (60_000 << 12);
         let mut conn = db.url.connect().unwrap();
         diesel::sql_query(format!("UPDATE channels SET last_message_id = {ahead} WHERE id = {}", room.id.0))
             .execute(&mut conn)
