@@ -16,7 +16,6 @@ type Job = Box<dyn FnOnce() + Send + 'static>;
 /// Threads taking jobs from one queue, first come first served.
 pub struct WorkerPool {
     queue: Sender<Job>,
-    threads: usize,
 }
 
 impl WorkerPool {
@@ -28,12 +27,7 @@ impl WorkerPool {
             let jobs = Arc::clone(&jobs);
             std::thread::Builder::new().name(format!("{name}-{i}")).spawn(move || work(&jobs))?;
         }
-        Ok(Self { queue, threads: threads.max(1) })
-    }
-
-    /// How many threads run the jobs.
-    pub fn threads(&self) -> usize {
-        self.threads
+        Ok(Self { queue })
     }
 
     /// Queues `job`; the next free thread runs it.
