@@ -89,6 +89,16 @@ impl DatabaseUrl {
     }
 }
 
+/// Opens a pool's SQLite connection: like [`connect_sqlite`], and when `checkpointed_elsewhere`
+/// it never checkpoints the WAL itself (see [`crate::checkpoint`]).
+fn connect_pooled_sqlite(path: &str, checkpointed_elsewhere: bool) -> Result<SqliteConnection, ConnectError> {
+    let mut conn = connect_sqlite(path)?;
+    if checkpointed_elsewhere {
+        conn.batch_execute("PRAGMA wal_autocheckpoint = 0")?;
+    }
+    Ok(conn)
+}
+
 /// Per-connection SQLite settings, one statement each as diesel's docs ask. `journal_mode=WAL`
 /// is persistent and set once by the migrator.
 pub(crate) fn connect_sqlite(path: &str) -> Result<SqliteConnection, ConnectError> {
@@ -161,6 +171,8 @@ pub enum ConnectError {
 #[derive(Debug)]
 pub struct ConnectionManager {
     url: DatabaseUrl,
+    /// SQLite: a [`crate::checkpoint::Checkpointer`] checkpoints the WAL, not these connections.
+    checkpointed_elsewhere: bool,
 }
 
 /// A pooled connection, marked when a query on it found the server gone so that the pool
@@ -197,7 +209,13 @@ impl r2d2::ManageConnection for ConnectionManager {
     type Error = ConnectError;
 
     fn connect(&self) -> Result<ManagedConnection, ConnectError> {
-        Ok(ManagedConnection { conn: self.url.connect()?, lost: false })
+        let conn = match self.url.kind {
+            DatabaseKind::Sqlite => {
+                AnyConnection::Sqlite(connect_pooled_sqlite(&self.url.target, self.checkpointed_elsewhere)?)
+            }
+            DatabaseKind::Postgres => self.url.connect()?,
+        };
+        Ok(ManagedConnection { conn, lost: false })
     }
 
     fn is_valid(&self, conn: &mut ManagedConnection) -> Result<(), ConnectError> {
@@ -235,8 +253,13 @@ impl Default for PoolSettings {
 /// A pool of connections to one database.
 pub type Pool = r2d2::Pool<ConnectionManager>;
 
-/// Builds a pool; fails when the first connection cannot be opened.
-pub fn build_pool(url: &DatabaseUrl, settings: &PoolSettings) -> Result<Pool, r2d2::Error> {
+/// Builds a pool; fails when the first connection cannot be opened. `checkpointed_elsewhere`:
+/// the SQLite connections leave WAL checkpoints to a [`crate::checkpoint::Checkpointer`].
+pub fn build_pool(
+    url: &DatabaseUrl,
+    settings: &PoolSettings,
+    checkpointed_elsewhere: bool,
+) -> Result<Pool, r2d2::Error> {
     r2d2::Pool::builder()
         .max_size(settings.max_size)
         .min_idle(Some(settings.keep_idle.min(settings.max_size)))
@@ -244,7 +267,7 @@ pub fn build_pool(url: &DatabaseUrl, settings: &PoolSettings) -> Result<Pool, r2
         // No `SELECT 1` on checkout: a connection that a query finds closed is marked and
         // dropped on return (`has_broken`); the request that found it answers 503.
         .test_on_check_out(false)
-        .build(ConnectionManager { url: url.clone() })
+        .build(ConnectionManager { url: url.clone(), checkpointed_elsewhere })
 }
 
 #[cfg(test)]
@@ -268,11 +291,29 @@ mod tests {
         use r2d2::ManageConnection;
         let dir = tempfile::tempdir().unwrap();
         let url = DatabaseUrl::parse(&format!("sqlite://{}", dir.path().join("t.db").display())).unwrap();
-        let manager = ConnectionManager { url };
+        let manager = ConnectionManager { url, checkpointed_elsewhere: false };
         let mut conn = manager.connect().unwrap();
         assert!(!manager.has_broken(&mut conn));
         conn.mark_lost();
         assert!(manager.has_broken(&mut conn));
+    }
+
+    #[test]
+    fn pooled_sqlite_connections_leave_checkpoints_to_the_checkpoint_thread() {
+        use diesel::{sql_query, sql_types::BigInt, QueryableByName, RunQueryDsl};
+        #[derive(QueryableByName)]
+        struct Setting {
+            #[diesel(sql_type = BigInt)]
+            wal_autocheckpoint: i64,
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db").display().to_string();
+        let read = |checkpointed_elsewhere| {
+            let mut conn = connect_pooled_sqlite(&path, checkpointed_elsewhere).unwrap();
+            sql_query("PRAGMA wal_autocheckpoint").get_result::<Setting>(&mut conn).unwrap().wal_autocheckpoint
+        };
+        assert_eq!(read(true), 0);
+        assert_eq!(read(false), 1000, "SQLite's default");
     }
 
     #[test]

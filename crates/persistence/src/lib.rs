@@ -6,6 +6,7 @@
 //! set in Rust as UTC; SQLite write transactions start with `BEGIN IMMEDIATE`; every diesel
 //! error is converted in one place ([`store::map_diesel_error`]).
 
+mod checkpoint;
 pub mod conn;
 pub mod migrate;
 mod prepared;

@@ -52,7 +52,10 @@ use roost_domain::StoreError;
 
 use self::group_commit::GroupCommit;
 
-use crate::conn::{build_pool, AnyConnection, DatabaseKind, DatabaseUrl, ManagedConnection, Pool, PoolSettings};
+use crate::checkpoint::Checkpointer;
+use crate::conn::{
+    build_pool, AnyConnection, ConnectError, DatabaseKind, DatabaseUrl, ManagedConnection, Pool, PoolSettings,
+};
 use crate::migrate::{run_migrations, MigrationError};
 
 // Lookups of one row by a unique key use `get_result`, not `first`: `first` adds `LIMIT ?`, and
@@ -73,6 +76,8 @@ pub struct DieselStore {
     /// the write gate; on PostgreSQL they have their own, so that one node's posts share
     /// transactions and fsyncs instead of queueing on the channel's row lock one by one.
     appends: Arc<GroupCommit<MessageDraft, Message>>,
+    /// SQLite's WAL checkpoints, off the writers' path (see [`crate::checkpoint`]).
+    checkpoints: Option<Arc<Checkpointer>>,
 }
 
 /// Opening the store failed.
@@ -84,6 +89,12 @@ pub enum OpenError {
     /// The pool could not open its first connection.
     #[error("cannot connect to the database: {0}")]
     Pool(#[from] r2d2::Error),
+    /// The SQLite checkpoint thread's connection could not be opened.
+    #[error("cannot connect to the database: {0}")]
+    Connect(#[from] ConnectError),
+    /// A thread could not be started.
+    #[error("cannot start a thread: {0}")]
+    Thread(#[source] std::io::Error),
 }
 
 impl DieselStore {
@@ -92,12 +103,12 @@ impl DieselStore {
         run_migrations(url)?;
         let write_gate = (url.kind() == DatabaseKind::Sqlite).then(|| Arc::new(Mutex::new(())));
         let append_gate = write_gate.clone().unwrap_or_else(|| Arc::new(Mutex::new(())));
-        Ok(Self {
-            pool: build_pool(url, settings)?,
-            kind: url.kind(),
-            write_gate,
-            appends: Arc::new(GroupCommit::new(append_gate)),
-        })
+        let checkpoints = match (url.sqlite_path(), &write_gate) {
+            (Some(path), Some(gate)) => Some(Arc::new(Checkpointer::start(path, gate)?)),
+            _ => None,
+        };
+        let pool = build_pool(url, settings, checkpoints.is_some())?;
+        Ok(Self { pool, kind: url.kind(), write_gate, appends: Arc::new(GroupCommit::new(append_gate)), checkpoints })
     }
 
     /// Which engine this store talks to.
@@ -124,6 +135,9 @@ impl DieselStore {
     ) -> Result<T, StoreError> {
         let mut conn = self.conn()?;
         let result = write_transaction(&mut conn, f);
+        if let (Ok(_), Some(checkpoints)) = (&result, &self.checkpoints) {
+            checkpoints.committed();
+        }
         noting_lost(&mut conn, result)
     }
 
