@@ -77,20 +77,20 @@ fn run(conn: &mut SqliteConnection, gate: &Weak<Mutex<()>>, woken: &Receiver<()>
 
 /// What `PRAGMA wal_checkpoint` answers (<https://sqlite.org/pragma.html#pragma_wal_checkpoint>).
 #[derive(QueryableByName, Debug)]
-pub(crate) struct CheckpointResult {
+struct CheckpointResult {
     /// 1 if a checkpoint that waits for others was kept from completing.
     #[diesel(sql_type = BigInt)]
-    pub busy: i64,
+    busy: i64,
     /// Pages in the WAL.
     #[diesel(sql_type = BigInt)]
-    pub log: i64,
+    log: i64,
     /// Pages of the WAL copied back into the database file.
     #[diesel(sql_type = BigInt)]
-    pub checkpointed: i64,
+    checkpointed: i64,
 }
 
 /// A PASSIVE checkpoint copies back what no reader still needs and never waits for anyone.
-pub(crate) fn passive_checkpoint(conn: &mut SqliteConnection) -> diesel::QueryResult<CheckpointResult> {
+fn passive_checkpoint(conn: &mut SqliteConnection) -> diesel::QueryResult<CheckpointResult> {
     diesel::sql_query("PRAGMA wal_checkpoint(PASSIVE)").get_result(conn)
 }
 
