@@ -7,7 +7,7 @@ use roost_domain::{ApplicationId, ChannelId, StoreError, Timestamp, UserId};
 
 use super::{count_to_u64, DieselResultExt, DieselStore};
 use crate::conn::AnyConnection;
-use crate::prepared::KeepPrepared;
+use crate::prepared::{KeepPrepared, KeepPreparedLimit};
 use crate::rows::{ChannelRow, UserRow};
 use crate::schema::{
     channel_invites, channel_members, channels, messages, notifications, reactions, read_marks, threads, users,
@@ -194,9 +194,8 @@ impl ChannelStore for DieselStore {
             }
             let total: i64 = filtered(application_id, filter).count().get_result(conn).store_err()?;
             let rows = sorted(filtered(application_id, filter), page)
-                .offset(offset(page))
-                .limit(i64::from(page.size))
                 .select(ChannelRow::as_select())
+                .limit_offset_prepared(i64::from(page.size), offset(page))
                 .load(conn)
                 .store_err()?;
             Ok(page_of(to_channels(rows)?, page, total))
@@ -374,9 +373,8 @@ impl ChannelStore for DieselStore {
             };
             let total: i64 = base().count().get_result(conn).store_err()?;
             let rows: Vec<(bool, chrono::NaiveDateTime, UserRow)> = order_by_user!(base(), page)
-                .offset(offset(page))
-                .limit(i64::from(page.size))
                 .select((channel_members::moderator, channel_members::created_at, UserRow::as_select()))
+                .limit_offset_prepared(i64::from(page.size), offset(page))
                 .load(conn)
                 .store_err()?;
             let items = rows
@@ -448,9 +446,8 @@ impl ChannelStore for DieselStore {
             };
             let total: i64 = base().count().get_result(conn).store_err()?;
             let rows: Vec<(chrono::NaiveDateTime, UserRow)> = order_by_user!(base(), page)
-                .offset(offset(page))
-                .limit(i64::from(page.size))
                 .select((channel_invites::created_at, UserRow::as_select()))
+                .limit_offset_prepared(i64::from(page.size), offset(page))
                 .load(conn)
                 .store_err()?;
             let items = rows

@@ -5,14 +5,14 @@ use roost_domain::message::{
     Message, MessageDraft, MessageFilter, MessageScope, ReactionSummary, ReadReceipt, Thread, ThreadType,
 };
 use roost_domain::notification::{Notification, NotificationKind};
-use roost_domain::page::{Direction, Page, PageRequest};
+use roost_domain::page::{Direction, Page, PageRequest, MAX_PAGE_SIZE};
 use roost_domain::store::{MessageStore, NotificationStore, StoreResult};
 use roost_domain::user::{User, UserSort};
 use roost_domain::{ApplicationId, IdGenerator, MessageId, StoreError, ThreadId, Timestamp, UserId};
 
 use super::{count_to_u64, DieselResultExt, DieselStore};
 use crate::conn::AnyConnection;
-use crate::prepared::KeepPrepared;
+use crate::prepared::{KeepPrepared, KeepPreparedLimit};
 use crate::rows::{MessageRow, NotificationRow, ThreadRow, UserRow};
 use crate::schema::{channel_members, channels, messages, notifications, reactions, read_marks, threads, users};
 
@@ -174,18 +174,20 @@ fn cursor_page(
     };
     let limit = i64::from(request.size) + 1;
     let rows = match request.range {
-        KeyRange::Newest => newest_first(base, leading).limit(limit).select(MessageRow::as_select()).load(conn),
+        KeyRange::Newest => {
+            newest_first(base, leading).select(MessageRow::as_select()).limit_prepared(limit).load(conn)
+        }
         KeyRange::AtOrBefore(start) => newest_first(base.filter(messages::id.le(start)), leading)
-            .limit(limit)
             .select(MessageRow::as_select())
+            .limit_prepared(limit)
             .load(conn),
         KeyRange::Before(next) => newest_first(base.filter(messages::id.lt(next)), leading)
-            .limit(limit)
             .select(MessageRow::as_select())
+            .limit_prepared(limit)
             .load(conn),
         KeyRange::After(start) => oldest_first(base.filter(messages::id.gt(start)), leading)
-            .limit(limit)
             .select(MessageRow::as_select())
+            .limit_prepared(limit)
             .load(conn)
             .map(|mut rows| {
                 rows.reverse();
@@ -209,7 +211,13 @@ fn cursor_page(
                         Leading::Id => query,
                         _ => oldest_first(query, leading),
                     };
-                    query.select(messages::id).first::<i64>(conn).optional().store_err()?.is_some()
+                    query
+                        .select(messages::id)
+                        .limit_prepared(1)
+                        .get_result::<i64>(conn)
+                        .optional()
+                        .store_err()?
+                        .is_some()
                 }
             }
         }
@@ -622,16 +630,20 @@ impl MessageStore for DieselStore {
                         .filter($condition)
                         .order((reactions::message_id, reactions::emoji, reactions::created_at, reactions::user_id))
                         .select((reactions::message_id, reactions::emoji, UserRow::as_select()))
-                        .load(conn)
-                        .store_err()?
                 };
             }
-            // One message (just posted or read alone): a fixed statement, prepared once per
-            // connection; diesel prepares `IN (…)` lists again on every call.
+            // One message (just posted or read alone) is a fixed statement. diesel prepares an
+            // `IN (…)` list afresh on every call on SQLite (8.5 % of Roost's CPU reading
+            // uncached pages, issue 4); a page's list has at most `MAX_PAGE_SIZE` ids, so its
+            // text takes at most that many forms and is kept prepared.
             let rows: Vec<(i64, String, UserRow)> = match ids.as_slice() {
-                [one] => reactions_where!(reactions::message_id.eq(*one)),
-                _ => reactions_where!(reactions::message_id.eq_any(&ids)),
-            };
+                [one] => reactions_where!(reactions::message_id.eq(*one)).load(conn),
+                _ if ids.len() <= MAX_PAGE_SIZE as usize => {
+                    KeepPrepared(reactions_where!(reactions::message_id.eq_any(&ids))).load(conn)
+                }
+                _ => reactions_where!(reactions::message_id.eq_any(&ids)).load(conn),
+            }
+            .store_err()?;
             let mut out: Vec<(MessageId, ReactionSummary)> = Vec::new();
             for (message_id, emoji, user) in rows {
                 let user = User::try_from(user)?;
@@ -700,9 +712,8 @@ impl MessageStore for DieselStore {
             let total: i64 = base().count().get_result(conn).store_err()?;
             let query = order_by_user!(base(), page);
             let rows: Vec<(chrono::NaiveDateTime, UserRow)> = query
-                .offset(i64::try_from(page.offset()).unwrap_or(i64::MAX))
-                .limit(i64::from(page.size))
                 .select((read_marks::updated_at, UserRow::as_select()))
+                .limit_offset_prepared(i64::from(page.size), i64::try_from(page.offset()).unwrap_or(i64::MAX))
                 .load(conn)
                 .store_err()?;
             let items = rows
@@ -730,26 +741,28 @@ impl NotificationStore for DieselStore {
             };
             let limit = i64::from(request.size) + 1;
             let rows = match request.range {
-                KeyRange::Newest => {
-                    base().order(notifications::id.desc()).limit(limit).select(NotificationRow::as_select()).load(conn)
-                }
+                KeyRange::Newest => base()
+                    .order(notifications::id.desc())
+                    .select(NotificationRow::as_select())
+                    .limit_prepared(limit)
+                    .load(conn),
                 KeyRange::AtOrBefore(s) => base()
                     .filter(notifications::id.le(s))
                     .order(notifications::id.desc())
-                    .limit(limit)
                     .select(NotificationRow::as_select())
+                    .limit_prepared(limit)
                     .load(conn),
                 KeyRange::Before(n) => base()
                     .filter(notifications::id.lt(n))
                     .order(notifications::id.desc())
-                    .limit(limit)
                     .select(NotificationRow::as_select())
+                    .limit_prepared(limit)
                     .load(conn),
                 KeyRange::After(s) => base()
                     .filter(notifications::id.gt(s))
                     .order(notifications::id.asc())
-                    .limit(limit)
                     .select(NotificationRow::as_select())
+                    .limit_prepared(limit)
                     .load(conn)
                     .map(|mut rows| {
                         rows.reverse();
@@ -762,7 +775,8 @@ impl NotificationStore for DieselStore {
                 (KeyRange::AtOrBefore(_) | KeyRange::Before(_), Some(first)) => base()
                     .filter(notifications::id.gt(first.id.0))
                     .select(notifications::id)
-                    .first::<i64>(conn)
+                    .limit_prepared(1)
+                    .get_result::<i64>(conn)
                     .optional()
                     .store_err()?
                     .is_some(),

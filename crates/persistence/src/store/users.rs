@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use super::{DieselResultExt, DieselStore};
 use crate::conn::AnyConnection;
+use crate::prepared::KeepPreparedLimit;
 use crate::rows::UserRow;
 use crate::schema::{user_secrets, users};
 
@@ -124,9 +125,8 @@ impl UserStore for DieselStore {
             }
             let total: i64 = count_query.count().get_result(conn).store_err()?;
             let rows = sorted_query(application_id, filter, page)
-                .offset(to_i64(page.offset()))
-                .limit(i64::from(page.size))
                 .select(UserRow::as_select())
+                .limit_offset_prepared(i64::from(page.size), to_i64(page.offset()))
                 .load(conn)
                 .store_err()?;
             Ok(Page {
