@@ -54,7 +54,15 @@ impl<Q, Conn> RunQueryDsl<Conn> for KeepPrepared<Q> {}
 /// with a `Parse`, then `sqlite3VdbeSetVarmask`), and diesel binds on every execution: a cached
 /// page statement was re-parsed on every call (13 % of Roost's CPU reading uncached pages,
 /// issue 4 `perf` profile). `LIMIT (? + 0)` is an expression, not a bare parameter, so SQLite
-/// evaluates it at run time and the statement stays prepared. PostgreSQL gets a plain `LIMIT $n`.
+/// evaluates it at run time and the statement stays prepared.
+///
+/// PostgreSQL gets the limit as a literal, `LIMIT 26`. With `LIMIT $n` its plan cache compares
+/// a generic plan (costed for an unknown limit, i.e. many rows) against custom plans (costed for
+/// 26 rows), never finds the generic one cheap enough, and plans the statement on every
+/// execution; with the literal, the generic plan costs the same as a custom one and is kept
+/// after the fifth execution (PostgreSQL 15 `plancache.c`, `choose_custom_plan`). Each distinct
+/// limit is its own statement, a bounded set: callers pass at most a page size plus one.
+/// The offset stays a parameter: it is unbounded, and the plan does not depend on it.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Limited<Q> {
     query: Q,
@@ -93,8 +101,8 @@ impl<Q: QueryFragment<MultiBackend>> QueryFragment<MultiBackend> for Limited<Q> 
             pass.push_bind_param::<BigInt, i64>(&self.limit)?;
             pass.push_sql(" + 0)");
         } else {
-            pass.push_sql(" LIMIT ");
-            pass.push_bind_param::<BigInt, i64>(&self.limit)?;
+            // An integer's text is never anything but digits and a sign: no injection.
+            pass.push_sql(&format!(" LIMIT {}", self.limit));
         }
         if let Some(offset) = &self.offset {
             pass.push_sql(" OFFSET ");
@@ -174,6 +182,46 @@ mod tests {
         let seen = seen.lock().unwrap();
         assert_eq!(seen.cached, 1, "one statement, prepared once: {:?}", seen.statements);
         assert!(seen.statements.iter().all(|sql| sql.contains("LIMIT (? + 0)")), "{:?}", seen.statements);
+    }
+
+    #[test]
+    fn postgres_limits_with_a_literal_so_the_statement_gets_a_generic_plan() {
+        let Ok(url) = std::env::var(crate::testing::POSTGRES_ENV) else {
+            return;
+        };
+        let mut conn = AnyConnection::Postgresql(PgConnection::establish(&url).unwrap());
+        // A temporary table shadows any `items` for this session only.
+        conn.batch_execute(
+            "CREATE TEMPORARY TABLE items (id BIGINT PRIMARY KEY); \
+             INSERT INTO items SELECT generate_series(1, 10)",
+        )
+        .unwrap();
+        for _ in 0..8 {
+            let newest: Vec<i64> = items::table
+                .into_boxed::<MultiBackend>()
+                .filter(items::id.gt(0))
+                .order(items::id.desc())
+                .select(items::id)
+                .limit_prepared(3)
+                .load(&mut conn)
+                .unwrap();
+            assert_eq!(newest, vec![10, 9, 8]);
+        }
+        let generic_plans: Vec<i64> =
+            diesel::sql_query("SELECT generic_plans AS id FROM pg_prepared_statements WHERE statement LIKE '%LIMIT 3'")
+                .load::<GenericPlans>(&mut conn)
+                .unwrap()
+                .into_iter()
+                .map(|row| row.id)
+                .collect();
+        assert_eq!(generic_plans.len(), 1, "one prepared statement");
+        assert!(generic_plans[0] > 0, "planned once and reused, not planned per execution");
+    }
+
+    #[derive(QueryableByName)]
+    struct GenericPlans {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        id: i64,
     }
 
     #[test]
