@@ -31,8 +31,8 @@ pub struct Settings {
     pub token_rate_per_second: u32,
     /// Burst allowance of the token rate limit.
     pub token_rate_burst: u32,
-    /// Database connections per node.
-    pub pool_size: u32,
+    /// Database connections per node, and storage threads; default 8 on SQLite, 16 on PostgreSQL.
+    pub pool_size: Option<u32>,
     /// HTTP worker threads (default: one per core).
     pub workers: Option<usize>,
     /// Longest message body, in characters.
@@ -55,7 +55,7 @@ impl Default for Settings {
             token_lifetime_seconds: 12 * 3600,
             token_rate_per_second: 20,
             token_rate_burst: 40,
-            pool_size: 8,
+            pool_size: None,
             workers: None,
             message_max_length: roost_domain::message::DEFAULT_MAX_BODY_CHARS,
             token_cache_seconds: 10,
@@ -118,9 +118,15 @@ impl Settings {
         let positive = |name: &str, v: u32| {
             NonZeroU32::new(v).with_context(|| format!("invalid ROOST_{name}: must be at least 1"))
         };
-        if self.pool_size == 0 {
-            bail!("invalid ROOST_POOL_SIZE: must be at least 1");
-        }
+        // A storage thread on SQLite runs the engine itself, so a few per core keep the CPU
+        // busy; on PostgreSQL it mostly waits on a socket while the server works, and twice as
+        // many keep more posts in flight, so group commits grow (issue 4: POST +15–20 %).
+        let pool_size = match (self.pool_size, database.kind()) {
+            (Some(0), _) => bail!("invalid ROOST_POOL_SIZE: must be at least 1"),
+            (Some(size), _) => size,
+            (None, roost_persistence::DatabaseKind::Sqlite) => 8,
+            (None, roost_persistence::DatabaseKind::Postgres) => 16,
+        };
         if !(1..=1_000_000).contains(&self.message_max_length) {
             bail!("invalid ROOST_MESSAGE_MAX_LENGTH {}: must be 1 to 1000000", self.message_max_length);
         }
@@ -145,7 +151,7 @@ impl Settings {
             token_lifetime: chrono::Duration::seconds(self.token_lifetime_seconds),
             token_rate_per_second: positive("TOKEN_RATE_PER_SECOND", self.token_rate_per_second)?,
             token_rate_burst: positive("TOKEN_RATE_BURST", self.token_rate_burst)?,
-            pool: PoolSettings { max_size: self.pool_size, ..PoolSettings::default() },
+            pool: PoolSettings { max_size: pool_size, ..PoolSettings::default() },
             workers: self.workers,
             messages: roost_domain::message::MessageRules { max_body_chars: self.message_max_length },
             token_cache: chrono::Duration::seconds(self.token_cache_seconds),
@@ -164,6 +170,17 @@ mod tests {
         assert_eq!(config.bind.to_string(), "127.0.0.1:8080");
         assert_eq!(config.database.sqlite_path(), Some("data/roost.db"));
         assert_eq!(config.token_lifetime.num_hours(), 12);
+        assert_eq!(config.pool.max_size, 8);
+    }
+
+    #[test]
+    fn postgres_defaults_to_more_connections_unless_set() {
+        let postgres = |pool_size| {
+            let settings = Settings { database_url: "postgres://u@h/db".into(), pool_size, ..Settings::default() };
+            settings.validate().unwrap().pool.max_size
+        };
+        assert_eq!(postgres(None), 16);
+        assert_eq!(postgres(Some(4)), 4);
     }
 
     #[test]
@@ -178,6 +195,7 @@ mod tests {
         assert!(bad(|s| s.public_url = Some("ftp://x".into())).contains("ROOST_PUBLIC_URL"));
         assert!(bad(|s| s.node_id = 32).contains("ROOST_NODE_ID"));
         assert!(bad(|s| s.token_lifetime_seconds = 5).contains("TOKEN_LIFETIME"));
+        assert!(bad(|s| s.pool_size = Some(0)).contains("ROOST_POOL_SIZE"));
     }
 
     #[test]
