@@ -62,7 +62,10 @@ impl<Q, Conn> RunQueryDsl<Conn> for KeepPrepared<Q> {}
 /// execution; with the literal, the generic plan costs the same as a custom one and is kept
 /// after the fifth execution (PostgreSQL 15 `plancache.c`, `choose_custom_plan`). Each distinct
 /// limit is its own statement, a bounded set: callers pass at most a page size plus one.
-/// The offset stays a parameter: it is unbounded, and the plan does not depend on it.
+/// The offset stays a parameter, since its values are unbounded; a bound offset makes
+/// PostgreSQL cost the generic plan for an unknown share of the rows again (`preprocess_limit`),
+/// so pages after the first of an offset list are still planned per execution. A zero offset
+/// is left out, so first pages, by far the most read, get the generic plan.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Limited<Q> {
     query: Q,
@@ -73,18 +76,22 @@ pub(crate) struct Limited<Q> {
 /// `limit` and `offset` for statements that must stay prepared (see [`Limited`]). The statement
 /// must not have a `LIMIT` or `OFFSET` of its own.
 pub(crate) trait KeepPreparedLimit: Sized {
-    /// At most `limit` rows.
+    /// At most `limit` rows; `limit` is at most a page size plus one (see [`Limited`]).
     fn limit_prepared(self, limit: i64) -> Limited<Self> {
+        debug_assert!((0..=MAX_LIMIT).contains(&limit), "limit {limit} would grow the statement cache");
         Limited { query: self, limit, offset: None }
     }
 
     /// At most `limit` rows after skipping `offset`.
     fn limit_offset_prepared(self, limit: i64, offset: i64) -> Limited<Self> {
-        Limited { query: self, limit, offset: Some(offset) }
+        Limited { offset: (offset != 0).then_some(offset), ..self.limit_prepared(limit) }
     }
 }
 
 impl<Q: Query> KeepPreparedLimit for Q {}
+
+/// The largest limit a caller passes: a page and one more row, to tell whether another follows.
+const MAX_LIMIT: i64 = roost_domain::page::MAX_PAGE_SIZE as i64 + 1;
 
 impl<Q> QueryId for Limited<Q> {
     // Cached by its SQL text: the wrapped statement is a boxed one, which has no static id.
@@ -94,6 +101,7 @@ impl<Q> QueryId for Limited<Q> {
 
 impl<Q: QueryFragment<MultiBackend>> QueryFragment<MultiBackend> for Limited<Q> {
     fn walk_ast<'b>(&'b self, mut pass: AstPass<'_, 'b, MultiBackend>) -> QueryResult<()> {
+        // `backend()` is public but hidden from diesel's docs; its own SQL function macros use it.
         let sqlite = matches!(pass.backend(), MultiBackend::Sqlite(_));
         self.query.walk_ast(pass.reborrow())?;
         if sqlite {
@@ -165,6 +173,23 @@ mod tests {
         (conn, seen)
     }
 
+    #[derive(QueryableByName)]
+    struct Reprepared {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        reprep: i64,
+    }
+
+    /// How often SQLite prepared the connection's statements on `items` again, from SQLite's own
+    /// count (`sqlite_stmt`, built in by `.cargo/config.toml`): diesel cannot see it.
+    fn sqlite_reprepares(conn: &mut AnyConnection) -> i64 {
+        diesel::sql_query("SELECT reprep FROM sqlite_stmt WHERE sql LIKE '%FROM `items`%'")
+            .load::<Reprepared>(conn)
+            .unwrap()
+            .iter()
+            .map(|row| row.reprep)
+            .sum()
+    }
+
     #[test]
     fn sqlite_limits_with_an_expression_so_rebinding_the_limit_keeps_the_statement_prepared() {
         let (mut conn, seen) = sqlite_with_items(10);
@@ -179,9 +204,30 @@ mod tests {
         };
         assert_eq!(newest(&mut conn, 3), vec![10, 9, 8]);
         assert_eq!(newest(&mut conn, 5), vec![10, 9, 8, 7, 6]);
-        let seen = seen.lock().unwrap();
-        assert_eq!(seen.cached, 1, "one statement, prepared once: {:?}", seen.statements);
-        assert!(seen.statements.iter().all(|sql| sql.contains("LIMIT (? + 0)")), "{:?}", seen.statements);
+        assert_eq!(newest(&mut conn, 2), vec![10, 9]);
+        {
+            let seen = seen.lock().unwrap();
+            assert_eq!(seen.cached, 1, "one statement in diesel's cache: {:?}", seen.statements);
+            assert!(seen.statements.iter().all(|sql| sql.contains("LIMIT (? + 0)")), "{:?}", seen.statements);
+        }
+        assert_eq!(sqlite_reprepares(&mut conn), 0, "SQLite kept the statement prepared");
+    }
+
+    /// The premise of [`Limited`]: a bare bound limit is prepared again on every execution.
+    #[test]
+    fn sqlite_prepares_a_bare_bound_limit_again_whenever_it_is_bound() {
+        let (mut conn, _) = sqlite_with_items(10);
+        for limit in [3, 5, 2] {
+            let newest: Vec<i64> = items::table
+                .into_boxed::<MultiBackend>()
+                .order(items::id.desc())
+                .select(items::id)
+                .limit(limit)
+                .load(&mut conn)
+                .unwrap();
+            assert_eq!(newest.len(), usize::try_from(limit).unwrap());
+        }
+        assert!(sqlite_reprepares(&mut conn) >= 2, "each execution after the first prepares again");
     }
 
     #[test]
@@ -196,15 +242,18 @@ mod tests {
              INSERT INTO items SELECT generate_series(1, 10)",
         )
         .unwrap();
-        for _ in 0..8 {
-            let newest: Vec<i64> = items::table
+        for run in 0..8 {
+            let query = items::table
                 .into_boxed::<MultiBackend>()
                 .filter(items::id.gt(0))
                 .order(items::id.desc())
-                .select(items::id)
-                .limit_prepared(3)
-                .load(&mut conn)
-                .unwrap();
+                .select(items::id);
+            // A zero offset is left out: a first page of an offset list is the same statement.
+            let newest: Vec<i64> = if run % 2 == 0 {
+                query.limit_prepared(3).load(&mut conn).unwrap()
+            } else {
+                query.limit_offset_prepared(3, 0).load(&mut conn).unwrap()
+            };
             assert_eq!(newest, vec![10, 9, 8]);
         }
         let generic_plans: Vec<i64> =

@@ -120,7 +120,7 @@ impl Settings {
         };
         // A storage thread on SQLite runs the engine itself, so a few per core keep the CPU
         // busy; on PostgreSQL it mostly waits on a socket while the server works, and twice as
-        // many keep more posts in flight, so group commits grow (issue 4: POST +15–20 %).
+        // many keep more posts in flight, so group commits grow (issue 4: POST +17–22 % on average).
         let pool_size = match (self.pool_size, database.kind()) {
             (Some(0), _) => bail!("invalid ROOST_POOL_SIZE: must be at least 1"),
             (Some(size), _) => size,
