@@ -27,7 +27,7 @@ pub struct SortOrder<F> {
 }
 
 /// A field a list can be sorted by, named as clients spell it.
-pub trait SortField: Sized + Copy + 'static {
+pub trait SortField: Sized + Copy + PartialEq + 'static {
     /// Every field with its wire name.
     const FIELDS: &'static [(&'static str, Self)];
 }
@@ -88,8 +88,16 @@ impl<F: SortField> PageRequest<F> {
                 )))
             }
         };
-        let sort = sort.iter().map(|term| SortOrder::parse(term)).collect::<Result<_, _>>()?;
-        Ok(Self { number, size, sort })
+        let mut terms: Vec<SortOrder<F>> = Vec::with_capacity(sort.len().min(F::FIELDS.len()));
+        for term in sort {
+            let order = SortOrder::parse(term)?;
+            // A property sorted again cannot change the order: the first term for it decides.
+            // Dropping repeats also bounds the statements a list can produce (one per sort).
+            if !terms.iter().any(|t| t.field == order.field) {
+                terms.push(order);
+            }
+        }
+        Ok(Self { number, size, sort: terms })
     }
 }
 
@@ -168,6 +176,19 @@ mod tests {
         let err = PageRequest::<Field>::parse(None, None, &["password"]).unwrap_err();
         assert!(err.to_string().contains("name, id"), "{err}");
         assert!(PageRequest::<Field>::parse(None, None, &["name,sideways"]).is_err());
+    }
+
+    #[test]
+    fn a_property_sorted_again_keeps_its_first_term() {
+        let req = PageRequest::<Field>::parse(None, None, &["name,desc", "id", "name,asc", "name,desc"]).unwrap();
+        assert_eq!(
+            req.sort,
+            vec![
+                SortOrder { field: Field::Name, direction: Direction::Desc },
+                SortOrder { field: Field::Id, direction: Direction::Asc }
+            ]
+        );
+        assert!(PageRequest::<Field>::parse(None, None, &["name", "bogus"]).is_err(), "every term is still checked");
     }
 
     #[test]

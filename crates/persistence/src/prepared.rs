@@ -71,6 +71,15 @@ pub(crate) struct Limited<Q> {
     query: Q,
     limit: i64,
     offset: Option<i64>,
+    keep: bool,
+}
+
+impl<Q> Limited<Q> {
+    /// Kept prepared only when `keep` (and the statement allows it): a statement whose SQL text
+    /// takes unboundedly many forms must not fill every connection's statement cache.
+    pub(crate) fn prepared_if(self, keep: bool) -> Self {
+        Self { keep, ..self }
+    }
 }
 
 /// `limit` and `offset` for statements that must stay prepared (see [`Limited`]). The statement
@@ -79,7 +88,7 @@ pub(crate) trait KeepPreparedLimit: Sized {
     /// At most `limit` rows; `limit` is at most a page size plus one (see [`Limited`]).
     fn limit_prepared(self, limit: i64) -> Limited<Self> {
         debug_assert!((0..=MAX_LIMIT).contains(&limit), "limit {limit} would grow the statement cache");
-        Limited { query: self, limit, offset: None }
+        Limited { query: self, limit, offset: None, keep: true }
     }
 
     /// At most `limit` rows after skipping `offset`.
@@ -120,7 +129,7 @@ impl<Q: QueryFragment<MultiBackend>> QueryFragment<MultiBackend> for Limited<Q> 
     }
 
     fn is_safe_to_cache_prepared(&self, backend: &MultiBackend) -> QueryResult<bool> {
-        self.query.is_safe_to_cache_prepared(backend)
+        Ok(self.keep && self.query.is_safe_to_cache_prepared(backend)?)
     }
 }
 
@@ -271,6 +280,22 @@ mod tests {
     struct GenericPlans {
         #[diesel(sql_type = diesel::sql_types::BigInt)]
         id: i64,
+    }
+
+    #[test]
+    fn a_statement_marked_not_to_keep_is_never_cached() {
+        let (mut conn, seen) = sqlite_with_items(10);
+        for _ in 0..2 {
+            let newest: Vec<i64> = items::table
+                .into_boxed::<MultiBackend>()
+                .select(items::id)
+                .limit_prepared(3)
+                .prepared_if(false)
+                .load(&mut conn)
+                .unwrap();
+            assert_eq!(newest.len(), 3);
+        }
+        assert_eq!(seen.lock().unwrap().cached, 0);
     }
 
     #[test]

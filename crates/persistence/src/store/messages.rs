@@ -74,13 +74,27 @@ fn oldest_first(query: Scoped, leading: Leading) -> Scoped {
     }
 }
 
+/// A scope's messages, without ordering or key range.
+struct ScopeQuery {
+    query: Scoped,
+    /// The ordering to page them by.
+    leading: Leading,
+    /// Whether the statement's SQL text takes a bounded set of forms, so that connections may
+    /// keep it prepared.
+    keep_prepared: bool,
+}
+
+/// An unread scope's SQL has one condition per channel of the user: kept prepared up to this
+/// many channels (one statement per count and page size), planned afresh beyond.
+const UNREAD_CHANNELS_KEPT_PREPARED: usize = 16;
+
 /// The messages of a scope, without ordering or key range, and the ordering to page them by.
 fn scoped(
     conn: &mut AnyConnection,
     application_id: ApplicationId,
     scope: &MessageScope,
     filter: &MessageFilter,
-) -> StoreResult<Option<(Scoped, Leading)>> {
+) -> StoreResult<Option<ScopeQuery>> {
     // Each scope filters on the leading column of its own `(…, id)` index. Threads, senders and
     // channels already belong to the application (the use case checked them), so only the
     // whole-application scope filters on `application_id`: adding it elsewhere lets the
@@ -96,6 +110,7 @@ fn scoped(
     let postgres = matches!(conn, AnyConnection::Postgresql(_));
     let mut query = messages::table.into_boxed();
     let mut leading = Leading::Id;
+    let mut keep_prepared = true;
     match scope {
         MessageScope::Thread(thread) if postgres => {
             query = query.filter(messages::thread_id.eq_any(vec![thread.0]));
@@ -121,6 +136,7 @@ fn scoped(
             if channel_ids.is_empty() {
                 return Ok(None);
             }
+            keep_prepared = channel_ids.len() <= UNREAD_CHANNELS_KEPT_PREPARED;
             let marks: Vec<(i64, i64)> = read_marks::table
                 .filter(read_marks::user_id.eq(user.0))
                 .select((read_marks::channel_id, read_marks::last_read_message_id))
@@ -159,7 +175,7 @@ fn scoped(
     if let Some(text) = &filter.query {
         query = query.filter(lower(messages::body).like(contains_pattern(text)).escape('\\'));
     }
-    Ok(Some((query, leading)))
+    Ok(Some(ScopeQuery { query, leading, keep_prepared }))
 }
 
 fn cursor_page(
@@ -169,25 +185,31 @@ fn cursor_page(
     filter: &MessageFilter,
     request: &CursorRequest,
 ) -> StoreResult<CursorPage<Message>> {
-    let Some((base, leading)) = scoped(conn, application_id, scope, filter)? else {
+    let Some(ScopeQuery { query: base, leading, keep_prepared: keep }) = scoped(conn, application_id, scope, filter)?
+    else {
         return Ok(CursorPage::from_probe(request, Vec::new(), |m: &Message| m.id.0, false));
     };
     let limit = i64::from(request.size) + 1;
     let rows = match request.range {
-        KeyRange::Newest => {
-            newest_first(base, leading).select(MessageRow::as_select()).limit_prepared(limit).load(conn)
-        }
+        KeyRange::Newest => newest_first(base, leading)
+            .select(MessageRow::as_select())
+            .limit_prepared(limit)
+            .prepared_if(keep)
+            .load(conn),
         KeyRange::AtOrBefore(start) => newest_first(base.filter(messages::id.le(start)), leading)
             .select(MessageRow::as_select())
             .limit_prepared(limit)
+            .prepared_if(keep)
             .load(conn),
         KeyRange::Before(next) => newest_first(base.filter(messages::id.lt(next)), leading)
             .select(MessageRow::as_select())
             .limit_prepared(limit)
+            .prepared_if(keep)
             .load(conn),
         KeyRange::After(start) => oldest_first(base.filter(messages::id.gt(start)), leading)
             .select(MessageRow::as_select())
             .limit_prepared(limit)
+            .prepared_if(keep)
             .load(conn)
             .map(|mut rows| {
                 rows.reverse();
@@ -205,7 +227,7 @@ fn cursor_page(
             // statement as it was).
             match scoped(conn, application_id, scope, filter)? {
                 None => false,
-                Some((query, leading)) => {
+                Some(ScopeQuery { query, leading, keep_prepared }) => {
                     let query = query.filter(messages::id.gt(newest_seen));
                     let query = match leading {
                         Leading::Id => query,
@@ -214,6 +236,7 @@ fn cursor_page(
                     query
                         .select(messages::id)
                         .limit_prepared(1)
+                        .prepared_if(keep_prepared)
                         .get_result::<i64>(conn)
                         .optional()
                         .store_err()?
