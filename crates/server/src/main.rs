@@ -20,6 +20,9 @@ use roost_persistence::DieselStore;
 
 use crate::config::Config;
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Roost: a self-hostable chat platform server speaking the ChatKitty Platform REST API.
 #[derive(Parser)]
 #[command(version, about)]
