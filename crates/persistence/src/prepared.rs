@@ -12,6 +12,8 @@ use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::sql_types::BigInt;
 use diesel::{QueryResult, RunQueryDsl};
 
+use roost_domain::page::PageRequest;
+
 use crate::conn::MultiBackend;
 
 /// A statement whose SQL text takes only a few forms, to be kept prepared although diesel
@@ -94,6 +96,11 @@ pub(crate) trait KeepPreparedLimit: Sized {
     /// At most `limit` rows after skipping `offset`.
     fn limit_offset_prepared(self, limit: i64, offset: i64) -> Limited<Self> {
         Limited { offset: (offset != 0).then_some(offset), ..self.limit_prepared(limit) }
+    }
+
+    /// The rows of one numbered page.
+    fn page_prepared<F>(self, page: &PageRequest<F>) -> Limited<Self> {
+        self.limit_offset_prepared(i64::from(page.size), i64::try_from(page.offset()).unwrap_or(i64::MAX))
     }
 }
 

@@ -20,6 +20,8 @@ use roost_persistence::DieselStore;
 
 use crate::config::Config;
 
+/// mimalloc spends less CPU than glibc's malloc on a request's short-lived buffers (issue 4:
+/// uncached pages +15–25 %); its arena is committed as used (`.cargo/config.toml`).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

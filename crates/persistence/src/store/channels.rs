@@ -75,10 +75,6 @@ fn page_of<T>(items: Vec<T>, page: &PageRequest<impl Copy>, total: i64) -> Page<
     Page { items, number: page.number, size: page.size, total_elements: count_to_u64(total) }
 }
 
-fn offset(page: &PageRequest<impl Copy>) -> i64 {
-    i64::try_from(page.offset()).unwrap_or(i64::MAX)
-}
-
 impl ChannelStore for DieselStore {
     fn insert_channel(&self, channel: &Channel, direct_key: Option<&str>, member_ids: &[UserId]) -> StoreResult<()> {
         self.write(|conn| {
@@ -195,7 +191,7 @@ impl ChannelStore for DieselStore {
             let total: i64 = filtered(application_id, filter).count().get_result(conn).store_err()?;
             let rows = sorted(filtered(application_id, filter), page)
                 .select(ChannelRow::as_select())
-                .limit_offset_prepared(i64::from(page.size), offset(page))
+                .page_prepared(page)
                 .load(conn)
                 .store_err()?;
             Ok(page_of(to_channels(rows)?, page, total))
@@ -374,7 +370,7 @@ impl ChannelStore for DieselStore {
             let total: i64 = base().count().get_result(conn).store_err()?;
             let rows: Vec<(bool, chrono::NaiveDateTime, UserRow)> = order_by_user!(base(), page)
                 .select((channel_members::moderator, channel_members::created_at, UserRow::as_select()))
-                .limit_offset_prepared(i64::from(page.size), offset(page))
+                .page_prepared(page)
                 .load(conn)
                 .store_err()?;
             let items = rows
@@ -447,7 +443,7 @@ impl ChannelStore for DieselStore {
             let total: i64 = base().count().get_result(conn).store_err()?;
             let rows: Vec<(chrono::NaiveDateTime, UserRow)> = order_by_user!(base(), page)
                 .select((channel_invites::created_at, UserRow::as_select()))
-                .limit_offset_prepared(i64::from(page.size), offset(page))
+                .page_prepared(page)
                 .load(conn)
                 .store_err()?;
             let items = rows

@@ -736,7 +736,7 @@ impl MessageStore for DieselStore {
             let query = order_by_user!(base(), page);
             let rows: Vec<(chrono::NaiveDateTime, UserRow)> = query
                 .select((read_marks::updated_at, UserRow::as_select()))
-                .limit_offset_prepared(i64::from(page.size), i64::try_from(page.offset()).unwrap_or(i64::MAX))
+                .page_prepared(page)
                 .load(conn)
                 .store_err()?;
             let items = rows

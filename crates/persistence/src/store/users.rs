@@ -42,10 +42,6 @@ fn to_users(rows: Vec<UserRow>) -> StoreResult<Vec<User>> {
     rows.into_iter().map(User::try_from).collect()
 }
 
-fn to_i64(n: u64) -> i64 {
-    i64::try_from(n).unwrap_or(i64::MAX)
-}
-
 impl UserStore for DieselStore {
     fn insert_user(&self, user: &User) -> StoreResult<()> {
         self.write(|conn| {
@@ -126,7 +122,7 @@ impl UserStore for DieselStore {
             let total: i64 = count_query.count().get_result(conn).store_err()?;
             let rows = sorted_query(application_id, filter, page)
                 .select(UserRow::as_select())
-                .limit_offset_prepared(i64::from(page.size), to_i64(page.offset()))
+                .page_prepared(page)
                 .load(conn)
                 .store_err()?;
             Ok(Page {
