@@ -10,10 +10,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use chrono::Duration;
 use quick_cache::sync::Cache;
-use roost_domain::application::AccessTokenRecord;
+use roost_domain::model::application::AccessTokenRecord;
 use roost_domain::Timestamp;
 
-use crate::grant::Principal;
+use roost_domain::Principal;
 
 /// Tokens most recently seen valid, by their hex SHA-256.
 pub struct TokenCache {
@@ -96,7 +96,7 @@ mod tests {
             expires_time: now + expires_in,
             revoked: false,
         };
-        let principal = Principal {
+        let principal = Principal::Application {
             application_id: record.application_id,
             organization_id: record.organization_id,
             client_id: record.client_id.clone(),

@@ -3,9 +3,9 @@
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use chrono::Duration;
-use roost_domain::application::{AccessTokenRecord, OAuthClient};
-use roost_domain::store::CredentialStore;
-use roost_domain::{ApplicationId, OrganizationId, Timestamp};
+use roost_domain::model::application::{AccessTokenRecord, OAuthClient};
+use roost_domain::ports::CredentialStore;
+use roost_domain::{OrganizationId, Principal, Timestamp};
 use serde::Serialize;
 
 use crate::cache::TokenCache;
@@ -140,17 +140,6 @@ pub struct TokenResponse {
     pub scope: String,
 }
 
-/// Who a valid bearer token speaks for.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Principal {
-    /// The application the token grants access to.
-    pub application_id: ApplicationId,
-    /// Its organization.
-    pub organization_id: OrganizationId,
-    /// The client the token was issued to.
-    pub client_id: String,
-}
-
 fn granted_scope(organization_id: OrganizationId) -> String {
     format!("org:{organization_id}:app")
 }
@@ -267,7 +256,7 @@ pub fn authenticate_bearer(
     if !record.is_active(now) {
         return Err(BearerError::InvalidToken("The access token expired"));
     }
-    let principal = Principal {
+    let principal = Principal::Application {
         application_id: record.application_id,
         organization_id: record.organization_id,
         client_id: record.client_id.clone(),

@@ -12,10 +12,12 @@ pub mod grant;
 pub mod limit;
 pub mod provision;
 pub mod secret;
+pub mod server;
 pub mod token;
 
 pub use cache::TokenCache;
 pub use error::{BearerError, OAuthError, OAuthErrorCode};
-pub use grant::{ClientCredentials, FormParams, Principal, TokenResponse, TokenSettings};
+pub use grant::{ClientCredentials, FormParams, TokenResponse, TokenSettings};
 pub use limit::TokenRateLimiter;
 pub use secret::SecretHasher;
+pub use server::AuthServer;

@@ -1,9 +1,9 @@
 //! Creating applications with their first client, and rotating client secrets.
 
-use roost_domain::application::{
+use roost_domain::model::application::{
     validate_application_name, Application, ApplicationSettings, OAuthClient, Organization,
 };
-use roost_domain::store::{ApplicationStore, CredentialStore};
+use roost_domain::ports::{ApplicationStore, CredentialStore};
 use roost_domain::{ApplicationId, DomainError, IdGenerator, OrganizationId, StoreError, Timestamp};
 
 use crate::secret::{generate_client_secret, SecretHasher};

@@ -44,7 +44,7 @@ fn client_credentials_flow_end_to_end() {
         let cache = TokenCache::new(100, Duration::seconds(60));
         let header = format!("Bearer {}", response.access_token);
         let principal = authenticate_bearer(&store, &cache, Some(&header), now()).unwrap();
-        assert_eq!(principal.application_id, app.application.id, "{}", db.label);
+        assert_eq!(principal.application_id(), app.application.id, "{}", db.label);
 
         // Expired at its expiry instant.
         let later = now() + Duration::hours(12) + Duration::seconds(1);

@@ -4,7 +4,9 @@
 //!
 //! Validity is a generation number: every request that may write (any method but GET, HEAD and
 //! OPTIONS, outside `/oauth/`) bumps it when its storage work has finished, committed or not —
-//! also when the client went away meanwhile, since the storage task runs to its end. An entry
+//! also when the client went away meanwhile, since the storage task runs to its end. The
+//! [`crate::extract::Domain`] extractor decides that from the request itself, so no middleware
+//! has to be present for it. An entry
 //! records the generation read *before* its data was loaded and is served only while that is
 //! still the current one, so a response can never be older than a write that was acknowledged
 //! before the request came in.
@@ -13,19 +15,13 @@
 //! this node, which is why it is on by default for SQLite only (operator guide, "Caches").
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
 
-use actix_web::body::MessageBody;
-use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::middleware::Next;
-use actix_web::web;
 use actix_web::HttpRequest;
 use quick_cache::sync::Cache;
 use quick_cache::Weighter;
 use roost_domain::ApplicationId;
 
 use crate::negotiate::Rendered;
-use crate::state::AppState;
 
 /// Rendered responses by application, host, path, query and media type.
 pub struct ResponseCache {
@@ -88,31 +84,6 @@ impl ResponseCache {
     /// Marks every kept response stale: called after each write's storage work.
     pub fn invalidate(&self) {
         self.generation.fetch_add(1, Ordering::AcqRel);
-    }
-}
-
-tokio::task_local! {
-    /// Set while a request that may write is handled; [`crate::extract::blocking`] reads it.
-    static WRITING: Arc<ResponseCache>;
-}
-
-/// The cache a storage task must invalidate when it ends, if it runs for a writing request.
-pub(crate) fn invalidated_by_current_request() -> Option<Arc<ResponseCache>> {
-    WRITING.try_with(Arc::clone).ok()
-}
-
-/// Marks requests that may write, so that their storage tasks invalidate the response cache.
-pub async fn track_writes(
-    req: ServiceRequest,
-    next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let writes = !req.method().is_safe() && !req.path().starts_with("/oauth/");
-    match req.app_data::<web::Data<AppState>>().filter(|_| writes) {
-        Some(state) => {
-            let cache = state.responses.clone();
-            WRITING.scope(cache, next.call(req)).await
-        }
-        None => next.call(req).await,
     }
 }
 

@@ -222,6 +222,26 @@ impl ApiError {
     }
 }
 
+impl ApiError {
+    /// This error and every cause under it, outermost first, `: `-separated. Causes that only
+    /// repeat their wrapper's message (`#[error(transparent)]` layers) are shown once.
+    pub fn cause_chain(&self) -> String {
+        let mut chain = self.to_string();
+        let mut last = chain.clone();
+        let mut cause = std::error::Error::source(self);
+        while let Some(error) = cause {
+            let message = error.to_string();
+            if message != last && !last.ends_with(&message) {
+                chain.push_str(": ");
+                chain.push_str(&message);
+            }
+            last = message;
+            cause = error.source();
+        }
+        chain
+    }
+}
+
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         self.rendering().0
@@ -230,7 +250,8 @@ impl ResponseError for ApiError {
     fn error_response(&self) -> HttpResponse {
         let (status, rendering) = self.rendering();
         if status.is_server_error() {
-            tracing::error!(error = %self, "request failed");
+            // Inside the request's span (see `middleware`), so the line carries its response token.
+            tracing::error!(error = %self.cause_chain(), "request failed");
         }
         let mut response = HttpResponse::build(status);
         response.content_type("application/json;charset=UTF-8");
@@ -263,6 +284,18 @@ impl ResponseError for ApiError {
 
 #[cfg(test)]
 mod tests {
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("disk I/O error")]
+    struct Disk(#[source] std::io::Error);
+
+    #[test]
+    fn a_cause_chain_names_every_cause_once() {
+        let root = std::io::Error::other("no space left on device");
+        let error: ApiError = StoreError::Other(Box::new(Disk(root))).into();
+        assert_eq!(error.cause_chain(), "store failure: disk I/O error: no space left on device");
+    }
+
     use super::*;
     use roost_domain::FieldErrorCode;
 

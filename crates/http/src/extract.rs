@@ -2,34 +2,38 @@
 
 use std::future::{ready, Future, Ready};
 use std::pin::Pin;
+use std::sync::Arc;
 
 use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{web, FromRequest, HttpRequest};
 use futures_util::StreamExt;
-use roost_auth::grant::{authenticate_bearer, authenticate_cached};
-use roost_auth::{FormParams, OAuthError, OAuthErrorCode, Principal};
-use roost_domain::{now, DomainError};
+use roost_auth::{FormParams, OAuthError, OAuthErrorCode};
+use roost_domain::model::cursor::CursorRequest;
+use roost_domain::model::page::{PageRequest, SortField};
+use roost_domain::{now, DomainError, Principal, Properties, Service};
+use roost_hal::{CursorLinks, PageLinks};
 
+use crate::cache::ResponseCache;
 use crate::error::ApiError;
 use crate::state::AppState;
+use crate::urls::Urls;
 
-/// Runs storage work (diesel is synchronous) on the storage threads ([`crate::workers`]).
-pub async fn blocking<T, F>(f: F) -> Result<T, ApiError>
+/// Runs storage work (diesel is synchronous) on the state's storage threads
+/// ([`crate::workers`]); when `invalidates` is given, marks its responses stale once the work
+/// has ended, committed or not.
+pub async fn blocking<T, F>(state: &AppState, invalidates: Option<Arc<ResponseCache>>, f: F) -> Result<T, ApiError>
 where
     T: Send + 'static,
     F: FnOnce() -> Result<T, ApiError> + Send + 'static,
 {
     let (tx, rx) = tokio::sync::oneshot::channel();
-    let written = crate::cache::invalidated_by_current_request();
-    let pool =
-        crate::workers::storage().map_err(|e| ApiError::Internal(format!("cannot start the storage threads: {e}")))?;
-    pool.execute(move || {
+    state.storage.execute(move || {
         // A panic must become this request's 500.
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
             .unwrap_or_else(|_| Err(ApiError::Internal("a storage task panicked".into())));
         // After the commit (or rollback), whether or not anyone still waits for the answer.
-        if let Some(cache) = written {
+        if let Some(cache) = invalidates {
             cache.invalidate();
         }
         // The receiver is gone only when the client disconnected; nothing to report then.
@@ -42,7 +46,42 @@ pub fn state(req: &HttpRequest) -> Result<web::Data<AppState>, ApiError> {
     req.app_data::<web::Data<AppState>>().cloned().ok_or_else(|| ApiError::Internal("application state missing".into()))
 }
 
-/// The application a valid bearer token speaks for. On the legacy application-scoped paths
+/// The use cases, for one request: [`Domain::run`] runs one on the storage threads. A request
+/// that may write (any method but GET, HEAD and OPTIONS) marks the response cache stale when
+/// its work ends.
+pub struct Domain {
+    state: web::Data<AppState>,
+    writes: bool,
+}
+
+impl Domain {
+    /// Runs one use case of the service and returns its result.
+    pub async fn run<T, F>(&self, use_case: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Service) -> Result<T, DomainError> + Send + 'static,
+    {
+        let state = self.state.clone();
+        let invalidates = self.writes.then(|| self.state.responses.clone());
+        blocking(&self.state, invalidates, move || Ok(use_case(&state.service)?)).await
+    }
+
+    /// The response cache of hot reads.
+    pub fn responses(&self) -> &ResponseCache {
+        &self.state.responses
+    }
+}
+
+impl FromRequest for Domain {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(state(req).map(|state| Self { state, writes: !req.method().is_safe() }))
+    }
+}
+
+/// The principal a valid bearer token speaks for. On the legacy application-scoped paths
 /// (`/v1/applications/{app_id}/…`) the id must be `me` or the token's own application; any
 /// other id is answered as not found (DESIGN.md, "Tenancy").
 #[derive(Debug, Clone)]
@@ -66,18 +105,16 @@ impl FromRequest for Authenticated {
                 }
             };
             // A token checked recently needs no trip to storage.
-            let principal = match authenticate_cached(&state.tokens, authorization.as_deref(), now())? {
+            let principal = match state.auth.authenticate_cached(authorization.as_deref(), now())? {
                 Some(principal) => principal,
                 None => {
-                    blocking(move || {
-                        let store = state.ports.credentials.as_ref();
-                        Ok(authenticate_bearer(store, &state.tokens, authorization.as_deref(), now())?)
-                    })
-                    .await?
+                    let looking_up = state.clone();
+                    blocking(&state, None, move || Ok(looking_up.auth.authenticate(authorization.as_deref(), now())?))
+                        .await?
                 }
             };
             if let Some(app) = app_param {
-                if app != "me" && app.parse::<i64>().ok() != Some(principal.application_id.0) {
+                if app != "me" && app.parse::<i64>().ok() != Some(principal.application_id().0) {
                     return Err(DomainError::NotFound("application").into());
                 }
             }
@@ -112,6 +149,13 @@ impl QueryPairs {
             .transpose()
     }
 
+    /// The query string of a request.
+    pub fn parse(req: &HttpRequest) -> Result<Self, ApiError> {
+        serde_urlencoded::from_str::<Vec<(String, String)>>(req.query_string())
+            .map(Self)
+            .map_err(|e| ApiError::BadRequest(format!("malformed query string: {e}")))
+    }
+
     /// Pairs other than `excluded`, for repeating filters on page links.
     pub fn without(&self, excluded: &[&str]) -> Vec<(String, String)> {
         self.0.iter().filter(|(k, _)| !excluded.contains(&k.as_str())).cloned().collect()
@@ -123,11 +167,7 @@ impl FromRequest for QueryPairs {
     type Future = Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(
-            serde_urlencoded::from_str::<Vec<(String, String)>>(req.query_string())
-                .map(Self)
-                .map_err(|e| ApiError::BadRequest(format!("malformed query string: {e}"))),
-        )
+        ready(Self::parse(req))
     }
 }
 
@@ -172,21 +212,60 @@ path_id_extractor!(
     ThreadIdPath, "thread_id", roost_domain::ThreadId
 );
 
-/// A cursor request from `size`, `start`, `next` and `relation`.
-pub fn cursor_request(query: &QueryPairs) -> Result<roost_domain::cursor::CursorRequest, ApiError> {
-    Ok(roost_domain::cursor::CursorRequest::parse(
-        query.int("size")?,
-        query.int("start")?,
-        query.int("next")?,
-        query.get("relation"),
-    )?)
+/// A list request: its query (numbered pages: `page`, `size`, `sort`; cursor pages: `start`,
+/// `next`, `size`, `relation`; and filters), and what the links of its pages are built from.
+pub struct ListRequest {
+    /// The query pairs.
+    pub query: QueryPairs,
+    /// Link building.
+    pub urls: Urls,
+    path: String,
 }
 
-/// A numbered page request from `page`, `size` and `sort`.
-pub fn page_request<F: roost_domain::page::SortField>(
-    query: &QueryPairs,
-) -> Result<roost_domain::page::PageRequest<F>, ApiError> {
-    Ok(roost_domain::page::PageRequest::parse(query.int("page")?, query.int("size")?, &query.all("sort"))?)
+impl ListRequest {
+    /// A numbered page request from `page`, `size` and `sort`.
+    pub fn page<F: SortField>(&self) -> Result<PageRequest<F>, ApiError> {
+        let query = &self.query;
+        Ok(PageRequest::parse(query.int("page")?, query.int("size")?, &query.all("sort"))?)
+    }
+
+    /// A cursor request from `size`, `start`, `next` and `relation`.
+    pub fn cursor(&self) -> Result<CursorRequest, ApiError> {
+        let query = &self.query;
+        Ok(CursorRequest::parse(query.int("size")?, query.int("start")?, query.int("next")?, query.get("relation"))?)
+    }
+
+    /// Links of a numbered page: this path with the filters, a page and size of their own.
+    pub fn page_links(&self) -> PageLinks {
+        PageLinks::new(self.urls.root(&self.path), self.query.without(&["page", "size"]))
+    }
+
+    /// Links of a cursor page: this path with the filters, cursors of their own.
+    pub fn cursor_links(&self) -> CursorLinks {
+        CursorLinks::new(self.urls.root(&self.path), self.query.without(&["start", "next", "size", "relation"]))
+    }
+
+    /// The `properties=` filter: a JSON object whose top-level pairs must all match.
+    pub fn properties(&self) -> Result<Option<Properties>, ApiError> {
+        self.query
+            .get("properties")
+            .map(|raw| match serde_json::from_str::<serde_json::Value>(raw) {
+                Ok(serde_json::Value::Object(map)) => Ok(map),
+                _ => Err(ApiError::BadRequest(format!(
+                    "query parameter 'properties' must be a JSON object, e.g. {{\"team\":\"red\"}}; got '{raw}'"
+                ))),
+            })
+            .transpose()
+    }
+}
+
+impl FromRequest for ListRequest {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(QueryPairs::parse(req).map(|query| Self { query, urls: Urls::of(req), path: req.path().to_owned() }))
+    }
 }
 
 /// Largest token-endpoint body.

@@ -7,6 +7,7 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use rand::RngCore;
+use tracing::Instrument;
 
 /// The API version Roost implements: the ChatKitty Platform API spec it follows.
 pub const API_VERSION: &str = "2.41.9";
@@ -24,9 +25,11 @@ fn response_token() -> String {
     token
 }
 
-/// Adds `x-api-version`, `x-response-token`, `x-content-type-options` and `x-frame-options`,
-/// and logs method, path (never the query), status, latency and the response token. No header
-/// or body is logged, so neither secrets nor tokens can reach the log.
+/// Runs the request in a tracing span carrying its method, path and response token, so every
+/// line logged while handling it (a 5xx's cause chain among them) names the response the client
+/// got; adds `x-api-version`, `x-response-token`, `x-content-type-options` and
+/// `x-frame-options`; and logs method, path (never the query), status and latency. No header or
+/// body is logged, so neither secrets nor tokens can reach the log.
 pub async fn headers_and_log(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
@@ -35,7 +38,8 @@ pub async fn headers_and_log(
     let method = req.method().clone();
     let path = req.path().to_owned();
     let token = response_token();
-    let mut response = next.call(req).await?;
+    let span = tracing::info_span!("request", %method, path = %path, response_token = %token);
+    let mut response = next.call(req).instrument(span.clone()).await?;
     let headers = response.headers_mut();
     let fixed = [("x-api-version", API_VERSION), ("x-content-type-options", "nosniff"), ("x-frame-options", "DENY")];
     for (name, value) in fixed {
@@ -44,15 +48,14 @@ pub async fn headers_and_log(
     if let Ok(value) = HeaderValue::from_str(&token) {
         headers.insert(HeaderName::from_static("x-response-token"), value);
     }
-    tracing::info!(
-        target: "roost::request",
-        %method,
-        path = %path,
-        status = response.status().as_u16(),
-        latency_ms = format!("{:.3}", started.elapsed().as_secs_f64() * 1000.0),
-        response_token = %token,
-        "request"
-    );
+    span.in_scope(|| {
+        tracing::info!(
+            target: "roost::request",
+            status = response.status().as_u16(),
+            latency_ms = format!("{:.3}", started.elapsed().as_secs_f64() * 1000.0),
+            "request"
+        );
+    });
     Ok(response)
 }
 

@@ -4,9 +4,13 @@
 mod application;
 mod bodies;
 mod channels;
+mod members;
 mod messages;
+mod notifications;
 mod oauth;
+mod pages;
 mod picture;
+mod threads;
 mod users;
 
 use actix_web::http::header;
@@ -35,38 +39,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(resource("/v1/picture/{name}").route(web::get().to(picture::get)))
         // Scopes first match a fixed prefix (a string comparison), then only their own routes:
         // actix tries routes one by one, each a regex (issue 4: 6 % of CPU in route matching).
-        .service(scope("/v1/users").configure(user_routes))
+        .service(scope("/v1/users").configure(users::configure))
         .service(scope("/v1/channels").configure(channels::configure))
         .service(scope("/v1/messages").configure(messages::configure))
-        .service(scope("/v1/threads").configure(messages::configure_threads))
+        .service(scope("/v1/threads").configure(threads::configure))
         .service(resource("/v1/applications/{app_id}").route(web::get().to(application::get)))
-        .service(scope("/v1/applications/{app_id}/users").configure(user_routes));
+        .service(scope("/v1/applications/{app_id}/users").configure(users::configure));
     cfg.default_service(web::to(|| async { Err::<HttpResponse, _>(ApiError::RouteNotFound) }));
-}
-
-/// Routes under `/v1/users` (and the legacy `/v1/applications/{app_id}/users`).
-fn user_routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        resource("")
-            .route(web::get().to(users::list))
-            .route(web::post().to(users::create))
-            .route(web::head().to(users::exists)),
-    )
-    .service(
-        resource("/{user_id}")
-            .route(web::get().to(users::get))
-            .route(web::patch().to(users::patch))
-            .route(web::delete().to(users::delete)),
-    )
-    .service(resource("/{user_id}/channels").route(web::get().to(channels::of_user)))
-    .service(resource("/{user_id}/messages").route(web::get().to(messages::of_user)))
-    .service(resource("/{user_id}/notifications").route(web::get().to(messages::notifications_of_user)))
-    .service(
-        resource("/{user_id}/secrets/{name}")
-            .route(web::get().to(users::get_secret))
-            .route(web::put().to(users::put_secret))
-            .route(web::delete().to(users::delete_secret)),
-    );
 }
 
 /// A scope whose unknown paths answer 404 in the JSON error shape.

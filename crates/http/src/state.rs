@@ -3,11 +3,11 @@
 use std::num::NonZeroU32;
 use std::sync::Arc;
 
-use roost_auth::{SecretHasher, TokenCache, TokenRateLimiter, TokenSettings};
-use roost_domain::store::Ports;
-use roost_domain::IdGenerator;
+use roost_auth::{AuthServer, SecretHasher, TokenRateLimiter, TokenSettings};
+use roost_domain::{IdGenerator, Ports, Service};
 
 use crate::cache::ResponseCache;
+use crate::workers::WorkerPool;
 
 /// Settings of the HTTP layer.
 #[derive(Debug, Clone)]
@@ -24,11 +24,12 @@ pub struct HttpSettings {
     /// argon2 verifications running at once (each holds 19 MiB and a core for ~20 ms).
     pub concurrent_hashes: usize,
     /// Message rules (body length).
-    pub messages: roost_domain::message::MessageRules,
+    pub messages: roost_domain::model::message::MessageRules,
     /// Bytes of rendered responses kept until the next write (see [`ResponseCache`]); zero
-    /// (the default) turns the cache off. Only correct when every write goes through this node
-    /// and the app is wrapped in [`crate::track_writes`].
+    /// (the default) turns the cache off. Only correct when every write goes through this node.
     pub response_cache_bytes: u64,
+    /// Storage threads: one per database connection, since each holds one while it works.
+    pub storage_threads: usize,
 }
 
 impl Default for HttpSettings {
@@ -39,8 +40,9 @@ impl Default for HttpSettings {
             token_rate_per_second: NonZeroU32::new(20).unwrap_or(NonZeroU32::MIN),
             token_rate_burst: NonZeroU32::new(40).unwrap_or(NonZeroU32::MIN),
             concurrent_hashes: std::thread::available_parallelism().map_or(2, usize::from),
-            messages: roost_domain::message::MessageRules::default(),
+            messages: roost_domain::model::message::MessageRules::default(),
             response_cache_bytes: 0,
+            storage_threads: std::thread::available_parallelism().map_or(4, usize::from),
         }
     }
 }
@@ -61,19 +63,16 @@ fn lower_priority() {
     }
 }
 
-/// Tokens remembered per node: ~150 bytes each.
-const TOKEN_CACHE_ENTRIES: usize = 10_000;
-
-/// Everything a handler may use.
+/// Everything a handler may use, built once per process and handed to [`crate::app`]. It holds
+/// every piece of shared machinery, so nothing is process-wide: two apps in one process (tests,
+/// an embedding program) never share a pool or a cache by accident.
 pub struct AppState {
-    /// Storage ports.
-    pub ports: Ports,
-    /// Id generator of this node.
-    pub ids: Arc<IdGenerator>,
-    /// Client secret hasher.
-    pub hasher: Arc<SecretHasher>,
-    /// Bearer tokens checked recently.
-    pub tokens: TokenCache,
+    /// The use cases.
+    pub service: Service,
+    /// The OAuth server: bearer checks, token issue, revocation, introspection.
+    pub auth: AuthServer,
+    /// The storage threads every use case runs on ([`crate::workers`]).
+    pub storage: WorkerPool,
     /// Rendered responses of hot reads.
     pub responses: Arc<ResponseCache>,
     /// Token endpoint rate limit.
@@ -85,24 +84,37 @@ pub struct AppState {
     pub settings: HttpSettings,
 }
 
+/// The state could not be built: a thread pool did not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The hashing threads.
+    #[error("cannot start the hashing threads: {0}")]
+    Hashing(#[from] rayon::ThreadPoolBuildError),
+    /// The storage threads.
+    #[error("cannot start the storage threads: {0}")]
+    Storage(#[from] std::io::Error),
+}
+
 impl AppState {
-    /// State over the given ports; fails when the hashing threads cannot be started.
+    /// State over the given ports, drawing ids from `ids` (the generator the store was opened
+    /// with); starts the hashing and storage threads.
     pub fn new(
         ports: Ports,
         ids: Arc<IdGenerator>,
         hasher: Arc<SecretHasher>,
         settings: HttpSettings,
-    ) -> Result<Self, rayon::ThreadPoolBuildError> {
+    ) -> Result<Self, StartError> {
         let hash_pool = rayon::ThreadPoolBuilder::new()
             .num_threads(settings.concurrent_hashes.max(1))
             .thread_name(|i| format!("roost-hash-{i}"))
             .start_handler(|_| lower_priority())
             .build()?;
+        let storage = WorkerPool::spawn(settings.storage_threads, "roost-db")?;
+        let auth = AuthServer::new(ports.credentials.clone(), hasher, settings.tokens.clone());
         Ok(Self {
-            ports,
-            ids,
-            hasher,
-            tokens: TokenCache::new(TOKEN_CACHE_ENTRIES, settings.tokens.cache_for),
+            service: Service::new(ports, ids, settings.messages),
+            auth,
+            storage,
             responses: Arc::new(ResponseCache::new(settings.response_cache_bytes)),
             limiter: Arc::new(TokenRateLimiter::new(settings.token_rate_per_second, settings.token_rate_burst)),
             hash_pool: Arc::new(hash_pool),

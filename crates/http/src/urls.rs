@@ -50,12 +50,19 @@ impl FromRequest for Urls {
     type Future = Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        ready(Ok(Self::of(req)))
+    }
+}
+
+impl Urls {
+    /// The link base of a request.
+    pub fn of(req: &HttpRequest) -> Self {
         let configured = req.app_data::<web::Data<AppState>>().and_then(|s| s.settings.public_url.clone());
         let base = configured.unwrap_or_else(|| {
             let info = req.connection_info();
             format!("{}://{}", info.scheme(), info.host())
         });
-        ready(Ok(Self { base: base.trim_end_matches('/').to_owned() }))
+        Self { base: base.trim_end_matches('/').to_owned() }
     }
 }
 

@@ -7,9 +7,8 @@
 //! before they sleep, which took 14 % of a post's instructions under callgrind and competes for
 //! the CPU with the HTTP workers on a small machine.
 
-use std::num::NonZeroUsize;
 use std::sync::mpsc::{self, Receiver, Sender};
-use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 
 type Job = Box<dyn FnOnce() + Send + 'static>;
 
@@ -48,26 +47,6 @@ fn work(jobs: &Mutex<Receiver<Job>>) {
         // A panicking job must not take its thread with it.
         let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
     }
-}
-
-static STORAGE: OnceLock<WorkerPool> = OnceLock::new();
-
-/// Starts the storage threads, one per database connection (the binary calls this once at
-/// start; `Err` if they were started already or cannot be).
-pub fn start_storage_threads(threads: usize) -> std::io::Result<()> {
-    let pool = WorkerPool::spawn(threads, "roost-db")?;
-    STORAGE.set(pool).map_err(|_| std::io::Error::other("the storage threads were started already"))
-}
-
-/// The storage threads; started with one per core if the binary did not start them (tests).
-pub(crate) fn storage() -> std::io::Result<&'static WorkerPool> {
-    if let Some(pool) = STORAGE.get() {
-        return Ok(pool);
-    }
-    let threads = std::thread::available_parallelism().map_or(4, NonZeroUsize::get);
-    let pool = WorkerPool::spawn(threads, "roost-db")?;
-    // Another caller may have won the race: its pool is used and this one's threads end.
-    Ok(STORAGE.get_or_init(|| pool))
 }
 
 #[cfg(test)]

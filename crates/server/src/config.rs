@@ -57,7 +57,7 @@ impl Default for Settings {
             token_rate_burst: 40,
             pool_size: None,
             workers: None,
-            message_max_length: roost_domain::message::DEFAULT_MAX_BODY_CHARS,
+            message_max_length: roost_domain::model::message::DEFAULT_MAX_BODY_CHARS,
             token_cache_seconds: 10,
             response_cache_mib: None,
         }
@@ -77,7 +77,7 @@ pub struct Config {
     pub token_rate_burst: NonZeroU32,
     pub pool: PoolSettings,
     pub workers: Option<usize>,
-    pub messages: roost_domain::message::MessageRules,
+    pub messages: roost_domain::model::message::MessageRules,
     pub token_cache: chrono::Duration,
     pub response_cache_bytes: u64,
 }
@@ -109,8 +109,8 @@ impl Settings {
                 Some(url.trim_end_matches('/').to_owned())
             }
         };
-        if self.node_id > roost_domain::ids::MAX_NODE_ID {
-            bail!("invalid ROOST_NODE_ID / node_id {}: must be 0 to {}", self.node_id, roost_domain::ids::MAX_NODE_ID);
+        if self.node_id > roost_domain::model::ids::MAX_NODE_ID {
+            bail!("invalid ROOST_NODE_ID / node_id {}: must be 0 to {}", self.node_id, roost_domain::model::ids::MAX_NODE_ID);
         }
         if !(60..=30 * 24 * 3600).contains(&self.token_lifetime_seconds) {
             bail!("invalid ROOST_TOKEN_LIFETIME_SECONDS {}: must be 60 to 2592000", self.token_lifetime_seconds);
@@ -153,7 +153,7 @@ impl Settings {
             token_rate_burst: positive("TOKEN_RATE_BURST", self.token_rate_burst)?,
             pool: PoolSettings { max_size: pool_size, ..PoolSettings::default() },
             workers: self.workers,
-            messages: roost_domain::message::MessageRules { max_body_chars: self.message_max_length },
+            messages: roost_domain::model::message::MessageRules { max_body_chars: self.message_max_length },
             token_cache: chrono::Duration::seconds(self.token_cache_seconds),
             response_cache_bytes: response_cache_mib << 20,
         })

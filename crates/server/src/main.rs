@@ -7,13 +7,12 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use actix_web::middleware::from_fn;
-use actix_web::{web, App, HttpServer};
+use actix_web::{web, HttpServer};
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use roost_auth::provision::{self, Provisioned};
 use roost_auth::SecretHasher;
-use roost_domain::store::{ApplicationStore, CredentialStore, Ports};
+use roost_domain::ports::{ApplicationStore, CredentialStore, Ports};
 use roost_domain::{now, ApplicationId, IdGenerator};
 use roost_http::{AppState, HttpSettings};
 use roost_persistence::DieselStore;
@@ -118,18 +117,23 @@ fn init_logging() {
     tracing_subscriber::fmt().with_env_filter(filter).with_ansi(ansi).with_writer(std::io::stderr).init();
 }
 
-fn open_store(config: &Config) -> anyhow::Result<DieselStore> {
-    open_store_with(config, &config.pool)
+fn open_store(config: &Config, ids: Arc<IdGenerator>) -> anyhow::Result<DieselStore> {
+    open_store_with(config, &config.pool, ids)
 }
 
 /// The store for a one-shot command: one connection, opened when needed and never in the
 /// background, so nothing is connecting when the process exits.
 fn open_store_for_command(config: &Config) -> anyhow::Result<DieselStore> {
-    open_store_with(config, &roost_persistence::PoolSettings { max_size: 1, keep_idle: 0, ..config.pool.clone() })
+    let pool = roost_persistence::PoolSettings { max_size: 1, keep_idle: 0, ..config.pool.clone() };
+    open_store_with(config, &pool, Arc::new(IdGenerator::new(config.node_id)?))
 }
 
-fn open_store_with(config: &Config, pool: &roost_persistence::PoolSettings) -> anyhow::Result<DieselStore> {
-    DieselStore::open(&config.database, pool)
+fn open_store_with(
+    config: &Config,
+    pool: &roost_persistence::PoolSettings,
+    ids: Arc<IdGenerator>,
+) -> anyhow::Result<DieselStore> {
+    DieselStore::open(&config.database, pool, ids)
         .with_context(|| format!("cannot open the database {}", config.database.redacted()))
 }
 
@@ -173,11 +177,8 @@ fn list_applications(store: &DieselStore, json: bool) -> anyhow::Result<()> {
 
 #[actix_web::main]
 async fn serve(config: Config) -> anyhow::Result<()> {
-    // One storage thread per database connection (see roost_http::workers).
-    roost_http::workers::start_storage_threads(config.pool.max_size as usize)
-        .context("cannot start the storage threads")?;
-    let store = Arc::new(open_store(&config)?);
     let ids = Arc::new(IdGenerator::new(config.node_id)?);
+    let store = Arc::new(open_store(&config, ids.clone())?);
     let hasher = Arc::new(SecretHasher::owasp()?);
     if config.bootstrap && store.first_organization()?.is_none() {
         let created = provision::create_application(store.as_ref(), &ids, &hasher, "Default application", now())?;
@@ -195,22 +196,14 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         token_rate_burst: config.token_rate_burst,
         messages: config.messages,
         response_cache_bytes: config.response_cache_bytes,
+        // One storage thread per database connection (see roost_http::workers).
+        storage_threads: config.pool.max_size as usize,
         ..HttpSettings::default()
     };
-    let state = web::Data::new(
-        AppState::new(Ports::from_store(store.clone()), ids, hasher, settings)
-            .context("cannot start the hashing threads")?,
-    );
-    spawn_housekeeping(state.clone(), store);
+    let state = web::Data::new(AppState::new(Ports::from_store(store), ids, hasher, settings)?);
+    spawn_housekeeping(state.clone());
     let app_state = state.clone();
-    let mut server = HttpServer::new(move || {
-        App::new()
-            .app_data(app_state.clone())
-            .wrap(from_fn(roost_http::track_writes))
-            .wrap(from_fn(roost_http::headers_and_log))
-            .configure(roost_http::configure)
-    })
-    .shutdown_timeout(10);
+    let mut server = HttpServer::new(move || roost_http::app(app_state.clone())).shutdown_timeout(10);
     if let Some(workers) = config.workers {
         server = server.workers(workers);
     }
@@ -225,14 +218,14 @@ async fn serve(config: Config) -> anyhow::Result<()> {
 }
 
 /// Every ten minutes: forget idle rate-limit keys and delete expired tokens.
-fn spawn_housekeeping(state: web::Data<AppState>, store: Arc<DieselStore>) {
+fn spawn_housekeeping(state: web::Data<AppState>) {
     actix_web::rt::spawn(async move {
         let mut interval = actix_web::rt::time::interval(Duration::from_secs(600));
         loop {
             interval.tick().await;
             state.limiter.retain_recent();
-            let store = store.clone();
-            match web::block(move || store.purge_expired_tokens(now())).await {
+            let purging = state.clone();
+            match web::block(move || purging.auth.purge_expired_tokens(now())).await {
                 Ok(Ok(0)) => {}
                 Ok(Ok(n)) => tracing::info!(purged = n, "expired access tokens deleted"),
                 Ok(Err(e)) => tracing::warn!(error = %e, "token purge failed"),

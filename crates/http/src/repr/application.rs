@@ -1,4 +1,4 @@
-use roost_domain::application::Application;
+use roost_domain::model::application::Application;
 use roost_domain::Properties;
 use roost_hal::{Link, Links, Resource};
 use serde::Serialize;
@@ -47,8 +47,8 @@ pub fn template(href: String) -> Result<Link, ApiError> {
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SettingsRepr {
-    guest_users: roost_domain::application::Toggle,
-    user_created_channels: roost_domain::application::Toggle,
+    guest_users: roost_domain::model::application::Toggle,
+    user_created_channels: roost_domain::model::application::Toggle,
 }
 
 /// The application's settings.

@@ -1,11 +1,11 @@
 //! Channels, messages, threads, notifications, memberships, invites, receipts: the spec's
 //! `ChannelResource`, `MessageResource`, `ReplyThreadResource`, `NotificationResource`, …
 
-use roost_domain::channel::{Channel, ChannelType, Invite, Membership};
-use roost_domain::cursor::CursorPage;
-use roost_domain::message::{MentionTarget, Message, ReadReceipt, Thread};
-use roost_domain::notification::{Notification, NotificationKind};
-use roost_domain::view::Related;
+use roost_domain::model::channel::{Channel, ChannelType, Invite, Membership};
+use roost_domain::model::cursor::CursorPage;
+use roost_domain::model::message::{MentionTarget, Message, ReadReceipt, Thread};
+use roost_domain::model::notification::{Notification, NotificationKind};
+use roost_domain::service::{Keystrokes, Related};
 use roost_domain::{Properties, UserId};
 use roost_hal::{CursorLinks, CursorPageMetadata, Links, PagedResource, Resource};
 use serde::Serialize;
@@ -478,4 +478,27 @@ pub fn receipt(r: &ReadReceipt, message: roost_domain::MessageId, urls: &Urls) -
             .with_href("message", urls.v1(&format!("/messages/{message}")))
             .with_href("application", urls.v1("/application")),
     )
+}
+
+/// `ReplyThreadKeystrokesResource`.
+#[derive(Serialize)]
+pub struct KeystrokesRepr {
+    keys: String,
+    username: String,
+}
+
+/// A typing indicator as answered.
+pub fn keystrokes(typed: Keystrokes, urls: &Urls) -> Resource<KeystrokesRepr> {
+    let Keystrokes { keys, username } = typed;
+    Resource::new(KeystrokesRepr { keys, username }, Links::new().with_href("application", urls.v1("/application")))
+}
+
+/// `ChannelGenericEventResource`.
+#[derive(Serialize)]
+pub struct EventRepr {
+    /// The event's type.
+    #[serde(rename = "type")]
+    pub event_type: String,
+    /// Its custom data.
+    pub properties: Properties,
 }

@@ -1,10 +1,11 @@
-use roost_domain::page::Page;
-use roost_domain::user::User;
+use roost_domain::model::page::Page;
+use roost_domain::model::user::User;
 use roost_domain::Properties;
 use roost_hal::Links;
 use roost_hal::{PageLinks, PageMetadata, PagedResource, Resource};
 use serde::Serialize;
 
+use super::numbered_page;
 use crate::urls::{segment, Urls};
 
 /// `ChatUserPresenceProperties`.
@@ -53,7 +54,7 @@ pub fn deleted_user_state(id: roost_domain::UserId, urls: &Urls) -> UserRepr {
         display_name: "Deleted user".into(),
         display_picture_url: urls.v1("/picture/Deleted%20user"),
         is_guest: false,
-        presence: PresenceRepr { status: roost_domain::user::DEFAULT_PRESENCE_STATUS.into(), online: false },
+        presence: PresenceRepr { status: roost_domain::model::user::DEFAULT_PRESENCE_STATUS.into(), online: false },
         properties: Properties::new(),
     }
 }
@@ -73,25 +74,4 @@ pub fn user(user: &User, urls: &Urls) -> Resource<UserRepr> {
 /// A numbered page of users (`_embedded.users`).
 pub fn user_page(page: &Page<User>, urls: &Urls, links: &PageLinks) -> PagedResource<Resource<UserRepr>, PageMetadata> {
     numbered_page("users", page, links, |u| user(u, urls))
-}
-
-/// A numbered page of anything, under `_embedded.<name>`.
-pub fn numbered_page<T, R>(
-    name: &'static str,
-    page: &Page<T>,
-    links: &PageLinks,
-    render: impl FnMut(&T) -> R,
-) -> PagedResource<R, PageMetadata> {
-    let meta = PageMetadata {
-        size: u64::from(page.size),
-        total_elements: page.total_elements,
-        total_pages: page.total_pages(),
-        number: u64::from(page.number),
-    };
-    PagedResource {
-        embedded_name: name,
-        items: page.items.iter().map(render).collect(),
-        links: links.links(&meta),
-        page: meta,
-    }
 }

@@ -1,41 +1,30 @@
 //! `GET /v1`, `GET /v1/application`, `GET`/`PUT /v1/application/settings`.
 
 use actix_web::{web, Responder};
-use roost_domain::application::{self, ApplicationSettings, Toggle};
+use roost_domain::model::application::{ApplicationSettings, Toggle};
 use serde::Deserialize;
 
 use crate::error::ApiError;
-use crate::extract::{blocking, Authenticated};
+use crate::extract::{Authenticated, Domain};
 use crate::negotiate::Hal;
 use crate::repr;
-use crate::state::AppState;
 use crate::urls::Urls;
 
 pub async fn root(_: Authenticated, urls: Urls) -> impl Responder {
     Hal(repr::application::root(&urls))
 }
 
-pub async fn get(
-    state: web::Data<AppState>,
-    Authenticated(principal): Authenticated,
-    urls: Urls,
-) -> Result<impl Responder, ApiError> {
-    let app = blocking(move || {
-        Ok(application::get_application(state.ports.applications.as_ref(), principal.application_id)?)
-    })
-    .await?;
+pub async fn get(domain: Domain, Authenticated(p): Authenticated, urls: Urls) -> Result<impl Responder, ApiError> {
+    let app = domain.run(move |s| s.get_application(&p)).await?;
     Ok(Hal(repr::application::application(&app, &urls)?))
 }
 
 pub async fn get_settings(
-    state: web::Data<AppState>,
-    Authenticated(principal): Authenticated,
+    domain: Domain,
+    Authenticated(p): Authenticated,
     urls: Urls,
 ) -> Result<impl Responder, ApiError> {
-    let app = blocking(move || {
-        Ok(application::get_application(state.ports.applications.as_ref(), principal.application_id)?)
-    })
-    .await?;
+    let app = domain.run(move |s| s.get_application(&p)).await?;
     Ok(Hal(repr::application::settings(&app, &urls)))
 }
 
@@ -50,16 +39,13 @@ pub struct SettingsBody {
 }
 
 pub async fn put_settings(
-    state: web::Data<AppState>,
-    Authenticated(principal): Authenticated,
+    domain: Domain,
+    Authenticated(p): Authenticated,
     urls: Urls,
     body: web::Json<SettingsBody>,
 ) -> Result<impl Responder, ApiError> {
     let settings =
         ApplicationSettings { guest_users: body.guest_users, user_created_channels: body.user_created_channels };
-    let app = blocking(move || {
-        Ok(application::replace_settings(state.ports.applications.as_ref(), principal.application_id, settings)?)
-    })
-    .await?;
+    let app = domain.run(move |s| s.replace_settings(&p, settings)).await?;
     Ok(Hal(repr::application::settings(&app, &urls)))
 }

@@ -1,10 +1,9 @@
 //! Request bodies shared by the chat routes, and their conversion to domain inputs.
 
-use roost_domain::channel::UserRef;
-use roost_domain::message::{FileRef, NewContent, NewMessage};
+use roost_domain::model::user::UserRef;
+use roost_domain::model::message::{FileRef, NewContent, NewMessage};
 use roost_domain::{DomainError, FieldError, FieldErrorCode, Properties, UserId};
 use serde::Deserialize;
-use serde_json::Value;
 
 use crate::error::ApiError;
 
@@ -106,42 +105,6 @@ impl CreateMessageBody {
             group_tag: self.group_tag,
             properties: self.properties.unwrap_or_default(),
         })
-    }
-}
-
-/// A merge patch object, or a 400.
-pub fn patch_object(body: Value, what: &str) -> Result<serde_json::Map<String, Value>, ApiError> {
-    match body {
-        Value::Object(members) => Ok(members),
-        _ => Err(ApiError::BadRequest(format!("a merge patch of a {what} must be a JSON object"))),
-    }
-}
-
-/// Splits a merge patch that may change one text field (`names[0]`, or a spelling in `names`)
-/// and `properties` (an object, or `null` to clear them). Any other member is refused.
-pub fn text_and_properties_patch(
-    body: Value,
-    resource: &'static str,
-    names: &[&str],
-) -> Result<(Option<String>, Option<Value>), ApiError> {
-    let field = names.first().copied().unwrap_or_default();
-    let (mut text, mut properties, mut errors) = (None, None, Vec::new());
-    for (key, value) in patch_object(body, resource)? {
-        match value {
-            Value::String(s) if names.contains(&key.as_str()) => text = Some(s),
-            v @ (Value::Object(_) | Value::Null) if key == "properties" => properties = Some(v),
-            _ => errors.push(FieldError::new(
-                resource,
-                &key,
-                FieldErrorCode::Invalid,
-                format!("only {field} (a string) and properties (an object) can be changed"),
-            )),
-        }
-    }
-    if errors.is_empty() {
-        Ok((text, properties))
-    } else {
-        Err(DomainError::Validation(errors).into())
     }
 }
 

@@ -1,24 +1,23 @@
-//! `/v1/channels…`: channels, members, memberships, moderators, participants, invites, channel
-//! messages, keystrokes and events.
+//! `/v1/channels…`: channels, their messages, keystrokes and events. Members, moderators and
+//! invites are in [`super::members`].
 
 use actix_web::{web, HttpRequest, Responder};
 use chrono::DateTime;
-use roost_domain::channel::{self, ChannelFilter, ChannelPatch, ChannelType, MemberFilter, NewChannel, UserRef};
-use roost_domain::message::{self, MessageScope};
-use roost_domain::{now, view, DomainError, FieldErrorCode, Properties};
-use roost_hal::{Links, PageLinks, Resource};
-use serde::{Deserialize, Serialize};
+use roost_domain::model::channel::{Channel, ChannelFilter, ChannelType, NewChannel};
+use roost_domain::model::user::UserRef;
+use roost_domain::service::MessageListing;
+use roost_domain::{DomainError, FieldErrorCode, Properties, View};
+use roost_hal::{Links, Resource};
+use serde::Deserialize;
 use serde_json::Value;
 
-use super::bodies::{text_and_properties_patch, CreateMessageBody, KeystrokesBody, UserRefBody};
-use super::resource;
+use super::bodies::{CreateMessageBody, KeystrokesBody, UserRefBody};
+use super::{members, pages, resource};
 use crate::error::ApiError;
-use crate::extract::{blocking, page_request, Authenticated, ChannelIdPath, QueryPairs, UserIdPath};
+use crate::extract::{Authenticated, ChannelIdPath, Domain, ListRequest, QueryPairs, UserIdPath};
 use crate::negotiate::Hal;
-use crate::repr::chat::{self as chat_repr, Renderer};
-use crate::repr::user::numbered_page;
-use crate::repr::{self};
-use crate::state::AppState;
+use crate::repr::chat::{keystrokes, ChannelRepr, EventRepr, Renderer};
+use crate::repr::{self, numbered_page};
 use crate::urls::Urls;
 
 /// Routes under `/v1/channels`.
@@ -26,42 +25,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     let c = "/{channel_id}";
     cfg.service(resource("").route(web::get().to(list)).route(web::post().to(create)))
         .service(resource(c).route(web::get().to(get)).route(web::patch().to(patch)).route(web::delete().to(delete)))
-        .service(resource(&format!("{c}/members")).route(web::get().to(members)).route(web::post().to(add_member)))
-        .service(resource(&format!("{c}/members/{{user_id}}")).route(web::delete().to(remove_member)))
-        .service(resource(&format!("{c}/memberships")).route(web::get().to(memberships)))
-        .service(
-            resource(&format!("{c}/moderators")).route(web::get().to(moderators)).route(web::post().to(add_moderator)),
-        )
-        .service(resource(&format!("{c}/moderators/{{user_id}}")).route(web::delete().to(remove_moderator)))
-        .service(resource(&format!("{c}/participants")).route(web::get().to(participants)))
-        .service(resource(&format!("{c}/invites")).route(web::get().to(invites)).route(web::post().to(invite)))
+        .configure(members::configure)
         .service(resource(&format!("{c}/messages")).route(web::get().to(messages)).route(web::post().to(send)))
-        .service(resource(&format!("{c}/keystrokes")).route(web::post().to(keystrokes)))
+        .service(resource(&format!("{c}/keystrokes")).route(web::post().to(keystrokes_of_channel)))
         .service(resource(&format!("{c}/events")).route(web::post().to(event)));
 }
 
-/// Renders channels with what they point at (creator, members, last message).
-fn render_channels(
-    state: &AppState,
-    application: roost_domain::ApplicationId,
-    channels: &[channel::Channel],
-) -> Result<view::Related, ApiError> {
-    Ok(view::related(state.ports.chat(), application, channels, &[], &[])?)
-}
-
-async fn one_channel(
-    state: web::Data<AppState>,
-    app: roost_domain::ApplicationId,
-    urls: &Urls,
-    work: impl FnOnce(&AppState) -> Result<channel::Channel, DomainError> + Send + 'static,
-) -> Result<impl Responder, ApiError> {
-    let (found, related) = blocking(move || {
-        let found = work(&state)?;
-        let related = render_channels(&state, app, std::slice::from_ref(&found))?;
-        Ok((found, related))
-    })
-    .await?;
-    Ok(Hal(Renderer { urls, related: &related }.channel(&found)))
+/// A channel with what it points at (creator, members, last message).
+pub(super) fn channel(view: &View<Channel>, urls: &Urls) -> Resource<ChannelRepr> {
+    Renderer { urls, related: &view.related }.channel(&view.value)
 }
 
 /// `CreateChannelResource` (PUBLIC, PRIVATE or DIRECT).
@@ -79,34 +51,36 @@ pub struct CreateChannelBody {
     properties: Option<Properties>,
 }
 
+impl CreateChannelBody {
+    fn into_new_channel(self) -> Result<NewChannel, ApiError> {
+        let channel_type = ChannelType::parse(&self.channel_type).ok_or_else(|| {
+            DomainError::field(
+                "channel",
+                "type",
+                FieldErrorCode::Invalid,
+                format!("type must be PUBLIC, PRIVATE or DIRECT, got '{}'", self.channel_type),
+            )
+        })?;
+        Ok(NewChannel {
+            channel_type,
+            name: self.name,
+            display_name: self.display_name,
+            creator: self.creator.map(UserRef::from),
+            members: self.members.into_iter().map(UserRef::from).collect(),
+            properties: self.properties.unwrap_or_default(),
+        })
+    }
+}
+
 pub async fn create(
-    state: web::Data<AppState>,
+    domain: Domain,
     Authenticated(p): Authenticated,
     urls: Urls,
     body: web::Json<CreateChannelBody>,
 ) -> Result<impl Responder, ApiError> {
-    let body = body.into_inner();
-    let channel_type = ChannelType::parse(&body.channel_type).ok_or_else(|| {
-        DomainError::field(
-            "channel",
-            "type",
-            FieldErrorCode::Invalid,
-            format!("type must be PUBLIC, PRIVATE or DIRECT, got '{}'", body.channel_type),
-        )
-    })?;
-    let input = NewChannel {
-        channel_type,
-        name: body.name,
-        display_name: body.display_name,
-        creator: body.creator.map(UserRef::from),
-        members: body.members.into_iter().map(UserRef::from).collect(),
-        properties: body.properties.unwrap_or_default(),
-    };
-    let app = p.application_id;
-    one_channel(state, app, &urls, move |s| {
-        channel::create_channel(s.ports.channels.as_ref(), s.ports.users.as_ref(), &s.ids, app, input, now())
-    })
-    .await
+    let input = body.into_inner().into_new_channel()?;
+    let created = domain.run(move |s| s.create_channel(&p, input)).await?;
+    Ok(Hal(channel(&created, &urls)))
 }
 
 fn time_param(query: &QueryPairs, name: &str) -> Result<Option<DateTime<chrono::Utc>>, ApiError> {
@@ -120,7 +94,8 @@ fn time_param(query: &QueryPairs, name: &str) -> Result<Option<DateTime<chrono::
         .transpose()
 }
 
-fn channel_filter(query: &QueryPairs) -> Result<ChannelFilter, ApiError> {
+fn channel_filter(list: &ListRequest) -> Result<ChannelFilter, ApiError> {
+    let query = &list.query;
     let channel_type = query
         .get("type")
         .map(|t| {
@@ -136,355 +111,111 @@ fn channel_filter(query: &QueryPairs) -> Result<ChannelFilter, ApiError> {
         .filter(|v| !v.is_empty())
         .map(str::to_owned)
         .collect();
-    let properties = query
-        .get("properties")
-        .map(|raw| match serde_json::from_str::<Value>(raw) {
-            Ok(Value::Object(map)) => Ok(map),
-            _ => Err(ApiError::BadRequest(format!("query parameter 'properties' must be a JSON object; got '{raw}'"))),
-        })
-        .transpose()?;
     Ok(ChannelFilter {
         channel_type,
         member_names,
         start_time: time_param(query, "startTime")?,
         end_time: time_param(query, "endTime")?,
-        properties,
+        properties: list.properties()?,
         ..ChannelFilter::default()
     })
 }
 
-async fn channel_page(
-    state: web::Data<AppState>,
-    p: roost_auth::Principal,
-    urls: Urls,
-    req: HttpRequest,
-    query: QueryPairs,
-    filter: ChannelFilter,
-) -> Result<impl Responder, ApiError> {
-    let page = page_request(&query)?;
-    let app = p.application_id;
-    let (found, related) = blocking(move || {
-        let found =
-            channel::list_channels(state.ports.channels.as_ref(), state.ports.users.as_ref(), app, filter, &page)?;
-        let related = render_channels(&state, app, &found.items)?;
-        Ok((found, related))
-    })
-    .await?;
-    let links = PageLinks::new(urls.root(req.path()), query.without(&["page", "size"]));
-    let renderer = Renderer { urls: &urls, related: &related };
-    Ok(Hal(numbered_page("channels", &found, &links, |c| renderer.channel(c))))
+/// A numbered page of channels with what they point at.
+fn channel_page(
+    page: &View<roost_domain::model::page::Page<Channel>>,
+    list: &ListRequest,
+) -> impl serde::Serialize {
+    let renderer = Renderer { urls: &list.urls, related: &page.related };
+    numbered_page("channels", &page.value, &list.page_links(), |c| renderer.channel(c))
 }
 
-pub async fn list(
-    state: web::Data<AppState>,
-    Authenticated(p): Authenticated,
-    urls: Urls,
-    req: HttpRequest,
-    query: QueryPairs,
-) -> Result<impl Responder, ApiError> {
-    let filter = channel_filter(&query)?;
-    channel_page(state, p, urls, req, query, filter).await
+pub async fn list(domain: Domain, Authenticated(p): Authenticated, list: ListRequest) -> Result<impl Responder, ApiError> {
+    let filter = channel_filter(&list)?;
+    let page = list.page()?;
+    let found = domain.run(move |s| s.list_channels(&p, filter, &page)).await?;
+    Ok(Hal(channel_page(&found, &list)))
 }
 
 /// `GET /v1/users/{id}/channels`: channels the user created or joined.
 pub async fn of_user(
-    state: web::Data<AppState>,
+    domain: Domain,
     Authenticated(p): Authenticated,
     UserIdPath(user): UserIdPath,
-    urls: Urls,
-    req: HttpRequest,
-    query: QueryPairs,
+    list: ListRequest,
 ) -> Result<impl Responder, ApiError> {
-    let check = state.clone();
-    blocking(move || Ok(roost_domain::user::get_user(check.ports.users.as_ref(), p.application_id, user)?)).await?;
-    let filter = ChannelFilter { user_id: Some(user), ..ChannelFilter::default() };
-    channel_page(state, p.clone(), urls, req, query, filter).await
+    let page = list.page()?;
+    let found = domain.run(move |s| s.channels_of_user(&p, user, &page)).await?;
+    Ok(Hal(channel_page(&found, &list)))
 }
 
 pub async fn get(
-    state: web::Data<AppState>,
+    domain: Domain,
     Authenticated(p): Authenticated,
     ChannelIdPath(id): ChannelIdPath,
     urls: Urls,
 ) -> Result<impl Responder, ApiError> {
-    let app = p.application_id;
-    one_channel(state, app, &urls, move |s| channel::get_channel(s.ports.channels.as_ref(), app, id)).await
+    let found = domain.run(move |s| s.get_channel(&p, id)).await?;
+    Ok(Hal(channel(&found, &urls)))
 }
 
 pub async fn patch(
-    state: web::Data<AppState>,
+    domain: Domain,
     Authenticated(p): Authenticated,
     ChannelIdPath(id): ChannelIdPath,
     urls: Urls,
     body: web::Json<Value>,
 ) -> Result<impl Responder, ApiError> {
-    let (display_name, properties) =
-        text_and_properties_patch(body.into_inner(), "channel", &["displayName", "display_name"])?;
-    let patch = ChannelPatch { display_name, properties };
-    let app = p.application_id;
-    one_channel(state, app, &urls, move |s| channel::patch_channel(s.ports.channels.as_ref(), app, id, patch)).await
+    let merge_patch = body.into_inner();
+    let patched = domain.run(move |s| s.patch_channel(&p, id, merge_patch)).await?;
+    Ok(Hal(channel(&patched, &urls)))
 }
 
 /// `DELETE /v1/channels/{id}` answers with the application.
 pub async fn delete(
-    state: web::Data<AppState>,
+    domain: Domain,
     Authenticated(p): Authenticated,
     ChannelIdPath(id): ChannelIdPath,
     urls: Urls,
 ) -> Result<impl Responder, ApiError> {
-    let app = blocking(move || {
-        channel::delete_channel(state.ports.channels.as_ref(), p.application_id, id)?;
-        Ok(roost_domain::application::get_application(state.ports.applications.as_ref(), p.application_id)?)
-    })
-    .await?;
+    let app = domain.run(move |s| s.delete_channel(&p, id)).await?;
     Ok(Hal(repr::application::application(&app, &urls)?))
 }
 
-/// What a member list renders: users (members, moderators, participants) or memberships.
-#[derive(Clone, Copy)]
-enum MemberListing {
-    Users(MemberFilter),
-    Memberships,
-}
-
-async fn member_page(
-    state: web::Data<AppState>,
-    p: roost_auth::Principal,
-    id: roost_domain::ChannelId,
-    listing: MemberListing,
-    urls: Urls,
-    req: HttpRequest,
-    query: QueryPairs,
-) -> Result<actix_web::HttpResponse, ApiError> {
-    let page = page_request(&query)?;
-    let which = match listing {
-        MemberListing::Users(which) => which,
-        MemberListing::Memberships => MemberFilter::All,
-    };
-    let found =
-        blocking(move || Ok(channel::list_members(state.ports.channels.as_ref(), p.application_id, id, which, &page)?))
-            .await?;
-    let links = PageLinks::new(urls.root(req.path()), query.without(&["page", "size"]));
-    let response = match listing {
-        MemberListing::Users(_) => {
-            Hal(numbered_page("users", &found, &links, |m| repr::user::user(&m.user, &urls))).respond_to(&req)
-        }
-        MemberListing::Memberships => {
-            Hal(numbered_page("memberships", &found, &links, |m| chat_repr::membership(m, &urls))).respond_to(&req)
-        }
-    };
-    Ok(response)
-}
-
-pub async fn members(
-    state: web::Data<AppState>,
-    Authenticated(p): Authenticated,
-    ChannelIdPath(id): ChannelIdPath,
-    urls: Urls,
-    req: HttpRequest,
-    query: QueryPairs,
-) -> Result<impl Responder, ApiError> {
-    member_page(state, p, id, MemberListing::Users(MemberFilter::All), urls, req, query).await
-}
-
-pub async fn moderators(
-    state: web::Data<AppState>,
-    Authenticated(p): Authenticated,
-    ChannelIdPath(id): ChannelIdPath,
-    urls: Urls,
-    req: HttpRequest,
-    query: QueryPairs,
-) -> Result<impl Responder, ApiError> {
-    member_page(state, p, id, MemberListing::Users(MemberFilter::Moderators), urls, req, query).await
-}
-
-/// Members online now; users come online through the real-time sessions.
-pub async fn participants(
-    state: web::Data<AppState>,
-    Authenticated(p): Authenticated,
-    ChannelIdPath(id): ChannelIdPath,
-    urls: Urls,
-    req: HttpRequest,
-    query: QueryPairs,
-) -> Result<impl Responder, ApiError> {
-    member_page(state, p, id, MemberListing::Users(MemberFilter::Online), urls, req, query).await
-}
-
-pub async fn memberships(
-    state: web::Data<AppState>,
-    Authenticated(p): Authenticated,
-    ChannelIdPath(id): ChannelIdPath,
-    urls: Urls,
-    req: HttpRequest,
-    query: QueryPairs,
-) -> Result<impl Responder, ApiError> {
-    member_page(state, p, id, MemberListing::Memberships, urls, req, query).await
-}
-
-/// `POST /v1/channels/{id}/members` answers with the channel.
-pub async fn add_member(
-    state: web::Data<AppState>,
-    Authenticated(p): Authenticated,
-    ChannelIdPath(id): ChannelIdPath,
-    urls: Urls,
-    body: web::Json<UserRefBody>,
-) -> Result<impl Responder, ApiError> {
-    let user = UserRef::from(body.into_inner());
-    let app = p.application_id;
-    one_channel(state, app, &urls, move |s| {
-        channel::add_member(s.ports.channels.as_ref(), s.ports.users.as_ref(), app, id, &user, now())
-    })
-    .await
-}
-
-pub async fn remove_member(
-    state: web::Data<AppState>,
-    Authenticated(p): Authenticated,
-    ChannelIdPath(id): ChannelIdPath,
-    UserIdPath(user): UserIdPath,
-    urls: Urls,
-) -> Result<impl Responder, ApiError> {
-    let app = p.application_id;
-    one_channel(state, app, &urls, move |s| channel::remove_member(s.ports.channels.as_ref(), app, id, user)).await
-}
-
-/// `POST /v1/channels/{id}/moderators` answers with the user.
-pub async fn add_moderator(
-    state: web::Data<AppState>,
-    Authenticated(p): Authenticated,
-    ChannelIdPath(id): ChannelIdPath,
-    urls: Urls,
-    body: web::Json<UserRefBody>,
-) -> Result<impl Responder, ApiError> {
-    let user = UserRef::from(body.into_inner());
-    let moderator = blocking(move || {
-        Ok(channel::add_moderator(
-            state.ports.channels.as_ref(),
-            state.ports.users.as_ref(),
-            p.application_id,
-            id,
-            &user,
-        )?)
-    })
-    .await?;
-    Ok(Hal(repr::user::user(&moderator, &urls)))
-}
-
-pub async fn remove_moderator(
-    state: web::Data<AppState>,
-    Authenticated(p): Authenticated,
-    ChannelIdPath(id): ChannelIdPath,
-    UserIdPath(user): UserIdPath,
-    urls: Urls,
-) -> Result<impl Responder, ApiError> {
-    let app = p.application_id;
-    one_channel(state, app, &urls, move |s| channel::remove_moderator(s.ports.channels.as_ref(), app, id, user)).await
-}
-
-pub async fn invites(
-    state: web::Data<AppState>,
-    Authenticated(p): Authenticated,
-    ChannelIdPath(id): ChannelIdPath,
-    urls: Urls,
-    req: HttpRequest,
-    query: QueryPairs,
-) -> Result<impl Responder, ApiError> {
-    let page = page_request(&query)?;
-    let found =
-        blocking(move || Ok(channel::list_invites(state.ports.channels.as_ref(), p.application_id, id, &page)?))
-            .await?;
-    let links = PageLinks::new(urls.root(req.path()), query.without(&["page", "size"]));
-    Ok(Hal(numbered_page("invites", &found, &links, |i| chat_repr::invite(i, &urls))))
-}
-
-/// `CreateChannelInviteResource`.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct InviteBody {
-    user: UserRefBody,
-}
-
-pub async fn invite(
-    state: web::Data<AppState>,
-    Authenticated(p): Authenticated,
-    ChannelIdPath(id): ChannelIdPath,
-    urls: Urls,
-    body: web::Json<InviteBody>,
-) -> Result<impl Responder, ApiError> {
-    let user = UserRef::from(body.into_inner().user);
-    let created = blocking(move || {
-        Ok(channel::invite(
-            state.ports.channels.as_ref(),
-            state.ports.users.as_ref(),
-            p.application_id,
-            id,
-            &user,
-            now(),
-        )?)
-    })
-    .await?;
-    Ok(Hal(chat_repr::invite(&created, &urls)))
-}
-
 pub async fn messages(
-    state: web::Data<AppState>,
+    domain: Domain,
     Authenticated(p): Authenticated,
     ChannelIdPath(id): ChannelIdPath,
-    urls: Urls,
+    list: ListRequest,
     req: HttpRequest,
-    query: QueryPairs,
 ) -> Result<impl Responder, ApiError> {
-    let app = p.application_id;
-    super::messages::message_page(state, app, urls, req, query, move |s| {
-        let channel = channel::get_channel(s.ports.channels.as_ref(), app, id)?;
-        Ok(MessageScope::Thread(channel.main_thread_id))
-    })
-    .await
+    pages::message_page(domain, p, MessageListing::Channel(id), list, req).await
 }
 
 pub async fn send(
-    state: web::Data<AppState>,
+    domain: Domain,
     Authenticated(p): Authenticated,
     ChannelIdPath(id): ChannelIdPath,
     urls: Urls,
     body: web::Json<CreateMessageBody>,
 ) -> Result<impl Responder, ApiError> {
     let input = body.into_inner().into_new_message()?;
-    let app = p.application_id;
-    super::messages::new_message(state, app, &urls, move |s| {
-        message::send_channel_message(s.ports.chat(), &s.ids, s.settings.messages, app, id, input, now())
-    })
-    .await
-}
-
-/// `ReplyThreadKeystrokesResource`.
-#[derive(Serialize)]
-pub struct KeystrokesRepr {
-    keys: String,
-    username: String,
-}
-
-pub(crate) fn keystrokes_resource(keys: String, username: String, urls: &Urls) -> Resource<KeystrokesRepr> {
-    Resource::new(KeystrokesRepr { keys, username }, Links::new().with_href("application", urls.v1("/application")))
+    let posted = domain.run(move |s| s.send_channel_message(&p, id, input)).await?;
+    Ok(Hal(pages::message(&posted, &urls)))
 }
 
 /// Typing indicators are ephemeral: validated and answered, delivered by the real-time layer.
-pub async fn keystrokes(
-    state: web::Data<AppState>,
+pub async fn keystrokes_of_channel(
+    domain: Domain,
     Authenticated(p): Authenticated,
     ChannelIdPath(id): ChannelIdPath,
     urls: Urls,
     body: web::Json<KeystrokesBody>,
 ) -> Result<impl Responder, ApiError> {
     let body = body.into_inner();
-    let keys = body.keys.clone();
     let user = UserRef::from(body.user);
-    let typist = blocking(move || {
-        let channel = channel::get_channel(state.ports.channels.as_ref(), p.application_id, id)?;
-        Ok(message::keystrokes(state.ports.chat(), p.application_id, &channel, &keys, &user)?)
-    })
-    .await?;
-    Ok(Hal(keystrokes_resource(body.keys, typist.name, &urls)))
+    let typed = domain.run(move |s| s.channel_keystrokes(&p, id, body.keys, &user)).await?;
+    Ok(Hal(keystrokes(typed, &urls)))
 }
 
 /// `CreateChannelGenericEventResource`.
@@ -496,27 +227,20 @@ pub struct EventBody {
     properties: Properties,
 }
 
-/// `ChannelGenericEventResource`.
-#[derive(Serialize)]
-pub struct EventRepr {
-    #[serde(rename = "type")]
-    event_type: String,
-    properties: Properties,
-}
-
 /// Custom channel events are ephemeral: validated and answered, delivered by the real-time layer.
 pub async fn event(
-    state: web::Data<AppState>,
+    domain: Domain,
     Authenticated(p): Authenticated,
     ChannelIdPath(id): ChannelIdPath,
     urls: Urls,
     body: web::Json<EventBody>,
 ) -> Result<impl Responder, ApiError> {
-    let body = body.into_inner();
-    message::validate_event(&body.event_type, &body.properties)?;
-    blocking(move || Ok(channel::get_channel(state.ports.channels.as_ref(), p.application_id, id)?)).await?;
+    let EventBody { event_type, properties } = body.into_inner();
+    let event = EventRepr { event_type, properties };
+    let checked = (event.event_type.clone(), event.properties.clone());
+    domain.run(move |s| s.channel_event(&p, id, &checked.0, &checked.1)).await?;
     Ok(Hal(Resource::new(
-        EventRepr { event_type: body.event_type, properties: body.properties },
+        event,
         Links::new()
             .with_href("channel", urls.v1(&format!("/channels/{id}")))
             .with_href("application", urls.v1("/application")),

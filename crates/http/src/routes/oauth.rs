@@ -3,9 +3,9 @@
 
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
-use roost_auth::grant::{self, authenticate_client, check_grant};
-use roost_auth::{ClientCredentials, FormParams, OAuthError};
-use roost_domain::application::OAuthClient;
+use roost_auth::grant::check_grant;
+use roost_auth::{AuthServer, ClientCredentials, FormParams, OAuthError};
+use roost_domain::model::application::OAuthClient;
 use roost_domain::now;
 
 use crate::error::ApiError;
@@ -30,7 +30,7 @@ async fn with_authenticated_client<T: Send + 'static>(
     state: &web::Data<AppState>,
     req: &HttpRequest,
     credentials: ClientCredentials,
-    then: impl FnOnce(&AppState, OAuthClient) -> Result<T, OAuthError> + Send + 'static,
+    then: impl FnOnce(&AuthServer, OAuthClient) -> Result<T, OAuthError> + Send + 'static,
 ) -> Result<T, ApiError> {
     let address = req.peer_addr().map(|a| a.ip());
     state
@@ -40,14 +40,14 @@ async fn with_authenticated_client<T: Send + 'static>(
     let hashing = state.clone();
     let (tx, rx) = tokio::sync::oneshot::channel();
     state.hash_pool.spawn(move || {
-        let verify = || authenticate_client(hashing.ports.credentials.as_ref(), &hashing.hasher, &credentials);
+        let verify = || hashing.auth.authenticate_client(&credentials);
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(verify))
             .map_err(|_| ApiError::Internal("a hashing task panicked".into()));
         let _ = tx.send(result);
     });
     let client = rx.await.map_err(|_| ApiError::Internal("the hashing task ended without a result".into()))???;
-    let state = state.clone();
-    blocking(move || Ok(then(&state, client)?)).await
+    let auth = state.clone();
+    blocking(state, None, move || Ok(then(&auth.auth, client)?)).await
 }
 
 pub async fn token(
@@ -57,8 +57,8 @@ pub async fn token(
 ) -> Result<HttpResponse, ApiError> {
     let credentials = credentials(&req, &form)?;
     check_grant(&form)?;
-    let response = with_authenticated_client(&state, &req, credentials, move |state, client| {
-        grant::issue_authenticated(state.ports.credentials.as_ref(), &state.settings.tokens, &client, &form, now())
+    let response = with_authenticated_client(&state, &req, credentials, move |auth, client| {
+        auth.issue(&client, &form, now())
     })
     .await?;
     Ok(no_store(HttpResponse::Ok().json(response)))
@@ -70,8 +70,8 @@ pub async fn revoke(
     OAuthForm(form): OAuthForm,
 ) -> Result<HttpResponse, ApiError> {
     let credentials = credentials(&req, &form)?;
-    with_authenticated_client(&state, &req, credentials, move |state, client| {
-        grant::revoke_token(state.ports.credentials.as_ref(), &state.tokens, &client, &form)
+    with_authenticated_client(&state, &req, credentials, move |auth, client| {
+        auth.revoke(&client, &form)
     })
     .await?;
     Ok(no_store(HttpResponse::Ok().finish()))
@@ -83,8 +83,8 @@ pub async fn introspect(
     OAuthForm(form): OAuthForm,
 ) -> Result<HttpResponse, ApiError> {
     let credentials = credentials(&req, &form)?;
-    let introspection = with_authenticated_client(&state, &req, credentials, move |state, client| {
-        grant::introspect_token(state.ports.credentials.as_ref(), &client, &form, now())
+    let introspection = with_authenticated_client(&state, &req, credentials, move |auth, client| {
+        auth.introspect(&client, &form, now())
     })
     .await?;
     Ok(no_store(HttpResponse::Ok().json(introspection)))

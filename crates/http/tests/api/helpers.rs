@@ -2,13 +2,12 @@ use std::sync::Arc;
 
 use actix_web::http::header::HeaderMap;
 use actix_web::http::StatusCode;
-use actix_web::middleware::from_fn;
 use actix_web::test::{self, TestRequest};
-use actix_web::{web, App};
+use actix_web::web;
 use base64::Engine;
 use roost_auth::provision::{create_application, Provisioned};
 use roost_auth::SecretHasher;
-use roost_domain::store::Ports;
+use roost_domain::ports::Ports;
 use roost_domain::{now, IdGenerator};
 use roost_http::{AppState, HttpSettings};
 use roost_persistence::testing::TestDatabase;
@@ -19,6 +18,7 @@ use serde_json::Value;
 pub struct TestApp {
     pub db: TestDatabase,
     pub store: Arc<DieselStore>,
+    pub ids: Arc<IdGenerator>,
     pub state: web::Data<AppState>,
     pub app: Provisioned,
     pub token: String,
@@ -54,12 +54,13 @@ impl TestApp {
     }
 
     async fn new(db: TestDatabase, settings: HttpSettings) -> Self {
-        let store = Arc::new(db.store());
         let ids = Arc::new(IdGenerator::new(1).unwrap());
+        let store = Arc::new(db.store_with_ids(ids.clone()));
         let hasher = Arc::new(SecretHasher::for_tests().unwrap());
         let app = create_application(store.as_ref(), &ids, &hasher, "Test app", now()).unwrap();
-        let state = web::Data::new(AppState::new(Ports::from_store(store.clone()), ids, hasher, settings).unwrap());
-        let mut this = Self { db, store, state, app, token: String::new() };
+        let state =
+            web::Data::new(AppState::new(Ports::from_store(store.clone()), ids.clone(), hasher, settings).unwrap());
+        let mut this = Self { db, store, ids, state, app, token: String::new() };
         this.token = this.token_for(&this.app.clone()).await;
         this
     }
@@ -71,7 +72,7 @@ impl TestApp {
     /// A second application in the same Roost, with its own token.
     pub async fn other_application(&self) -> (Provisioned, String) {
         let other =
-            create_application(self.store.as_ref(), &self.state.ids, &self.state.hasher, "Other app", now()).unwrap();
+            create_application(self.store.as_ref(), &self.ids, self.state.auth.hasher(), "Other app", now()).unwrap();
         let token = self.token_for(&other).await;
         (other, token)
     }
@@ -91,14 +92,7 @@ impl TestApp {
     }
 
     pub async fn send(&self, req: TestRequest) -> Reply {
-        let service = test::init_service(
-            App::new()
-                .app_data(self.state.clone())
-                .wrap(from_fn(roost_http::track_writes))
-                .wrap(from_fn(roost_http::headers_and_log))
-                .configure(roost_http::configure),
-        )
-        .await;
+        let service = test::init_service(roost_http::app(self.state.clone())).await;
         let response = test::call_service(&service, req.to_request()).await;
         let status = response.status();
         let headers = response.headers().clone();

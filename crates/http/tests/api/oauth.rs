@@ -2,9 +2,9 @@ use std::num::NonZeroU32;
 
 use actix_web::test::TestRequest;
 use chrono::Duration;
-use roost_domain::application::AccessTokenRecord;
+use roost_domain::model::application::AccessTokenRecord;
 use roost_domain::now;
-use roost_domain::store::CredentialStore;
+use roost_domain::ports::CredentialStore;
 use roost_http::HttpSettings;
 
 use crate::helpers::{basic, TestApp};

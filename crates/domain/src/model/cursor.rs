@@ -7,8 +7,8 @@
 //! oldest id): `relation=SELF` re-reads the page (`id <= start`), `NEXT` reads older items
 //! (`id < next`), `PREVIOUS` reads newer ones (`id > start`).
 
+use super::page::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 use crate::error::DomainError;
-use crate::page::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 
 /// Which way a cursor request reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

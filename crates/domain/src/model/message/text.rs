@@ -4,12 +4,7 @@
 //! Positions are offsets in Unicode scalar values (characters), `endPosition` exclusive. No
 //! network fetch happens here: link previews are not generated.
 
-use crate::error::DomainError;
-use crate::ids::{ApplicationId, ChannelId, UserId};
-use crate::store::{ChannelStore, UserStore};
-
-/// Most mention candidates looked up per message (bounds the work a body can cause).
-pub const MAX_MENTION_LOOKUPS: usize = 20;
+use crate::model::ids::{ChannelId, UserId};
 
 /// What a mention points at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -75,40 +70,55 @@ fn tokens(body: &str) -> Vec<Token<'_>> {
     out
 }
 
-/// Finds the mentions and links of a body. Mentions count only when the user or channel exists.
-pub fn analyse(
-    body: &str,
-    application_id: ApplicationId,
-    users: &dyn UserStore,
-    channels: &dyn ChannelStore,
-) -> Result<(Vec<Mention>, Vec<TextLink>), DomainError> {
-    let mut mentions = Vec::new();
-    let mut links = Vec::new();
-    let mut lookups = 0usize;
+/// What the text of a body may hold, before mentions are looked up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Candidate<'a> {
+    /// An http(s) link.
+    Link(TextLink),
+    /// `@name` (a user) or `#name` (a channel), if one of that name exists.
+    Mention {
+        /// `true` for `#`.
+        channel: bool,
+        /// The name after the sigil.
+        name: &'a str,
+        /// The text as written.
+        tag: &'a str,
+        /// First character.
+        start_position: usize,
+        /// One past the last character.
+        end_position: usize,
+    },
+}
+
+/// The links and mention candidates of a body, in order.
+pub fn scan(body: &str) -> Vec<Candidate<'_>> {
+    let mut found = Vec::new();
     for token in tokens(body) {
         let length = token.text.chars().count();
         let end_position = token.start + length;
         if token.text.starts_with("https://") || token.text.starts_with("http://") {
             if length > "https://".len() {
-                links.push(TextLink { source: token.text.to_owned(), start_position: token.start, end_position });
+                found.push(Candidate::Link(TextLink {
+                    source: token.text.to_owned(),
+                    start_position: token.start,
+                    end_position,
+                }));
             }
             continue;
         }
         let (sigil, name) = token.text.split_at(token.text.chars().next().map_or(0, char::len_utf8));
-        if name.is_empty() || !matches!(sigil, "@" | "#") || lookups >= MAX_MENTION_LOOKUPS {
+        if name.is_empty() || !matches!(sigil, "@" | "#") {
             continue;
         }
-        lookups += 1;
-        let target = if sigil == "@" {
-            users.find_user_by_name(application_id, name)?.map(|u| MentionTarget::User(u.id))
-        } else {
-            channels.find_channel_by_name(application_id, name)?.map(|c| MentionTarget::Channel(c.id))
-        };
-        if let Some(target) = target {
-            mentions.push(Mention { target, tag: token.text.to_owned(), start_position: token.start, end_position });
-        }
+        found.push(Candidate::Mention {
+            channel: sigil == "#",
+            name,
+            tag: token.text,
+            start_position: token.start,
+            end_position,
+        });
     }
-    Ok((mentions, links))
+    found
 }
 
 #[cfg(test)]

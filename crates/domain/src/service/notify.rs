@@ -1,69 +1,17 @@
-//! Notifications: who is told about a new message, and why.
+//! Who is told about a new message, and why.
 
-use crate::channel::Channel;
+use super::ChatStores;
 use crate::error::DomainError;
-use crate::ids::{ChannelId, MessageId, NotificationId, UserId};
-use crate::message::{ChatStores, MentionTarget, Message, NotificationDraft};
-use crate::user::User;
-use crate::Timestamp;
-
-/// Why a user was notified (the `data.type` of the spec).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum NotificationKind {
-    /// `USER:SENT:MESSAGE`: a user posted in a channel the recipient belongs to.
-    UserSentMessage,
-    /// `SYSTEM:SENT:MESSAGE`: the application posted in a channel the recipient belongs to.
-    SystemSentMessage,
-    /// `USER:MENTIONED:USER`: the recipient was @-mentioned.
-    MentionedUser,
-    /// `USER:MENTIONED:CHANNEL`: a channel the recipient belongs to was #-mentioned.
-    MentionedChannel(ChannelId),
-    /// `USER:REPLIED_TO:MESSAGE`: someone replied to the recipient's message.
-    RepliedToMessage,
-}
-
-impl NotificationKind {
-    /// The spec's data type.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::UserSentMessage => "USER:SENT:MESSAGE",
-            Self::SystemSentMessage => "SYSTEM:SENT:MESSAGE",
-            Self::MentionedUser => "USER:MENTIONED:USER",
-            Self::MentionedChannel(_) => "USER:MENTIONED:CHANNEL",
-            Self::RepliedToMessage => "USER:REPLIED_TO:MESSAGE",
-        }
-    }
-}
-
-/// A stored notification.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Notification {
-    /// Its id (the cursor).
-    pub id: NotificationId,
-    /// Recipient.
-    pub user_id: UserId,
-    /// Why.
-    pub kind: NotificationKind,
-    /// The channel of the message.
-    pub channel_id: ChannelId,
-    /// The message.
-    pub message_id: MessageId,
-    /// Title.
-    pub title: String,
-    /// Body.
-    pub body: String,
-    /// Muted (never, until mute settings exist).
-    pub muted: bool,
-    /// Creation time.
-    pub created_time: Timestamp,
-    /// When the recipient read it.
-    pub read_time: Option<Timestamp>,
-}
+use crate::model::channel::Channel;
+use crate::model::ids::UserId;
+use crate::model::message::{MentionTarget, Message};
+use crate::model::notification::{NotificationDraft, NotificationKind};
+use crate::model::user::User;
 
 /// Plans the notifications of a new message: one per recipient, for the most specific reason
 /// (a reply to their message, then a mention of them, then a mention of their channel, then
 /// the message itself). Nobody is notified of their own message.
-pub fn plan_notifications(
+pub(super) fn plan_notifications(
     stores: ChatStores<'_>,
     channel: &Channel,
     members: &[UserId],

@@ -1,17 +1,15 @@
-//! Chat users of an application and their use cases.
+//! Chat users of an application: the user, its patch and filters, and the rules its fields obey.
 
 use serde_json::Value;
 
-use crate::error::{DomainError, FieldError, FieldErrorCode, StoreError};
-use crate::ids::{ApplicationId, IdGenerator, UserId};
-use crate::page::{Page, PageRequest, SortField};
-use crate::store::UserStore;
-use crate::{Properties, Timestamp};
+use super::ids::{ApplicationId, UserId};
+use super::page::SortField;
+use super::properties::{patch_members, patch_properties, validate_properties};
+use super::{Properties, Timestamp};
+use crate::error::{DomainError, FieldError, FieldErrorCode};
 
 /// Longest user name and display name accepted, in characters.
 pub const MAX_NAME_CHARS: usize = 255;
-/// Largest serialized `properties` object accepted, in bytes.
-pub const MAX_PROPERTIES_BYTES: usize = 64 * 1024;
 /// Longest secret name accepted.
 pub const MAX_SECRET_NAME_CHARS: usize = 100;
 /// Largest serialized secret value accepted, in bytes.
@@ -83,6 +81,15 @@ pub struct User {
     pub updated_time: Timestamp,
     /// Incremented on every change (drives the `ETag`).
     pub version: i64,
+}
+
+/// A reference to a user in a request body: `{"id": …}` or `{"username": …}`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UserRef {
+    /// By id.
+    Id(UserId),
+    /// By username.
+    Name(String),
 }
 
 /// Input of `POST /v1/users`.
@@ -179,20 +186,6 @@ fn validate_name(field: &str, value: &str) -> Result<String, FieldError> {
     Ok(value.to_owned())
 }
 
-/// Validates a `properties` object's size.
-pub fn validate_properties(resource: &'static str, properties: &Properties) -> Result<(), FieldError> {
-    let size = serde_json::to_vec(properties).map(|v| v.len()).unwrap_or(usize::MAX);
-    if size > MAX_PROPERTIES_BYTES {
-        return Err(FieldError::new(
-            resource,
-            "properties",
-            FieldErrorCode::Invalid,
-            format!("properties must serialize to at most {MAX_PROPERTIES_BYTES} bytes"),
-        ));
-    }
-    Ok(())
-}
-
 fn validate_status(value: &str) -> Result<String, FieldError> {
     let trimmed = value.trim();
     if trimmed.is_empty() || trimmed.chars().count() > 64 || trimmed.chars().any(char::is_control) {
@@ -206,14 +199,30 @@ fn validate_status(value: &str) -> Result<String, FieldError> {
     Ok(trimmed.to_owned())
 }
 
-fn already_exists(name: &str) -> DomainError {
+pub(crate) fn already_exists(name: &str) -> DomainError {
     DomainError::field(RESOURCE, "name", FieldErrorCode::AlreadyExists, format!("a user named '{name}' already exists"))
 }
 
-/// Creates a user (`POST /v1/users`).
-pub fn create_user(
-    store: &dyn UserStore,
-    ids: &IdGenerator,
+pub(crate) fn validate_secret_name(name: &str) -> Result<(), DomainError> {
+    let ok = !name.is_empty()
+        && name.chars().count() <= MAX_SECRET_NAME_CHARS
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if ok {
+        Ok(())
+    } else {
+        Err(DomainError::field(
+            "secret",
+            "name",
+            FieldErrorCode::Invalid,
+            format!("secret names are 1 to {MAX_SECRET_NAME_CHARS} characters of A-Z, a-z, 0-9, '-', '_' and '.'"),
+        ))
+    }
+}
+
+/// Builds a new user from `POST /v1/users` input, every field validated (all problems reported
+/// at once).
+pub fn new_user(
+    id: UserId,
     application_id: ApplicationId,
     input: NewUser,
     now: Timestamp,
@@ -237,11 +246,8 @@ pub fn create_user(
     let (Some(name), Some(display_name), true) = (name, display_name, errors.is_empty()) else {
         return Err(DomainError::Validation(errors));
     };
-    if store.find_user_by_name(application_id, &name)?.is_some() {
-        return Err(already_exists(&name));
-    }
-    let user = User {
-        id: UserId(ids.next_id()),
+    Ok(User {
+        id,
         application_id,
         name,
         display_name,
@@ -252,156 +258,99 @@ pub fn create_user(
         created_time: now,
         updated_time: now,
         version: 1,
-    };
-    match store.insert_user(&user) {
-        Ok(()) => Ok(user),
-        // Another request took the name between the check and the insert.
-        Err(StoreError::Conflict(_)) => Err(already_exists(&user.name)),
-        Err(e) => Err(e.into()),
-    }
+    })
 }
 
-/// Reads one user of the application.
-pub fn get_user(store: &dyn UserStore, application_id: ApplicationId, id: UserId) -> Result<User, DomainError> {
-    store.find_user(application_id, id)?.ok_or(DomainError::NotFound(RESOURCE))
-}
-
-/// Whether a username exists (`HEAD /v1/users?name=`).
-pub fn find_user_by_name(
-    store: &dyn UserStore,
-    application_id: ApplicationId,
-    name: &str,
-) -> Result<User, DomainError> {
-    store.find_user_by_name(application_id, name)?.ok_or(DomainError::NotFound(RESOURCE))
-}
-
-/// Lists users (`GET /v1/users`).
-pub fn list_users(
-    store: &dyn UserStore,
-    application_id: ApplicationId,
-    filter: &UserFilter,
-    page: &PageRequest<UserSort>,
-) -> Result<Page<User>, DomainError> {
-    Ok(store.list_users(application_id, filter, page)?)
-}
-
-/// Applies a merge patch to a user (`PATCH /v1/users/{id}`).
-pub fn patch_user(
-    store: &dyn UserStore,
-    application_id: ApplicationId,
-    id: UserId,
-    patch: UserPatch,
-    now: Timestamp,
-) -> Result<User, DomainError> {
-    let mut user = get_user(store, application_id, id)?;
-    let mut errors = Vec::new();
-    if let Some(display) = patch.display_name.as_deref() {
-        match validate_name("displayName", display) {
-            Ok(display) => user.display_name = display,
-            Err(e) => errors.push(e),
-        }
-    }
-    if let Some(is_guest) = patch.is_guest {
-        user.is_guest = is_guest;
-    }
-    if let Some(status) = patch.presence_status.as_deref() {
-        match validate_status(status) {
-            Ok(status) => user.presence.status = status,
-            Err(e) => errors.push(e),
-        }
-    }
-    if let Some(properties_patch) = &patch.properties {
-        match merge_properties(&user.properties, properties_patch) {
-            Ok(merged) => match validate_properties(RESOURCE, &merged) {
-                Ok(()) => user.properties = merged,
+impl User {
+    /// Applies a patch: every field validated (all problems reported at once), then the version
+    /// moves on. Nothing changes when a field is invalid.
+    pub fn apply(&mut self, patch: &UserPatch, now: Timestamp) -> Result<(), DomainError> {
+        let mut patched = self.clone();
+        let mut errors = Vec::new();
+        if let Some(display) = patch.display_name.as_deref() {
+            match validate_name("displayName", display) {
+                Ok(display) => patched.display_name = display,
                 Err(e) => errors.push(e),
-            },
-            Err(e) => errors.push(e),
+            }
+        }
+        if let Some(is_guest) = patch.is_guest {
+            patched.is_guest = is_guest;
+        }
+        if let Some(status) = patch.presence_status.as_deref() {
+            match validate_status(status) {
+                Ok(status) => patched.presence.status = status,
+                Err(e) => errors.push(e),
+            }
+        }
+        if let Some(properties_patch) = &patch.properties {
+            match patch_properties(RESOURCE, &patched.properties, properties_patch) {
+                Ok(merged) => patched.properties = merged,
+                Err(e) => errors.push(e),
+            }
+        }
+        if !errors.is_empty() {
+            return Err(DomainError::Validation(errors));
+        }
+        patched.updated_time = now;
+        patched.version += 1;
+        *self = patched;
+        Ok(())
+    }
+}
+
+impl UserPatch {
+    /// Splits an RFC 7396 merge patch of `ChatUserPropertiesPatch` (either casing) by field.
+    /// Members that are read-only or unknown are refused rather than silently ignored.
+    pub fn from_merge_patch(body: Value) -> Result<Self, DomainError> {
+        let mut patch = Self::default();
+        let mut errors = Vec::new();
+        let invalid = |field: &str, message: &str| FieldError::new(RESOURCE, field, FieldErrorCode::Invalid, message);
+        for (key, value) in patch_members(body, RESOURCE)? {
+            match (key.as_str(), value) {
+                ("displayName" | "display_name", Value::String(s)) => patch.display_name = Some(s),
+                ("displayName" | "display_name", Value::Null) => errors.push(FieldError::new(
+                    RESOURCE,
+                    "displayName",
+                    FieldErrorCode::MissingField,
+                    "displayName cannot be removed",
+                )),
+                ("displayName" | "display_name", _) => {
+                    errors.push(invalid("displayName", "displayName must be a string"))
+                }
+                ("isGuest" | "is_guest", Value::Bool(b)) => patch.is_guest = Some(b),
+                ("isGuest" | "is_guest", _) => errors.push(invalid("isGuest", "isGuest must be true or false")),
+                ("presence", Value::Object(presence)) => {
+                    for (field, value) in presence {
+                        match (field.as_str(), value) {
+                            ("status", Value::String(s)) => patch.presence_status = Some(s),
+                            ("status", _) => {
+                                errors.push(invalid("presence.status", "presence.status must be a string"))
+                            }
+                            (other, _) => errors
+                                .push(invalid(&format!("presence.{other}"), "this presence field cannot be changed")),
+                        }
+                    }
+                }
+                ("presence", _) => errors.push(invalid("presence", "presence must be an object")),
+                ("properties", value @ (Value::Object(_) | Value::Null)) => patch.properties = Some(value),
+                ("properties", _) => errors.push(invalid("properties", "properties must be a JSON object or null")),
+                (other, _) => errors.push(invalid(other, "this field cannot be changed with PATCH")),
+            }
+        }
+        if errors.is_empty() {
+            Ok(patch)
+        } else {
+            Err(DomainError::Validation(errors))
         }
     }
-    if !errors.is_empty() {
-        return Err(DomainError::Validation(errors));
-    }
-    user.updated_time = now;
-    user.version += 1;
-    store.update_user(&user)?;
-    Ok(user)
 }
 
-/// Applies an RFC 7396 merge patch to a properties object. `null` removes every property (the
-/// member itself is required, so it becomes `{}`); any other non-object patch is refused, since
-/// it would replace the object with a scalar.
-pub fn merge_properties(current: &Properties, patch: &Value) -> Result<Properties, FieldError> {
-    if patch.is_null() {
-        return Ok(Properties::new());
-    }
-    if !patch.is_object() {
-        return Err(FieldError::new(
-            RESOURCE,
-            "properties",
-            FieldErrorCode::Invalid,
-            "properties must be a JSON object",
-        ));
-    }
-    let mut merged = Value::Object(current.clone());
-    json_patch::merge(&mut merged, patch);
-    match merged {
-        Value::Object(map) => Ok(map),
-        _ => Err(FieldError::new(RESOURCE, "properties", FieldErrorCode::Invalid, "properties must be a JSON object")),
-    }
-}
-
-/// Deletes a user and its secrets (`DELETE /v1/users/{id}`).
-pub fn delete_user(store: &dyn UserStore, application_id: ApplicationId, id: UserId) -> Result<(), DomainError> {
-    if store.delete_user(application_id, id)? {
-        Ok(())
-    } else {
-        Err(DomainError::NotFound(RESOURCE))
-    }
-}
-
-fn validate_secret_name(name: &str) -> Result<(), DomainError> {
-    let ok = !name.is_empty()
-        && name.chars().count() <= MAX_SECRET_NAME_CHARS
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
-    if ok {
-        Ok(())
-    } else {
-        Err(DomainError::field(
-            "secret",
-            "name",
-            FieldErrorCode::Invalid,
-            format!("secret names are 1 to {MAX_SECRET_NAME_CHARS} characters of A-Z, a-z, 0-9, '-', '_' and '.'"),
-        ))
-    }
-}
-
-/// Reads a user's named secret.
-pub fn get_secret(
-    store: &dyn UserStore,
-    application_id: ApplicationId,
-    id: UserId,
-    name: &str,
-) -> Result<Value, DomainError> {
-    validate_secret_name(name)?;
-    get_user(store, application_id, id)?;
-    store.get_secret(application_id, id, name)?.ok_or(DomainError::NotFound("secret"))
-}
-
-/// Sets a user's named secret; returns the user.
-pub fn put_secret(
-    store: &dyn UserStore,
-    application_id: ApplicationId,
-    id: UserId,
-    name: &str,
-    secret: Value,
-    now: Timestamp,
-) -> Result<User, DomainError> {
-    validate_secret_name(name)?;
+/// Validates a secret's value: present and bounded.
+pub(crate) fn validate_secret(secret: &Value) -> Result<(), DomainError> {
     if secret.is_null() {
         return Err(DomainError::field("secret", "secret", FieldErrorCode::MissingField, "secret is required"));
     }
-    if serde_json::to_vec(&secret).map(|v| v.len()).unwrap_or(usize::MAX) > MAX_SECRET_BYTES {
+    if serde_json::to_vec(secret).map(|v| v.len()).unwrap_or(usize::MAX) > MAX_SECRET_BYTES {
         return Err(DomainError::field(
             "secret",
             "secret",
@@ -409,25 +358,7 @@ pub fn put_secret(
             format!("secret must serialize to at most {MAX_SECRET_BYTES} bytes"),
         ));
     }
-    let user = get_user(store, application_id, id)?;
-    store.put_secret(application_id, id, name, &secret, now)?;
-    Ok(user)
-}
-
-/// Removes a user's named secret; returns the user.
-pub fn delete_secret(
-    store: &dyn UserStore,
-    application_id: ApplicationId,
-    id: UserId,
-    name: &str,
-) -> Result<User, DomainError> {
-    validate_secret_name(name)?;
-    let user = get_user(store, application_id, id)?;
-    if store.delete_secret(application_id, id, name)? {
-        Ok(user)
-    } else {
-        Err(DomainError::NotFound("secret"))
-    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -437,20 +368,6 @@ mod tests {
 
     fn props(v: Value) -> Properties {
         v.as_object().cloned().unwrap()
-    }
-
-    #[test]
-    fn merge_patch_null_removes_and_nested_objects_merge() {
-        let current = props(json!({"a": 1, "b": {"x": 1, "y": 2}, "c": true}));
-        let merged = merge_properties(&current, &json!({"a": null, "b": {"y": null, "z": 3}, "d": "new"})).unwrap();
-        assert_eq!(Value::Object(merged), json!({"b": {"x": 1, "z": 3}, "c": true, "d": "new"}));
-    }
-
-    #[test]
-    fn properties_patch_must_be_an_object() {
-        let err = merge_properties(&Properties::new(), &json!([1])).unwrap_err();
-        assert_eq!(err.code, FieldErrorCode::Invalid);
-        assert!(merge_properties(&props(json!({"a": 1})), &Value::Null).unwrap().is_empty());
     }
 
     #[test]
@@ -487,5 +404,40 @@ mod tests {
         assert!(validate_secret_name("api-key_1.v2").is_ok());
         assert!(validate_secret_name("../etc").is_err());
         assert!(validate_secret_name("").is_err());
+    }
+
+    #[test]
+    fn patches_split_by_field() {
+        let patch = UserPatch::from_merge_patch(
+            json!({"displayName": "J", "presence": {"status": "BUSY"}, "properties": {"a": null}}),
+        )
+        .unwrap();
+        assert_eq!(patch.display_name.as_deref(), Some("J"));
+        assert_eq!(patch.presence_status.as_deref(), Some("BUSY"));
+        assert_eq!(patch.properties, Some(json!({"a": null})));
+        assert_eq!(UserPatch::from_merge_patch(json!({"properties": null})).unwrap().properties, Some(Value::Null));
+    }
+
+    #[test]
+    fn read_only_and_null_required_fields_are_refused() {
+        for body in [json!({"name": "x"}), json!({"displayName": null}), json!({"isGuest": "yes"}), json!([1])] {
+            assert!(UserPatch::from_merge_patch(body.clone()).is_err(), "{body}");
+        }
+    }
+
+    #[test]
+    fn an_invalid_patch_changes_nothing() {
+        let mut user = new_user(
+            UserId(1),
+            ApplicationId(1),
+            NewUser { name: Some("a".into()), ..NewUser::default() },
+            chrono::Utc::now(),
+        )
+        .unwrap();
+        let before = user.clone();
+        let patch =
+            UserPatch { display_name: Some("B".into()), presence_status: Some(" ".into()), ..UserPatch::default() };
+        assert!(user.apply(&patch, chrono::Utc::now()).is_err());
+        assert_eq!(user, before);
     }
 }

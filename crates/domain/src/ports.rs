@@ -1,21 +1,21 @@
 //! Storage ports: narrow, synchronous traits that `roost-persistence` implements. Callers in
-//! async code run them on a blocking pool (DESIGN.md, "Storage").
+//! async code run them on a blocking pool (DESIGN.md, "Storage"). Ports know the model and
+//! nothing else; the use cases in [`crate::service`] call them.
 
 use std::sync::Arc;
 
 use serde_json::Value;
 
-use crate::application::{AccessTokenRecord, Application, ApplicationSettings, OAuthClient, Organization};
-use crate::channel::{Channel, ChannelFilter, ChannelSort, Invite, MemberFilter, Membership};
-use crate::cursor::{CursorPage, CursorRequest};
 use crate::error::StoreError;
-use crate::ids::{ApplicationId, UserId};
-use crate::ids::{ChannelId, IdGenerator, MessageId, ThreadId};
-use crate::message::{Message, MessageDraft, MessageFilter, MessageScope, ReactionSummary, ReadReceipt, Thread};
-use crate::notification::Notification;
-use crate::page::{Page, PageRequest};
-use crate::user::{User, UserFilter, UserSort};
-use crate::Timestamp;
+use crate::model::application::{AccessTokenRecord, Application, ApplicationSettings, OAuthClient, Organization};
+use crate::model::channel::{Channel, ChannelFilter, ChannelSort, Invite, MemberFilter, Membership};
+use crate::model::cursor::{CursorPage, CursorRequest};
+use crate::model::ids::{ApplicationId, ChannelId, MessageId, ThreadId, UserId};
+use crate::model::message::{Message, MessageDraft, MessageFilter, MessageScope, ReactionSummary, ReadReceipt, Thread};
+use crate::model::notification::Notification;
+use crate::model::page::{Page, PageRequest};
+use crate::model::user::{User, UserFilter, UserSort};
+use crate::model::Timestamp;
 
 /// Result of a storage call.
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -77,7 +77,7 @@ pub trait UserStore: Send + Sync {
         page: &PageRequest<UserSort>,
     ) -> StoreResult<Page<User>>;
     /// Writes every mutable field of an existing user whose stored version is `user.version - 1`;
-    /// [`crate::StoreError::Conflict`] when another change came first.
+    /// [`StoreError::Conflict`] when another change came first.
     fn update_user(&self, user: &User) -> StoreResult<()>;
     /// Deletes a user with its secrets; `false` when it did not exist.
     fn delete_user(&self, application_id: ApplicationId, id: UserId) -> StoreResult<bool>;
@@ -99,7 +99,7 @@ pub trait UserStore: Send + Sync {
 /// Channels, memberships, moderators and invites.
 pub trait ChannelStore: Send + Sync {
     /// Inserts a channel with its MAIN thread and initial members, in one transaction;
-    /// [`crate::StoreError::Conflict`] when the name or the direct member set is taken.
+    /// [`StoreError::Conflict`] when the name or the direct member set is taken.
     fn insert_channel(&self, channel: &Channel, direct_key: Option<&str>, member_ids: &[UserId]) -> StoreResult<()>;
     /// One channel.
     fn find_channel(&self, application_id: ApplicationId, id: ChannelId) -> StoreResult<Option<Channel>>;
@@ -157,9 +157,10 @@ pub trait ChannelStore: Send + Sync {
 /// Messages, threads, reactions and read marks.
 pub trait MessageStore: Send + Sync {
     /// Stores a new message with its notifications, bumps the parent's reply count and the
-    /// channel's last message, in one transaction. The id is assigned from `ids` while the
-    /// channel is locked, so one channel's ids are committed in increasing order.
-    fn append_message(&self, ids: &IdGenerator, draft: MessageDraft) -> StoreResult<Message>;
+    /// channel's last message, in one transaction. The store assigns the id from the node's
+    /// id generator, which it owns, while the channel is locked, so one channel's ids are
+    /// committed in increasing order.
+    fn append_message(&self, draft: MessageDraft) -> StoreResult<Message>;
     /// One message.
     fn find_message(&self, application_id: ApplicationId, id: MessageId) -> StoreResult<Option<Message>>;
     /// Messages by id (missing ones are left out).
@@ -236,15 +237,6 @@ impl Ports {
             channels: store.clone(),
             messages: store.clone(),
             notifications: store,
-        }
-    }
-
-    /// The stores of the message use cases.
-    pub fn chat(&self) -> crate::message::ChatStores<'_> {
-        crate::message::ChatStores {
-            users: self.users.as_ref(),
-            channels: self.channels.as_ref(),
-            messages: self.messages.as_ref(),
         }
     }
 }

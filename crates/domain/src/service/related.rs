@@ -4,12 +4,13 @@
 
 use std::collections::HashMap;
 
-use crate::channel::{Channel, ChannelType};
+use super::ChatStores;
 use crate::error::DomainError;
-use crate::ids::{ApplicationId, ChannelId, MessageId, UserId};
-use crate::message::{ChatStores, MentionTarget, Message, Posted, ReactionSummary};
-use crate::notification::{Notification, NotificationKind};
-use crate::user::User;
+use crate::model::channel::{Channel, ChannelType};
+use crate::model::ids::{ApplicationId, ChannelId, MessageId, UserId};
+use crate::model::message::{MentionTarget, Message, ReactionSummary};
+use crate::model::notification::{Notification, NotificationKind};
+use crate::model::user::User;
 
 /// Related records of a set of messages and channels.
 #[derive(Debug, Default, Clone)]
@@ -44,7 +45,7 @@ fn dedup<T: PartialEq + Copy>(items: impl IntoIterator<Item = T>) -> Vec<T> {
 }
 
 /// Loads what messages (and the channels and messages they point at) need to be rendered.
-pub fn related(
+pub(super) fn related(
     stores: ChatStores<'_>,
     application_id: ApplicationId,
     channels: &[Channel],
@@ -60,20 +61,21 @@ pub fn related(
 
 /// [`related`] for a message just stored: it has no reactions yet and its sender was read to
 /// post it, so neither is read again (issue 4: each of those reads was 8 % of a post's CPU).
-pub fn related_to_new_message(
+pub(super) fn related_to_new_message(
     stores: ChatStores<'_>,
     application_id: ApplicationId,
-    posted: &Posted,
+    message: &Message,
+    sender: Option<&User>,
 ) -> Result<Related, DomainError> {
     related_with(
         stores,
         application_id,
         Wanted {
             channels: &[],
-            messages: std::slice::from_ref(&posted.message),
+            messages: std::slice::from_ref(message),
             extra_messages: &[],
             extra_channels: &[],
-            known_users: posted.sender.as_slice(),
+            known_users: sender.map_or(&[], std::slice::from_ref),
             with_reactions: false,
         },
     )
@@ -159,7 +161,7 @@ fn related_with(
 }
 
 /// Loads what notifications need: their messages, parents, channels and users.
-pub fn related_to_notifications(
+pub(super) fn related_to_notifications(
     stores: ChatStores<'_>,
     application_id: ApplicationId,
     notifications: &[Notification],

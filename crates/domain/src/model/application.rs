@@ -2,10 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::ids::{ApplicationId, OrganizationId};
+use super::{Properties, Timestamp};
 use crate::error::{DomainError, FieldErrorCode};
-use crate::ids::{ApplicationId, OrganizationId};
-use crate::store::ApplicationStore;
-use crate::{Properties, Timestamp};
 
 /// The owner of applications (token scope `org:<id>:app`).
 #[derive(Debug, Clone, PartialEq)]
@@ -138,20 +137,6 @@ pub fn validate_application_name(name: &str) -> Result<String, DomainError> {
         ));
     }
     Ok(trimmed.to_owned())
-}
-
-/// Reads the token's application (`GET /v1/application`).
-pub fn get_application(store: &dyn ApplicationStore, id: ApplicationId) -> Result<Application, DomainError> {
-    store.find_application(id)?.ok_or(DomainError::NotFound("application"))
-}
-
-/// Replaces the application's settings (`PUT /v1/application/settings`).
-pub fn replace_settings(
-    store: &dyn ApplicationStore,
-    id: ApplicationId,
-    settings: ApplicationSettings,
-) -> Result<Application, DomainError> {
-    store.update_settings(id, settings)?.ok_or(DomainError::NotFound("application"))
 }
 
 #[cfg(test)]

@@ -1,0 +1,84 @@
+//! The authorization server as one value: the credential store, the secret hasher, the token
+//! settings and the cache of recently checked tokens. Adapters hold one and call it; none of
+//! them touches the credential store itself.
+
+use std::sync::Arc;
+
+use roost_domain::model::application::OAuthClient;
+use roost_domain::ports::CredentialStore;
+use roost_domain::{Principal, Timestamp};
+
+use crate::cache::TokenCache;
+use crate::error::{BearerError, OAuthError};
+use crate::grant::{self, ClientCredentials, FormParams, Introspection, TokenResponse, TokenSettings};
+use crate::secret::SecretHasher;
+
+/// Tokens remembered per node: ~150 bytes each.
+const TOKEN_CACHE_ENTRIES: usize = 10_000;
+
+/// Roost's OAuth 2.0 authorization server.
+pub struct AuthServer {
+    credentials: Arc<dyn CredentialStore>,
+    hasher: Arc<SecretHasher>,
+    tokens: TokenCache,
+    settings: TokenSettings,
+}
+
+impl AuthServer {
+    /// A server over `credentials`, hashing with `hasher`.
+    pub fn new(credentials: Arc<dyn CredentialStore>, hasher: Arc<SecretHasher>, settings: TokenSettings) -> Self {
+        Self { credentials, tokens: TokenCache::new(TOKEN_CACHE_ENTRIES, settings.cache_for), hasher, settings }
+    }
+
+    /// The secret hasher (provisioning hashes new clients' secrets with it).
+    pub fn hasher(&self) -> &Arc<SecretHasher> {
+        &self.hasher
+    }
+
+    /// The principal of an `Authorization` header whose token was checked recently, without
+    /// storage (RFC 6750 §2.1); `Ok(None)` when the token is well-formed but must be looked up
+    /// with [`Self::authenticate`].
+    pub fn authenticate_cached(
+        &self,
+        authorization: Option<&str>,
+        now: Timestamp,
+    ) -> Result<Option<Principal>, BearerError> {
+        grant::authenticate_cached(&self.tokens, authorization, now)
+    }
+
+    /// The principal of an `Authorization` header, looked up in storage when not cached.
+    pub fn authenticate(&self, authorization: Option<&str>, now: Timestamp) -> Result<Principal, BearerError> {
+        grant::authenticate_bearer(self.credentials.as_ref(), &self.tokens, authorization, now)
+    }
+
+    /// Authenticates a client by its secret (argon2id: run it where it cannot starve other
+    /// work).
+    pub fn authenticate_client(&self, credentials: &ClientCredentials) -> Result<OAuthClient, OAuthError> {
+        grant::authenticate_client(self.credentials.as_ref(), &self.hasher, credentials)
+    }
+
+    /// Issues a token to an authenticated client (RFC 6749 §4.4.3).
+    pub fn issue(&self, client: &OAuthClient, form: &FormParams, now: Timestamp) -> Result<TokenResponse, OAuthError> {
+        grant::issue_authenticated(self.credentials.as_ref(), &self.settings, client, form, now)
+    }
+
+    /// Revokes one of the client's tokens (RFC 7009).
+    pub fn revoke(&self, client: &OAuthClient, form: &FormParams) -> Result<(), OAuthError> {
+        grant::revoke_token(self.credentials.as_ref(), &self.tokens, client, form)
+    }
+
+    /// Describes a token to the client of its application (RFC 7662).
+    pub fn introspect(
+        &self,
+        client: &OAuthClient,
+        form: &FormParams,
+        now: Timestamp,
+    ) -> Result<Introspection, OAuthError> {
+        grant::introspect_token(self.credentials.as_ref(), client, form, now)
+    }
+
+    /// Deletes tokens that expired before `now`; returns how many.
+    pub fn purge_expired_tokens(&self, now: Timestamp) -> Result<u64, roost_domain::StoreError> {
+        self.credentials.purge_expired_tokens(now)
+    }
+}

@@ -1,0 +1,78 @@
+//! The use cases, as methods of one [`Service`] value that holds the ports, the node's id
+//! generator and the message rules.
+//!
+//! Each use case takes the [`Principal`](crate::Principal) it runs for and decides there what that principal may
+//! do, then returns what a response renders: the record or page, with the [`Related`] records
+//! it points at when it has any ([`View`]). An adapter (HTTP, a CLI, a program embedding this
+//! crate) therefore makes one call per request. Calls are synchronous and may block on storage:
+//! async callers run them on a thread of their own.
+
+mod applications;
+mod channels;
+mod messages;
+mod notify;
+mod related;
+mod text;
+mod users;
+
+use std::sync::Arc;
+
+pub use messages::{Keystrokes, MessageListing, MessageQuery};
+pub use related::Related;
+
+use crate::model::ids::IdGenerator;
+use crate::model::message::MessageRules;
+
+use crate::ports::{ChannelStore, MessageStore, Ports, UserStore};
+
+/// A result with the related records rendering it needs (senders, mentioned users and
+/// channels, reactions, direct channel members, last messages), read in a few batched reads.
+#[derive(Debug, Clone)]
+pub struct View<T> {
+    /// The record or page.
+    pub value: T,
+    /// What it points at.
+    pub related: Related,
+}
+
+/// Roost's use cases over a set of storage ports.
+#[derive(Clone)]
+pub struct Service {
+    ports: Ports,
+    ids: Arc<IdGenerator>,
+    rules: MessageRules,
+}
+
+impl Service {
+    /// The use cases over `ports`, drawing new ids from `ids` (the node's one generator, the
+    /// same one the store draws message ids from) and writing messages by `rules`.
+    pub fn new(ports: Ports, ids: Arc<IdGenerator>, rules: MessageRules) -> Self {
+        Self { ports, ids, rules }
+    }
+
+    /// The ports, for adapters that run other layers' logic on the same stores (the OAuth
+    /// server's credential checks).
+    pub fn ports(&self) -> &Ports {
+        &self.ports
+    }
+
+    fn chat(&self) -> ChatStores<'_> {
+        ChatStores {
+            users: self.ports.users.as_ref(),
+            channels: self.ports.channels.as_ref(),
+            messages: self.ports.messages.as_ref(),
+        }
+    }
+
+    fn next_id(&self) -> i64 {
+        self.ids.next_id()
+    }
+}
+
+/// The stores the chat use cases read together.
+#[derive(Clone, Copy)]
+struct ChatStores<'a> {
+    users: &'a dyn UserStore,
+    channels: &'a dyn ChannelStore,
+    messages: &'a dyn MessageStore,
+}

@@ -1,0 +1,29 @@
+//! The application itself and its settings.
+
+use super::Service;
+use crate::error::DomainError;
+use crate::model::application::{Application, ApplicationSettings};
+use crate::model::ids::ApplicationId;
+use crate::model::principal::Principal;
+
+impl Service {
+    /// The principal's application (`GET /v1/application`).
+    pub fn get_application(&self, principal: &Principal) -> Result<Application, DomainError> {
+        self.application(principal.read_application()?)
+    }
+
+    /// Replaces the application's settings (`PUT /v1/application/settings`).
+    pub fn replace_settings(
+        &self,
+        principal: &Principal,
+        settings: ApplicationSettings,
+    ) -> Result<Application, DomainError> {
+        let id = principal.manage()?;
+        self.ports.applications.update_settings(id, settings)?.ok_or(DomainError::NotFound("application"))
+    }
+
+    /// The application by id: what deletions answer with (spec 2.41.9).
+    pub(super) fn application(&self, id: ApplicationId) -> Result<Application, DomainError> {
+        self.ports.applications.find_application(id)?.ok_or(DomainError::NotFound("application"))
+    }
+}

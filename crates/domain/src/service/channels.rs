@@ -1,0 +1,302 @@
+//! Channels, memberships, moderators and invites.
+
+use super::related::related;
+use super::{Service, View};
+use crate::error::{DomainError, FieldError, FieldErrorCode, StoreError};
+use crate::model::application::Application;
+use crate::model::channel::{
+    direct_key, name_taken, validate_channel_name, Channel, ChannelFilter, ChannelPatch, ChannelSort, ChannelType,
+    Invite, MemberFilter, MemberSort, Membership, NewChannel, MAX_DIRECT_MEMBERS, MIN_DIRECT_MEMBERS, RESOURCE,
+};
+use crate::model::ids::{ApplicationId, ChannelId, ThreadId, UserId};
+use crate::model::now;
+use crate::model::page::{Page, PageRequest};
+use crate::model::principal::Principal;
+use crate::model::properties::validate_properties;
+use crate::model::user::{User, UserRef};
+
+impl Service {
+    /// Creates a channel, or returns the existing direct channel of the same member set
+    /// (`POST /v1/channels`). The channel, its MAIN thread and its memberships are written in
+    /// one transaction.
+    pub fn create_channel(&self, principal: &Principal, input: NewChannel) -> Result<View<Channel>, DomainError> {
+        let application_id = principal.manage()?;
+        let channel = self.new_channel(application_id, input)?;
+        self.channel_view(channel)
+    }
+
+    fn new_channel(&self, application_id: ApplicationId, input: NewChannel) -> Result<Channel, DomainError> {
+        let channels = self.ports.channels.as_ref();
+        let mut errors = Vec::new();
+        let creator = match &input.creator {
+            Some(reference) => Some(self.resolve_user(application_id, reference, "creator")?),
+            None => None,
+        };
+        let mut member_ids: Vec<UserId> = Vec::new();
+        for (i, reference) in input.members.iter().enumerate() {
+            match self.resolve_user(application_id, reference, &format!("members[{i}]")) {
+                Ok(user) if !member_ids.contains(&user.id) => member_ids.push(user.id),
+                Ok(_) => {}
+                Err(DomainError::Validation(mut e)) => errors.append(&mut e),
+                Err(e) => return Err(e),
+            }
+        }
+        if let Some(creator) = &creator {
+            if !member_ids.contains(&creator.id) {
+                member_ids.insert(0, creator.id);
+            }
+        }
+        if let Err(e) = validate_properties(RESOURCE, &input.properties) {
+            errors.push(e);
+        }
+        let (name, display_name) = match input.channel_type {
+            ChannelType::Direct => {
+                if input.name.is_some() || input.display_name.is_some() {
+                    errors.push(FieldError::new(
+                        RESOURCE,
+                        "name",
+                        FieldErrorCode::Invalid,
+                        "direct channels have no name",
+                    ));
+                }
+                if errors.is_empty() && !(MIN_DIRECT_MEMBERS..=MAX_DIRECT_MEMBERS).contains(&member_ids.len()) {
+                    errors.push(FieldError::new(
+                        RESOURCE,
+                        "members",
+                        FieldErrorCode::Invalid,
+                        format!(
+                            "a direct channel has {MIN_DIRECT_MEMBERS} to {MAX_DIRECT_MEMBERS} distinct members, creator included"
+                        ),
+                    ));
+                }
+                (None, None)
+            }
+            ChannelType::Public | ChannelType::Private => {
+                let name = match input.name.as_deref() {
+                    Some(name) => validate_channel_name("name", name).map_err(|e| errors.push(e)).ok(),
+                    None => Some(uuid::Uuid::new_v4().to_string()),
+                };
+                let display = match input.display_name.as_deref() {
+                    Some(display) => validate_channel_name("displayName", display).map_err(|e| errors.push(e)).ok(),
+                    None => name.clone(),
+                };
+                (name, display)
+            }
+        };
+        if !errors.is_empty() {
+            return Err(DomainError::Validation(errors));
+        }
+        let key = (input.channel_type == ChannelType::Direct).then(|| direct_key(&member_ids));
+        if let Some(key) = &key {
+            if let Some(existing) = channels.find_direct_channel(application_id, key)? {
+                return Ok(existing);
+            }
+        }
+        if let Some(name) = &name {
+            if channels.find_channel_by_name(application_id, name)?.is_some() {
+                return Err(name_taken(name));
+            }
+        }
+        let channel = Channel {
+            id: ChannelId(self.next_id()),
+            application_id,
+            channel_type: input.channel_type,
+            name,
+            display_name,
+            creator_id: creator.map(|c| c.id),
+            properties: input.properties,
+            main_thread_id: ThreadId(self.next_id()),
+            last_message_id: None,
+            created_time: now(),
+        };
+        match channels.insert_channel(&channel, key.as_deref(), &member_ids) {
+            Ok(()) => Ok(channel),
+            // A concurrent request created the same direct channel or took the name first.
+            Err(StoreError::Conflict(_)) => match &key {
+                Some(key) => channels.find_direct_channel(application_id, key)?.ok_or(DomainError::NotFound(RESOURCE)),
+                None => Err(name_taken(channel.name.as_deref().unwrap_or_default())),
+            },
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// One channel.
+    pub fn get_channel(&self, principal: &Principal, id: ChannelId) -> Result<View<Channel>, DomainError> {
+        let channel = self.channel(principal.manage()?, id)?;
+        self.channel_view(channel)
+    }
+
+    /// A page of channels (`GET /v1/channels`). A `members` username that does not exist
+    /// matches no channel.
+    pub fn list_channels(
+        &self,
+        principal: &Principal,
+        mut filter: ChannelFilter,
+        page: &PageRequest<ChannelSort>,
+    ) -> Result<View<Page<Channel>>, DomainError> {
+        let application_id = principal.manage()?;
+        for name in std::mem::take(&mut filter.member_names) {
+            match self.ports.users.find_user_by_name(application_id, &name)? {
+                Some(user) => filter.member_ids.push(user.id),
+                None => {
+                    let empty = Page { items: Vec::new(), number: page.number, size: page.size, total_elements: 0 };
+                    return Ok(View { value: empty, related: super::Related::default() });
+                }
+            }
+        }
+        let found = self.ports.channels.list_channels(application_id, &filter, page)?;
+        let related = related(self.chat(), application_id, &found.items, &[], &[])?;
+        Ok(View { value: found, related })
+    }
+
+    /// The channels a user created or belongs to (`GET /v1/users/{id}/channels`).
+    pub fn channels_of_user(
+        &self,
+        principal: &Principal,
+        user: UserId,
+        page: &PageRequest<ChannelSort>,
+    ) -> Result<View<Page<Channel>>, DomainError> {
+        self.user(principal.manage()?, user)?;
+        self.list_channels(principal, ChannelFilter { user_id: Some(user), ..ChannelFilter::default() }, page)
+    }
+
+    /// Applies an RFC 7396 merge patch (`PATCH /v1/channels/{id}`).
+    pub fn patch_channel(
+        &self,
+        principal: &Principal,
+        id: ChannelId,
+        merge_patch: serde_json::Value,
+    ) -> Result<View<Channel>, DomainError> {
+        let patch = ChannelPatch::from_merge_patch(merge_patch)?;
+        let mut channel = self.channel(principal.manage()?, id)?;
+        channel.apply(&patch)?;
+        self.ports.channels.update_channel(&channel)?;
+        self.channel_view(channel)
+    }
+
+    /// Deletes a channel with its messages, threads, memberships, invites, reactions, read marks
+    /// and notifications, in one transaction; answers with the application.
+    pub fn delete_channel(&self, principal: &Principal, id: ChannelId) -> Result<Application, DomainError> {
+        let application_id = principal.manage()?;
+        if !self.ports.channels.delete_channel(application_id, id)? {
+            return Err(DomainError::NotFound(RESOURCE));
+        }
+        self.application(application_id)
+    }
+
+    /// Adds a member to a group channel; answers with the channel.
+    pub fn add_member(
+        &self,
+        principal: &Principal,
+        id: ChannelId,
+        user: &UserRef,
+    ) -> Result<View<Channel>, DomainError> {
+        let application_id = principal.manage()?;
+        let channel = self.group_channel(application_id, id)?;
+        let user = self.resolve_user(application_id, user, "user")?;
+        self.ports.channels.add_member(&channel, user.id, now())?;
+        self.channel_view(channel)
+    }
+
+    /// Removes a member (and its moderator role); answers with the channel.
+    pub fn remove_member(
+        &self,
+        principal: &Principal,
+        id: ChannelId,
+        user: UserId,
+    ) -> Result<View<Channel>, DomainError> {
+        let channel = self.group_channel(principal.manage()?, id)?;
+        if !self.ports.channels.remove_member(channel.id, user)? {
+            return Err(DomainError::NotFound("member"));
+        }
+        self.channel_view(channel)
+    }
+
+    /// A page of a channel's members (all, moderators or those online), as memberships.
+    pub fn list_members(
+        &self,
+        principal: &Principal,
+        id: ChannelId,
+        which: MemberFilter,
+        page: &PageRequest<MemberSort>,
+    ) -> Result<Page<Membership>, DomainError> {
+        let channel = self.channel(principal.manage()?, id)?;
+        Ok(self.ports.channels.list_memberships(channel.id, which, page)?)
+    }
+
+    /// Makes a member a moderator; answers with the user.
+    pub fn add_moderator(&self, principal: &Principal, id: ChannelId, user: &UserRef) -> Result<User, DomainError> {
+        let application_id = principal.manage()?;
+        let channel = self.group_channel(application_id, id)?;
+        let user = self.resolve_user(application_id, user, "user")?;
+        if !self.ports.channels.set_moderator(channel.id, user.id, true)? {
+            return Err(DomainError::field(
+                "user",
+                "user",
+                FieldErrorCode::Invalid,
+                "only a member of the channel can be a moderator",
+            ));
+        }
+        Ok(user)
+    }
+
+    /// Takes a member's moderator role; answers with the channel.
+    pub fn remove_moderator(
+        &self,
+        principal: &Principal,
+        id: ChannelId,
+        user: UserId,
+    ) -> Result<View<Channel>, DomainError> {
+        let channel = self.channel(principal.manage()?, id)?;
+        let is_moderator = self.ports.channels.membership(channel.id, user)?.is_some_and(|m| m.moderator);
+        if !is_moderator {
+            return Err(DomainError::NotFound("moderator"));
+        }
+        self.ports.channels.set_moderator(channel.id, user, false)?;
+        self.channel_view(channel)
+    }
+
+    /// Invites a user to a group channel.
+    pub fn invite(&self, principal: &Principal, id: ChannelId, user: &UserRef) -> Result<Invite, DomainError> {
+        let application_id = principal.manage()?;
+        let channel = self.group_channel(application_id, id)?;
+        let user = self.resolve_user(application_id, user, "user")?;
+        if self.ports.channels.membership(channel.id, user.id)?.is_some() {
+            return Err(DomainError::field(
+                "user",
+                "user",
+                FieldErrorCode::AlreadyExists,
+                "the user is already a member",
+            ));
+        }
+        let created_time = self.ports.channels.add_invite(channel.id, user.id, now())?;
+        Ok(Invite { channel_id: channel.id, user, created_time })
+    }
+
+    /// A page of a channel's pending invites.
+    pub fn list_invites(
+        &self,
+        principal: &Principal,
+        id: ChannelId,
+        page: &PageRequest<MemberSort>,
+    ) -> Result<Page<Invite>, DomainError> {
+        let channel = self.channel(principal.manage()?, id)?;
+        Ok(self.ports.channels.list_invites(channel.id, page)?)
+    }
+
+    /// One channel of the application, or 404.
+    pub(super) fn channel(&self, application_id: ApplicationId, id: ChannelId) -> Result<Channel, DomainError> {
+        self.ports.channels.find_channel(application_id, id)?.ok_or(DomainError::NotFound(RESOURCE))
+    }
+
+    fn group_channel(&self, application_id: ApplicationId, id: ChannelId) -> Result<Channel, DomainError> {
+        let channel = self.channel(application_id, id)?;
+        channel.check_group()?;
+        Ok(channel)
+    }
+
+    fn channel_view(&self, channel: Channel) -> Result<View<Channel>, DomainError> {
+        let related = related(self.chat(), channel.application_id, std::slice::from_ref(&channel), &[], &[])?;
+        Ok(View { value: channel, related })
+    }
+}

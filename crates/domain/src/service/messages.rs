@@ -1,0 +1,442 @@
+//! Messages, threads, reactions, read receipts, typing indicators, channel events and
+//! notifications.
+
+use super::notify::plan_notifications;
+use super::related::{related, related_to_new_message, related_to_notifications};
+use super::text::analyse;
+use super::{Service, View};
+use crate::error::{DomainError, FieldErrorCode};
+use crate::model::application::Application;
+use crate::model::channel::Channel;
+use crate::model::cursor::{CursorPage, CursorRequest};
+use crate::model::ids::{ApplicationId, ChannelId, MessageId, ThreadId, UserId};
+use crate::model::message::{
+    validate_body, validate_emoji, validate_event, validate_new_message, Message, MessageDraft, MessageFilter,
+    MessagePatch, MessageScope, MessageType, NewContent, NewMessage, ReadReceipt, Thread, ThreadType, RESOURCE,
+};
+use crate::model::notification::Notification;
+use crate::model::page::{Page, PageRequest};
+use crate::model::principal::Principal;
+use crate::model::user::{User, UserRef, UserSort};
+use crate::model::{now, Properties};
+
+/// Which messages a list reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MessageListing {
+    /// Every message of the application (`GET /v1/messages`).
+    Application,
+    /// A channel's top-level messages (its MAIN thread).
+    Channel(ChannelId),
+    /// One thread's messages.
+    Thread(ThreadId),
+    /// The replies to a message (its thread, created on first use).
+    RepliesTo(MessageId),
+    /// The messages a user sent.
+    SentBy(UserId),
+    /// The messages a user has not read yet in their channels.
+    UnreadBy(UserId),
+}
+
+/// Filters of a message list.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MessageQuery {
+    /// Only messages from the user with this username (an unknown name matches nothing).
+    pub username: Option<String>,
+    /// Only messages whose text contains this (case-insensitive; empty means no filter).
+    pub text: Option<String>,
+}
+
+/// A typing indicator, validated: ephemeral, delivered by the real-time layer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Keystrokes {
+    /// What was typed.
+    pub keys: String,
+    /// Who typed it.
+    pub username: String,
+}
+
+/// Where a new message goes.
+struct Destination {
+    channel: Channel,
+    /// Every member of the channel, read with it.
+    members: Vec<UserId>,
+    thread: Thread,
+    parent: Option<Message>,
+}
+
+impl Service {
+    /// `POST /v1/channels/{id}/messages`: a top-level message in the channel's MAIN thread.
+    pub fn send_channel_message(
+        &self,
+        principal: &Principal,
+        channel_id: ChannelId,
+        input: NewMessage,
+    ) -> Result<View<Message>, DomainError> {
+        let application_id = principal.manage()?;
+        let (channel, members) = self.channel_with_members(application_id, channel_id)?;
+        // The MAIN thread is created with the channel and never changes: no need to read it.
+        let thread = Thread {
+            id: channel.main_thread_id,
+            application_id,
+            channel_id: channel.id,
+            thread_type: ThreadType::Main,
+            parent_message_id: None,
+            created_time: channel.created_time,
+        };
+        self.post(Destination { channel, members, thread, parent: None }, input)
+    }
+
+    /// `POST /v1/threads/{id}/messages`: a message in a thread (a reply when it is a MESSAGE
+    /// thread).
+    pub fn send_thread_message(
+        &self,
+        principal: &Principal,
+        thread_id: ThreadId,
+        input: NewMessage,
+    ) -> Result<View<Message>, DomainError> {
+        let application_id = principal.manage()?;
+        let thread = self.thread(application_id, thread_id)?;
+        let (channel, members) = self.channel_with_members(application_id, thread.channel_id)?;
+        let parent = match thread.parent_message_id {
+            Some(parent) => Some(self.message(application_id, parent)?),
+            None => None,
+        };
+        self.post(Destination { channel, members, thread, parent }, input)
+    }
+
+    /// `POST /v1/messages/{id}/replies`: replies to a message, creating its thread on first
+    /// reply.
+    pub fn reply_to_message(
+        &self,
+        principal: &Principal,
+        message_id: MessageId,
+        input: NewMessage,
+    ) -> Result<View<Message>, DomainError> {
+        let application_id = principal.manage()?;
+        let parent = self.message(application_id, message_id)?;
+        let (channel, members) = self.channel_with_members(application_id, parent.channel_id)?;
+        let thread = self.ports.messages.message_thread(&parent, ThreadId(self.next_id()), now())?;
+        self.post(Destination { channel, members, thread, parent: Some(parent) }, input)
+    }
+
+    /// Posts a message: validates, analyses the text, plans notifications and stores it all
+    /// in one transaction. Rendering it reads nothing the post read already (issue 4).
+    fn post(&self, to: Destination, input: NewMessage) -> Result<View<Message>, DomainError> {
+        let Destination { channel, members, thread, parent } = to;
+        validate_new_message(&input, self.rules)?;
+        let application_id = channel.application_id;
+        let sender = match &input.user {
+            Some(reference) => Some(self.resolve_user(application_id, reference, "user")?),
+            None => None,
+        };
+        if let Some(sender) = &sender {
+            check_member_may_post(&channel, sender, || Ok(members.contains(&sender.id)))?;
+        }
+        let (message_type, body, file) = match (input.content, sender.is_some()) {
+            (NewContent::Text(body), true) => (MessageType::Text, Some(body), None),
+            (NewContent::Text(body), false) => (MessageType::SystemText, Some(body), None),
+            (NewContent::File(file), true) => (MessageType::File, None, Some(file)),
+            (NewContent::File(file), false) => (MessageType::SystemFile, None, Some(file)),
+        };
+        let (mentions, links) = match &body {
+            Some(body) => analyse(body, application_id, self.chat())?,
+            None => (Vec::new(), Vec::new()),
+        };
+        let message = Message {
+            id: MessageId(0),
+            application_id,
+            channel_id: channel.id,
+            thread_id: thread.id,
+            message_type,
+            user_id: sender.as_ref().map(|s| s.id),
+            body,
+            file,
+            group_tag: input.group_tag,
+            properties: input.properties,
+            mentions,
+            links,
+            nested_level: parent.as_ref().map_or(0, |p| p.nested_level + 1),
+            replies_count: 0,
+            parent_id: parent.as_ref().map(|p| p.id),
+            created_time: now(),
+            last_edited_time: None,
+        };
+        let notifications =
+            plan_notifications(self.chat(), &channel, &members, sender.as_ref(), &message, parent.as_ref())?;
+        let message = self.ports.messages.append_message(MessageDraft { message, notifications })?;
+        let related = related_to_new_message(self.chat(), application_id, &message, sender.as_ref())?;
+        Ok(View { value: message, related })
+    }
+
+    /// A cursor page of messages, newest first.
+    pub fn list_messages(
+        &self,
+        principal: &Principal,
+        listing: MessageListing,
+        query: MessageQuery,
+        request: &CursorRequest,
+    ) -> Result<View<CursorPage<Message>>, DomainError> {
+        let application_id = principal.manage()?;
+        let scope = match listing {
+            MessageListing::Application => MessageScope::Application,
+            MessageListing::Channel(id) => MessageScope::Thread(self.channel(application_id, id)?.main_thread_id),
+            MessageListing::Thread(id) => MessageScope::Thread(self.thread(application_id, id)?.id),
+            MessageListing::RepliesTo(id) => {
+                let parent = self.message(application_id, id)?;
+                MessageScope::Thread(self.ports.messages.message_thread(&parent, ThreadId(self.next_id()), now())?.id)
+            }
+            MessageListing::SentBy(user) => MessageScope::SentBy(self.user(application_id, user)?.id),
+            MessageListing::UnreadBy(user) => MessageScope::UnreadBy(self.user(application_id, user)?.id),
+        };
+        let sender = match query.username.as_deref() {
+            None => None,
+            Some(name) => match self.ports.users.find_user_by_name(application_id, name)? {
+                Some(user) => Some(user.id),
+                None => {
+                    let empty = CursorPage::from_probe(request, Vec::new(), |m: &Message| m.id.0, false);
+                    return Ok(View { value: empty, related: super::Related::default() });
+                }
+            },
+        };
+        let filter = MessageFilter { sender, query: query.text.filter(|q| !q.is_empty()) };
+        let found = self.ports.messages.list_messages(application_id, &scope, &filter, request)?;
+        let related = related(self.chat(), application_id, &[], &found.items, &[])?;
+        Ok(View { value: found, related })
+    }
+
+    /// One message.
+    pub fn get_message(&self, principal: &Principal, id: MessageId) -> Result<View<Message>, DomainError> {
+        let message = self.message(principal.manage()?, id)?;
+        self.message_view(message)
+    }
+
+    /// One thread.
+    pub fn get_thread(&self, principal: &Principal, id: ThreadId) -> Result<Thread, DomainError> {
+        self.thread(principal.manage()?, id)
+    }
+
+    /// Edits a message with an RFC 7396 merge patch (`PATCH /v1/messages/{id}`); sets
+    /// `lastEditedTime`.
+    pub fn patch_message(
+        &self,
+        principal: &Principal,
+        id: MessageId,
+        merge_patch: serde_json::Value,
+    ) -> Result<View<Message>, DomainError> {
+        let patch = MessagePatch::from_merge_patch(merge_patch)?;
+        let application_id = principal.manage()?;
+        let mut message = self.message(application_id, id)?;
+        // A new body is checked like a new message's, and analysed only when valid; its
+        // problems are reported together with those of the other fields.
+        let mut errors = Vec::new();
+        let analysed = match patch.body.as_deref() {
+            Some(body) if message.body.is_some() => match validate_body(body, self.rules) {
+                Ok(()) => Some(analyse(body, application_id, self.chat())?),
+                Err(DomainError::Validation(mut e)) => {
+                    errors.append(&mut e);
+                    None
+                }
+                Err(e) => return Err(e),
+            },
+            _ => None,
+        };
+        match message.apply(&patch, analysed, now()) {
+            Ok(()) if errors.is_empty() => {}
+            Ok(()) => return Err(DomainError::Validation(errors)),
+            Err(DomainError::Validation(mut e)) => {
+                errors.append(&mut e);
+                return Err(DomainError::Validation(errors));
+            }
+            Err(e) => return Err(e),
+        }
+        self.ports.messages.update_message(&message)?;
+        self.message_view(message)
+    }
+
+    /// Deletes a message with its replies, reactions and notifications; answers with the
+    /// thread it lived in.
+    pub fn delete_message(&self, principal: &Principal, id: MessageId) -> Result<Thread, DomainError> {
+        let application_id = principal.manage()?;
+        let message = self.message(application_id, id)?;
+        let thread = self.thread(application_id, message.thread_id)?;
+        self.ports.messages.delete_message(&message)?;
+        Ok(thread)
+    }
+
+    /// Deletes every message of the application (`DELETE /v1/messages`); answers with the
+    /// application.
+    pub fn delete_all_messages(&self, principal: &Principal) -> Result<Application, DomainError> {
+        let application_id = principal.manage()?;
+        self.ports.messages.delete_all_messages(application_id)?;
+        self.application(application_id)
+    }
+
+    /// Reacts to a message; answers with the message.
+    pub fn add_reaction(
+        &self,
+        principal: &Principal,
+        id: MessageId,
+        emoji: &str,
+        user: &UserRef,
+    ) -> Result<View<Message>, DomainError> {
+        validate_emoji(emoji)?;
+        let application_id = principal.manage()?;
+        let message = self.message(application_id, id)?;
+        let user = self.resolve_user(application_id, user, "user")?;
+        let channel = self.channel(application_id, message.channel_id)?;
+        self.check_may_post(&channel, &user)?;
+        self.ports.messages.add_reaction(&message, emoji, user.id, now())?;
+        self.message_view(message)
+    }
+
+    /// Removes a user's reaction; answers with the message.
+    pub fn remove_reaction(
+        &self,
+        principal: &Principal,
+        id: MessageId,
+        emoji: &str,
+        user: &UserRef,
+    ) -> Result<View<Message>, DomainError> {
+        let application_id = principal.manage()?;
+        let message = self.message(application_id, id)?;
+        let user = self.resolve_user(application_id, user, "user")?;
+        if !self.ports.messages.remove_reaction(message.id, emoji, user.id)? {
+            return Err(DomainError::NotFound("reaction"));
+        }
+        self.message_view(message)
+    }
+
+    /// Marks a message, and every older message in its channel, read by a user.
+    pub fn mark_read(&self, principal: &Principal, id: MessageId, user: &UserRef) -> Result<ReadReceipt, DomainError> {
+        let application_id = principal.manage()?;
+        let message = self.message(application_id, id)?;
+        let user = self.resolve_user(application_id, user, "user")?;
+        let channel = self.channel(application_id, message.channel_id)?;
+        if channel.channel_type.is_members_only() && self.ports.channels.membership(channel.id, user.id)?.is_none() {
+            return Err(DomainError::Forbidden(format!(
+                "user {} is not a member of channel {}",
+                user.name, channel.id
+            )));
+        }
+        let created_time = self.ports.messages.mark_read(&message, user.id, now())?;
+        Ok(ReadReceipt { user, created_time })
+    }
+
+    /// Who has read a message.
+    pub fn read_receipts(
+        &self,
+        principal: &Principal,
+        id: MessageId,
+        page: &PageRequest<UserSort>,
+    ) -> Result<Page<ReadReceipt>, DomainError> {
+        let message = self.message(principal.manage()?, id)?;
+        Ok(self.ports.messages.read_receipts(&message, page)?)
+    }
+
+    /// A typing indicator in a channel: validated and answered (`POST
+    /// /v1/channels/{id}/keystrokes`).
+    pub fn channel_keystrokes(
+        &self,
+        principal: &Principal,
+        id: ChannelId,
+        keys: String,
+        user: &UserRef,
+    ) -> Result<Keystrokes, DomainError> {
+        let channel = self.channel(principal.manage()?, id)?;
+        self.keystrokes(&channel, keys, user)
+    }
+
+    /// A typing indicator in a thread (`POST /v1/threads/{id}/keystrokes`).
+    pub fn thread_keystrokes(
+        &self,
+        principal: &Principal,
+        id: ThreadId,
+        keys: String,
+        user: &UserRef,
+    ) -> Result<Keystrokes, DomainError> {
+        let application_id = principal.manage()?;
+        let thread = self.thread(application_id, id)?;
+        let channel = self.channel(application_id, thread.channel_id)?;
+        self.keystrokes(&channel, keys, user)
+    }
+
+    fn keystrokes(&self, channel: &Channel, keys: String, user: &UserRef) -> Result<Keystrokes, DomainError> {
+        if keys.chars().count() > 1_000 {
+            return Err(DomainError::field(
+                "keystrokes",
+                "keys",
+                FieldErrorCode::Invalid,
+                "keys must be at most 1000 characters",
+            ));
+        }
+        let user = self.resolve_user(channel.application_id, user, "user")?;
+        self.check_may_post(channel, &user)?;
+        Ok(Keystrokes { keys, username: user.name })
+    }
+
+    /// A custom channel event: validated and answered (`POST /v1/channels/{id}/events`).
+    pub fn channel_event(
+        &self,
+        principal: &Principal,
+        id: ChannelId,
+        event_type: &str,
+        properties: &Properties,
+    ) -> Result<(), DomainError> {
+        validate_event(event_type, properties)?;
+        self.channel(principal.manage()?, id)?;
+        Ok(())
+    }
+
+    /// A cursor page of a user's notifications, newest first.
+    pub fn notifications_of_user(
+        &self,
+        principal: &Principal,
+        user: UserId,
+        request: &CursorRequest,
+    ) -> Result<View<CursorPage<Notification>>, DomainError> {
+        let application_id = principal.manage()?;
+        self.user(application_id, user)?;
+        let found = self.ports.notifications.list_notifications(application_id, user, request)?;
+        let related = related_to_notifications(self.chat(), application_id, &found.items)?;
+        Ok(View { value: found, related })
+    }
+
+    fn message(&self, application_id: ApplicationId, id: MessageId) -> Result<Message, DomainError> {
+        self.ports.messages.find_message(application_id, id)?.ok_or(DomainError::NotFound(RESOURCE))
+    }
+
+    fn thread(&self, application_id: ApplicationId, id: ThreadId) -> Result<Thread, DomainError> {
+        self.ports.messages.find_thread(application_id, id)?.ok_or(DomainError::NotFound("thread"))
+    }
+
+    fn message_view(&self, message: Message) -> Result<View<Message>, DomainError> {
+        let related = related(self.chat(), message.application_id, &[], std::slice::from_ref(&message), &[])?;
+        Ok(View { value: message, related })
+    }
+
+    /// The channel with its members, or 404.
+    fn channel_with_members(
+        &self,
+        application_id: ApplicationId,
+        id: ChannelId,
+    ) -> Result<(Channel, Vec<UserId>), DomainError> {
+        self.ports.channels.find_channel_with_member_ids(application_id, id)?.ok_or(DomainError::NotFound("channel"))
+    }
+
+    /// A user may post in a members-only channel only as a member (403 otherwise).
+    fn check_may_post(&self, channel: &Channel, user: &User) -> Result<(), DomainError> {
+        let is_member = || Ok::<_, DomainError>(self.ports.channels.membership(channel.id, user.id)?.is_some());
+        check_member_may_post(channel, user, is_member)
+    }
+}
+
+fn check_member_may_post(
+    channel: &Channel,
+    user: &User,
+    is_member: impl FnOnce() -> Result<bool, DomainError>,
+) -> Result<(), DomainError> {
+    if channel.channel_type.is_members_only() && !is_member()? {
+        return Err(DomainError::Forbidden(format!("user {} is not a member of channel {}", user.name, channel.id)));
+    }
+    Ok(())
+}

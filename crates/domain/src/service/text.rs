@@ -1,0 +1,39 @@
+//! Text analysis on write: the mentions of a body that point at a user or channel that exists.
+
+use super::ChatStores;
+use crate::error::DomainError;
+use crate::model::ids::ApplicationId;
+use crate::model::message::text::{scan, Candidate};
+use crate::model::message::{Mention, MentionTarget, TextLink};
+
+/// Most mention candidates looked up per message (bounds the work a body can cause).
+pub const MAX_MENTION_LOOKUPS: usize = 20;
+
+/// Finds the mentions and links of a body. Mentions count only when the user or channel exists.
+pub(super) fn analyse(
+    body: &str,
+    application_id: ApplicationId,
+    stores: ChatStores<'_>,
+) -> Result<(Vec<Mention>, Vec<TextLink>), DomainError> {
+    let mut mentions = Vec::new();
+    let mut links = Vec::new();
+    let mut lookups = 0usize;
+    for candidate in scan(body) {
+        match candidate {
+            Candidate::Link(link) => links.push(link),
+            Candidate::Mention { .. } if lookups >= MAX_MENTION_LOOKUPS => {}
+            Candidate::Mention { channel, name, tag, start_position, end_position } => {
+                lookups += 1;
+                let target = if channel {
+                    stores.channels.find_channel_by_name(application_id, name)?.map(|c| MentionTarget::Channel(c.id))
+                } else {
+                    stores.users.find_user_by_name(application_id, name)?.map(|u| MentionTarget::User(u.id))
+                };
+                if let Some(target) = target {
+                    mentions.push(Mention { target, tag: tag.to_owned(), start_position, end_position });
+                }
+            }
+        }
+    }
+    Ok((mentions, links))
+}

@@ -1,0 +1,134 @@
+//! Users and their secrets.
+
+use serde_json::Value;
+
+use super::Service;
+use crate::error::{DomainError, FieldErrorCode, StoreError};
+use crate::model::application::Application;
+use crate::model::ids::{ApplicationId, UserId};
+use crate::model::now;
+use crate::model::page::{Page, PageRequest};
+use crate::model::principal::Principal;
+use crate::model::user::{
+    already_exists, new_user, validate_secret, validate_secret_name, NewUser, User, UserFilter, UserPatch, UserRef,
+    UserSort,
+};
+
+const RESOURCE: &str = "user";
+
+impl Service {
+    /// Creates a user (`POST /v1/users`).
+    pub fn create_user(&self, principal: &Principal, input: NewUser) -> Result<User, DomainError> {
+        let application_id = principal.manage()?;
+        let user = new_user(UserId(self.next_id()), application_id, input, now())?;
+        if self.ports.users.find_user_by_name(application_id, &user.name)?.is_some() {
+            return Err(already_exists(&user.name));
+        }
+        match self.ports.users.insert_user(&user) {
+            Ok(()) => Ok(user),
+            // Another request took the name between the check and the insert.
+            Err(StoreError::Conflict(_)) => Err(already_exists(&user.name)),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// One user.
+    pub fn get_user(&self, principal: &Principal, id: UserId) -> Result<User, DomainError> {
+        self.user(principal.manage()?, id)
+    }
+
+    /// The user with this username, or 404 (`HEAD /v1/users?name=`).
+    pub fn find_user_by_name(&self, principal: &Principal, name: &str) -> Result<User, DomainError> {
+        let application_id = principal.manage()?;
+        self.ports.users.find_user_by_name(application_id, name)?.ok_or(DomainError::NotFound(RESOURCE))
+    }
+
+    /// A page of users (`GET /v1/users`).
+    pub fn list_users(
+        &self,
+        principal: &Principal,
+        filter: &UserFilter,
+        page: &PageRequest<UserSort>,
+    ) -> Result<Page<User>, DomainError> {
+        Ok(self.ports.users.list_users(principal.manage()?, filter, page)?)
+    }
+
+    /// Applies an RFC 7396 merge patch to a user (`PATCH /v1/users/{id}`).
+    pub fn patch_user(&self, principal: &Principal, id: UserId, merge_patch: Value) -> Result<User, DomainError> {
+        let patch = UserPatch::from_merge_patch(merge_patch)?;
+        let mut user = self.get_user(principal, id)?;
+        user.apply(&patch, now())?;
+        self.ports.users.update_user(&user)?;
+        Ok(user)
+    }
+
+    /// Deletes a user and its secrets (`DELETE /v1/users/{id}`); answers with the application.
+    pub fn delete_user(&self, principal: &Principal, id: UserId) -> Result<Application, DomainError> {
+        let application_id = principal.manage()?;
+        if !self.ports.users.delete_user(application_id, id)? {
+            return Err(DomainError::NotFound(RESOURCE));
+        }
+        self.application(application_id)
+    }
+
+    /// A user's named secret.
+    pub fn get_secret(&self, principal: &Principal, id: UserId, name: &str) -> Result<Value, DomainError> {
+        validate_secret_name(name)?;
+        let application_id = principal.manage()?;
+        self.user(application_id, id)?;
+        self.ports.users.get_secret(application_id, id, name)?.ok_or(DomainError::NotFound("secret"))
+    }
+
+    /// Sets a user's named secret; answers with the user.
+    pub fn put_secret(
+        &self,
+        principal: &Principal,
+        id: UserId,
+        name: &str,
+        secret: Value,
+    ) -> Result<User, DomainError> {
+        validate_secret_name(name)?;
+        validate_secret(&secret)?;
+        let application_id = principal.manage()?;
+        let user = self.user(application_id, id)?;
+        self.ports.users.put_secret(application_id, id, name, &secret, now())?;
+        Ok(user)
+    }
+
+    /// Removes a user's named secret; answers with the user.
+    pub fn delete_secret(&self, principal: &Principal, id: UserId, name: &str) -> Result<User, DomainError> {
+        validate_secret_name(name)?;
+        let application_id = principal.manage()?;
+        let user = self.user(application_id, id)?;
+        if self.ports.users.delete_secret(application_id, id, name)? {
+            Ok(user)
+        } else {
+            Err(DomainError::NotFound("secret"))
+        }
+    }
+
+    /// One user of the application, or 404.
+    pub(super) fn user(&self, application_id: ApplicationId, id: UserId) -> Result<User, DomainError> {
+        self.ports.users.find_user(application_id, id)?.ok_or(DomainError::NotFound(RESOURCE))
+    }
+
+    /// Resolves a user reference of a request body; a missing user is a field error on `field`.
+    pub(super) fn resolve_user(
+        &self,
+        application_id: ApplicationId,
+        user: &UserRef,
+        field: &str,
+    ) -> Result<User, DomainError> {
+        let found = match user {
+            UserRef::Id(id) => self.ports.users.find_user(application_id, *id)?,
+            UserRef::Name(name) => self.ports.users.find_user_by_name(application_id, name)?,
+        };
+        found.ok_or_else(|| {
+            let what = match user {
+                UserRef::Id(id) => format!("no user with id {id}"),
+                UserRef::Name(name) => format!("no user named '{name}'"),
+            };
+            DomainError::field("user", field, FieldErrorCode::Invalid, what)
+        })
+    }
+}
