@@ -393,7 +393,9 @@ pub struct Posted {
 /// it all in one transaction.
 fn post(
     stores: ChatStores<'_>,
-    ids: &IdGenerator,
+    // The store draws message ids from its own generator now; callers' public signatures keep
+    // `ids` until their callers are changed at merge.
+    _ids: &IdGenerator,
     rules: MessageRules,
     to: &Destination<'_>,
     input: NewMessage,
@@ -438,7 +440,7 @@ fn post(
         last_edited_time: None,
     };
     let notifications = plan_notifications(stores, channel, members, sender.as_ref(), &message, parent)?;
-    let message = stores.messages.append_message(ids, MessageDraft { message, notifications })?;
+    let message = stores.messages.append_message(MessageDraft { message, notifications })?;
     Ok(Posted { message, sender })
 }
 

@@ -10,7 +10,7 @@ use crate::channel::{Channel, ChannelFilter, ChannelSort, Invite, MemberFilter, 
 use crate::cursor::{CursorPage, CursorRequest};
 use crate::error::StoreError;
 use crate::ids::{ApplicationId, UserId};
-use crate::ids::{ChannelId, IdGenerator, MessageId, ThreadId};
+use crate::ids::{ChannelId, MessageId, ThreadId};
 use crate::message::{Message, MessageDraft, MessageFilter, MessageScope, ReactionSummary, ReadReceipt, Thread};
 use crate::notification::Notification;
 use crate::page::{Page, PageRequest};
@@ -157,9 +157,10 @@ pub trait ChannelStore: Send + Sync {
 /// Messages, threads, reactions and read marks.
 pub trait MessageStore: Send + Sync {
     /// Stores a new message with its notifications, bumps the parent's reply count and the
-    /// channel's last message, in one transaction. The id is assigned from `ids` while the
-    /// channel is locked, so one channel's ids are committed in increasing order.
-    fn append_message(&self, ids: &IdGenerator, draft: MessageDraft) -> StoreResult<Message>;
+    /// channel's last message, in one transaction. The store draws the ids from the node's one
+    /// generator, which it owns, while the channel is locked, so one channel's ids are committed
+    /// in increasing order.
+    fn append_message(&self, draft: MessageDraft) -> StoreResult<Message>;
     /// One message.
     fn find_message(&self, application_id: ApplicationId, id: MessageId) -> StoreResult<Option<Message>>;
     /// Messages by id (missing ones are left out).

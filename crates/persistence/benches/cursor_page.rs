@@ -11,6 +11,7 @@
 //! query, row conversion.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "a benchmark fails by panicking")]
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use diesel::connection::SimpleConnection;
@@ -42,8 +43,8 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
 
 fn run(label: &str, raw_url: &str) -> Vec<serde_json::Value> {
     let url = DatabaseUrl::parse(raw_url).unwrap();
-    let store = DieselStore::open(&url, &PoolSettings::default()).unwrap();
-    let ids = IdGenerator::new(7).unwrap();
+    let ids = Arc::new(IdGenerator::new(7).unwrap());
+    let store = DieselStore::open(&url, &PoolSettings::default(), Arc::clone(&ids)).unwrap();
     let org = Organization { id: OrganizationId(ids.next_id()), name: "bench".into(), created_time: now() };
     let app = Application {
         id: ApplicationId(ids.next_id()),

@@ -48,7 +48,7 @@ use diesel::connection::{AnsiTransactionManager, TransactionManager};
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel::Connection;
 use roost_domain::message::{Message, MessageDraft};
-use roost_domain::StoreError;
+use roost_domain::{IdGenerator, StoreError};
 
 use self::group_commit::GroupCommit;
 
@@ -78,6 +78,10 @@ pub struct DieselStore {
     appends: Arc<GroupCommit<MessageDraft, Message>>,
     /// SQLite's WAL checkpoints, off the writers' path (see [`crate::checkpoint`]).
     checkpoints: Option<Arc<Checkpointer>>,
+    /// The node's one id generator. A group commit's leader draws the ids of every message in
+    /// its group, its own and the waiting callers': owned here, they all come from one clock
+    /// and sequence, so ids never repeat within the node.
+    ids: Arc<IdGenerator>,
 }
 
 /// Opening the store failed.
@@ -98,8 +102,9 @@ pub enum OpenError {
 }
 
 impl DieselStore {
-    /// Runs pending migrations, then opens the pool.
-    pub fn open(url: &DatabaseUrl, settings: &PoolSettings) -> Result<Self, OpenError> {
+    /// Runs pending migrations, then opens the pool. `ids` is the node's id generator: new
+    /// messages and notifications take their ids from it.
+    pub fn open(url: &DatabaseUrl, settings: &PoolSettings, ids: Arc<IdGenerator>) -> Result<Self, OpenError> {
         run_migrations(url)?;
         let write_gate = (url.kind() == DatabaseKind::Sqlite).then(|| Arc::new(Mutex::new(())));
         let append_gate = write_gate.clone().unwrap_or_else(|| Arc::new(Mutex::new(())));
@@ -108,7 +113,14 @@ impl DieselStore {
             _ => None,
         };
         let pool = build_pool(url, settings, checkpoints.is_some())?;
-        Ok(Self { pool, kind: url.kind(), write_gate, appends: Arc::new(GroupCommit::new(append_gate)), checkpoints })
+        Ok(Self {
+            pool,
+            kind: url.kind(),
+            write_gate,
+            appends: Arc::new(GroupCommit::new(append_gate)),
+            checkpoints,
+            ids,
+        })
     }
 
     /// Which engine this store talks to.

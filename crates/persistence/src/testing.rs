@@ -4,8 +4,11 @@
 //! is set, in a schema of its own that is dropped afterwards. A set variable whose server cannot
 //! be reached fails the test: a PostgreSQL run must never pass by skipping.
 
+use std::sync::Arc;
+
 use diesel::connection::SimpleConnection;
 use diesel::{Connection, PgConnection, SqliteConnection};
+use roost_domain::IdGenerator;
 
 use crate::conn::{DatabaseUrl, PoolSettings};
 use crate::store::DieselStore;
@@ -50,10 +53,18 @@ impl TestDatabase {
         std::iter::once(Self::sqlite()).chain(Self::postgres()).collect()
     }
 
-    /// A migrated store over this database.
+    /// A migrated store over this database, with a generator of its own (node 0) for the ids
+    /// of messages: for tests that draw no ids of their own, or none that must differ from them.
     pub fn store(&self) -> DieselStore {
+        let ids = IdGenerator::new(0).unwrap_or_else(|e| panic!("id generator: {e}"));
+        self.store_with_ids(Arc::new(ids))
+    }
+
+    /// A migrated store over this database, drawing message ids from `ids`, the test's node
+    /// generator.
+    pub fn store_with_ids(&self, ids: Arc<IdGenerator>) -> DieselStore {
         let settings = PoolSettings { max_size: 4, ..PoolSettings::default() };
-        DieselStore::open(&self.url, &settings).unwrap_or_else(|e| panic!("open {} store: {e}", self.label))
+        DieselStore::open(&self.url, &settings, ids).unwrap_or_else(|e| panic!("open {} store: {e}", self.label))
     }
 }
 

@@ -411,8 +411,8 @@ fn renumber_after_newest(
 }
 
 impl MessageStore for DieselStore {
-    fn append_message(&self, ids: &IdGenerator, draft: MessageDraft) -> StoreResult<Message> {
-        // The leader takes ids from its own `ids`: every caller passes the node's one generator.
+    fn append_message(&self, draft: MessageDraft) -> StoreResult<Message> {
+        let ids = &*self.ids;
         self.appends.submit(draft, |drafts| {
             // One transaction for the group; if any of it fails (a reply whose parent was just
             // deleted, say), each message is tried alone so that only the bad one fails.

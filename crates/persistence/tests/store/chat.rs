@@ -1,5 +1,7 @@
 //! Channels, messages, threads, reactions, read marks and notifications on both backends.
 
+use std::sync::Arc;
+
 use proptest::prelude::*;
 use roost_domain::channel::{self, ChannelFilter, ChannelType, NewChannel, UserRef};
 use roost_domain::cursor::{CursorRequest, KeyRange};
@@ -15,14 +17,15 @@ use super::{org, seed_application};
 
 struct Fixture {
     store: DieselStore,
-    ids: IdGenerator,
+    /// The node's generator, shared with the store, as a server node does.
+    ids: Arc<IdGenerator>,
     app: ApplicationId,
 }
 
 impl Fixture {
     fn new(db: &TestDatabase) -> Self {
-        let store = db.store();
-        let ids = IdGenerator::new(0).unwrap();
+        let ids = Arc::new(IdGenerator::new(0).unwrap());
+        let store = db.store_with_ids(Arc::clone(&ids));
         let (app, _) = seed_application(&store, &ids, Some(&org(&ids)));
         Self { store, ids, app: app.id }
     }
