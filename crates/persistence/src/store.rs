@@ -38,6 +38,7 @@ macro_rules! on_engine {
 mod applications;
 mod channels;
 mod credentials;
+mod cursor;
 mod group_commit;
 mod messages;
 mod users;

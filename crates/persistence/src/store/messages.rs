@@ -10,6 +10,7 @@ use roost_domain::store::{MessageStore, NotificationStore, StoreResult};
 use roost_domain::user::{User, UserSort};
 use roost_domain::{ApplicationId, IdGenerator, MessageId, StoreError, ThreadId, Timestamp, UserId};
 
+use super::cursor::{cursor_page, within_key_range, EmptyPage};
 use super::{count_to_u64, DieselResultExt, DieselStore};
 use crate::conn::AnyConnection;
 use crate::prepared::{KeepPrepared, KeepPreparedLimit};
@@ -178,7 +179,7 @@ fn scoped(
     Ok(Some(ScopeQuery { query, leading, keep_prepared }))
 }
 
-fn cursor_page(
+fn messages_page(
     conn: &mut AnyConnection,
     application_id: ApplicationId,
     scope: &MessageScope,
@@ -189,63 +190,35 @@ fn cursor_page(
     else {
         return Ok(CursorPage::from_probe(request, Vec::new(), |m: &Message| m.id.0, false));
     };
-    let limit = i64::from(request.size) + 1;
-    let rows = match request.range {
-        KeyRange::Newest => newest_first(base, leading)
-            .select(MessageRow::as_select())
-            .limit_prepared(limit)
-            .prepared_if(keep)
-            .load(conn),
-        KeyRange::AtOrBefore(start) => newest_first(base.filter(messages::id.le(start)), leading)
-            .select(MessageRow::as_select())
-            .limit_prepared(limit)
-            .prepared_if(keep)
-            .load(conn),
-        KeyRange::Before(next) => newest_first(base.filter(messages::id.lt(next)), leading)
-            .select(MessageRow::as_select())
-            .limit_prepared(limit)
-            .prepared_if(keep)
-            .load(conn),
-        KeyRange::After(start) => oldest_first(base.filter(messages::id.gt(start)), leading)
-            .select(MessageRow::as_select())
-            .limit_prepared(limit)
-            .prepared_if(keep)
-            .load(conn)
-            .map(|mut rows| {
-                rows.reverse();
-                rows
-            }),
-    }
-    .store_err()?;
-    let items = to_messages(rows)?;
-    let has_newer = match (request.range, items.first()) {
-        (KeyRange::Newest | KeyRange::After(_), _) => false,
-        (KeyRange::AtOrBefore(bound) | KeyRange::Before(bound), first) => {
-            let newest_seen = first.map_or(bound, |m| m.id.0.max(bound.min(m.id.0)));
-            // Any one newer row answers; unordered, PostgreSQL may answer it with a sequential
-            // scan, so the probe follows the scope's index there (`Leading::Id` leaves SQLite's
-            // statement as it was).
-            match scoped(conn, application_id, scope, filter)? {
-                None => false,
-                Some(ScopeQuery { query, leading, keep_prepared }) => {
-                    let query = query.filter(messages::id.gt(newest_seen));
-                    let query = match leading {
-                        Leading::Id => query,
-                        _ => oldest_first(query, leading),
-                    };
-                    query
-                        .select(messages::id)
-                        .limit_prepared(1)
-                        .prepared_if(keep_prepared)
-                        .get_result::<i64>(conn)
-                        .optional()
-                        .store_err()?
-                        .is_some()
-                }
-            }
-        }
+    let read = |conn: &mut AnyConnection, range: KeyRange, limit: i64| {
+        let (query, newest) = within_key_range!(base, messages::id, range);
+        let query = if newest { newest_first(query, leading) } else { oldest_first(query, leading) };
+        to_messages(
+            query.select(MessageRow::as_select()).limit_prepared(limit).prepared_if(keep).load(conn).store_err()?,
+        )
     };
-    Ok(CursorPage::from_probe(request, items, |m| m.id.0, has_newer))
+    let newer = |conn: &mut AnyConnection, newest_seen: i64| {
+        // Any one newer row answers; unordered, PostgreSQL may answer it with a sequential
+        // scan, so the probe follows the scope's index there (`Leading::Id` leaves SQLite's
+        // statement as it was).
+        let Some(ScopeQuery { query, leading, keep_prepared }) = scoped(conn, application_id, scope, filter)? else {
+            return Ok(false);
+        };
+        let query = query.filter(messages::id.gt(newest_seen));
+        let query = match leading {
+            Leading::Id => query,
+            _ => oldest_first(query, leading),
+        };
+        Ok(query
+            .select(messages::id)
+            .limit_prepared(1)
+            .prepared_if(keep_prepared)
+            .get_result::<i64>(conn)
+            .optional()
+            .store_err()?
+            .is_some())
+    };
+    cursor_page(conn, request, |m: &Message| m.id.0, EmptyPage::ProbeFromBound, read, newer)
 }
 
 fn notification_row(draft: &roost_domain::message::NotificationDraft, message: &Message, id: i64) -> NotificationRow {
@@ -519,7 +492,7 @@ impl MessageStore for DieselStore {
         filter: &MessageFilter,
         request: &CursorRequest,
     ) -> StoreResult<CursorPage<Message>> {
-        self.read(|conn| cursor_page(conn, application_id, scope, filter, request))
+        self.read(|conn| messages_page(conn, application_id, scope, filter, request))
     }
 
     fn update_message(&self, message: &Message) -> StoreResult<()> {
@@ -762,50 +735,24 @@ impl NotificationStore for DieselStore {
                     .filter(notifications::user_id.eq(user_id.0))
                     .into_boxed::<Db>()
             };
-            let limit = i64::from(request.size) + 1;
-            let rows = match request.range {
-                KeyRange::Newest => base()
-                    .order(notifications::id.desc())
-                    .select(NotificationRow::as_select())
-                    .limit_prepared(limit)
-                    .load(conn),
-                KeyRange::AtOrBefore(s) => base()
-                    .filter(notifications::id.le(s))
-                    .order(notifications::id.desc())
-                    .select(NotificationRow::as_select())
-                    .limit_prepared(limit)
-                    .load(conn),
-                KeyRange::Before(n) => base()
-                    .filter(notifications::id.lt(n))
-                    .order(notifications::id.desc())
-                    .select(NotificationRow::as_select())
-                    .limit_prepared(limit)
-                    .load(conn),
-                KeyRange::After(s) => base()
-                    .filter(notifications::id.gt(s))
-                    .order(notifications::id.asc())
-                    .select(NotificationRow::as_select())
-                    .limit_prepared(limit)
-                    .load(conn)
-                    .map(|mut rows| {
-                        rows.reverse();
-                        rows
-                    }),
-            }
-            .store_err()?;
-            let items = rows.into_iter().map(Notification::try_from).collect::<Result<Vec<_>, _>>()?;
-            let has_newer = match (request.range, items.first()) {
-                (KeyRange::AtOrBefore(_) | KeyRange::Before(_), Some(first)) => base()
-                    .filter(notifications::id.gt(first.id.0))
+            let read = |conn: &mut AnyConnection, range: KeyRange, limit: i64| {
+                let (query, newest) = within_key_range!(base(), notifications::id, range);
+                let query =
+                    if newest { query.order(notifications::id.desc()) } else { query.order(notifications::id.asc()) };
+                let rows = query.select(NotificationRow::as_select()).limit_prepared(limit).load(conn).store_err()?;
+                rows.into_iter().map(Notification::try_from).collect::<Result<Vec<_>, _>>()
+            };
+            let newer = |conn: &mut AnyConnection, newest_seen: i64| {
+                Ok(base()
+                    .filter(notifications::id.gt(newest_seen))
                     .select(notifications::id)
                     .limit_prepared(1)
                     .get_result::<i64>(conn)
                     .optional()
                     .store_err()?
-                    .is_some(),
-                _ => false,
+                    .is_some())
             };
-            Ok(CursorPage::from_probe(request, items, |n| n.id.0, has_newer))
+            cursor_page(conn, request, |n: &Notification| n.id.0, EmptyPage::NoNewer, read, newer)
         })
     }
 }
