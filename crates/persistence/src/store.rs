@@ -1,25 +1,5 @@
 //! [`DieselStore`]: the domain's storage ports over a pool of [`AnyConnection`]s.
 
-/// Orders a query joined with `users` by user properties, the user id breaking ties.
-macro_rules! order_by_user {
-    ($query:expr, $page:expr) => {{
-        let mut query = $query;
-        for order in &$page.sort {
-            query = match (order.field, order.direction) {
-                (UserSort::Id, Direction::Asc) => query.then_order_by(users::id.asc()),
-                (UserSort::Id, Direction::Desc) => query.then_order_by(users::id.desc()),
-                (UserSort::Name, Direction::Asc) => query.then_order_by(users::name.asc()),
-                (UserSort::Name, Direction::Desc) => query.then_order_by(users::name.desc()),
-                (UserSort::DisplayName, Direction::Asc) => query.then_order_by(users::display_name.asc()),
-                (UserSort::DisplayName, Direction::Desc) => query.then_order_by(users::display_name.desc()),
-                (UserSort::CreatedTime, Direction::Asc) => query.then_order_by(users::created_at.asc()),
-                (UserSort::CreatedTime, Direction::Desc) => query.then_order_by(users::created_at.desc()),
-            };
-        }
-        query.then_order_by(users::id.asc())
-    }};
-}
-
 /// Runs `$body` with `$c` bound to the engine's own connection (SQLite or PostgreSQL).
 ///
 /// diesel's multi-backend connection writes a statement's SQL text on every execution, even
@@ -41,6 +21,7 @@ mod credentials;
 mod cursor;
 mod group_commit;
 mod messages;
+mod sort;
 mod users;
 
 use std::sync::{Arc, Mutex};

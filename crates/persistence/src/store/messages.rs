@@ -5,12 +5,13 @@ use roost_domain::message::{
     Message, MessageDraft, MessageFilter, MessageScope, ReactionSummary, ReadReceipt, Thread, ThreadType,
 };
 use roost_domain::notification::{Notification, NotificationKind};
-use roost_domain::page::{Direction, Page, PageRequest, MAX_PAGE_SIZE};
+use roost_domain::page::{Page, PageRequest, MAX_PAGE_SIZE};
 use roost_domain::store::{MessageStore, NotificationStore, StoreResult};
 use roost_domain::user::{User, UserSort};
 use roost_domain::{ApplicationId, IdGenerator, MessageId, StoreError, ThreadId, Timestamp, UserId};
 
 use super::cursor::{cursor_page, within_key_range, EmptyPage};
+use super::sort::sorted;
 use super::{count_to_u64, DieselResultExt, DieselStore};
 use crate::conn::AnyConnection;
 use crate::prepared::{KeepPrepared, KeepPreparedLimit};
@@ -706,7 +707,7 @@ impl MessageStore for DieselStore {
                     .into_boxed::<Db>()
             };
             let total: i64 = base().count().get_result(conn).store_err()?;
-            let query = order_by_user!(base(), page);
+            let query = sorted(base(), page);
             let rows: Vec<(chrono::NaiveDateTime, UserRow)> = query
                 .select((read_marks::updated_at, UserRow::as_select()))
                 .page_prepared(page)
