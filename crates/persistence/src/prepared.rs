@@ -231,6 +231,7 @@ mod tests {
 
     /// The premise of [`Limited`]: a bare bound limit is prepared again on every execution.
     #[test]
+    #[allow(clippy::disallowed_methods, reason = "proves the premise: the plain bound limit the rule forbids")]
     fn sqlite_prepares_a_bare_bound_limit_again_whenever_it_is_bound() {
         let (mut conn, _) = sqlite_with_items(10);
         for limit in [3, 5, 2] {
