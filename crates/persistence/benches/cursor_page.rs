@@ -23,8 +23,12 @@ use roost_domain::cursor::{CursorRequest, KeyRange};
 use roost_domain::message::{MessageFilter, MessageScope};
 use roost_domain::store::{ApplicationStore, MessageStore};
 use roost_domain::{now, ApplicationId, IdGenerator, OrganizationId, Properties};
-use roost_persistence::testing::bulk_load_messages;
 use roost_persistence::{DatabaseUrl, DieselStore, PoolSettings};
+
+// One copy of the benchmarks' bulk load, owned by roost-bench.
+#[path = "../../bench/src/bulk_load.rs"]
+mod bulk_load;
+use bulk_load::bulk_load_messages;
 
 const PAGE: u32 = 25;
 const READS: usize = 2_000;
