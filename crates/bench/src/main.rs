@@ -25,9 +25,12 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
-use roost_persistence::testing::{bulk_load_messages, count_channel_messages};
 use roost_persistence::DatabaseUrl;
 use serde_json::{json, Value};
+
+use crate::bulk_load::{bulk_load_messages, count_channel_messages};
+
+mod bulk_load;
 
 const CONCURRENCY: [u32; 3] = [1, 16, 64];
 

@@ -11,19 +11,24 @@
 //! query, row conversion.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "a benchmark fails by panicking")]
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use diesel::connection::SimpleConnection;
 use diesel::{Connection, PgConnection};
 use rand::Rng;
-use roost_domain::application::{Application, ApplicationSettings, OAuthClient, Organization};
-use roost_domain::channel::{self, ChannelType, NewChannel};
-use roost_domain::cursor::{CursorRequest, KeyRange};
-use roost_domain::message::{MessageFilter, MessageScope};
-use roost_domain::store::{ApplicationStore, MessageStore};
+use roost_domain::model::application::{Application, ApplicationSettings, OAuthClient, Organization};
+use roost_domain::model::channel::{self, ChannelType, NewChannel};
+use roost_domain::model::cursor::{CursorRequest, KeyRange};
+use roost_domain::model::message::{MessageFilter, MessageScope};
+use roost_domain::ports::{ApplicationStore, MessageStore};
 use roost_domain::{now, ApplicationId, IdGenerator, OrganizationId, Properties};
-use roost_persistence::testing::bulk_load_messages;
 use roost_persistence::{DatabaseUrl, DieselStore, PoolSettings};
+
+// One copy of the benchmarks' bulk load, owned by roost-bench.
+#[path = "../../bench/src/bulk_load.rs"]
+mod bulk_load;
+use bulk_load::bulk_load_messages;
 
 const PAGE: u32 = 25;
 const READS: usize = 2_000;
@@ -42,8 +47,8 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
 
 fn run(label: &str, raw_url: &str) -> Vec<serde_json::Value> {
     let url = DatabaseUrl::parse(raw_url).unwrap();
-    let store = DieselStore::open(&url, &PoolSettings::default()).unwrap();
-    let ids = IdGenerator::new(7).unwrap();
+    let ids = Arc::new(IdGenerator::new(7).unwrap());
+    let store = DieselStore::open(&url, &PoolSettings::default(), Arc::clone(&ids)).unwrap();
     let org = Organization { id: OrganizationId(ids.next_id()), name: "bench".into(), created_time: now() };
     let app = Application {
         id: ApplicationId(ids.next_id()),

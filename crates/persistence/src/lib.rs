@@ -5,6 +5,10 @@
 //! types stay inside what both engines support (BigInt, Text, Bool, Timestamp); timestamps are
 //! set in Rust as UTC; SQLite write transactions start with `BEGIN IMMEDIATE`; every diesel
 //! error is converted in one place ([`store::map_diesel_error`]).
+//!
+//! Adding a query: read `docs/adding-a-query.md` (limits and offsets that keep statements
+//! prepared on each engine, when to wrap a statement in `KeepPrepared`, `on_engine!`, the group
+//! commit); `clippy.toml` refuses diesel's plain `limit`, `offset` and `first`.
 
 mod checkpoint;
 pub mod conn;

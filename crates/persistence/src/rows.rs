@@ -2,10 +2,10 @@
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use roost_domain::application::{
+use roost_domain::model::application::{
     AccessTokenRecord, Application, ApplicationSettings, OAuthClient, Organization, Toggle,
 };
-use roost_domain::user::{Presence, User, UserType};
+use roost_domain::model::user::{Presence, User, UserType};
 use roost_domain::{ApplicationId, OrganizationId, Properties, StoreError, Timestamp, UserId};
 
 use crate::schema::{access_tokens, applications, oauth_clients, organizations, users};
@@ -224,9 +224,9 @@ impl TryFrom<UserRow> for User {
 // ---- chat ----
 
 use crate::schema::{channels, messages, notifications, threads};
-use roost_domain::channel::{Channel, ChannelType};
-use roost_domain::message::{FileRef, Message, MessageType, Thread, ThreadType};
-use roost_domain::notification::{Notification, NotificationKind};
+use roost_domain::model::channel::{Channel, ChannelType};
+use roost_domain::model::message::{FileRef, Message, MessageType, Thread, ThreadType};
+use roost_domain::model::notification::{Notification, NotificationKind};
 use roost_domain::{ChannelId, MessageId, NotificationId, ThreadId};
 
 fn corrupt(what: &str, value: &str) -> StoreError {

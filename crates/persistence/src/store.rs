@@ -1,25 +1,5 @@
 //! [`DieselStore`]: the domain's storage ports over a pool of [`AnyConnection`]s.
 
-/// Orders a query joined with `users` by user properties, the user id breaking ties.
-macro_rules! order_by_user {
-    ($query:expr, $page:expr) => {{
-        let mut query = $query;
-        for order in &$page.sort {
-            query = match (order.field, order.direction) {
-                (UserSort::Id, Direction::Asc) => query.then_order_by(users::id.asc()),
-                (UserSort::Id, Direction::Desc) => query.then_order_by(users::id.desc()),
-                (UserSort::Name, Direction::Asc) => query.then_order_by(users::name.asc()),
-                (UserSort::Name, Direction::Desc) => query.then_order_by(users::name.desc()),
-                (UserSort::DisplayName, Direction::Asc) => query.then_order_by(users::display_name.asc()),
-                (UserSort::DisplayName, Direction::Desc) => query.then_order_by(users::display_name.desc()),
-                (UserSort::CreatedTime, Direction::Asc) => query.then_order_by(users::created_at.asc()),
-                (UserSort::CreatedTime, Direction::Desc) => query.then_order_by(users::created_at.desc()),
-            };
-        }
-        query.then_order_by(users::id.asc())
-    }};
-}
-
 /// Runs `$body` with `$c` bound to the engine's own connection (SQLite or PostgreSQL).
 ///
 /// diesel's multi-backend connection writes a statement's SQL text on every execution, even
@@ -38,8 +18,11 @@ macro_rules! on_engine {
 mod applications;
 mod channels;
 mod credentials;
+mod cursor;
 mod group_commit;
 mod messages;
+mod notifications;
+mod sort;
 mod users;
 
 use std::sync::{Arc, Mutex};
@@ -47,8 +30,8 @@ use std::sync::{Arc, Mutex};
 use diesel::connection::{AnsiTransactionManager, TransactionManager};
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel::Connection;
-use roost_domain::message::{Message, MessageDraft};
-use roost_domain::StoreError;
+use roost_domain::model::message::{Message, MessageDraft};
+use roost_domain::{IdGenerator, StoreError};
 
 use self::group_commit::GroupCommit;
 
@@ -78,6 +61,10 @@ pub struct DieselStore {
     appends: Arc<GroupCommit<MessageDraft, Message>>,
     /// SQLite's WAL checkpoints, off the writers' path (see [`crate::checkpoint`]).
     checkpoints: Option<Arc<Checkpointer>>,
+    /// The node's one id generator. A group commit's leader draws the ids of every message in
+    /// its group, its own and the waiting callers': owned here, they all come from one clock
+    /// and sequence, so ids never repeat within the node.
+    ids: Arc<IdGenerator>,
 }
 
 /// Opening the store failed.
@@ -98,8 +85,9 @@ pub enum OpenError {
 }
 
 impl DieselStore {
-    /// Runs pending migrations, then opens the pool.
-    pub fn open(url: &DatabaseUrl, settings: &PoolSettings) -> Result<Self, OpenError> {
+    /// Runs pending migrations, then opens the pool. `ids` is the node's id generator: new
+    /// messages and notifications take their ids from it.
+    pub fn open(url: &DatabaseUrl, settings: &PoolSettings, ids: Arc<IdGenerator>) -> Result<Self, OpenError> {
         run_migrations(url)?;
         let write_gate = (url.kind() == DatabaseKind::Sqlite).then(|| Arc::new(Mutex::new(())));
         let append_gate = write_gate.clone().unwrap_or_else(|| Arc::new(Mutex::new(())));
@@ -108,7 +96,14 @@ impl DieselStore {
             _ => None,
         };
         let pool = build_pool(url, settings, checkpoints.is_some())?;
-        Ok(Self { pool, kind: url.kind(), write_gate, appends: Arc::new(GroupCommit::new(append_gate)), checkpoints })
+        Ok(Self {
+            pool,
+            kind: url.kind(),
+            write_gate,
+            appends: Arc::new(GroupCommit::new(append_gate)),
+            checkpoints,
+            ids,
+        })
     }
 
     /// Which engine this store talks to.

@@ -4,8 +4,11 @@
 //! is set, in a schema of its own that is dropped afterwards. A set variable whose server cannot
 //! be reached fails the test: a PostgreSQL run must never pass by skipping.
 
+use std::sync::Arc;
+
 use diesel::connection::SimpleConnection;
-use diesel::{Connection, PgConnection, SqliteConnection};
+use diesel::{Connection, PgConnection};
+use roost_domain::IdGenerator;
 
 use crate::conn::{DatabaseUrl, PoolSettings};
 use crate::store::DieselStore;
@@ -50,10 +53,18 @@ impl TestDatabase {
         std::iter::once(Self::sqlite()).chain(Self::postgres()).collect()
     }
 
-    /// A migrated store over this database.
+    /// A migrated store over this database, with a generator of its own (node 0) for the ids
+    /// of messages: for tests that draw no ids of their own, or none that must differ from them.
     pub fn store(&self) -> DieselStore {
+        let ids = IdGenerator::new(0).unwrap_or_else(|e| panic!("id generator: {e}"));
+        self.store_with_ids(Arc::new(ids))
+    }
+
+    /// A migrated store over this database, drawing message ids from `ids`, the test's node
+    /// generator.
+    pub fn store_with_ids(&self, ids: Arc<IdGenerator>) -> DieselStore {
         let settings = PoolSettings { max_size: 4, ..PoolSettings::default() };
-        DieselStore::open(&self.url, &settings).unwrap_or_else(|e| panic!("open {} store: {e}", self.label))
+        DieselStore::open(&self.url, &settings, ids).unwrap_or_else(|e| panic!("open {} store: {e}", self.label))
     }
 }
 
@@ -65,60 +76,4 @@ impl Drop for TestDatabase {
             }
         }
     }
-}
-
-/// Loads `count` system messages into a thread with one set-based INSERT (ids `first_id + 1` to
-/// `first_id + count`), for benchmarks that need a long history fast. The per-message write
-/// path is not exercised: benchmarks measure it separately.
-pub fn bulk_load_messages(
-    url: &DatabaseUrl,
-    application_id: i64,
-    channel_id: i64,
-    thread_id: i64,
-    first_id: i64,
-    count: i64,
-) -> Result<(), String> {
-    let columns = "id, application_id, channel_id, thread_id, message_type, user_id, body, file, group_tag, \
-                   properties, mentions, links, nested_level, replies_count, parent_id, created_at, last_edited_at";
-    let row = |n: &str, body: &str, time: &str| {
-        format!(
-            "{first_id} + {n}, {application_id}, {channel_id}, {thread_id}, 'SYSTEM_TEXT', NULL, {body}, NULL, NULL, \
-             '{{}}', '[]', '[]', 0, 0, NULL, {time}, NULL"
-        )
-    };
-    let err = |e: &dyn std::fmt::Display| e.to_string();
-    match url.kind() {
-        crate::DatabaseKind::Sqlite => {
-            let sql = format!(
-                "WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < {count}) \
-                 INSERT INTO messages ({columns}) SELECT {} FROM seq; ANALYZE; PRAGMA wal_checkpoint(TRUNCATE);",
-                row("n", "'benchmark message number ' || n", "'2026-01-01 00:00:00'")
-            );
-            let mut conn = SqliteConnection::establish(url.sqlite_path().unwrap_or_default()).map_err(|e| err(&e))?;
-            conn.batch_execute("PRAGMA busy_timeout = 30000").map_err(|e| err(&e))?;
-            conn.batch_execute(&sql).map_err(|e| err(&e))
-        }
-        crate::DatabaseKind::Postgres => {
-            let sql = format!(
-                "INSERT INTO messages ({columns}) SELECT {} FROM generate_series(1, {count}) AS n; ANALYZE messages;",
-                row("n", "'benchmark message number ' || n::text", "TIMESTAMP '2026-01-01 00:00:00'")
-            );
-            let mut conn = PgConnection::establish(url.target()).map_err(|e| err(&e))?;
-            conn.batch_execute(&sql).map_err(|e| err(&e))?;
-            // Vacuum now (outside the INSERT's transaction), or autovacuum does it for the new
-            // rows in the middle of whatever is measured next.
-            conn.batch_execute("VACUUM messages").map_err(|e| err(&e))
-        }
-    }
-}
-
-/// Messages stored in a channel (benchmarks check that every acknowledged post is there).
-pub fn count_channel_messages(url: &DatabaseUrl, channel_id: i64) -> Result<i64, String> {
-    use diesel::prelude::*;
-    let mut conn = url.connect().map_err(|e| e.to_string())?;
-    crate::schema::messages::table
-        .filter(crate::schema::messages::channel_id.eq(channel_id))
-        .count()
-        .get_result(&mut conn)
-        .map_err(|e| e.to_string())
 }

@@ -2,12 +2,12 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "test code fails by panicking")]
 
 use chrono::Duration;
-use roost_domain::application::{
+use roost_domain::model::application::{
     AccessTokenRecord, Application, ApplicationSettings, OAuthClient, Organization, Toggle,
 };
-use roost_domain::page::PageRequest;
-use roost_domain::store::{ApplicationStore, CredentialStore, UserStore};
-use roost_domain::user::{self, NewUser, UserFilter, UserPatch, UserSort};
+use roost_domain::model::page::PageRequest;
+use roost_domain::ports::{ApplicationStore, CredentialStore, UserStore};
+use roost_domain::model::user::{self, NewUser, UserFilter, UserPatch, UserSort};
 use roost_domain::{now, ApplicationId, DomainError, FieldErrorCode, IdGenerator, OrganizationId, UserId};
 use roost_persistence::testing::TestDatabase;
 use roost_persistence::DieselStore;

@@ -1,6 +1,6 @@
 use diesel::prelude::*;
-use roost_domain::application::{Application, ApplicationSettings, OAuthClient, Organization};
-use roost_domain::store::{ApplicationStore, StoreResult};
+use roost_domain::model::application::{Application, ApplicationSettings, OAuthClient, Organization};
+use roost_domain::ports::{ApplicationStore, StoreResult};
 use roost_domain::ApplicationId;
 
 use super::{DieselResultExt, DieselStore};
@@ -8,6 +8,10 @@ use crate::rows::{ApplicationRow, ClientRow, OrganizationRow};
 use crate::schema::{applications, oauth_clients, organizations};
 
 impl ApplicationStore for DieselStore {
+    #[allow(
+        clippy::disallowed_methods,
+        reason = "`first` binds a limit, so the statement is prepared afresh: run only at start-up and by the command that creates an application"
+    )]
     fn first_organization(&self) -> StoreResult<Option<Organization>> {
         self.read(|conn| {
             let row = organizations::table

@@ -1,10 +1,11 @@
 use diesel::prelude::*;
-use roost_domain::channel::{Channel, ChannelFilter, ChannelSort, Invite, MemberFilter, Membership};
-use roost_domain::page::{Direction, Page, PageRequest};
-use roost_domain::store::{ChannelStore, StoreResult};
-use roost_domain::user::{User, UserSort};
+use roost_domain::model::channel::{Channel, ChannelFilter, ChannelSort, Invite, MemberFilter, Membership};
+use roost_domain::model::page::{Page, PageRequest};
+use roost_domain::ports::{ChannelStore, StoreResult};
+use roost_domain::model::user::{User, UserSort};
 use roost_domain::{ApplicationId, ChannelId, StoreError, Timestamp, UserId};
 
+use super::sort::sorted;
 use super::{count_to_u64, DieselResultExt, DieselStore};
 use crate::conn::AnyConnection;
 use crate::prepared::{KeepPrepared, KeepPreparedLimit};
@@ -50,25 +51,6 @@ fn filtered<'a>(application_id: ApplicationId, filter: &'a ChannelFilter) -> cha
         query = query.filter(channels::created_at.lt(end.naive_utc()));
     }
     query
-}
-
-fn sorted<'a>(
-    mut query: channels::BoxedQuery<'a, Db>,
-    page: &PageRequest<ChannelSort>,
-) -> channels::BoxedQuery<'a, Db> {
-    for order in &page.sort {
-        query = match (order.field, order.direction) {
-            (ChannelSort::Id, Direction::Asc) => query.then_order_by(channels::id.asc()),
-            (ChannelSort::Id, Direction::Desc) => query.then_order_by(channels::id.desc()),
-            (ChannelSort::Name, Direction::Asc) => query.then_order_by(channels::name.asc()),
-            (ChannelSort::Name, Direction::Desc) => query.then_order_by(channels::name.desc()),
-            (ChannelSort::DisplayName, Direction::Asc) => query.then_order_by(channels::display_name.asc()),
-            (ChannelSort::DisplayName, Direction::Desc) => query.then_order_by(channels::display_name.desc()),
-            (ChannelSort::CreatedTime, Direction::Asc) => query.then_order_by(channels::created_at.asc()),
-            (ChannelSort::CreatedTime, Direction::Desc) => query.then_order_by(channels::created_at.desc()),
-        };
-    }
-    query.then_order_by(channels::id.asc())
 }
 
 fn page_of<T>(items: Vec<T>, page: &PageRequest<impl Copy>, total: i64) -> Page<T> {
@@ -368,7 +350,7 @@ impl ChannelStore for DieselStore {
                 query
             };
             let total: i64 = base().count().get_result(conn).store_err()?;
-            let rows: Vec<(bool, chrono::NaiveDateTime, UserRow)> = order_by_user!(base(), page)
+            let rows: Vec<(bool, chrono::NaiveDateTime, UserRow)> = sorted(base(), page)
                 .select((channel_members::moderator, channel_members::created_at, UserRow::as_select()))
                 .page_prepared(page)
                 .load(conn)
@@ -441,7 +423,7 @@ impl ChannelStore for DieselStore {
                     .into_boxed::<Db>()
             };
             let total: i64 = base().count().get_result(conn).store_err()?;
-            let rows: Vec<(chrono::NaiveDateTime, UserRow)> = order_by_user!(base(), page)
+            let rows: Vec<(chrono::NaiveDateTime, UserRow)> = sorted(base(), page)
                 .select((channel_invites::created_at, UserRow::as_select()))
                 .page_prepared(page)
                 .load(conn)

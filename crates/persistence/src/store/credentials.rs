@@ -1,6 +1,6 @@
 use diesel::prelude::*;
-use roost_domain::application::{AccessTokenRecord, OAuthClient};
-use roost_domain::store::{CredentialStore, StoreResult};
+use roost_domain::model::application::{AccessTokenRecord, OAuthClient};
+use roost_domain::ports::{CredentialStore, StoreResult};
 use roost_domain::{ApplicationId, Timestamp};
 
 use super::{DieselResultExt, DieselStore};

@@ -1,10 +1,11 @@
 use diesel::prelude::*;
-use roost_domain::page::{Direction, Page, PageRequest};
-use roost_domain::store::{StoreResult, UserStore};
-use roost_domain::user::{User, UserFilter, UserSort};
+use roost_domain::model::page::{Page, PageRequest};
+use roost_domain::ports::{StoreResult, UserStore};
+use roost_domain::model::user::{User, UserFilter, UserSort};
 use roost_domain::{ApplicationId, StoreError, Timestamp, UserId};
 use serde_json::Value;
 
+use super::sort::sorted;
 use super::{DieselResultExt, DieselStore};
 use crate::conn::AnyConnection;
 use crate::prepared::KeepPreparedLimit;
@@ -22,20 +23,7 @@ fn sorted_query<'a>(
     if let Some(name) = &filter.name {
         query = query.filter(users::name.eq(name));
     }
-    for order in &page.sort {
-        query = match (order.field, order.direction) {
-            (UserSort::Id, Direction::Asc) => query.then_order_by(users::id.asc()),
-            (UserSort::Id, Direction::Desc) => query.then_order_by(users::id.desc()),
-            (UserSort::Name, Direction::Asc) => query.then_order_by(users::name.asc()),
-            (UserSort::Name, Direction::Desc) => query.then_order_by(users::name.desc()),
-            (UserSort::DisplayName, Direction::Asc) => query.then_order_by(users::display_name.asc()),
-            (UserSort::DisplayName, Direction::Desc) => query.then_order_by(users::display_name.desc()),
-            (UserSort::CreatedTime, Direction::Asc) => query.then_order_by(users::created_at.asc()),
-            (UserSort::CreatedTime, Direction::Desc) => query.then_order_by(users::created_at.desc()),
-        };
-    }
-    // The id breaks ties, so pages are stable whatever the sort.
-    query.then_order_by(users::id.asc())
+    sorted(query, page)
 }
 
 fn to_users(rows: Vec<UserRow>) -> StoreResult<Vec<User>> {

@@ -1,12 +1,14 @@
 //! Channels, messages, threads, reactions, read marks and notifications on both backends.
 
+use std::sync::Arc;
+
 use proptest::prelude::*;
-use roost_domain::channel::{self, ChannelFilter, ChannelType, NewChannel, UserRef};
-use roost_domain::cursor::{CursorRequest, KeyRange};
-use roost_domain::message::{self, ChatStores, MessageFilter, MessageRules, MessageScope, NewContent, NewMessage};
-use roost_domain::page::PageRequest;
-use roost_domain::store::{ChannelStore, MessageStore, NotificationStore, UserStore};
-use roost_domain::user::{self, NewUser, User};
+use roost_domain::model::channel::{self, ChannelFilter, ChannelType, NewChannel, UserRef};
+use roost_domain::model::cursor::{CursorRequest, KeyRange};
+use roost_domain::model::message::{self, ChatStores, MessageFilter, MessageRules, MessageScope, NewContent, NewMessage};
+use roost_domain::model::page::PageRequest;
+use roost_domain::ports::{ChannelStore, MessageStore, NotificationStore, UserStore};
+use roost_domain::model::user::{self, NewUser, User};
 use roost_domain::{now, ApplicationId, DomainError, FieldErrorCode, IdGenerator, MessageId, Properties};
 use roost_persistence::testing::TestDatabase;
 use roost_persistence::DieselStore;
@@ -15,14 +17,15 @@ use super::{org, seed_application};
 
 struct Fixture {
     store: DieselStore,
-    ids: IdGenerator,
+    /// The node's generator, shared with the store, as a server node does.
+    ids: Arc<IdGenerator>,
     app: ApplicationId,
 }
 
 impl Fixture {
     fn new(db: &TestDatabase) -> Self {
-        let store = db.store();
-        let ids = IdGenerator::new(0).unwrap();
+        let ids = Arc::new(IdGenerator::new(0).unwrap());
+        let store = db.store_with_ids(Arc::clone(&ids));
         let (app, _) = seed_application(&store, &ids, Some(&org(&ids)));
         Self { store, ids, app: app.id }
     }
