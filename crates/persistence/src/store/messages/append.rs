@@ -2,7 +2,8 @@
 //! store's generator while each channel is locked.
 
 use diesel::prelude::*;
-use roost_domain::model::message::{Message, MessageDraft, NotificationDraft};
+use roost_domain::model::message::{Message, MessageDraft};
+use roost_domain::model::notification::NotificationDraft;
 use roost_domain::model::notification::NotificationKind;
 use roost_domain::ports::StoreResult;
 use roost_domain::{IdGenerator, MessageId, StoreError};
