@@ -51,8 +51,29 @@ fn new_user(name: &str) -> NewUser {
     NewUser { name: Some(name.into()), display_name: None, is_guest: None, properties: None }
 }
 
+/// A store with one application of a new organization, and the generator its ids came from.
+fn with_application(db: &TestDatabase) -> (DieselStore, IdGenerator, Application, OAuthClient) {
+    let store = db.store();
+    let ids = IdGenerator::new(0).unwrap();
+    let (app, client) = seed_application(&store, &ids, Some(&org(&ids)));
+    (store, ids, app, client)
+}
+
+/// An access token of `client`, valid for an hour.
+fn token_of(app: &Application, client: &OAuthClient, hash: &str) -> AccessTokenRecord {
+    AccessTokenRecord {
+        token_hash: hash.into(),
+        client_id: client.client_id.clone(),
+        application_id: app.id,
+        organization_id: app.organization_id,
+        created_time: now(),
+        expires_time: now() + Duration::hours(1),
+        revoked: false,
+    }
+}
+
 #[test]
-fn applications_clients_and_tokens_round_trip() {
+fn applications_and_clients_round_trip() {
     for db in TestDatabase::all() {
         let store = db.store();
         let ids = IdGenerator::new(0).unwrap();
@@ -64,114 +85,170 @@ fn applications_clients_and_tokens_round_trip() {
         assert_eq!(store.list_applications().unwrap(), vec![app.clone()]);
         assert_eq!(store.find_client(&client.client_id).unwrap().unwrap(), client);
         assert_eq!(store.clients_of(app.id).unwrap(), vec![client.clone()]);
+    }
+}
 
+#[test]
+fn settings_are_updated_for_existing_applications_only() {
+    for db in TestDatabase::all() {
+        let (store, _, app, _) = with_application(&db);
         let settings = ApplicationSettings { guest_users: Toggle::Enabled, user_created_channels: Toggle::Disabled };
-        assert_eq!(store.update_settings(app.id, settings).unwrap().unwrap().settings, settings);
+        assert_eq!(store.update_settings(app.id, settings).unwrap().unwrap().settings, settings, "{}", db.label);
         assert!(store.update_settings(ApplicationId(1), settings).unwrap().is_none());
+    }
+}
 
-        let token = AccessTokenRecord {
-            token_hash: "abc".into(),
-            client_id: client.client_id.clone(),
-            application_id: app.id,
-            organization_id: app.organization_id,
-            created_time: now(),
-            expires_time: now() + Duration::hours(1),
-            revoked: false,
-        };
+#[test]
+fn a_client_revokes_only_its_own_tokens() {
+    for db in TestDatabase::all() {
+        let (store, _, app, client) = with_application(&db);
+        let token = token_of(&app, &client, "abc");
         store.insert_token(&token).unwrap();
         assert_eq!(store.find_token("abc").unwrap().unwrap(), token, "{}", db.label);
         assert!(!store.revoke_token("abc", "someone-else").unwrap(), "a client revokes only its own tokens");
         assert!(store.revoke_token("abc", &client.client_id).unwrap());
         assert!(store.find_token("abc").unwrap().unwrap().revoked);
+    }
+}
 
-        let second = AccessTokenRecord { token_hash: "def".into(), revoked: false, ..token.clone() };
-        store.insert_token(&second).unwrap();
+#[test]
+fn rotating_a_client_secret_revokes_its_tokens() {
+    for db in TestDatabase::all() {
+        let (store, _, app, client) = with_application(&db);
+        store.insert_token(&token_of(&app, &client, "def")).unwrap();
         assert!(store.rotate_client_secret(&client.client_id, "$argon2id$new").unwrap());
-        assert!(store.find_token("def").unwrap().unwrap().revoked, "rotation revokes issued tokens");
+        assert!(store.find_token("def").unwrap().unwrap().revoked, "rotation revokes issued tokens ({})", db.label);
         assert_eq!(store.find_client(&client.client_id).unwrap().unwrap().secret_hash, "$argon2id$new");
         assert!(!store.rotate_client_secret("missing", "x").unwrap());
+    }
+}
 
-        let expired = AccessTokenRecord { token_hash: "old".into(), expires_time: now() - Duration::hours(1), ..token };
+#[test]
+fn expired_tokens_are_purged() {
+    for db in TestDatabase::all() {
+        let (store, _, app, client) = with_application(&db);
+        store.insert_token(&token_of(&app, &client, "abc")).unwrap();
+        let expired = AccessTokenRecord { expires_time: now() - Duration::hours(1), ..token_of(&app, &client, "old") };
         store.insert_token(&expired).unwrap();
-        assert_eq!(store.purge_expired_tokens(now()).unwrap(), 1);
+        assert_eq!(store.purge_expired_tokens(now()).unwrap(), 1, "{}", db.label);
         assert!(store.find_token("old").unwrap().is_none());
     }
 }
 
 #[test]
-fn users_create_patch_delete_and_isolate_tenants() {
+fn user_names_are_unique_within_an_application() {
     for db in TestDatabase::all() {
-        let store = db.store();
-        let ids = IdGenerator::new(0).unwrap();
-        let (app, _) = seed_application(&store, &ids, Some(&org(&ids)));
-        let (other, _) = seed_application(&store, &ids, None);
-
+        let (store, ids, app, _) = with_application(&db);
         let jane = user::create_user(&store, &ids, app.id, new_user("jane"), now()).unwrap();
         assert_eq!(jane.display_name, "jane");
         assert_eq!(store.find_user(app.id, jane.id).unwrap().unwrap(), jane, "{}", db.label);
-
         let duplicate = user::create_user(&store, &ids, app.id, new_user("jane"), now()).unwrap_err();
         let DomainError::Validation(errors) = duplicate else { panic!("expected validation error") };
         assert_eq!((errors[0].field.as_str(), errors[0].code), ("name", FieldErrorCode::AlreadyExists));
+    }
+}
 
+#[test]
+fn applications_see_only_their_own_users() {
+    for db in TestDatabase::all() {
+        let (store, ids, app, _) = with_application(&db);
+        let (other, _) = seed_application(&store, &ids, None);
+        let jane = user::create_user(&store, &ids, app.id, new_user("jane"), now()).unwrap();
         // Another application may use the same name, and cannot see this one's user.
         let other_jane = user::create_user(&store, &ids, other.id, new_user("jane"), now()).unwrap();
-        assert!(store.find_user(other.id, jane.id).unwrap().is_none());
+        assert!(store.find_user(other.id, jane.id).unwrap().is_none(), "{}", db.label);
         assert!(matches!(user::get_user(&store, other.id, jane.id), Err(DomainError::NotFound(_))));
         assert!(matches!(user::delete_user(&store, other.id, jane.id), Err(DomainError::NotFound(_))));
+        user::put_secret(&store, app.id, jane.id, "token", json!("mine"), now()).unwrap();
+        assert!(matches!(user::get_secret(&store, other.id, jane.id, "token"), Err(DomainError::NotFound(_))));
+        user::delete_user(&store, app.id, jane.id).unwrap();
+        assert!(store.find_user(other.id, other_jane.id).unwrap().is_some(), "deleting one leaves the other's");
+    }
+}
 
+#[test]
+fn a_patch_is_stored_with_the_next_version() {
+    for db in TestDatabase::all() {
+        let (store, ids, app, _) = with_application(&db);
+        let jane = user::create_user(&store, &ids, app.id, new_user("jane"), now()).unwrap();
         let patch = UserPatch {
             display_name: Some("Jane D".into()),
             properties: Some(json!({"team": "red", "drop": null})),
             ..UserPatch::default()
         };
         let patched = user::patch_user(&store, app.id, jane.id, patch, now()).unwrap();
-        assert_eq!(patched.version, 2);
+        assert_eq!(patched.version, 2, "{}", db.label);
         assert_eq!(store.find_user(app.id, jane.id).unwrap().unwrap(), patched);
-
-        user::put_secret(&store, app.id, jane.id, "token", json!({"a": 1}), now()).unwrap();
-        user::put_secret(&store, app.id, jane.id, "token", json!("replaced"), now()).unwrap();
-        assert_eq!(user::get_secret(&store, app.id, jane.id, "token").unwrap(), json!("replaced"));
-        assert!(matches!(user::get_secret(&store, other.id, jane.id, "token"), Err(DomainError::NotFound(_))));
-
-        user::delete_user(&store, app.id, jane.id).unwrap();
-        assert!(store.find_user(app.id, jane.id).unwrap().is_none());
-        assert!(store.get_secret(app.id, jane.id, "token").unwrap().is_none(), "secrets go with the user");
-        assert!(store.find_user(other.id, other_jane.id).unwrap().is_some());
     }
 }
 
 #[test]
-fn user_pages_sort_filter_and_count() {
+fn a_secret_put_again_is_replaced_and_goes_with_its_user() {
     for db in TestDatabase::all() {
-        let store = db.store();
-        let ids = IdGenerator::new(0).unwrap();
-        let (app, _) = seed_application(&store, &ids, Some(&org(&ids)));
-        for (i, name) in ["carol", "alice", "bob", "Dave", "eve"].iter().enumerate() {
-            let mut input = new_user(name);
-            input.properties = Some(json!({"even": i % 2 == 0}).as_object().cloned().unwrap());
-            user::create_user(&store, &ids, app.id, input, now()).unwrap();
-        }
-        let names = |filter: &UserFilter, page: &PageRequest<UserSort>| -> (Vec<String>, u64) {
-            let page = store.list_users(app.id, filter, page).unwrap();
-            (page.items.into_iter().map(|u| u.name).collect(), page.total_elements)
-        };
+        let (store, ids, app, _) = with_application(&db);
+        let jane = user::create_user(&store, &ids, app.id, new_user("jane"), now()).unwrap();
+        user::put_secret(&store, app.id, jane.id, "token", json!({"a": 1}), now()).unwrap();
+        user::put_secret(&store, app.id, jane.id, "token", json!("replaced"), now()).unwrap();
+        assert_eq!(user::get_secret(&store, app.id, jane.id, "token").unwrap(), json!("replaced"), "{}", db.label);
+        user::delete_user(&store, app.id, jane.id).unwrap();
+        assert!(store.find_user(app.id, jane.id).unwrap().is_none());
+        assert!(store.get_secret(app.id, jane.id, "token").unwrap().is_none(), "secrets go with the user");
+    }
+}
+
+/// An application with users carol, alice, bob, Dave and eve, in that order; `even` is true for
+/// carol, bob and eve.
+fn with_five_users(db: &TestDatabase) -> (DieselStore, Application) {
+    let (store, ids, app, _) = with_application(db);
+    for (i, name) in ["carol", "alice", "bob", "Dave", "eve"].iter().enumerate() {
+        let mut input = new_user(name);
+        input.properties = Some(json!({"even": i % 2 == 0}).as_object().cloned().unwrap());
+        user::create_user(&store, &ids, app.id, input, now()).unwrap();
+    }
+    (store, app)
+}
+
+/// The names on a page of users, and the total.
+fn user_names(
+    store: &DieselStore,
+    app: &Application,
+    filter: &UserFilter,
+    page: &PageRequest<UserSort>,
+) -> (Vec<String>, u64) {
+    let page = store.list_users(app.id, filter, page).unwrap();
+    (page.items.into_iter().map(|u| u.name).collect(), page.total_elements)
+}
+
+#[test]
+fn user_pages_sort_bytewise_and_count_every_user() {
+    for db in TestDatabase::all() {
+        let (store, app) = with_five_users(&db);
+        let names = |page: &PageRequest<UserSort>| user_names(&store, &app, &UserFilter::default(), page);
         let by_name = PageRequest::parse(Some(0), Some(2), &["name"]).unwrap();
         // Bytewise order on both engines: upper case first.
-        assert_eq!(names(&UserFilter::default(), &by_name), (vec!["Dave".into(), "alice".into()], 5), "{}", db.label);
+        assert_eq!(names(&by_name), (vec!["Dave".into(), "alice".into()], 5), "{}", db.label);
         let last = PageRequest::parse(Some(2), Some(2), &["name"]).unwrap();
-        assert_eq!(names(&UserFilter::default(), &last), (vec!["eve".into()], 5));
+        assert_eq!(names(&last), (vec!["eve".into()], 5));
         let beyond = PageRequest::parse(Some(9), Some(2), &["name"]).unwrap();
-        assert_eq!(names(&UserFilter::default(), &beyond), (vec![], 5));
+        assert_eq!(names(&beyond), (vec![], 5));
         let desc = PageRequest::parse(None, None, &["name,desc"]).unwrap();
-        assert_eq!(names(&UserFilter::default(), &desc).0.first().map(String::as_str), Some("eve"));
+        assert_eq!(names(&desc).0.first().map(String::as_str), Some("eve"));
         let by_id = PageRequest::parse(None, None, &[]).unwrap();
-        assert_eq!(names(&UserFilter::default(), &by_id).0, vec!["carol", "alice", "bob", "Dave", "eve"]);
-        let named = UserFilter { name: Some("bob".into()), properties: None };
-        assert_eq!(names(&named, &by_id), (vec!["bob".into()], 1));
-        let even = UserFilter { name: None, properties: json!({"even": true}).as_object().cloned() };
-        assert_eq!(names(&even, &by_name), (vec!["bob".into(), "carol".into()], 3));
+        assert_eq!(names(&by_id).0, vec!["carol", "alice", "bob", "Dave", "eve"]);
         assert_eq!(store.list_users(ApplicationId(42), &UserFilter::default(), &by_id).unwrap().total_elements, 0);
+    }
+}
+
+#[test]
+fn user_pages_filter_by_name_and_properties_and_count_the_matches() {
+    for db in TestDatabase::all() {
+        let (store, app) = with_five_users(&db);
+        let by_id = PageRequest::parse(None, None, &[]).unwrap();
+        let named = UserFilter { name: Some("bob".into()), properties: None };
+        assert_eq!(user_names(&store, &app, &named, &by_id), (vec!["bob".into()], 1), "{}", db.label);
+        let by_name = PageRequest::parse(Some(0), Some(2), &["name"]).unwrap();
+        let even = UserFilter { name: None, properties: json!({"even": true}).as_object().cloned() };
+        assert_eq!(user_names(&store, &app, &even, &by_name), (vec!["bob".into(), "carol".into()], 3));
     }
 }
 

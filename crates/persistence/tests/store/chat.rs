@@ -72,61 +72,74 @@ impl Fixture {
     }
 }
 
+/// A channel to create, by members' references.
+fn new_channel(kind: ChannelType, name: Option<&str>, members: Vec<UserRef>) -> NewChannel {
+    NewChannel {
+        channel_type: kind,
+        name: name.map(str::to_owned),
+        display_name: None,
+        creator: None,
+        members,
+        properties: Properties::new(),
+    }
+}
+
+/// The validation errors of a channel that cannot be created.
+fn refused(f: &Fixture, input: NewChannel) -> Vec<roost_domain::FieldError> {
+    match channel::create_channel(&f.store, &f.store, &f.ids, f.app, input, now()).unwrap_err() {
+        DomainError::Validation(errors) => errors,
+        other => panic!("expected validation errors, got {other:?}"),
+    }
+}
+
 #[test]
-fn channels_names_direct_sets_and_members() {
+fn channels_get_a_uuid_name_unless_named_and_names_are_unique() {
     for db in TestDatabase::all() {
         let f = Fixture::new(&db);
-        let (a, b, c) = (f.user("a"), f.user("b"), f.user("c"));
+        let a = f.user("a");
         let public = f.channel(ChannelType::Public, None, &[&a]);
         assert_eq!(public.name.as_deref().map(str::len), Some(36), "a UUID name by default");
         assert_eq!(public.display_name, public.name);
-        let general = f.channel(ChannelType::Public, Some("general"), &[]);
-        let dup = NewChannel {
-            channel_type: ChannelType::Private,
-            name: Some("general".into()),
-            display_name: None,
-            creator: None,
-            members: vec![],
-            properties: Properties::new(),
-        };
-        let DomainError::Validation(e) =
-            channel::create_channel(&f.store, &f.store, &f.ids, f.app, dup, now()).unwrap_err()
-        else {
-            panic!()
-        };
-        assert_eq!(e[0].code, FieldErrorCode::AlreadyExists, "{}", db.label);
+        f.channel(ChannelType::Public, Some("general"), &[]);
+        let dup = new_channel(ChannelType::Private, Some("general"), vec![]);
+        assert_eq!(refused(&f, dup)[0].code, FieldErrorCode::AlreadyExists, "{}", db.label);
+    }
+}
 
+#[test]
+fn one_direct_channel_per_member_set_of_two_or_more() {
+    for db in TestDatabase::all() {
+        let f = Fixture::new(&db);
+        let (a, b) = (f.user("a"), f.user("b"));
         let direct = f.channel(ChannelType::Direct, None, &[&a, &b]);
         let again = f.channel(ChannelType::Direct, None, &[&b, &a]);
-        assert_eq!(direct.id, again.id, "one direct channel per member set, whatever the order");
-        let lonely = NewChannel {
-            channel_type: ChannelType::Direct,
-            name: None,
-            display_name: None,
-            creator: None,
-            members: vec![UserRef::Id(a.id)],
-            properties: Properties::new(),
-        };
+        assert_eq!(direct.id, again.id, "one direct channel per member set, whatever the order ({})", db.label);
+        let lonely = new_channel(ChannelType::Direct, None, vec![UserRef::Id(a.id)]);
         assert!(channel::create_channel(&f.store, &f.store, &f.ids, f.app, lonely, now()).is_err());
-        let unknown = NewChannel {
-            channel_type: ChannelType::Public,
-            name: None,
-            display_name: None,
-            creator: None,
-            members: vec![UserRef::Name("ghost".into())],
-            properties: Properties::new(),
-        };
-        let DomainError::Validation(e) =
-            channel::create_channel(&f.store, &f.store, &f.ids, f.app, unknown, now()).unwrap_err()
-        else {
-            panic!()
-        };
-        assert_eq!(e[0].field, "members[0]");
+    }
+}
 
+#[test]
+fn unknown_members_are_refused_by_position() {
+    for db in TestDatabase::all() {
+        let f = Fixture::new(&db);
+        let unknown = new_channel(ChannelType::Public, None, vec![UserRef::Name("ghost".into())]);
+        assert_eq!(refused(&f, unknown)[0].field, "members[0]", "{}", db.label);
+    }
+}
+
+#[test]
+fn moderators_are_members_and_direct_channels_take_no_new_members() {
+    for db in TestDatabase::all() {
+        let f = Fixture::new(&db);
+        let (a, b, c) = (f.user("a"), f.user("b"), f.user("c"));
+        let general = f.channel(ChannelType::Public, Some("general"), &[]);
+        let direct = f.channel(ChannelType::Direct, None, &[&a, &b]);
         channel::add_member(&f.store, &f.store, f.app, general.id, &UserRef::Id(c.id), now()).unwrap();
         assert!(
             channel::add_member(&f.store, &f.store, f.app, direct.id, &UserRef::Id(c.id), now()).is_err(),
-            "direct channels take no new members"
+            "direct channels take no new members ({})",
+            db.label
         );
         channel::add_moderator(&f.store, &f.store, f.app, general.id, &UserRef::Id(c.id)).unwrap();
         assert!(
@@ -134,21 +147,26 @@ fn channels_names_direct_sets_and_members() {
             "moderators are members"
         );
         let page = PageRequest::parse(None, None, &[]).unwrap();
-        assert_eq!(
+        let moderators = || {
             channel::list_members(&f.store, f.app, general.id, channel::MemberFilter::Moderators, &page)
                 .unwrap()
-                .total_elements,
-            1
-        );
+                .total_elements
+        };
+        assert_eq!(moderators(), 1);
         channel::remove_moderator(&f.store, f.app, general.id, c.id).unwrap();
-        assert_eq!(
-            channel::list_members(&f.store, f.app, general.id, channel::MemberFilter::Moderators, &page)
-                .unwrap()
-                .total_elements,
-            0
-        );
+        assert_eq!(moderators(), 0);
+    }
+}
+
+#[test]
+fn joining_consumes_the_invite() {
+    for db in TestDatabase::all() {
+        let f = Fixture::new(&db);
+        let a = f.user("a");
+        let general = f.channel(ChannelType::Public, Some("general"), &[]);
+        let page = PageRequest::parse(None, None, &[]).unwrap();
         let invite = channel::invite(&f.store, &f.store, f.app, general.id, &UserRef::Id(a.id), now()).unwrap();
-        assert_eq!(invite.user.id, a.id);
+        assert_eq!(invite.user.id, a.id, "{}", db.label);
         assert_eq!(channel::list_invites(&f.store, f.app, general.id, &page).unwrap().total_elements, 1);
         channel::add_member(&f.store, &f.store, f.app, general.id, &UserRef::Id(a.id), now()).unwrap();
         assert_eq!(
@@ -156,33 +174,33 @@ fn channels_names_direct_sets_and_members() {
             0,
             "joining consumes the invite"
         );
+    }
+}
 
+#[test]
+fn channels_are_listed_by_user_type_and_member() {
+    for db in TestDatabase::all() {
+        let f = Fixture::new(&db);
+        let (a, b) = (f.user("a"), f.user("b"));
+        let public = f.channel(ChannelType::Public, None, &[&a]);
+        let general = f.channel(ChannelType::Public, Some("general"), &[]);
+        let direct = f.channel(ChannelType::Direct, None, &[&a, &b]);
+        f.channel(ChannelType::Public, Some("elsewhere"), &[&b]);
+        channel::add_member(&f.store, &f.store, f.app, general.id, &UserRef::Id(a.id), now()).unwrap();
+        let every = PageRequest::parse(None, None, &[]).unwrap();
         let of_a = ChannelFilter { user_id: Some(a.id), ..ChannelFilter::default() };
-        let mut names: Vec<i64> = f
-            .store
-            .list_channels(f.app, &of_a, &PageRequest::parse(None, None, &[]).unwrap())
-            .unwrap()
-            .items
-            .iter()
-            .map(|c| c.id.0)
-            .collect();
+        let mut names: Vec<i64> =
+            f.store.list_channels(f.app, &of_a, &every).unwrap().items.iter().map(|c| c.id.0).collect();
         names.sort_unstable();
         let mut expected = vec![public.id.0, general.id.0, direct.id.0];
         expected.sort_unstable();
-        assert_eq!(names, expected);
+        assert_eq!(names, expected, "{}", db.label);
         let direct_only = ChannelFilter {
             channel_type: Some(ChannelType::Direct),
             member_ids: vec![b.id],
             ..ChannelFilter::default()
         };
-        assert_eq!(
-            f.store
-                .list_channels(f.app, &direct_only, &PageRequest::parse(None, None, &[]).unwrap())
-                .unwrap()
-                .items
-                .len(),
-            1
-        );
+        assert_eq!(f.store.list_channels(f.app, &direct_only, &every).unwrap().items.len(), 1);
     }
 }
 
@@ -207,130 +225,194 @@ fn a_channel_is_read_with_its_member_ids_in_one_go() {
     }
 }
 
-#[test]
-fn messages_threads_reactions_receipts_and_notifications() {
-    for db in TestDatabase::all() {
-        let f = Fixture::new(&db);
+/// Jane and bob in a private channel, eve outside it.
+struct Team {
+    f: Fixture,
+    jane: User,
+    bob: User,
+    eve: User,
+    private: channel::Channel,
+}
+
+impl Team {
+    fn new(db: &TestDatabase) -> Self {
+        let f = Fixture::new(db);
         let (jane, bob, eve) = (f.user("jane"), f.user("bob"), f.user("eve"));
         let private = f.channel(ChannelType::Private, Some("team"), &[&jane, &bob]);
+        Self { f, jane, bob, eve, private }
+    }
 
-        let hello = f.say(&private, Some(&jane), "hi @bob, see https://example.com/x. and #team");
+    /// Jane's message mentioning bob, a link and the channel.
+    fn hello(&self) -> message::Message {
+        self.f.say(&self.private, Some(&self.jane), "hi @bob, see https://example.com/x. and #team")
+    }
+
+    /// `who` replies to `parent`.
+    fn reply(&self, parent: &message::Message, who: &User) -> message::Message {
+        let input = NewMessage {
+            content: NewContent::Text("thanks".into()),
+            user: Some(UserRef::Id(who.id)),
+            group_tag: None,
+            properties: Properties::new(),
+        };
+        let f = &self.f;
+        message::reply_to_message(f.stores(), &f.ids, MessageRules::default(), f.app, parent.id, input, now())
+            .unwrap()
+            .message
+    }
+
+    fn notifications(&self, who: &User) -> Vec<roost_domain::notification::Notification> {
+        self.f.store.list_notifications(self.f.app, who.id, &CursorRequest::newest(10)).unwrap().items
+    }
+
+    fn newest(&self, scope: &MessageScope, filter: &MessageFilter) -> Vec<message::Message> {
+        self.f.store.list_messages(self.f.app, scope, filter, &CursorRequest::newest(10)).unwrap().items
+    }
+}
+
+#[test]
+fn a_message_keeps_its_mentions_and_links_and_is_its_channels_newest() {
+    for db in TestDatabase::all() {
+        let t = Team::new(&db);
+        let hello = t.hello();
         assert_eq!(hello.message_type, message::MessageType::Text);
         assert_eq!(hello.mentions.len(), 2, "{}: {:?}", db.label, hello.mentions);
         assert_eq!(hello.links[0].source, "https://example.com/x");
         assert_eq!((hello.links[0].start_position, hello.links[0].end_position), (13, 34));
-        assert_eq!(f.store.find_channel(f.app, private.id).unwrap().unwrap().last_message_id, Some(hello.id));
+        assert_eq!(t.f.store.find_channel(t.f.app, t.private.id).unwrap().unwrap().last_message_id, Some(hello.id));
+    }
+}
 
-        // A non-member may not post in a private channel.
+#[test]
+fn a_non_member_may_not_post_in_a_private_channel() {
+    for db in TestDatabase::all() {
+        let t = Team::new(&db);
         let input = NewMessage {
             content: NewContent::Text("let me in".into()),
-            user: Some(UserRef::Id(eve.id)),
+            user: Some(UserRef::Id(t.eve.id)),
             group_tag: None,
             properties: Properties::new(),
         };
-        let refused =
-            message::send_channel_message(f.stores(), &f.ids, MessageRules::default(), f.app, private.id, input, now());
-        assert!(matches!(refused, Err(DomainError::Forbidden(_))));
+        let f = &t.f;
+        let refused = message::send_channel_message(
+            f.stores(),
+            &f.ids,
+            MessageRules::default(),
+            f.app,
+            t.private.id,
+            input,
+            now(),
+        );
+        assert!(matches!(refused, Err(DomainError::Forbidden(_))), "{}", db.label);
+    }
+}
 
+#[test]
+fn a_mention_notifies_once_with_the_most_specific_kind() {
+    for db in TestDatabase::all() {
+        let t = Team::new(&db);
+        t.hello();
         // Bob was mentioned: one notification, of the most specific kind; jane gets none.
-        let bob_notes = f.store.list_notifications(f.app, bob.id, &CursorRequest::newest(10)).unwrap();
-        assert_eq!(bob_notes.items.len(), 1);
-        assert_eq!(bob_notes.items[0].kind.as_str(), "USER:MENTIONED:USER");
-        assert!(f.store.list_notifications(f.app, jane.id, &CursorRequest::newest(10)).unwrap().items.is_empty());
+        let bob_notes = t.notifications(&t.bob);
+        assert_eq!(bob_notes.len(), 1, "{}", db.label);
+        assert_eq!(bob_notes[0].kind.as_str(), "USER:MENTIONED:USER");
+        assert!(t.notifications(&t.jane).is_empty());
+    }
+}
 
+#[test]
+fn a_reply_opens_a_message_thread_outside_the_main_one_and_notifies_the_parents_author() {
+    for db in TestDatabase::all() {
+        let t = Team::new(&db);
+        let hello = t.hello();
         // Reply: a MESSAGE thread, nested level 1, replies count 1, a reply notification.
-        let reply_input = NewMessage {
-            content: NewContent::Text("thanks".into()),
-            user: Some(UserRef::Id(bob.id)),
-            group_tag: None,
-            properties: Properties::new(),
-        };
-        let reply =
-            message::reply_to_message(f.stores(), &f.ids, MessageRules::default(), f.app, hello.id, reply_input, now())
-                .unwrap()
-                .message;
-        assert_eq!(reply.nested_level, 1);
-        assert_eq!(f.store.find_message(f.app, hello.id).unwrap().unwrap().replies_count, 1);
-        let thread = f.store.find_thread(f.app, reply.thread_id).unwrap().unwrap();
+        let reply = t.reply(&hello, &t.bob);
+        assert_eq!(reply.nested_level, 1, "{}", db.label);
+        assert_eq!(t.f.store.find_message(t.f.app, hello.id).unwrap().unwrap().replies_count, 1);
+        let thread = t.f.store.find_thread(t.f.app, reply.thread_id).unwrap().unwrap();
         assert_eq!(thread.parent_message_id, Some(hello.id));
-        let jane_notes = f.store.list_notifications(f.app, jane.id, &CursorRequest::newest(10)).unwrap();
-        assert_eq!(jane_notes.items[0].kind.as_str(), "USER:REPLIED_TO:MESSAGE");
-        let main = f
-            .store
-            .list_messages(
-                f.app,
-                &MessageScope::Thread(private.main_thread_id),
-                &MessageFilter::default(),
-                &CursorRequest::newest(10),
-            )
-            .unwrap();
+        assert_eq!(t.notifications(&t.jane)[0].kind.as_str(), "USER:REPLIED_TO:MESSAGE");
+        let main = t.newest(&MessageScope::Thread(t.private.main_thread_id), &MessageFilter::default());
         assert_eq!(
-            main.items.iter().map(|m| m.id).collect::<Vec<_>>(),
+            main.iter().map(|m| m.id).collect::<Vec<_>>(),
             vec![hello.id],
             "replies stay out of the main thread"
         );
+    }
+}
 
-        // Reactions and read marks.
-        message::add_reaction(f.stores(), f.app, hello.id, "👍", &UserRef::Id(bob.id), now()).unwrap();
-        message::add_reaction(f.stores(), f.app, hello.id, "👍", &UserRef::Id(bob.id), now()).unwrap();
-        message::add_reaction(f.stores(), f.app, hello.id, "👍", &UserRef::Id(jane.id), now()).unwrap();
+#[test]
+fn a_user_reacts_once_per_emoji() {
+    for db in TestDatabase::all() {
+        let t = Team::new(&db);
+        let (f, hello) = (&t.f, t.hello());
+        message::add_reaction(f.stores(), f.app, hello.id, "👍", &UserRef::Id(t.bob.id), now()).unwrap();
+        message::add_reaction(f.stores(), f.app, hello.id, "👍", &UserRef::Id(t.bob.id), now()).unwrap();
+        message::add_reaction(f.stores(), f.app, hello.id, "👍", &UserRef::Id(t.jane.id), now()).unwrap();
         let summary = f.store.reactions(&[hello.id]).unwrap();
-        assert_eq!(summary.len(), 1);
+        assert_eq!(summary.len(), 1, "{}", db.label);
         assert_eq!(summary[0].1.users.len(), 2, "a user reacts once per emoji");
-        assert!(message::remove_reaction(f.stores(), f.app, hello.id, "🎉", &UserRef::Id(bob.id)).is_err());
+        assert!(message::remove_reaction(f.stores(), f.app, hello.id, "🎉", &UserRef::Id(t.bob.id)).is_err());
+    }
+}
 
-        let later = f.say(&private, Some(&jane), "second");
-        let unread = |who: &User| {
-            f.store
-                .list_messages(
-                    f.app,
-                    &MessageScope::UnreadBy(who.id),
-                    &MessageFilter::default(),
-                    &CursorRequest::newest(10),
-                )
-                .unwrap()
-                .items
-                .len()
-        };
-        assert_eq!(unread(&bob), 2, "{}: his own reply is not unread", db.label);
-        message::mark_read(f.stores(), f.app, later.id, &UserRef::Id(bob.id), now()).unwrap();
-        assert_eq!(unread(&bob), 0, "reading a message reads every older one");
+#[test]
+fn reading_a_message_reads_every_older_one_and_leaves_a_receipt() {
+    for db in TestDatabase::all() {
+        let t = Team::new(&db);
+        let hello = t.hello();
+        t.reply(&hello, &t.bob);
+        let later = t.f.say(&t.private, Some(&t.jane), "second");
+        let unread = |who: &User| t.newest(&MessageScope::UnreadBy(who.id), &MessageFilter::default()).len();
+        assert_eq!(unread(&t.bob), 2, "{}: his own reply is not unread", db.label);
+        message::mark_read(t.f.stores(), t.f.app, later.id, &UserRef::Id(t.bob.id), now()).unwrap();
+        assert_eq!(unread(&t.bob), 0, "reading a message reads every older one");
         let page = PageRequest::parse(None, None, &[]).unwrap();
-        assert_eq!(message::read_receipts(&f.store, f.app, hello.id, &page).unwrap().items[0].user.id, bob.id);
+        assert_eq!(message::read_receipts(&t.f.store, t.f.app, hello.id, &page).unwrap().items[0].user.id, t.bob.id);
+    }
+}
 
-        // Text search is case-insensitive and treats wildcards literally.
-        let found = f
-            .store
-            .list_messages(
-                f.app,
-                &MessageScope::Application,
-                &MessageFilter { sender: None, query: Some("SECOND".into()) },
-                &CursorRequest::newest(10),
-            )
-            .unwrap();
-        assert_eq!(found.items.len(), 1);
-        let none = f
-            .store
-            .list_messages(
-                f.app,
-                &MessageScope::Application,
-                &MessageFilter { sender: None, query: Some("%".into()) },
-                &CursorRequest::newest(10),
-            )
-            .unwrap();
-        assert!(none.items.is_empty());
+#[test]
+fn text_search_is_case_insensitive_and_treats_wildcards_literally() {
+    for db in TestDatabase::all() {
+        let t = Team::new(&db);
+        let hello = t.hello();
+        t.reply(&hello, &t.bob);
+        t.f.say(&t.private, Some(&t.jane), "second");
+        let search = |text: &str| {
+            t.newest(&MessageScope::Application, &MessageFilter { sender: None, query: Some(text.into()) })
+        };
+        assert_eq!(search("SECOND").len(), 1, "{}", db.label);
+        assert!(search("%").is_empty());
+    }
+}
 
+#[test]
+fn deleting_a_message_deletes_its_replies_and_their_notifications() {
+    for db in TestDatabase::all() {
+        let t = Team::new(&db);
+        let hello = t.hello();
+        let reply = t.reply(&hello, &t.bob);
         // Deleting the parent deletes the replies with it and returns the thread it lived in.
-        let lived_in = message::delete_message(&f.store, f.app, hello.id).unwrap();
-        assert_eq!(lived_in.id, private.main_thread_id);
-        assert!(f.store.find_message(f.app, reply.id).unwrap().is_none());
-        assert!(f.store.list_notifications(f.app, jane.id, &CursorRequest::newest(10)).unwrap().items.is_empty());
+        let lived_in = message::delete_message(&t.f.store, t.f.app, hello.id).unwrap();
+        assert_eq!(lived_in.id, t.private.main_thread_id, "{}", db.label);
+        assert!(t.f.store.find_message(t.f.app, reply.id).unwrap().is_none());
+        assert!(t.notifications(&t.jane).is_empty());
+    }
+}
 
+#[test]
+fn deleting_a_channel_deletes_everything_in_it() {
+    for db in TestDatabase::all() {
+        let t = Team::new(&db);
+        let hello = t.hello();
+        t.reply(&hello, &t.bob);
+        let later = t.f.say(&t.private, Some(&t.jane), "second");
         // Deleting the channel takes everything in it, in one transaction.
-        channel::delete_channel(&f.store, f.app, private.id).unwrap();
-        assert!(f.store.find_message(f.app, later.id).unwrap().is_none());
-        assert!(f.store.find_thread(f.app, private.main_thread_id).unwrap().is_none());
-        assert!(f.store.member_ids(private.id).unwrap().is_empty());
+        channel::delete_channel(&t.f.store, t.f.app, t.private.id).unwrap();
+        assert!(t.f.store.find_message(t.f.app, later.id).unwrap().is_none(), "{}", db.label);
+        assert!(t.f.store.find_thread(t.f.app, t.private.main_thread_id).unwrap().is_none());
+        assert!(t.f.store.member_ids(t.private.id).unwrap().is_empty());
     }
 }
 
@@ -397,33 +479,46 @@ proptest! {
     }
 }
 
+/// Jane, bob and carol in a private room, and jane's message there.
+fn room_with_a_parent(db: &TestDatabase) -> (Fixture, [User; 3], channel::Channel, message::Message) {
+    let f = Fixture::new(db);
+    let (jane, bob, carol) = (f.user("jane"), f.user("bob"), f.user("carol"));
+    let room = f.channel(ChannelType::Private, Some("room"), &[&jane, &bob, &carol]);
+    let parent = f.say(&room, Some(&jane), "parent");
+    (f, [jane, bob, carol], room, parent)
+}
+
+/// `who` replies "re" to `parent`.
+fn reply_re(f: &Fixture, parent: &message::Message, who: &User) -> message::Message {
+    let input = NewMessage {
+        content: NewContent::Text("re".into()),
+        user: Some(UserRef::Id(who.id)),
+        group_tag: None,
+        properties: Properties::new(),
+    };
+    message::reply_to_message(f.stores(), &f.ids, MessageRules::default(), f.app, parent.id, input, now())
+        .unwrap()
+        .message
+}
+
 #[test]
-fn races_and_leftovers_keep_counts_and_replies_sound() {
+fn a_reply_deleted_twice_is_uncounted_once() {
     for db in TestDatabase::all() {
-        let f = Fixture::new(&db);
-        let (jane, bob, carol) = (f.user("jane"), f.user("bob"), f.user("carol"));
-        let room = f.channel(ChannelType::Private, Some("room"), &[&jane, &bob, &carol]);
-        let parent = f.say(&room, Some(&jane), "parent");
-        let reply_to = |who: &User| {
-            let input = NewMessage {
-                content: NewContent::Text("re".into()),
-                user: Some(UserRef::Id(who.id)),
-                group_tag: None,
-                properties: Properties::new(),
-            };
-            message::reply_to_message(f.stores(), &f.ids, MessageRules::default(), f.app, parent.id, input, now())
-                .unwrap()
-                .message
-        };
-        let reply = reply_to(&bob);
+        let (f, [_, bob, _], _, parent) = room_with_a_parent(&db);
+        let reply = reply_re(&f, &parent, &bob);
         // The same delete twice (a retried request) counts once.
         f.store.delete_message(&reply).unwrap();
         f.store.delete_message(&reply).unwrap();
         assert_eq!(f.store.find_message(f.app, parent.id).unwrap().unwrap().replies_count, 0, "{}", db.label);
+    }
+}
 
-        // A removed member hears nothing more of replies to their old messages.
+#[test]
+fn a_removed_member_hears_nothing_of_replies_to_their_old_messages() {
+    for db in TestDatabase::all() {
+        let (f, [jane, bob, _], room, parent) = room_with_a_parent(&db);
         channel::remove_member(&f.store, f.app, room.id, jane.id).unwrap();
-        reply_to(&bob);
+        reply_re(&f, &parent, &bob);
         let jane_kinds: Vec<&str> = f
             .store
             .list_notifications(f.app, jane.id, &CursorRequest::newest(10))
@@ -432,9 +527,14 @@ fn races_and_leftovers_keep_counts_and_replies_sound() {
             .iter()
             .map(|n| n.kind.as_str())
             .collect();
-        assert!(!jane_kinds.contains(&"USER:REPLIED_TO:MESSAGE"), "{jane_kinds:?}");
+        assert!(!jane_kinds.contains(&"USER:REPLIED_TO:MESSAGE"), "{}: {jane_kinds:?}", db.label);
+    }
+}
 
-        // Replies to a deleted user's message still work.
+#[test]
+fn replies_to_a_deleted_users_message_still_work() {
+    for db in TestDatabase::all() {
+        let (f, [_, bob, carol], room, _) = room_with_a_parent(&db);
         let bobs = f.say(&room, Some(&bob), "from bob");
         user::delete_user(&f.store, f.app, bob.id).unwrap();
         let input = NewMessage {
@@ -444,8 +544,13 @@ fn races_and_leftovers_keep_counts_and_replies_sound() {
             properties: Properties::new(),
         };
         message::reply_to_message(f.stores(), &f.ids, MessageRules::default(), f.app, bobs.id, input, now()).unwrap();
+    }
+}
 
-        // A stale user update is refused rather than overwriting a newer one.
+#[test]
+fn a_stale_user_update_is_refused_rather_than_overwriting_a_newer_one() {
+    for db in TestDatabase::all() {
+        let (f, [_, _, carol], _, _) = room_with_a_parent(&db);
         let fresh = f.store.find_user(f.app, carol.id).unwrap().unwrap();
         let mut stale = fresh.clone();
         stale.display_name = "stale".into();
@@ -454,7 +559,7 @@ fn races_and_leftovers_keep_counts_and_replies_sound() {
         newer.display_name = "newer".into();
         newer.version += 1;
         f.store.update_user(&newer).unwrap();
-        assert!(matches!(f.store.update_user(&stale), Err(roost_domain::StoreError::Conflict(_))));
+        assert!(matches!(f.store.update_user(&stale), Err(roost_domain::StoreError::Conflict(_))), "{}", db.label);
         assert_eq!(f.store.find_user(f.app, carol.id).unwrap().unwrap().display_name, "newer");
     }
 }
