@@ -93,5 +93,5 @@ pub enum StoreError {
     Unavailable(String),
     /// Anything else; the cause is logged, never shown to clients.
     #[error("store failure: {0}")]
-    Other(Box<dyn std::error::Error + Send + Sync>),
+    Other(#[source] Box<dyn std::error::Error + Send + Sync>),
 }

@@ -10,30 +10,51 @@
 //!
 //! # Quick start
 //!
-//! Embed it with `roost-persistence` on a SQLite file (the whole program is
-//! `examples/embed_domain.rs`, `cargo run -p roost --example embed_domain`):
+//! A [`Service`] runs over [`Ports`]: `roost-persistence` provides them on SQLite or PostgreSQL
+//! (`Ports::from_store(Arc::new(DieselStore::open(&url, &settings, ids.clone())?))`), or bring
+//! your own implementation of the traits in [`ports`]. `examples/embed_domain.rs` is a whole
+//! program on a SQLite file (`cargo run -p roost --example embed_domain`).
 //!
-//! ```ignore
+//! ```no_run
 //! use std::sync::Arc;
-//! use roost_domain::model::channel::{ChannelType, NewChannel};
-//! use roost_domain::model::message::{NewContent, NewMessage};
-//! use roost_domain::model::user::{NewUser, UserRef};
-//! use roost_domain::{IdGenerator, Ports, Principal, Service};
-//! use roost_persistence::{DatabaseUrl, DieselStore, PoolSettings};
 //!
-//! let ids = Arc::new(IdGenerator::new(0)?);
-//! let url = DatabaseUrl::parse("sqlite://chat.db")?;
-//! let store = Arc::new(DieselStore::open(&url, &PoolSettings::default(), ids.clone())?);
-//! let service = Service::new(Ports::from_store(store), ids, Default::default());
-//! let principal = Principal::Application { application_id, organization_id, client_id };
-//! let jane = service.create_user(&principal, NewUser { name: Some("jane".into()), ..Default::default() })?;
-//! let channel = service.create_channel(&principal, NewChannel { channel_type: ChannelType::Public, .. })?;
-//! let posted = service.send_channel_message(&principal, channel.value.id, NewMessage {
-//!     content: NewContent::Text("hello".into()),
-//!     user: Some(UserRef::Id(jane.id)),
-//!     group_tag: None,
-//!     properties: Default::default(),
-//! })?;
+//! use roost_domain::model::channel::{ChannelType, NewChannel};
+//! use roost_domain::model::cursor::CursorRequest;
+//! use roost_domain::model::message::{MessageRules, NewContent, NewMessage};
+//! use roost_domain::model::user::{NewUser, UserRef};
+//! use roost_domain::service::{MessageListing, MessageQuery};
+//! use roost_domain::{DomainError, IdGenerator, Ports, Principal, Service};
+//!
+//! fn chat(ports: Ports, ids: Arc<IdGenerator>, principal: &Principal) -> Result<(), DomainError> {
+//!     let service = Service::new(ports, ids, MessageRules::default());
+//!     let jane = service.create_user(principal, NewUser { name: Some("jane".into()), ..NewUser::default() })?;
+//!     let general = service.create_channel(
+//!         principal,
+//!         NewChannel {
+//!             channel_type: ChannelType::Public,
+//!             name: Some("general".into()),
+//!             display_name: None,
+//!             creator: Some(UserRef::Id(jane.id)),
+//!             members: Vec::new(),
+//!             properties: Default::default(),
+//!         },
+//!     )?;
+//!     let hello = NewMessage {
+//!         content: NewContent::Text("hello".into()),
+//!         user: Some(UserRef::Id(jane.id)),
+//!         group_tag: None,
+//!         properties: Default::default(),
+//!     };
+//!     service.send_channel_message(principal, general.value.id, hello)?;
+//!     let page = service.list_messages(
+//!         principal,
+//!         MessageListing::Channel(general.value.id),
+//!         MessageQuery::default(),
+//!         &CursorRequest::newest(25),
+//!     )?;
+//!     assert_eq!(page.value.items.len(), 1);
+//!     Ok(())
+//! }
 //! ```
 #![warn(missing_docs)]
 

@@ -18,11 +18,11 @@ use diesel::connection::SimpleConnection;
 use diesel::{Connection, PgConnection};
 use rand::Rng;
 use roost_domain::model::application::{Application, ApplicationSettings, OAuthClient, Organization};
-use roost_domain::model::channel::{self, ChannelType, NewChannel};
+use roost_domain::model::channel::{ChannelType, NewChannel};
 use roost_domain::model::cursor::{CursorRequest, KeyRange};
-use roost_domain::model::message::{MessageFilter, MessageScope};
+use roost_domain::model::message::{MessageFilter, MessageRules, MessageScope};
 use roost_domain::ports::{ApplicationStore, MessageStore};
-use roost_domain::{now, ApplicationId, IdGenerator, OrganizationId, Properties};
+use roost_domain::{now, ApplicationId, IdGenerator, OrganizationId, Ports, Principal, Properties, Service};
 use roost_persistence::{DatabaseUrl, DieselStore, PoolSettings};
 
 // One copy of the benchmarks' bulk load, owned by roost-bench.
@@ -67,6 +67,10 @@ fn run(label: &str, raw_url: &str) -> Vec<serde_json::Value> {
         created_time: now(),
     };
     store.create_application(Some(&org), &app, &client).unwrap();
+    let store = Arc::new(store);
+    let service = Service::new(Ports::from_store(Arc::clone(&store)), Arc::clone(&ids), MessageRules::default());
+    let principal =
+        Principal::Application { application_id: app.id, organization_id: org.id, client_id: client.client_id };
 
     let sizes = [Sized { label: "10k", messages: 10_000 }, Sized { label: "1M", messages: 1_000_000 }];
     let mut channels = Vec::new();
@@ -79,7 +83,7 @@ fn run(label: &str, raw_url: &str) -> Vec<serde_json::Value> {
             members: vec![],
             properties: Properties::new(),
         };
-        let channel = channel::create_channel(&store, &store, &ids, app.id, input, now()).unwrap();
+        let channel = service.create_channel(&principal, input).unwrap().value;
         let first_id = (i64::try_from(i).unwrap() + 1) * 10_000_000_000;
         let started = Instant::now();
         // The load also refreshes statistics and (SQLite) folds the WAL back into the file, so
@@ -92,22 +96,20 @@ fn run(label: &str, raw_url: &str) -> Vec<serde_json::Value> {
     // plan that walks the primary key backwards and filters on the thread would now read
     // all of these before the first row of the channel it wants (PostgreSQL picked that plan
     // for a channel holding most rows).
-    let chatter = channel::create_channel(
-        &store,
-        &store,
-        &ids,
-        app.id,
-        NewChannel {
-            channel_type: ChannelType::Public,
-            name: Some("bench-chatter".into()),
-            display_name: None,
-            creator: None,
-            members: vec![],
-            properties: Properties::new(),
-        },
-        now(),
-    )
-    .unwrap();
+    let chatter = service
+        .create_channel(
+            &principal,
+            NewChannel {
+                channel_type: ChannelType::Public,
+                name: Some("bench-chatter".into()),
+                display_name: None,
+                creator: None,
+                members: vec![],
+                properties: Properties::new(),
+            },
+        )
+        .unwrap()
+        .value;
     bulk_load_messages(&url, app.id.0, chatter.id.0, chatter.main_thread_id.0, 90_000_000_000, CHATTER).unwrap();
     eprintln!("{label}: seeded {CHATTER} newer messages in another channel");
 

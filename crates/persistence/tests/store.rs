@@ -1,14 +1,18 @@
 //! The store's behaviour, run on SQLite and (when `ROOST_TEST_POSTGRES_URL` is set) PostgreSQL.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "test code fails by panicking")]
 
+use std::sync::Arc;
+
 use chrono::Duration;
 use roost_domain::model::application::{
     AccessTokenRecord, Application, ApplicationSettings, OAuthClient, Organization, Toggle,
 };
 use roost_domain::model::page::PageRequest;
+use roost_domain::model::user::{NewUser, UserFilter, UserSort};
 use roost_domain::ports::{ApplicationStore, CredentialStore, UserStore};
-use roost_domain::model::user::{self, NewUser, UserFilter, UserPatch, UserSort};
-use roost_domain::{now, ApplicationId, DomainError, FieldErrorCode, IdGenerator, OrganizationId, UserId};
+use roost_domain::{
+    now, ApplicationId, DomainError, FieldErrorCode, IdGenerator, OrganizationId, Ports, Principal, Service, UserId,
+};
 use roost_persistence::testing::TestDatabase;
 use roost_persistence::DieselStore;
 use serde_json::json;
@@ -47,14 +51,24 @@ pub(crate) fn org(ids: &IdGenerator) -> Organization {
     Organization { id: OrganizationId(ids.next_id()), name: "Org".into(), created_time: now() }
 }
 
+/// The use cases over `store`, drawing ids from the node's generator `ids`.
+pub(crate) fn service(store: &DieselStore, ids: &Arc<IdGenerator>) -> Service {
+    Service::new(Ports::from_store(Arc::new(store.clone())), Arc::clone(ids), Default::default())
+}
+
+/// Application `app`'s back end.
+pub(crate) fn as_app(application_id: ApplicationId) -> Principal {
+    Principal::Application { application_id, organization_id: OrganizationId(0), client_id: "test".into() }
+}
+
 fn new_user(name: &str) -> NewUser {
     NewUser { name: Some(name.into()), display_name: None, is_guest: None, properties: None }
 }
 
 /// A store with one application of a new organization, and the generator its ids came from.
-fn with_application(db: &TestDatabase) -> (DieselStore, IdGenerator, Application, OAuthClient) {
-    let store = db.store();
-    let ids = IdGenerator::new(0).unwrap();
+fn with_application(db: &TestDatabase) -> (DieselStore, Arc<IdGenerator>, Application, OAuthClient) {
+    let ids = Arc::new(IdGenerator::new(0).unwrap());
+    let store = db.store_with_ids(Arc::clone(&ids));
     let (app, client) = seed_application(&store, &ids, Some(&org(&ids)));
     (store, ids, app, client)
 }
@@ -139,10 +153,10 @@ fn expired_tokens_are_purged() {
 fn user_names_are_unique_within_an_application() {
     for db in TestDatabase::all() {
         let (store, ids, app, _) = with_application(&db);
-        let jane = user::create_user(&store, &ids, app.id, new_user("jane"), now()).unwrap();
+        let jane = service(&store, &ids).create_user(&as_app(app.id), new_user("jane")).unwrap();
         assert_eq!(jane.display_name, "jane");
         assert_eq!(store.find_user(app.id, jane.id).unwrap().unwrap(), jane, "{}", db.label);
-        let duplicate = user::create_user(&store, &ids, app.id, new_user("jane"), now()).unwrap_err();
+        let duplicate = service(&store, &ids).create_user(&as_app(app.id), new_user("jane")).unwrap_err();
         let DomainError::Validation(errors) = duplicate else { panic!("expected validation error") };
         assert_eq!((errors[0].field.as_str(), errors[0].code), ("name", FieldErrorCode::AlreadyExists));
     }
@@ -153,15 +167,18 @@ fn applications_see_only_their_own_users() {
     for db in TestDatabase::all() {
         let (store, ids, app, _) = with_application(&db);
         let (other, _) = seed_application(&store, &ids, None);
-        let jane = user::create_user(&store, &ids, app.id, new_user("jane"), now()).unwrap();
+        let jane = service(&store, &ids).create_user(&as_app(app.id), new_user("jane")).unwrap();
         // Another application may use the same name, and cannot see this one's user.
-        let other_jane = user::create_user(&store, &ids, other.id, new_user("jane"), now()).unwrap();
+        let other_jane = service(&store, &ids).create_user(&as_app(other.id), new_user("jane")).unwrap();
         assert!(store.find_user(other.id, jane.id).unwrap().is_none(), "{}", db.label);
-        assert!(matches!(user::get_user(&store, other.id, jane.id), Err(DomainError::NotFound(_))));
-        assert!(matches!(user::delete_user(&store, other.id, jane.id), Err(DomainError::NotFound(_))));
-        user::put_secret(&store, app.id, jane.id, "token", json!("mine"), now()).unwrap();
-        assert!(matches!(user::get_secret(&store, other.id, jane.id, "token"), Err(DomainError::NotFound(_))));
-        user::delete_user(&store, app.id, jane.id).unwrap();
+        assert!(matches!(service(&store, &ids).get_user(&as_app(other.id), jane.id), Err(DomainError::NotFound(_))));
+        assert!(matches!(service(&store, &ids).delete_user(&as_app(other.id), jane.id), Err(DomainError::NotFound(_))));
+        service(&store, &ids).put_secret(&as_app(app.id), jane.id, "token", json!("mine")).unwrap();
+        assert!(matches!(
+            service(&store, &ids).get_secret(&as_app(other.id), jane.id, "token"),
+            Err(DomainError::NotFound(_))
+        ));
+        service(&store, &ids).delete_user(&as_app(app.id), jane.id).unwrap();
         assert!(store.find_user(other.id, other_jane.id).unwrap().is_some(), "deleting one leaves the other's");
     }
 }
@@ -170,13 +187,9 @@ fn applications_see_only_their_own_users() {
 fn a_patch_is_stored_with_the_next_version() {
     for db in TestDatabase::all() {
         let (store, ids, app, _) = with_application(&db);
-        let jane = user::create_user(&store, &ids, app.id, new_user("jane"), now()).unwrap();
-        let patch = UserPatch {
-            display_name: Some("Jane D".into()),
-            properties: Some(json!({"team": "red", "drop": null})),
-            ..UserPatch::default()
-        };
-        let patched = user::patch_user(&store, app.id, jane.id, patch, now()).unwrap();
+        let jane = service(&store, &ids).create_user(&as_app(app.id), new_user("jane")).unwrap();
+        let patch = json!({"displayName": "Jane D", "properties": {"team": "red", "drop": null}});
+        let patched = service(&store, &ids).patch_user(&as_app(app.id), jane.id, patch).unwrap();
         assert_eq!(patched.version, 2, "{}", db.label);
         assert_eq!(store.find_user(app.id, jane.id).unwrap().unwrap(), patched);
     }
@@ -186,11 +199,16 @@ fn a_patch_is_stored_with_the_next_version() {
 fn a_secret_put_again_is_replaced_and_goes_with_its_user() {
     for db in TestDatabase::all() {
         let (store, ids, app, _) = with_application(&db);
-        let jane = user::create_user(&store, &ids, app.id, new_user("jane"), now()).unwrap();
-        user::put_secret(&store, app.id, jane.id, "token", json!({"a": 1}), now()).unwrap();
-        user::put_secret(&store, app.id, jane.id, "token", json!("replaced"), now()).unwrap();
-        assert_eq!(user::get_secret(&store, app.id, jane.id, "token").unwrap(), json!("replaced"), "{}", db.label);
-        user::delete_user(&store, app.id, jane.id).unwrap();
+        let jane = service(&store, &ids).create_user(&as_app(app.id), new_user("jane")).unwrap();
+        service(&store, &ids).put_secret(&as_app(app.id), jane.id, "token", json!({"a": 1})).unwrap();
+        service(&store, &ids).put_secret(&as_app(app.id), jane.id, "token", json!("replaced")).unwrap();
+        assert_eq!(
+            service(&store, &ids).get_secret(&as_app(app.id), jane.id, "token").unwrap(),
+            json!("replaced"),
+            "{}",
+            db.label
+        );
+        service(&store, &ids).delete_user(&as_app(app.id), jane.id).unwrap();
         assert!(store.find_user(app.id, jane.id).unwrap().is_none());
         assert!(store.get_secret(app.id, jane.id, "token").unwrap().is_none(), "secrets go with the user");
     }
@@ -203,7 +221,7 @@ fn with_five_users(db: &TestDatabase) -> (DieselStore, Application) {
     for (i, name) in ["carol", "alice", "bob", "Dave", "eve"].iter().enumerate() {
         let mut input = new_user(name);
         input.properties = Some(json!({"even": i % 2 == 0}).as_object().cloned().unwrap());
-        user::create_user(&store, &ids, app.id, input, now()).unwrap();
+        service(&store, &ids).create_user(&as_app(app.id), input).unwrap();
     }
     (store, app)
 }
@@ -258,11 +276,11 @@ fn user_pages_filter_by_name_and_properties_and_count_the_matches() {
 #[test]
 fn the_sqlite_wal_stays_short_under_a_steady_stream_of_commits() {
     let db = TestDatabase::sqlite();
-    let store = db.store();
-    let ids = IdGenerator::new(0).unwrap();
+    let ids = Arc::new(IdGenerator::new(0).unwrap());
+    let store = db.store_with_ids(Arc::clone(&ids));
     let (app, _) = seed_application(&store, &ids, Some(&org(&ids)));
     for n in 0..3000 {
-        user::create_user(&store, &ids, app.id, new_user(&format!("user{n}")), now()).unwrap();
+        service(&store, &ids).create_user(&as_app(app.id), new_user(&format!("user{n}"))).unwrap();
     }
     let wal = format!("{}-wal", db.url.sqlite_path().unwrap());
     let wal_bytes = std::fs::metadata(&wal).map_or(0, |m| m.len());

@@ -110,7 +110,11 @@ impl Settings {
             }
         };
         if self.node_id > roost_domain::model::ids::MAX_NODE_ID {
-            bail!("invalid ROOST_NODE_ID / node_id {}: must be 0 to {}", self.node_id, roost_domain::model::ids::MAX_NODE_ID);
+            bail!(
+                "invalid ROOST_NODE_ID / node_id {}: must be 0 to {}",
+                self.node_id,
+                roost_domain::model::ids::MAX_NODE_ID
+            );
         }
         if !(60..=30 * 24 * 3600).contains(&self.token_lifetime_seconds) {
             bail!("invalid ROOST_TOKEN_LIFETIME_SECONDS {}: must be 60 to 2592000", self.token_lifetime_seconds);

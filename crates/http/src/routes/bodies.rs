@@ -1,7 +1,7 @@
 //! Request bodies shared by the chat routes, and their conversion to domain inputs.
 
-use roost_domain::model::user::UserRef;
 use roost_domain::model::message::{FileRef, NewContent, NewMessage};
+use roost_domain::model::user::UserRef;
 use roost_domain::{DomainError, FieldError, FieldErrorCode, Properties, UserId};
 use serde::Deserialize;
 

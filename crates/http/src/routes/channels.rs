@@ -122,15 +122,16 @@ fn channel_filter(list: &ListRequest) -> Result<ChannelFilter, ApiError> {
 }
 
 /// A numbered page of channels with what they point at.
-fn channel_page(
-    page: &View<roost_domain::model::page::Page<Channel>>,
-    list: &ListRequest,
-) -> impl serde::Serialize {
+fn channel_page(page: &View<roost_domain::model::page::Page<Channel>>, list: &ListRequest) -> impl serde::Serialize {
     let renderer = Renderer { urls: &list.urls, related: &page.related };
     numbered_page("channels", &page.value, &list.page_links(), |c| renderer.channel(c))
 }
 
-pub async fn list(domain: Domain, Authenticated(p): Authenticated, list: ListRequest) -> Result<impl Responder, ApiError> {
+pub async fn list(
+    domain: Domain,
+    Authenticated(p): Authenticated,
+    list: ListRequest,
+) -> Result<impl Responder, ApiError> {
     let filter = channel_filter(&list)?;
     let page = list.page()?;
     let found = domain.run(move |s| s.list_channels(&p, filter, &page)).await?;

@@ -58,7 +58,11 @@ pub async fn of_user(
 }
 
 /// `DELETE /v1/messages`: every message of the application; answers with the application.
-pub async fn delete_all(domain: Domain, Authenticated(p): Authenticated, urls: Urls) -> Result<impl Responder, ApiError> {
+pub async fn delete_all(
+    domain: Domain,
+    Authenticated(p): Authenticated,
+    urls: Urls,
+) -> Result<impl Responder, ApiError> {
     let app = domain.run(move |s| s.delete_all_messages(&p)).await?;
     Ok(Hal(repr::application::application(&app, &urls)?))
 }

@@ -57,10 +57,9 @@ pub async fn token(
 ) -> Result<HttpResponse, ApiError> {
     let credentials = credentials(&req, &form)?;
     check_grant(&form)?;
-    let response = with_authenticated_client(&state, &req, credentials, move |auth, client| {
-        auth.issue(&client, &form, now())
-    })
-    .await?;
+    let response =
+        with_authenticated_client(&state, &req, credentials, move |auth, client| auth.issue(&client, &form, now()))
+            .await?;
     Ok(no_store(HttpResponse::Ok().json(response)))
 }
 
@@ -70,10 +69,7 @@ pub async fn revoke(
     OAuthForm(form): OAuthForm,
 ) -> Result<HttpResponse, ApiError> {
     let credentials = credentials(&req, &form)?;
-    with_authenticated_client(&state, &req, credentials, move |auth, client| {
-        auth.revoke(&client, &form)
-    })
-    .await?;
+    with_authenticated_client(&state, &req, credentials, move |auth, client| auth.revoke(&client, &form)).await?;
     Ok(no_store(HttpResponse::Ok().finish()))
 }
 

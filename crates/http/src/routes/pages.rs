@@ -40,8 +40,10 @@ pub async fn message_page(
     };
     let page = domain.run(move |s| s.list_messages(&principal, listing, query, &request)).await?;
     let renderer = Renderer { urls: &list.urls, related: &page.related };
-    let rendered =
-        Rendered::json(content_type, &cursor_page("messages", &page.value, &list.cursor_links(), |m| renderer.message(m)))?;
+    let rendered = Rendered::json(
+        content_type,
+        &cursor_page("messages", &page.value, &list.cursor_links(), |m| renderer.message(m)),
+    )?;
     if let Some(key) = key {
         domain.responses().put(key, generation, rendered.clone());
     }

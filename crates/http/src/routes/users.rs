@@ -16,7 +16,12 @@ use crate::urls::Urls;
 /// Routes under `/v1/users` (and the legacy `/v1/applications/{app_id}/users`).
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(resource("").route(web::get().to(list)).route(web::post().to(create)).route(web::head().to(exists)))
-        .service(resource("/{user_id}").route(web::get().to(get)).route(web::patch().to(patch)).route(web::delete().to(delete)))
+        .service(
+            resource("/{user_id}")
+                .route(web::get().to(get))
+                .route(web::patch().to(patch))
+                .route(web::delete().to(delete)),
+        )
         .service(resource("/{user_id}/channels").route(web::get().to(super::channels::of_user)))
         .service(resource("/{user_id}/messages").route(web::get().to(super::messages::of_user)))
         .service(resource("/{user_id}/notifications").route(web::get().to(super::notifications::of_user)))
@@ -28,7 +33,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         );
 }
 
-pub async fn list(domain: Domain, Authenticated(p): Authenticated, list: ListRequest) -> Result<impl Responder, ApiError> {
+pub async fn list(
+    domain: Domain,
+    Authenticated(p): Authenticated,
+    list: ListRequest,
+) -> Result<impl Responder, ApiError> {
     let page = list.page()?;
     let filter = UserFilter { name: list.query.get("name").map(str::to_owned), properties: list.properties()? };
     let users = domain.run(move |s| s.list_users(&p, &filter, &page)).await?;
@@ -65,7 +74,11 @@ pub async fn create(
 }
 
 /// `HEAD /v1/users?name=`: 200 when the username exists, 404 otherwise.
-pub async fn exists(domain: Domain, Authenticated(p): Authenticated, query: QueryPairs) -> Result<HttpResponse, ApiError> {
+pub async fn exists(
+    domain: Domain,
+    Authenticated(p): Authenticated,
+    query: QueryPairs,
+) -> Result<HttpResponse, ApiError> {
     let name = query
         .get("name")
         .map(str::to_owned)

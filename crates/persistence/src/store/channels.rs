@@ -1,8 +1,8 @@
 use diesel::prelude::*;
 use roost_domain::model::channel::{Channel, ChannelFilter, ChannelSort, Invite, MemberFilter, Membership};
 use roost_domain::model::page::{Page, PageRequest};
-use roost_domain::ports::{ChannelStore, StoreResult};
 use roost_domain::model::user::{User, UserSort};
+use roost_domain::ports::{ChannelStore, StoreResult};
 use roost_domain::{ApplicationId, ChannelId, StoreError, Timestamp, UserId};
 
 use super::sort::sorted;

@@ -11,8 +11,8 @@ use roost_domain::model::message::{
     Message, MessageDraft, MessageFilter, MessageScope, ReactionSummary, ReadReceipt, Thread, ThreadType,
 };
 use roost_domain::model::page::{Page, PageRequest};
-use roost_domain::ports::{MessageStore, StoreResult};
 use roost_domain::model::user::UserSort;
+use roost_domain::ports::{MessageStore, StoreResult};
 use roost_domain::{ApplicationId, MessageId, StoreError, ThreadId, Timestamp, UserId};
 
 use super::{DieselResultExt, DieselStore};

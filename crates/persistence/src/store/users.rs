@@ -1,7 +1,7 @@
 use diesel::prelude::*;
 use roost_domain::model::page::{Page, PageRequest};
-use roost_domain::ports::{StoreResult, UserStore};
 use roost_domain::model::user::{User, UserFilter, UserSort};
+use roost_domain::ports::{StoreResult, UserStore};
 use roost_domain::{ApplicationId, StoreError, Timestamp, UserId};
 use serde_json::Value;
 

@@ -3,22 +3,24 @@
 use std::sync::Arc;
 
 use proptest::prelude::*;
-use roost_domain::model::channel::{self, ChannelFilter, ChannelType, NewChannel, UserRef};
+use roost_domain::model::channel::{self, ChannelFilter, ChannelType, NewChannel};
 use roost_domain::model::cursor::{CursorRequest, KeyRange};
-use roost_domain::model::message::{self, ChatStores, MessageFilter, MessageRules, MessageScope, NewContent, NewMessage};
+use roost_domain::model::message::{self, MessageFilter, MessageScope, NewContent, NewMessage};
 use roost_domain::model::page::PageRequest;
+use roost_domain::model::user::{NewUser, User, UserRef};
 use roost_domain::ports::{ChannelStore, MessageStore, NotificationStore, UserStore};
-use roost_domain::model::user::{self, NewUser, User};
-use roost_domain::{now, ApplicationId, DomainError, FieldErrorCode, IdGenerator, MessageId, Properties};
+use roost_domain::{now, ApplicationId, DomainError, FieldErrorCode, IdGenerator, MessageId, Properties, Service};
 use roost_persistence::testing::TestDatabase;
 use roost_persistence::DieselStore;
 
-use super::{org, seed_application};
+use super::{as_app, org, seed_application, service};
 
 struct Fixture {
     store: DieselStore,
     /// The node's generator, shared with the store, as a server node does.
     ids: Arc<IdGenerator>,
+    /// The use cases over the store.
+    service: Service,
     app: ApplicationId,
 }
 
@@ -27,16 +29,13 @@ impl Fixture {
         let ids = Arc::new(IdGenerator::new(0).unwrap());
         let store = db.store_with_ids(Arc::clone(&ids));
         let (app, _) = seed_application(&store, &ids, Some(&org(&ids)));
-        Self { store, ids, app: app.id }
-    }
-
-    fn stores(&self) -> ChatStores<'_> {
-        ChatStores { users: &self.store, channels: &self.store, messages: &self.store }
+        let service = service(&store, &ids);
+        Self { store, ids, service, app: app.id }
     }
 
     fn user(&self, name: &str) -> User {
         let input = NewUser { name: Some(name.into()), ..NewUser::default() };
-        user::create_user(&self.store, &self.ids, self.app, input, now()).unwrap()
+        self.service.create_user(&as_app(self.app), input).unwrap()
     }
 
     fn channel(&self, kind: ChannelType, name: Option<&str>, members: &[&User]) -> channel::Channel {
@@ -48,7 +47,7 @@ impl Fixture {
             members: members.iter().map(|u| UserRef::Id(u.id)).collect(),
             properties: Properties::new(),
         };
-        channel::create_channel(&self.store, &self.store, &self.ids, self.app, input, now()).unwrap()
+        self.service.create_channel(&as_app(self.app), input).unwrap().value
     }
 
     fn say(&self, channel: &channel::Channel, from: Option<&User>, body: &str) -> message::Message {
@@ -58,17 +57,7 @@ impl Fixture {
             group_tag: None,
             properties: Properties::new(),
         };
-        message::send_channel_message(
-            self.stores(),
-            &self.ids,
-            MessageRules::default(),
-            self.app,
-            channel.id,
-            input,
-            now(),
-        )
-        .unwrap()
-        .message
+        self.service.send_channel_message(&as_app(self.app), channel.id, input).unwrap().value
     }
 }
 
@@ -86,7 +75,7 @@ fn new_channel(kind: ChannelType, name: Option<&str>, members: Vec<UserRef>) -> 
 
 /// The validation errors of a channel that cannot be created.
 fn refused(f: &Fixture, input: NewChannel) -> Vec<roost_domain::FieldError> {
-    match channel::create_channel(&f.store, &f.store, &f.ids, f.app, input, now()).unwrap_err() {
+    match f.service.create_channel(&as_app(f.app), input).unwrap_err() {
         DomainError::Validation(errors) => errors,
         other => panic!("expected validation errors, got {other:?}"),
     }
@@ -115,7 +104,7 @@ fn one_direct_channel_per_member_set_of_two_or_more() {
         let again = f.channel(ChannelType::Direct, None, &[&b, &a]);
         assert_eq!(direct.id, again.id, "one direct channel per member set, whatever the order ({})", db.label);
         let lonely = new_channel(ChannelType::Direct, None, vec![UserRef::Id(a.id)]);
-        assert!(channel::create_channel(&f.store, &f.store, &f.ids, f.app, lonely, now()).is_err());
+        assert!(f.service.create_channel(&as_app(f.app), lonely).is_err());
     }
 }
 
@@ -135,25 +124,26 @@ fn moderators_are_members_and_direct_channels_take_no_new_members() {
         let (a, b, c) = (f.user("a"), f.user("b"), f.user("c"));
         let general = f.channel(ChannelType::Public, Some("general"), &[]);
         let direct = f.channel(ChannelType::Direct, None, &[&a, &b]);
-        channel::add_member(&f.store, &f.store, f.app, general.id, &UserRef::Id(c.id), now()).unwrap();
+        f.service.add_member(&as_app(f.app), general.id, &UserRef::Id(c.id)).unwrap();
         assert!(
-            channel::add_member(&f.store, &f.store, f.app, direct.id, &UserRef::Id(c.id), now()).is_err(),
+            f.service.add_member(&as_app(f.app), direct.id, &UserRef::Id(c.id)).is_err(),
             "direct channels take no new members ({})",
             db.label
         );
-        channel::add_moderator(&f.store, &f.store, f.app, general.id, &UserRef::Id(c.id)).unwrap();
+        f.service.add_moderator(&as_app(f.app), general.id, &UserRef::Id(c.id)).unwrap();
         assert!(
-            channel::add_moderator(&f.store, &f.store, f.app, general.id, &UserRef::Id(a.id)).is_err(),
+            f.service.add_moderator(&as_app(f.app), general.id, &UserRef::Id(a.id)).is_err(),
             "moderators are members"
         );
         let page = PageRequest::parse(None, None, &[]).unwrap();
         let moderators = || {
-            channel::list_members(&f.store, f.app, general.id, channel::MemberFilter::Moderators, &page)
+            f.service
+                .list_members(&as_app(f.app), general.id, channel::MemberFilter::Moderators, &page)
                 .unwrap()
                 .total_elements
         };
         assert_eq!(moderators(), 1);
-        channel::remove_moderator(&f.store, f.app, general.id, c.id).unwrap();
+        f.service.remove_moderator(&as_app(f.app), general.id, c.id).unwrap();
         assert_eq!(moderators(), 0);
     }
 }
@@ -165,12 +155,12 @@ fn joining_consumes_the_invite() {
         let a = f.user("a");
         let general = f.channel(ChannelType::Public, Some("general"), &[]);
         let page = PageRequest::parse(None, None, &[]).unwrap();
-        let invite = channel::invite(&f.store, &f.store, f.app, general.id, &UserRef::Id(a.id), now()).unwrap();
+        let invite = f.service.invite(&as_app(f.app), general.id, &UserRef::Id(a.id)).unwrap();
         assert_eq!(invite.user.id, a.id, "{}", db.label);
-        assert_eq!(channel::list_invites(&f.store, f.app, general.id, &page).unwrap().total_elements, 1);
-        channel::add_member(&f.store, &f.store, f.app, general.id, &UserRef::Id(a.id), now()).unwrap();
+        assert_eq!(f.service.list_invites(&as_app(f.app), general.id, &page).unwrap().total_elements, 1);
+        f.service.add_member(&as_app(f.app), general.id, &UserRef::Id(a.id)).unwrap();
         assert_eq!(
-            channel::list_invites(&f.store, f.app, general.id, &page).unwrap().total_elements,
+            f.service.list_invites(&as_app(f.app), general.id, &page).unwrap().total_elements,
             0,
             "joining consumes the invite"
         );
@@ -186,7 +176,7 @@ fn channels_are_listed_by_user_type_and_member() {
         let general = f.channel(ChannelType::Public, Some("general"), &[]);
         let direct = f.channel(ChannelType::Direct, None, &[&a, &b]);
         f.channel(ChannelType::Public, Some("elsewhere"), &[&b]);
-        channel::add_member(&f.store, &f.store, f.app, general.id, &UserRef::Id(a.id), now()).unwrap();
+        f.service.add_member(&as_app(f.app), general.id, &UserRef::Id(a.id)).unwrap();
         let every = PageRequest::parse(None, None, &[]).unwrap();
         let of_a = ChannelFilter { user_id: Some(a.id), ..ChannelFilter::default() };
         let mut names: Vec<i64> =
@@ -256,12 +246,10 @@ impl Team {
             properties: Properties::new(),
         };
         let f = &self.f;
-        message::reply_to_message(f.stores(), &f.ids, MessageRules::default(), f.app, parent.id, input, now())
-            .unwrap()
-            .message
+        f.service.reply_to_message(&as_app(f.app), parent.id, input).unwrap().value
     }
 
-    fn notifications(&self, who: &User) -> Vec<roost_domain::notification::Notification> {
+    fn notifications(&self, who: &User) -> Vec<roost_domain::model::notification::Notification> {
         self.f.store.list_notifications(self.f.app, who.id, &CursorRequest::newest(10)).unwrap().items
     }
 
@@ -294,15 +282,7 @@ fn a_non_member_may_not_post_in_a_private_channel() {
             properties: Properties::new(),
         };
         let f = &t.f;
-        let refused = message::send_channel_message(
-            f.stores(),
-            &f.ids,
-            MessageRules::default(),
-            f.app,
-            t.private.id,
-            input,
-            now(),
-        );
+        let refused = f.service.send_channel_message(&as_app(f.app), t.private.id, input);
         assert!(matches!(refused, Err(DomainError::Forbidden(_))), "{}", db.label);
     }
 }
@@ -346,13 +326,13 @@ fn a_user_reacts_once_per_emoji() {
     for db in TestDatabase::all() {
         let t = Team::new(&db);
         let (f, hello) = (&t.f, t.hello());
-        message::add_reaction(f.stores(), f.app, hello.id, "👍", &UserRef::Id(t.bob.id), now()).unwrap();
-        message::add_reaction(f.stores(), f.app, hello.id, "👍", &UserRef::Id(t.bob.id), now()).unwrap();
-        message::add_reaction(f.stores(), f.app, hello.id, "👍", &UserRef::Id(t.jane.id), now()).unwrap();
+        f.service.add_reaction(&as_app(f.app), hello.id, "👍", &UserRef::Id(t.bob.id)).unwrap();
+        f.service.add_reaction(&as_app(f.app), hello.id, "👍", &UserRef::Id(t.bob.id)).unwrap();
+        f.service.add_reaction(&as_app(f.app), hello.id, "👍", &UserRef::Id(t.jane.id)).unwrap();
         let summary = f.store.reactions(&[hello.id]).unwrap();
         assert_eq!(summary.len(), 1, "{}", db.label);
         assert_eq!(summary[0].1.users.len(), 2, "a user reacts once per emoji");
-        assert!(message::remove_reaction(f.stores(), f.app, hello.id, "🎉", &UserRef::Id(t.bob.id)).is_err());
+        assert!(f.service.remove_reaction(&as_app(f.app), hello.id, "🎉", &UserRef::Id(t.bob.id)).is_err());
     }
 }
 
@@ -365,10 +345,10 @@ fn reading_a_message_reads_every_older_one_and_leaves_a_receipt() {
         let later = t.f.say(&t.private, Some(&t.jane), "second");
         let unread = |who: &User| t.newest(&MessageScope::UnreadBy(who.id), &MessageFilter::default()).len();
         assert_eq!(unread(&t.bob), 2, "{}: his own reply is not unread", db.label);
-        message::mark_read(t.f.stores(), t.f.app, later.id, &UserRef::Id(t.bob.id), now()).unwrap();
+        t.f.service.mark_read(&as_app(t.f.app), later.id, &UserRef::Id(t.bob.id)).unwrap();
         assert_eq!(unread(&t.bob), 0, "reading a message reads every older one");
         let page = PageRequest::parse(None, None, &[]).unwrap();
-        assert_eq!(message::read_receipts(&t.f.store, t.f.app, hello.id, &page).unwrap().items[0].user.id, t.bob.id);
+        assert_eq!(t.f.service.read_receipts(&as_app(t.f.app), hello.id, &page).unwrap().items[0].user.id, t.bob.id);
     }
 }
 
@@ -394,7 +374,7 @@ fn deleting_a_message_deletes_its_replies_and_their_notifications() {
         let hello = t.hello();
         let reply = t.reply(&hello, &t.bob);
         // Deleting the parent deletes the replies with it and returns the thread it lived in.
-        let lived_in = message::delete_message(&t.f.store, t.f.app, hello.id).unwrap();
+        let lived_in = t.f.service.delete_message(&as_app(t.f.app), hello.id).unwrap();
         assert_eq!(lived_in.id, t.private.main_thread_id, "{}", db.label);
         assert!(t.f.store.find_message(t.f.app, reply.id).unwrap().is_none());
         assert!(t.notifications(&t.jane).is_empty());
@@ -409,7 +389,7 @@ fn deleting_a_channel_deletes_everything_in_it() {
         t.reply(&hello, &t.bob);
         let later = t.f.say(&t.private, Some(&t.jane), "second");
         // Deleting the channel takes everything in it, in one transaction.
-        channel::delete_channel(&t.f.store, t.f.app, t.private.id).unwrap();
+        t.f.service.delete_channel(&as_app(t.f.app), t.private.id).unwrap();
         assert!(t.f.store.find_message(t.f.app, later.id).unwrap().is_none(), "{}", db.label);
         assert!(t.f.store.find_thread(t.f.app, t.private.main_thread_id).unwrap().is_none());
         assert!(t.f.store.member_ids(t.private.id).unwrap().is_empty());
@@ -496,9 +476,7 @@ fn reply_re(f: &Fixture, parent: &message::Message, who: &User) -> message::Mess
         group_tag: None,
         properties: Properties::new(),
     };
-    message::reply_to_message(f.stores(), &f.ids, MessageRules::default(), f.app, parent.id, input, now())
-        .unwrap()
-        .message
+    f.service.reply_to_message(&as_app(f.app), parent.id, input).unwrap().value
 }
 
 #[test]
@@ -517,7 +495,7 @@ fn a_reply_deleted_twice_is_uncounted_once() {
 fn a_removed_member_hears_nothing_of_replies_to_their_old_messages() {
     for db in TestDatabase::all() {
         let (f, [jane, bob, _], room, parent) = room_with_a_parent(&db);
-        channel::remove_member(&f.store, f.app, room.id, jane.id).unwrap();
+        f.service.remove_member(&as_app(f.app), room.id, jane.id).unwrap();
         reply_re(&f, &parent, &bob);
         let jane_kinds: Vec<&str> = f
             .store
@@ -536,14 +514,14 @@ fn replies_to_a_deleted_users_message_still_work() {
     for db in TestDatabase::all() {
         let (f, [_, bob, carol], room, _) = room_with_a_parent(&db);
         let bobs = f.say(&room, Some(&bob), "from bob");
-        user::delete_user(&f.store, f.app, bob.id).unwrap();
+        f.service.delete_user(&as_app(f.app), bob.id).unwrap();
         let input = NewMessage {
             content: NewContent::Text("still here".into()),
             user: Some(UserRef::Id(carol.id)),
             group_tag: None,
             properties: Properties::new(),
         };
-        message::reply_to_message(f.stores(), &f.ids, MessageRules::default(), f.app, bobs.id, input, now()).unwrap();
+        f.service.reply_to_message(&as_app(f.app), bobs.id, input).unwrap();
     }
 }
 
@@ -623,15 +601,7 @@ fn concurrent_posts_are_committed_in_groups_each_answered_alone() {
                             group_tag: None,
                             properties: Properties::new(),
                         };
-                        message::reply_to_message(
-                            f.stores(),
-                            &f.ids,
-                            MessageRules::default(),
-                            f.app,
-                            victim.id,
-                            input,
-                            now(),
-                        )
+                        f.service.reply_to_message(&as_app(f.app), victim.id, input)
                     })
                     .collect::<Vec<_>>()
             });
@@ -649,7 +619,7 @@ fn concurrent_posts_are_committed_in_groups_each_answered_alone() {
             assert_eq!(posts[3].body.as_deref(), Some(format!("{t}-3").as_str()));
         }
         for reply in replies.into_iter().flatten() {
-            assert!(f.store.find_message(f.app, reply.message.id).unwrap().is_none(), "no orphan reply ({})", db.label);
+            assert!(f.store.find_message(f.app, reply.value.id).unwrap().is_none(), "no orphan reply ({})", db.label);
         }
         for room in &rooms {
             let stored = f.store.find_channel(f.app, room.id).unwrap().unwrap();

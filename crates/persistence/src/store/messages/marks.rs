@@ -3,8 +3,8 @@
 use diesel::prelude::*;
 use roost_domain::model::message::{Message, ReactionSummary, ReadReceipt};
 use roost_domain::model::page::{Page, PageRequest, MAX_PAGE_SIZE};
-use roost_domain::ports::StoreResult;
 use roost_domain::model::user::{User, UserSort};
+use roost_domain::ports::StoreResult;
 use roost_domain::{MessageId, StoreError, Timestamp, UserId};
 
 use super::Db;
