@@ -261,6 +261,19 @@ impl Channel {
         Ok(())
     }
 
+    /// A user may post (and react, and type) in a members-only channel only as a member: 403
+    /// otherwise. `is_member` is asked only for such channels.
+    pub fn check_may_post(
+        &self,
+        user: &User,
+        is_member: impl FnOnce() -> Result<bool, DomainError>,
+    ) -> Result<(), DomainError> {
+        if self.channel_type.is_members_only() && !is_member()? {
+            return Err(DomainError::Forbidden(format!("user {} is not a member of channel {}", user.name, self.id)));
+        }
+        Ok(())
+    }
+
     /// Refuses membership changes on direct channels, whose members are fixed.
     pub fn check_group(&self) -> Result<(), DomainError> {
         if self.channel_type == ChannelType::Direct {

@@ -130,7 +130,7 @@ impl Service {
             None => None,
         };
         if let Some(sender) = &sender {
-            check_member_may_post(&channel, sender, || Ok(members.contains(&sender.id)))?;
+            channel.check_may_post(sender, || Ok(members.contains(&sender.id)))?;
         }
         let (message_type, body, file) = match (input.content, sender.is_some()) {
             (NewContent::Text(body), true) => (MessageType::Text, Some(body), None),
@@ -426,17 +426,6 @@ impl Service {
     /// A user may post in a members-only channel only as a member (403 otherwise).
     fn check_may_post(&self, channel: &Channel, user: &User) -> Result<(), DomainError> {
         let is_member = || Ok::<_, DomainError>(self.ports.channels.membership(channel.id, user.id)?.is_some());
-        check_member_may_post(channel, user, is_member)
+        channel.check_may_post(user, is_member)
     }
-}
-
-fn check_member_may_post(
-    channel: &Channel,
-    user: &User,
-    is_member: impl FnOnce() -> Result<bool, DomainError>,
-) -> Result<(), DomainError> {
-    if channel.channel_type.is_members_only() && !is_member()? {
-        return Err(DomainError::Forbidden(format!("user {} is not a member of channel {}", user.name, channel.id)));
-    }
-    Ok(())
 }

@@ -115,31 +115,80 @@ async fn members_moderators_invites() {
     }
 }
 
-#[actix_web::test]
-async fn messages_threads_reactions_receipts_notifications() {
-    for t in TestApp::each().await {
-        t.create_user("jane").await;
-        let bob = t.create_user("bob").await;
-        t.create_user("eve").await;
-        let room = channel(
-            &t,
-            json!({"type": "PRIVATE", "name": "team", "members": [{"username": "jane"}, {"username": "bob"}]}),
+/// The scene the message tests share: jane and bob in the private channel "team", eve outside
+/// it, and the first three messages: a system text, jane's text mentioning bob, bob's file.
+struct Team {
+    bob: Value,
+    room: Value,
+    /// The channel's messages path.
+    base: String,
+    system: Value,
+    text: Value,
+    file: Value,
+    /// The id of jane's text.
+    id: i64,
+}
+
+async fn team(t: &TestApp) -> Team {
+    t.create_user("jane").await;
+    let bob = t.create_user("bob").await;
+    t.create_user("eve").await;
+    let room =
+        channel(t, json!({"type": "PRIVATE", "name": "team", "members": [{"username": "jane"}, {"username": "bob"}]}))
+            .await;
+    let base = format!("/v1/channels/{}/messages", room["id"]);
+    let system = t.post_json(&base, json!({"type": "TEXT", "body": "Welcome to #team"})).await;
+    assert_eq!(system.status, 200, "{}", system.body);
+    let text = t.post_json(&base, json!({"type": "TEXT", "body": "hi @bob: https://roost.example/x", "user": {"username": "jane"}, "groupTag": "g1", "properties": {"k": 1}})).await;
+    assert_eq!(text.status, 200, "{}", text.body);
+    let file = t.post_json(&base, json!({"type": "FILE", "file": {"url": "https://cdn.example/a.png", "name": "a.png", "contentType": "image/png", "size": 42}, "user": {"id": bob["id"]}})).await;
+    assert_eq!(file.status, 200, "{}", file.body);
+    let id = text.body["id"].as_i64().unwrap();
+    Team { bob, room, base, system: system.body, text: text.body, file: file.body, id }
+}
+
+/// Replies to jane's text: bob's by the shortcut, then jane's posted to the thread.
+struct Thread {
+    reply: Value,
+    in_thread: Value,
+    /// The thread's path.
+    path: String,
+}
+
+async fn thread(t: &TestApp, team: &Team) -> Thread {
+    let reply = t
+        .post_json(
+            &format!("/v1/messages/{}/replies", team.id),
+            json!({"type": "TEXT", "body": "yes?", "user": {"username": "bob"}}),
         )
         .await;
-        let base = format!("/v1/channels/{}/messages", room["id"]);
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let path = query_of(reply.body["_links"]["thread"]["href"].as_str().unwrap());
+    let in_thread = t
+        .post_json(&format!("{path}/messages"), json!({"type": "TEXT", "body": "again", "user": {"username": "jane"}}))
+        .await;
+    assert_eq!(in_thread.status, 200, "{}", in_thread.body);
+    Thread { reply: reply.body, in_thread: in_thread.body, path }
+}
 
-        let system = t.post_json(&base, json!({"type": "TEXT", "body": "Welcome to #team"})).await;
-        assert_eq!(system.body["type"], "SYSTEM_TEXT");
-        assert!(system.body.get("user").is_none());
-        let text = t.post_json(&base, json!({"type": "TEXT", "body": "hi @bob: https://roost.example/x", "user": {"username": "jane"}, "groupTag": "g1", "properties": {"k": 1}})).await;
-        assert_eq!(text.status, 200, "{}", text.body);
-        snapshot("message_text", &text.body);
-        let file = t.post_json(&base, json!({"type": "FILE", "file": {"url": "https://cdn.example/a.png", "name": "a.png", "contentType": "image/png", "size": 42}, "user": {"id": bob["id"]}})).await;
-        assert_eq!(file.body["type"], "FILE");
-        assert_eq!(file.body["file"]["type"], "EXTERNAL");
+#[actix_web::test]
+async fn messages_of_each_kind() {
+    for t in TestApp::each().await {
+        let team = team(&t).await;
+        assert_eq!(team.system["type"], "SYSTEM_TEXT");
+        assert!(team.system.get("user").is_none());
+        snapshot("message_text", &team.text);
+        assert_eq!(team.file["type"], "FILE");
+        assert_eq!(team.file["file"]["type"], "EXTERNAL", "{}", t.label());
+    }
+}
 
+#[actix_web::test]
+async fn posting_a_message_is_validated() {
+    for t in TestApp::each().await {
+        let team = team(&t).await;
         let forbidden =
-            t.post_json(&base, json!({"type": "TEXT", "body": "let me in", "user": {"username": "eve"}})).await;
+            t.post_json(&team.base, json!({"type": "TEXT", "body": "let me in", "user": {"username": "eve"}})).await;
         assert_eq!(forbidden.status, 403, "{}", forbidden.body);
         for (body, field) in [
             (json!({"type": "TEXT", "body": "  "}), "body"),
@@ -148,50 +197,33 @@ async fn messages_threads_reactions_receipts_notifications() {
             (json!({"type": "FILE"}), "file"),
             (json!({"type": "TEXT"}), "body"),
         ] {
-            let reply = t.post_json(&base, body.clone()).await;
+            let reply = t.post_json(&team.base, body.clone()).await;
             assert_eq!(reply.status, 400, "{body}");
             assert_eq!(reply.body["errors"][0]["field"], field, "{body}");
         }
         assert_eq!(t.post_json("/v1/channels/1/messages", json!({"type": "TEXT", "body": "x"})).await.status, 404);
+    }
+}
 
-        // Replies: via the shortcut and via the thread.
-        let id = text.body["id"].as_i64().unwrap();
-        let reply = t
-            .post_json(
-                &format!("/v1/messages/{id}/replies"),
-                json!({"type": "TEXT", "body": "yes?", "user": {"username": "bob"}}),
-            )
-            .await;
-        assert_eq!(reply.body["nestedLevel"], 1);
-        let thread_href = reply.body["_links"]["thread"]["href"].as_str().unwrap().to_owned();
-        let thread = t.get(&query_of(&thread_href)).await;
-        assert_eq!(thread.body["type"], "MESSAGE");
-        let in_thread = t
-            .post_json(
-                &format!("{}/messages", query_of(&thread_href)),
-                json!({"type": "TEXT", "body": "again", "user": {"username": "jane"}}),
-            )
-            .await;
-        assert_eq!(in_thread.body["nestedLevel"], 1);
-        let typing = t
-            .post_json(
-                &format!("{}/keystrokes", query_of(&thread_href)),
-                json!({"keys": "ok", "user": {"username": "bob"}}),
-            )
-            .await;
-        assert_eq!((typing.status.as_u16(), typing.body["username"].as_str()), (200, Some("bob")));
-        let outsider = t
-            .post_json(
-                &format!("{}/keystrokes", query_of(&thread_href)),
-                json!({"keys": "hi", "user": {"username": "eve"}}),
-            )
-            .await;
-        assert_eq!(outsider.status, 403, "a non-member cannot type in a private channel's thread");
-        let replies = t.get(&format!("/v1/messages/{id}/replies")).await;
+#[actix_web::test]
+async fn replies_by_the_shortcut_and_by_the_thread() {
+    for t in TestApp::each().await {
+        let team = team(&t).await;
+        let thread = thread(&t, &team).await;
+        assert_eq!(thread.reply["nestedLevel"], 1);
+        assert_eq!(t.get(&thread.path).await.body["type"], "MESSAGE");
+        assert_eq!(thread.in_thread["nestedLevel"], 1);
+        let replies = t.get(&format!("/v1/messages/{}/replies", team.id)).await;
         assert_eq!(ids(&replies.body, "messages").len(), 2);
-        assert_eq!(t.get(&format!("/v1/messages/{id}")).await.body["repliesCount"], 2, "{}", t.label());
+        assert_eq!(t.get(&format!("/v1/messages/{}", team.id)).await.body["repliesCount"], 2, "{}", t.label());
+    }
+}
 
-        // Reactions and read receipts.
+#[actix_web::test]
+async fn reactions_are_added_and_removed() {
+    for t in TestApp::each().await {
+        let team = team(&t).await;
+        let id = team.id;
         let reacted = t
             .post_json(&format!("/v1/messages/{id}/reactions"), json!({"emoji": "🎉", "user": {"username": "bob"}}))
             .await;
@@ -199,17 +231,32 @@ async fn messages_threads_reactions_receipts_notifications() {
         let unreacted =
             t.call(TestRequest::delete().uri(&format!("/v1/messages/{id}/reactions/%F0%9F%8E%89?user=bob"))).await;
         assert_eq!(unreacted.status, 200, "{}", unreacted.body);
-        assert!(unreacted.body.get("reactions").is_none());
-        let receipt =
-            t.post_json(&format!("/v1/messages/{id}/read-receipts"), json!({"user": {"username": "bob"}})).await;
-        assert_eq!(receipt.body["user"]["name"], "bob");
-        let receipts = t.get(&format!("/v1/messages/{}/read-receipts", system.body["id"])).await;
-        assert_eq!(receipts.body["_embedded"]["receipts"][0]["user"]["name"], "bob", "older messages are read too");
-        let unread = t.get(&format!("/v1/users/{}/messages?unread=true", bob["id"])).await;
-        assert_eq!(ids(&unread.body, "messages"), vec![in_thread.body["id"].as_i64().unwrap()], "{}", unread.body);
+        assert!(unreacted.body.get("reactions").is_none(), "{}", t.label());
+    }
+}
 
-        // Notifications: bob was mentioned.
-        let notes = t.get(&format!("/v1/users/{}/notifications", bob["id"])).await;
+#[actix_web::test]
+async fn a_read_receipt_marks_older_messages_read() {
+    for t in TestApp::each().await {
+        let team = team(&t).await;
+        let thread = thread(&t, &team).await;
+        let receipt =
+            t.post_json(&format!("/v1/messages/{}/read-receipts", team.id), json!({"user": {"username": "bob"}})).await;
+        assert_eq!(receipt.body["user"]["name"], "bob");
+        let receipts = t.get(&format!("/v1/messages/{}/read-receipts", team.system["id"])).await;
+        assert_eq!(receipts.body["_embedded"]["receipts"][0]["user"]["name"], "bob", "older messages are read too");
+        let unread = t.get(&format!("/v1/users/{}/messages?unread=true", team.bob["id"])).await;
+        assert_eq!(ids(&unread.body, "messages"), vec![thread.in_thread["id"].as_i64().unwrap()], "{}", unread.body);
+    }
+}
+
+#[actix_web::test]
+async fn notifications_give_the_most_specific_reason() {
+    for t in TestApp::each().await {
+        let team = team(&t).await;
+        thread(&t, &team).await;
+        // Bob was mentioned, by name and by channel, and jane wrote in the thread.
+        let notes = t.get(&format!("/v1/users/{}/notifications", team.bob["id"])).await;
         assert_eq!(notes.status, 200);
         let kinds: Vec<&str> = notes.body["_embedded"]["notifications"]
             .as_array()
@@ -222,12 +269,18 @@ async fn messages_threads_reactions_receipts_notifications() {
             ["USER:SENT:MESSAGE", "USER:MENTIONED:USER", "USER:MENTIONED:CHANNEL"],
             "newest first; one per message, the most specific reason"
         );
+    }
+}
 
-        // Edit, then delete (answers with the thread it lived in).
+#[actix_web::test]
+async fn editing_and_deleting_a_message() {
+    for t in TestApp::each().await {
+        let team = team(&t).await;
+        let thread = thread(&t, &team).await;
         let edited = t
             .call(
                 TestRequest::patch()
-                    .uri(&format!("/v1/messages/{id}"))
+                    .uri(&format!("/v1/messages/{}", team.id))
                     .insert_header(("content-type", "application/json+merge-patch"))
                     .set_payload(r#"{"body":"hello @jane"}"#),
             )
@@ -235,44 +288,47 @@ async fn messages_threads_reactions_receipts_notifications() {
         assert_eq!(edited.status, 200);
         assert!(edited.body["lastEditedTime"].is_string());
         assert_eq!(edited.body["mentions"][0]["tag"], "@jane");
-        let deleted = t.call(TestRequest::delete().uri(&format!("/v1/messages/{id}"))).await;
+        // Deleting answers with the thread the message lived in.
+        let deleted = t.call(TestRequest::delete().uri(&format!("/v1/messages/{}", team.id))).await;
         assert_eq!(deleted.body["type"], "MAIN");
         assert_eq!(
-            t.get(&format!("/v1/messages/{}", reply.body["id"])).await.status,
+            t.get(&format!("/v1/messages/{}", thread.reply["id"])).await.status,
             404,
             "replies go with their parent"
         );
+    }
+}
 
-        // Keystrokes and events are validated and answered.
-        let keys = t
-            .post_json(
-                &format!("/v1/channels/{}/keystrokes", room["id"]),
-                json!({"keys": "hel", "user": {"username": "jane"}}),
-            )
-            .await;
+#[actix_web::test]
+async fn keystrokes_and_events_are_validated_and_answered() {
+    for t in TestApp::each().await {
+        let team = team(&t).await;
+        let thread = thread(&t, &team).await;
+        let keystrokes = format!("/v1/channels/{}/keystrokes", team.room["id"]);
+        let keys = t.post_json(&keystrokes, json!({"keys": "hel", "user": {"username": "jane"}})).await;
         assert_eq!(keys.body["username"], "jane");
-        assert_eq!(
-            t.post_json(
-                &format!("/v1/channels/{}/keystrokes", room["id"]),
-                json!({"keys": "x", "user": {"username": "eve"}})
-            )
-            .await
-            .status,
-            403
-        );
-        let event = t
-            .post_json(&format!("/v1/channels/{}/events", room["id"]), json!({"type": "poll", "properties": {"q": 1}}))
-            .await;
-        assert_eq!(event.body["type"], "poll");
-        assert_eq!(
-            t.post_json(&format!("/v1/channels/{}/events", room["id"]), json!({"type": "poll"})).await.status,
-            400
-        );
+        assert_eq!(t.post_json(&keystrokes, json!({"keys": "x", "user": {"username": "eve"}})).await.status, 403);
+        let in_thread = format!("{}/keystrokes", thread.path);
+        let typing = t.post_json(&in_thread, json!({"keys": "ok", "user": {"username": "bob"}})).await;
+        assert_eq!((typing.status.as_u16(), typing.body["username"].as_str()), (200, Some("bob")));
+        let outsider = t.post_json(&in_thread, json!({"keys": "hi", "user": {"username": "eve"}})).await;
+        assert_eq!(outsider.status, 403, "a non-member cannot type in a private channel's thread");
 
-        // Deleting everything.
+        let events = format!("/v1/channels/{}/events", team.room["id"]);
+        let event = t.post_json(&events, json!({"type": "poll", "properties": {"q": 1}})).await;
+        assert_eq!(event.body["type"], "poll");
+        assert_eq!(t.post_json(&events, json!({"type": "poll"})).await.status, 400, "{}", t.label());
+    }
+}
+
+#[actix_web::test]
+async fn deleting_every_message() {
+    for t in TestApp::each().await {
+        let team = team(&t).await;
+        thread(&t, &team).await;
         let wiped = t.call(TestRequest::delete().uri("/v1/messages")).await;
         assert_eq!(wiped.body["id"], t.app.application.id.0);
-        assert!(ids(&t.get("/v1/messages").await.body, "messages").is_empty());
+        assert!(ids(&t.get("/v1/messages").await.body, "messages").is_empty(), "{}", t.label());
     }
 }
 
