@@ -596,8 +596,13 @@ fn count_instructions(bin: &Path, out: &Path) -> anyhow::Result<Vec<Value>> {
             .map_err(anyhow::Error::from)
     };
     let page = || agent.get(&page_url).set("Authorization", &bearer).call().map(drop).map_err(anyhow::Error::from);
+    // The cheapest authenticated read: what every request pays around its use case.
+    let user_url = format!("{}/v1/users/{}", roost.base, seeded.user_id);
+    let user = || agent.get(&user_url).set("Authorization", &bearer).call().map(drop).map_err(anyhow::Error::from);
     let mut results = Vec::new();
-    for (name, request) in [("POST message", &post as &dyn Fn() -> anyhow::Result<()>), ("page 1M (uncached)", &page)] {
+    let requests: [(&str, &dyn Fn() -> anyhow::Result<()>); 3] =
+        [("POST message", &post), ("page 1M (uncached)", &page), ("GET user", &user)];
+    for (name, request) in requests {
         // Warm up (statement caches, allocator), then count from zero.
         for _ in 0..50 {
             request()?;
@@ -610,7 +615,11 @@ fn count_instructions(bin: &Path, out: &Path) -> anyhow::Result<Vec<Value>> {
         let dump = latest_callgrind_dump(dir.path())?;
         let total = callgrind_total(&dump)?;
         // Kept for `callgrind_annotate target/bench/callgrind-post.out`: where the instructions go.
-        let slug = if name.starts_with("POST") { "post" } else { "page" };
+        let slug = match name {
+            "POST message" => "post",
+            "GET user" => "user",
+            _ => "page",
+        };
         std::fs::copy(&dump, out.join(format!("callgrind-{slug}.out")))?;
         let per_request = total as f64 / f64::from(INSTRUCTION_REQUESTS);
         eprintln!("  {name:<20} {:>9.0} instructions per request (Roost, all threads)", per_request);

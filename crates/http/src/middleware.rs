@@ -25,9 +25,8 @@ fn response_token() -> String {
     token
 }
 
-/// Runs the request in a tracing span carrying its method, path and response token, so every
-/// line logged while handling it (a 5xx's cause chain among them) names the response the client
-/// got; adds `x-api-version`, `x-response-token`, `x-content-type-options` and
+/// Runs the request in a tracing span carrying its response token, so every line logged while
+/// handling it (a 5xx's cause chain among them) names the response the client got; adds `x-api-version`, `x-response-token`, `x-content-type-options` and
 /// `x-frame-options`; and logs method, path (never the query), status and latency. No header or
 /// body is logged, so neither secrets nor tokens can reach the log.
 pub async fn headers_and_log(
@@ -38,7 +37,10 @@ pub async fn headers_and_log(
     let method = req.method().clone();
     let path = req.path().to_owned();
     let token = response_token();
-    let span = tracing::info_span!("request", %method, path = %path, response_token = %token);
+    // Only the token in the span: it is formatted once per request, and names the request in
+    // every line logged while handling it (measured: +6 300 instructions per request with method
+    // and path in the span as well, on the cheapest read's ~143 000).
+    let span = tracing::info_span!("request", response_token = %token);
     let mut response = next.call(req).instrument(span.clone()).await?;
     let headers = response.headers_mut();
     let fixed = [("x-api-version", API_VERSION), ("x-content-type-options", "nosniff"), ("x-frame-options", "DENY")];
@@ -51,6 +53,8 @@ pub async fn headers_and_log(
     span.in_scope(|| {
         tracing::info!(
             target: "roost::request",
+            %method,
+            path = %path,
             status = response.status().as_u16(),
             latency_ms = format!("{:.3}", started.elapsed().as_secs_f64() * 1000.0),
             "request"

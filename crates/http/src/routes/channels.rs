@@ -12,11 +12,12 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::bodies::{CreateMessageBody, KeystrokesBody, UserRefBody};
-use super::{members, pages, resource};
+use super::pages::{self, channel};
+use super::{members, resource};
 use crate::error::ApiError;
 use crate::extract::{Authenticated, ChannelIdPath, Domain, ListRequest, QueryPairs, UserIdPath};
 use crate::negotiate::Hal;
-use crate::repr::chat::{keystrokes, ChannelRepr, EventRepr, Renderer};
+use crate::repr::chat::{keystrokes, EventRepr, Renderer};
 use crate::repr::{self, numbered_page};
 use crate::urls::Urls;
 
@@ -29,11 +30,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(resource(&format!("{c}/messages")).route(web::get().to(messages)).route(web::post().to(send)))
         .service(resource(&format!("{c}/keystrokes")).route(web::post().to(keystrokes_of_channel)))
         .service(resource(&format!("{c}/events")).route(web::post().to(event)));
-}
-
-/// A channel with what it points at (creator, members, last message).
-pub(super) fn channel(view: &View<Channel>, urls: &Urls) -> Resource<ChannelRepr> {
-    Renderer { urls, related: &view.related }.channel(&view.value)
 }
 
 /// `CreateChannelResource` (PUBLIC, PRIVATE or DIRECT).

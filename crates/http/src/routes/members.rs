@@ -6,7 +6,7 @@ use roost_domain::model::user::UserRef;
 use serde::Deserialize;
 
 use super::bodies::UserRefBody;
-use super::channels::channel;
+use super::pages::channel;
 use super::resource;
 use crate::error::ApiError;
 use crate::extract::{Authenticated, ChannelIdPath, Domain, ListRequest, UserIdPath};

@@ -1,7 +1,8 @@
-//! What the message routes share: a message page (answered from the response cache while no
-//! write has happened since), and a message rendered with its related records.
+//! What the chat routes share: a message page (answered from the response cache while no write
+//! has happened since), and a message or channel rendered with its related records.
 
 use actix_web::HttpRequest;
+use roost_domain::model::channel::Channel;
 use roost_domain::model::message::Message;
 use roost_domain::service::{MessageListing, MessageQuery};
 use roost_domain::{Principal, View};
@@ -11,7 +12,7 @@ use crate::cache::ResponseCache;
 use crate::error::ApiError;
 use crate::extract::{Domain, ListRequest};
 use crate::negotiate::{negotiate, Rendered};
-use crate::repr::chat::{cursor_page, MessageRepr, Renderer};
+use crate::repr::chat::{cursor_page, ChannelRepr, MessageRepr, Renderer};
 use crate::urls::Urls;
 
 /// Reads a cursor page of messages and renders it with links that keep the filters. Pages are
@@ -53,4 +54,9 @@ pub async fn message_page(
 /// A message with the related records it points at.
 pub fn message(view: &View<Message>, urls: &Urls) -> Resource<MessageRepr> {
     Renderer { urls, related: &view.related }.message(&view.value)
+}
+
+/// A channel with what it points at (creator, members, last message).
+pub fn channel(view: &View<Channel>, urls: &Urls) -> Resource<ChannelRepr> {
+    Renderer { urls, related: &view.related }.channel(&view.value)
 }
