@@ -10,9 +10,10 @@ run:
 test:
     cargo test --workspace
 
-# Run the storage, auth and HTTP suites on SQLite and PostgreSQL.
+# Run the storage, auth and HTTP suites on SQLite and PostgreSQL, with the tests that need
+# PostgreSQL or Node.js (`npm ci` in tests/interop/js) and are ignored by a plain `cargo test`.
 test-pg:
-    ROOST_TEST_POSTGRES_URL={{pg_url}} cargo test -p roost-persistence -p roost-auth -p roost-http -p roost
+    ROOST_TEST_POSTGRES_URL={{pg_url}} cargo test -p roost-persistence -p roost-auth -p roost-http -p roost -- --include-ignored
 
 # Format check, clippy with warnings denied, and the layering check.
 check:

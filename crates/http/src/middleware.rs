@@ -38,9 +38,10 @@ pub async fn headers_and_log(
     let path = req.path().to_owned();
     let token = response_token();
     // Only the token in the span: it is formatted once per request, and names the request in
-    // every line logged while handling it (measured: +6 300 instructions per request with method
+    // every line logged while handling it. Its target is the request line's, so a filter that
+    // keeps that line (`roost::request=info`) keeps the token on it (measured: +6 300 instructions per request with method
     // and path in the span as well, on the cheapest read's ~143 000).
-    let span = tracing::info_span!("request", response_token = %token);
+    let span = tracing::info_span!(target: "roost::request", "request", response_token = %token);
     let mut response = next.call(req).instrument(span.clone()).await?;
     let headers = response.headers_mut();
     let fixed = [("x-api-version", API_VERSION), ("x-content-type-options", "nosniff"), ("x-frame-options", "DENY")];

@@ -20,10 +20,12 @@ impl Service {
     /// Creates a user (`POST /v1/users`).
     pub fn create_user(&self, principal: &Principal, input: NewUser) -> Result<User, DomainError> {
         let application_id = principal.manage()?;
-        let user = new_user(UserId(self.next_id()), application_id, input, now())?;
+        let mut user = new_user(UserId(0), application_id, input, now())?;
         if self.ports.users.find_user_by_name(application_id, &user.name)?.is_some() {
             return Err(already_exists(&user.name));
         }
+        // Drawn only for a user about to be stored: ids are shared with message appends.
+        user.id = UserId(self.next_id());
         match self.ports.users.insert_user(&user) {
             Ok(()) => Ok(user),
             // Another request took the name between the check and the insert.

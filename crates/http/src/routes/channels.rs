@@ -107,12 +107,14 @@ fn channel_filter(list: &ListRequest) -> Result<ChannelFilter, ApiError> {
         .filter(|v| !v.is_empty())
         .map(str::to_owned)
         .collect();
+    // Checked in the order the parameters were always checked: type, properties, times.
+    let properties = list.properties()?;
     Ok(ChannelFilter {
         channel_type,
         member_names,
         start_time: time_param(query, "startTime")?,
         end_time: time_param(query, "endTime")?,
-        properties: list.properties()?,
+        properties,
         ..ChannelFilter::default()
     })
 }
