@@ -1,6 +1,7 @@
 //! Connections and pools for both backends.
 
 use std::fmt;
+use std::path::Path;
 use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
@@ -117,6 +118,21 @@ impl fmt::Debug for DatabaseUrl {
 }
 
 impl DatabaseUrl {
+    /// How logs and messages name the database: a SQLite file by its absolute path, a
+    /// PostgreSQL URL with its password masked ([`Self::redacted`]).
+    pub fn describe(&self) -> String {
+        match self.sqlite_path() {
+            Some(path) => std::path::absolute(path).map_or_else(|_| path.to_owned(), |p| p.display().to_string()),
+            None => self.redacted(),
+        }
+    }
+
+    /// Whether the database exists already: a SQLite file on disk (opening one would create
+    /// it); a PostgreSQL server is always taken to exist, its schema made by the migrations.
+    pub fn exists(&self) -> bool {
+        self.sqlite_path().is_none_or(|path| Path::new(path).exists())
+    }
+
     /// The URL with any password replaced (in the user info or as a `password=` /
     /// `sslpassword=` query parameter), for logs.
     pub fn redacted(&self) -> String {

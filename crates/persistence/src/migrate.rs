@@ -1,5 +1,7 @@
 //! Embedded migrations, run at start-up on a dedicated connection before the pool opens.
 
+use std::path::{Path, PathBuf};
+
 use diesel::connection::SimpleConnection;
 use diesel::{Connection, PgConnection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
@@ -9,28 +11,58 @@ use crate::conn::{connect_sqlite, DatabaseKind, DatabaseUrl};
 const SQLITE: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
 const POSTGRES: EmbeddedMigrations = embed_migrations!("../../migrations/postgres");
 
-/// A migration that could not be applied.
+/// Migrations could not be applied: each case says what failed and where.
 #[derive(Debug, thiserror::Error)]
-#[error("database migration failed: {0}")]
-pub struct MigrationError(String);
+pub enum MigrationError {
+    /// The SQLite file's directory could not be created.
+    #[error("cannot create directory {}: {source}", path.display())]
+    Directory {
+        /// The directory, absolute.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The database could not be opened or reached (PostgreSQL down, a file not writable).
+    #[error("cannot open the database {database}: {reason}")]
+    Connect {
+        /// The database, as [`DatabaseUrl::describe`] names it.
+        database: String,
+        /// Why.
+        reason: String,
+    },
+    /// A migration failed.
+    #[error("database migration failed on {database}: {reason}")]
+    Migration {
+        /// The database, as [`DatabaseUrl::describe`] names it.
+        database: String,
+        /// Why.
+        reason: String,
+    },
+}
 
 /// Applies every pending migration; returns the names of those applied.
 pub fn run_migrations(url: &DatabaseUrl) -> Result<Vec<String>, MigrationError> {
-    let err = |e: &dyn std::fmt::Display| MigrationError(e.to_string());
+    let connect =
+        |e: &dyn std::fmt::Display| MigrationError::Connect { database: url.describe(), reason: e.to_string() };
+    let migrate =
+        |e: &dyn std::fmt::Display| MigrationError::Migration { database: url.describe(), reason: e.to_string() };
     let applied = match url.kind() {
         DatabaseKind::Sqlite => {
             let path = url.sqlite_path().unwrap_or_default();
-            if let Some(parent) = std::path::Path::new(path).parent().filter(|p| !p.as_os_str().is_empty()) {
-                std::fs::create_dir_all(parent).map_err(|e| err(&e))?;
+            if let Some(parent) = Path::new(path).parent().filter(|p| !p.as_os_str().is_empty()) {
+                std::fs::create_dir_all(parent).map_err(|source| MigrationError::Directory {
+                    path: std::path::absolute(parent).unwrap_or_else(|_| parent.to_owned()),
+                    source,
+                })?;
             }
-            let mut conn = connect_sqlite(path).map_err(|e| err(&e))?;
+            let mut conn = connect_sqlite(path).map_err(|e| connect(&e))?;
             // Persistent in the file: readers and the writer stop blocking each other.
-            conn.batch_execute("PRAGMA journal_mode = WAL").map_err(|e| err(&e))?;
-            conn.run_pending_migrations(SQLITE).map_err(|e| err(&*e))?.iter().map(ToString::to_string).collect()
+            conn.batch_execute("PRAGMA journal_mode = WAL").map_err(|e| connect(&e))?;
+            conn.run_pending_migrations(SQLITE).map_err(|e| migrate(&*e))?.iter().map(ToString::to_string).collect()
         }
         DatabaseKind::Postgres => {
-            let mut conn = PgConnection::establish(url.target()).map_err(|e| err(&e))?;
-            conn.run_pending_migrations(POSTGRES).map_err(|e| err(&*e))?.iter().map(ToString::to_string).collect()
+            let mut conn = PgConnection::establish(url.target()).map_err(|e| connect(&e))?;
+            conn.run_pending_migrations(POSTGRES).map_err(|e| migrate(&*e))?.iter().map(ToString::to_string).collect()
         }
     };
     Ok(applied)

@@ -42,6 +42,8 @@ pub struct Settings {
     /// MiB of rendered newest message pages kept until the next write; default 16 on SQLite and 0
     /// (off) on PostgreSQL, where another node's writes would not invalidate them.
     pub response_cache_mib: Option<u64>,
+    /// Seconds to wait at start-up for a PostgreSQL server that cannot be reached yet.
+    pub database_wait_seconds: u64,
 }
 
 impl Default for Settings {
@@ -60,6 +62,7 @@ impl Default for Settings {
             message_max_length: roost_domain::model::message::DEFAULT_MAX_BODY_CHARS,
             token_cache_seconds: 10,
             response_cache_mib: None,
+            database_wait_seconds: 30,
         }
     }
 }
@@ -80,16 +83,85 @@ pub struct Config {
     pub messages: roost_domain::model::message::MessageRules,
     pub token_cache: chrono::Duration,
     pub response_cache_bytes: u64,
+    pub database_wait: std::time::Duration,
 }
 
-/// Reads defaults, the TOML file (when it exists) and the environment.
-pub fn load(file: &Path) -> anyhow::Result<Config> {
-    let settings: Settings = Figment::from(Serialized::defaults(Settings::default()))
-        .merge(Toml::file(file))
-        .merge(Env::prefixed("ROOST_").ignore(&["test_postgres_url", "bench_postgres_url", "config", "log"]))
-        .extract()
-        .context("invalid configuration")?;
-    settings.validate()
+/// The file read when no `--config` / `ROOST_CONFIG` names one; it may be absent.
+pub const DEFAULT_FILE: &str = "roost.toml";
+
+/// `ROOST_*` variables that are not settings: read elsewhere (the config file's path, the log
+/// filter) or by the test and benchmark harnesses.
+const NOT_SETTINGS: &[&str] = &[
+    "config",
+    "log",
+    "test_postgres_url",
+    "bench_postgres_url",
+    "bench_seconds",
+    "bench_only",
+    "bench_skip_sqlite",
+    "bin",
+];
+
+/// A configuration, and what about it deserves a warning at start-up.
+#[derive(Debug)]
+pub struct Loaded {
+    /// The validated configuration.
+    pub config: Config,
+    /// E.g. `ROOST_*` variables that are no setting.
+    pub warnings: Vec<String>,
+}
+
+/// The setting names: `Settings`' fields, as the file and (upper-cased, `ROOST_` before) the
+/// environment spell them.
+fn setting_names() -> Vec<String> {
+    match serde_json::to_value(Settings::default()) {
+        Ok(serde_json::Value::Object(fields)) => fields.keys().cloned().collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Reads defaults, the TOML file and the environment. `file` is the path given with `--config`
+/// or `ROOST_CONFIG`, which must exist; without one, `roost.toml` is read when present. A key of
+/// the file that is no setting is an error (a typo would otherwise be ignored); an unknown
+/// `ROOST_*` variable only a warning, since platforms set some (Kubernetes: `ROOST_PORT`, …).
+pub fn load(file: Option<&Path>) -> anyhow::Result<Loaded> {
+    let known = setting_names();
+    let file = match file {
+        Some(path) if !path.exists() => {
+            let shown = std::path::absolute(path).unwrap_or_else(|_| path.to_owned());
+            bail!("the configuration file {} does not exist", shown.display())
+        }
+        Some(path) => Some(path),
+        None => Some(Path::new(DEFAULT_FILE)).filter(|p| p.exists()),
+    };
+    let mut figment = Figment::from(Serialized::defaults(Settings::default()));
+    if let Some(path) = file {
+        let keys: figment::value::Dict = Figment::from(Toml::file_exact(path))
+            .extract()
+            .with_context(|| format!("cannot read the configuration file {}", path.display()))?;
+        let mut unknown: Vec<&String> = keys.keys().filter(|key| !known.contains(key)).collect();
+        unknown.sort();
+        if !unknown.is_empty() {
+            let unknown: Vec<&str> = unknown.iter().map(|k| k.as_str()).collect();
+            bail!(
+                "unknown setting(s) in {}: {} (settings are: {})",
+                path.display(),
+                unknown.join(", "),
+                known.join(", ")
+            );
+        }
+        figment = figment.merge(Toml::file_exact(path));
+    }
+    let mut warnings: Vec<String> = std::env::vars_os()
+        .filter_map(|(name, _)| name.into_string().ok())
+        .filter_map(|name| name.strip_prefix("ROOST_").map(str::to_ascii_lowercase))
+        .filter(|name| !known.contains(name) && !NOT_SETTINGS.contains(&name.as_str()))
+        .map(|name| format!("ROOST_{} is not a Roost setting and is ignored", name.to_ascii_uppercase()))
+        .collect();
+    warnings.sort();
+    let settings: Settings =
+        figment.merge(Env::prefixed("ROOST_").ignore(NOT_SETTINGS)).extract().context("invalid configuration")?;
+    Ok(Loaded { config: settings.validate()?, warnings })
 }
 
 impl Settings {
@@ -143,6 +215,9 @@ impl Settings {
             (None, roost_persistence::DatabaseKind::Sqlite) => 16,
             (None, roost_persistence::DatabaseKind::Postgres) => 0,
         };
+        if self.database_wait_seconds > 3600 {
+            bail!("invalid ROOST_DATABASE_WAIT_SECONDS {}: must be 0 to 3600", self.database_wait_seconds);
+        }
         if self.workers == Some(0) {
             bail!("invalid ROOST_WORKERS: must be at least 1");
         }
@@ -160,6 +235,7 @@ impl Settings {
             messages: roost_domain::model::message::MessageRules { max_body_chars: self.message_max_length },
             token_cache: chrono::Duration::seconds(self.token_cache_seconds),
             response_cache_bytes: response_cache_mib << 20,
+            database_wait: std::time::Duration::from_secs(self.database_wait_seconds),
         })
     }
 }
@@ -208,11 +284,45 @@ mod tests {
         figment::Jail::expect_with(|jail| {
             jail.create_file("roost.toml", "bind = \"127.0.0.1:9000\"\nnode_id = 3\n")?;
             jail.set_env("ROOST_NODE_ID", "4");
-            let config = load(Path::new("roost.toml")).map_err(|e| e.to_string())?;
+            let config = load(Some(Path::new("roost.toml"))).map_err(|e| e.to_string())?.config;
             assert_eq!(config.bind.port(), 9000);
             assert_eq!(config.node_id, 4);
+            // Without --config, roost.toml is read when present.
+            assert_eq!(load(None).map_err(|e| e.to_string())?.config.bind.port(), 9000);
             jail.set_env("ROOST_NODE_ID", "abc");
-            assert!(load(Path::new("roost.toml")).is_err());
+            let error = format!("{:#}", load(Some(Path::new("roost.toml"))).unwrap_err());
+            assert!(error.contains("node_id"), "{error}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err, reason = "figment::Jail fixes the closure's error type")]
+    fn a_named_file_must_exist_and_hold_only_settings() {
+        figment::Jail::expect_with(|jail| {
+            let missing = format!("{:#}", load(Some(Path::new("missing.toml"))).unwrap_err());
+            assert!(missing.contains("does not exist") && missing.contains("/missing.toml"), "{missing}");
+            // Without --config a missing roost.toml is fine: defaults.
+            assert_eq!(load(None).map_err(|e| e.to_string())?.config.bind.port(), 8080);
+            jail.create_file("typo.toml", "bind = \"127.0.0.1:9000\"\nnod_id = 3\npool = 2\n")?;
+            let typo = format!("{:#}", load(Some(Path::new("typo.toml"))).unwrap_err());
+            assert!(typo.contains("unknown setting(s) in typo.toml: nod_id, pool"), "{typo}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err, reason = "figment::Jail fixes the closure's error type")]
+    fn unknown_environment_variables_are_warned_about_not_refused() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("ROOST_PORT", "tcp://10.0.0.1:8080");
+            jail.set_env("ROOST_NODEID", "3");
+            jail.set_env("ROOST_LOG", "debug");
+            let loaded = load(None).map_err(|e| e.to_string())?;
+            for name in ["ROOST_NODEID", "ROOST_PORT"] {
+                assert!(loaded.warnings.contains(&format!("{name} is not a Roost setting and is ignored")));
+            }
+            assert!(!loaded.warnings.iter().any(|w| w.contains("ROOST_LOG")), "{:?}", loaded.warnings);
             Ok(())
         });
     }

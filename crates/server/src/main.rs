@@ -5,7 +5,7 @@ mod config;
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use actix_web::{web, HttpServer};
 use anyhow::Context;
@@ -28,9 +28,10 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[derive(Parser)]
 #[command(version, about)]
 struct Cli {
-    /// Configuration file (optional; ROOST_* environment variables override it).
-    #[arg(long, env = "ROOST_CONFIG", default_value = "roost.toml", global = true)]
-    config: PathBuf,
+    /// Configuration file; it must exist. Without one, `roost.toml` is read when present.
+    /// ROOST_* environment variables override it.
+    #[arg(long, env = "ROOST_CONFIG", global = true)]
+    config: Option<PathBuf>,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -81,13 +82,17 @@ enum ClientsCommand {
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    init_logging();
-    let config = config::load(&cli.config)?;
+    init_logging()?;
+    let loaded = config::load(cli.config.as_deref())?;
+    for warning in &loaded.warnings {
+        tracing::warn!("{warning}");
+    }
+    let config = loaded.config;
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(config),
         Command::Migrate => {
             let applied = roost_persistence::migrate::run_migrations(&config.database)?;
-            println!("{} migration(s) applied to {}", applied.len(), config.database.redacted());
+            println!("{} migration(s) applied to {}", applied.len(), config.database.describe());
             Ok(())
         }
         Command::Apps(AppsCommand::Create { name, json }) => {
@@ -110,11 +115,33 @@ fn main() -> anyhow::Result<()> {
 }
 
 /// Logs go to stderr; credentials printed by commands go to stdout, so the two never mix.
-fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("ROOST_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+fn init_logging() -> anyhow::Result<()> {
+    let filter = match std::env::var("ROOST_LOG") {
+        Err(_) => tracing_subscriber::EnvFilter::new("info"),
+        Ok(value) => log_filter(&value)?,
+    };
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
     tracing_subscriber::fmt().with_env_filter(filter).with_ansi(ansi).with_writer(std::io::stderr).init();
+    Ok(())
+}
+
+/// `ROOST_LOG`, refused when it would not log what was meant: a directive that does not parse,
+/// or a bare word that is not a level (`verbose` reads as "everything of a target named
+/// verbose", which silently turns Roost's own logs off).
+fn log_filter(value: &str) -> anyhow::Result<tracing_subscriber::EnvFilter> {
+    const LEVELS: &[&str] = &["off", "error", "warn", "info", "debug", "trace"];
+    let invalid = |why: String| {
+        anyhow::anyhow!(
+            "invalid ROOST_LOG '{value}': {why}; use a level ({}) or target=level pairs, e.g. info,roost::request=warn",
+            LEVELS.join(", ")
+        )
+    };
+    for directive in value.split(',').map(str::trim).filter(|d| !d.is_empty()) {
+        if !directive.contains('=') && !LEVELS.contains(&directive.to_ascii_lowercase().as_str()) {
+            return Err(invalid(format!("'{directive}' is not a level")));
+        }
+    }
+    tracing_subscriber::EnvFilter::builder().parse(value).map_err(|e| invalid(e.to_string()))
 }
 
 fn open_store(config: &Config, ids: Arc<IdGenerator>) -> anyhow::Result<DieselStore> {
@@ -122,8 +149,16 @@ fn open_store(config: &Config, ids: Arc<IdGenerator>) -> anyhow::Result<DieselSt
 }
 
 /// The store for a one-shot command: one connection, opened when needed and never in the
-/// background, so nothing is connecting when the process exits.
+/// background, so nothing is connecting when the process exits. A command never creates a
+/// database: a SQLite file that is not there is most likely the wrong path.
 fn open_store_for_command(config: &Config) -> anyhow::Result<DieselStore> {
+    if !config.database.exists() {
+        anyhow::bail!(
+            "there is no database at {}: start the server (`roost`) or run `roost migrate` to create it, \
+             or point ROOST_DATABASE_URL at the existing one",
+            config.database.describe()
+        );
+    }
     let pool = roost_persistence::PoolSettings { max_size: 1, keep_idle: 0, ..config.pool.clone() };
     open_store_with(config, &pool, Arc::new(IdGenerator::new(config.node_id)?))
 }
@@ -133,8 +168,54 @@ fn open_store_with(
     pool: &roost_persistence::PoolSettings,
     ids: Arc<IdGenerator>,
 ) -> anyhow::Result<DieselStore> {
-    DieselStore::open(&config.database, pool, ids)
-        .with_context(|| format!("cannot open the database {}", config.database.redacted()))
+    // A PostgreSQL server that is not up yet (it starts beside Roost under compose or systemd)
+    // is waited for; anything else fails at once.
+    let deadline = Instant::now() + config.database_wait;
+    let mut attempt = 1u32;
+    loop {
+        match DieselStore::open(&config.database, pool, ids.clone()) {
+            Ok(store) => return Ok(store),
+            Err(error) if is_unreachable(&config.database, &error) && Instant::now() < deadline => {
+                let left = deadline.saturating_duration_since(Instant::now()).as_secs();
+                tracing::warn!(
+                    attempt,
+                    database = %config.database.describe(),
+                    %error,
+                    "the database is not reachable yet; trying again for {left} s more (ROOST_DATABASE_WAIT_SECONDS)"
+                );
+                std::thread::sleep(Duration::from_secs(1).min(deadline.saturating_duration_since(Instant::now())));
+                attempt += 1;
+            }
+            Err(error) => {
+                return Err(anyhow::Error::new(error))
+                    .with_context(|| format!("cannot open the database {}", config.database.describe()))
+            }
+        }
+    }
+}
+
+/// A PostgreSQL server that could not be reached (as opposed to a refused login, a failed
+/// migration or a SQLite file that cannot be opened, which waiting does not fix).
+fn is_unreachable(database: &roost_persistence::DatabaseUrl, error: &roost_persistence::store::OpenError) -> bool {
+    use roost_persistence::migrate::MigrationError;
+    use roost_persistence::store::OpenError;
+    if database.kind() != roost_persistence::DatabaseKind::Postgres {
+        return false;
+    }
+    let reason = match error {
+        OpenError::Migration(MigrationError::Connect { reason, .. }) => reason.as_str(),
+        _ => return false,
+    };
+    // libpq's words for a server that is down, starting or not listening yet.
+    [
+        "Connection refused",
+        "could not connect",
+        "the database system is starting up",
+        "timeout expired",
+        "could not translate host name",
+    ]
+    .iter()
+    .any(|sign| reason.contains(sign))
 }
 
 fn print_credentials(created: &Provisioned, json: bool) {
@@ -180,15 +261,6 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let ids = Arc::new(IdGenerator::new(config.node_id)?);
     let store = Arc::new(open_store(&config, ids.clone())?);
     let hasher = Arc::new(SecretHasher::owasp()?);
-    if config.bootstrap && store.first_organization()?.is_none() {
-        let created = provision::create_application(store.as_ref(), &ids, &hasher, "Default application", now())?;
-        println!("Roost created its first application on this empty database.");
-        print_credentials(&created, false);
-        println!(
-            "Get a token: curl -u '{}:<client_secret>' -d grant_type=client_credentials http://{}/oauth/token",
-            created.client_id, config.bind
-        );
-    }
     let settings = HttpSettings {
         public_url: config.public_url.clone(),
         tokens: roost_auth::TokenSettings { lifetime: config.token_lifetime, cache_for: config.token_cache },
@@ -200,21 +272,57 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         storage_threads: config.pool.max_size as usize,
         ..HttpSettings::default()
     };
-    let state = web::Data::new(AppState::new(Ports::from_store(store), ids, hasher, settings)?);
-    spawn_housekeeping(state.clone());
+    let state = web::Data::new(AppState::new(Ports::from_store(store.clone()), ids.clone(), hasher.clone(), settings)?);
     let app_state = state.clone();
-    let mut server = HttpServer::new(move || roost_http::app(app_state.clone())).shutdown_timeout(10);
+    // Signals are Roost's own (below): actix would force-stop on SIGINT, failing requests in flight.
+    let mut server = HttpServer::new(move || roost_http::app(app_state.clone())).shutdown_timeout(10).disable_signals();
     if let Some(workers) = config.workers {
         server = server.workers(workers);
     }
+    // Bound before the first-start bootstrap: a port in use must not leave an application
+    // behind whose credentials were printed by a server that never ran.
     let server = server.bind(config.bind).with_context(|| format!("cannot listen on {}", config.bind))?;
-    for addr in server.addrs() {
-        tracing::info!(%addr, database = %config.database.redacted(), "listening on http://{addr}");
+    let addrs = server.addrs();
+    if config.bootstrap && store.first_organization()?.is_none() {
+        let created = provision::create_application(store.as_ref(), &ids, &hasher, "Default application", now())?;
+        println!("Roost created its first application on this empty database.");
+        print_credentials(&created, false);
+        if let Some(addr) = addrs.first() {
+            println!(
+                "Get a token: curl -u '{}:<client_secret>' -d grant_type=client_credentials http://{addr}/oauth/token",
+                created.client_id
+            );
+        }
     }
-    // actix stops accepting on SIGINT/SIGTERM and lets in-flight requests finish.
-    server.run().await?;
+    spawn_housekeeping(state.clone());
+    let server = server.run();
+    let stopping = stop_on_signals(server.handle()).context("cannot listen for SIGINT and SIGTERM")?;
+    for addr in addrs {
+        tracing::info!(%addr, database = %config.database.describe(), "listening on http://{addr}");
+    }
+    server.await?;
+    stopping.iter().for_each(actix_web::rt::task::JoinHandle::abort);
     tracing::info!("stopped");
     Ok(())
+}
+
+/// SIGINT (Ctrl-C) and SIGTERM both stop the server gracefully: it stops accepting, lets the
+/// requests in flight finish (up to the shutdown timeout), then exits. The handlers are in place
+/// when this returns, before the server says it is listening.
+fn stop_on_signals(server: actix_web::dev::ServerHandle) -> std::io::Result<Vec<actix_web::rt::task::JoinHandle<()>>> {
+    use actix_web::rt::signal::unix::{signal, SignalKind};
+    let mut listeners = Vec::new();
+    for (kind, name) in [(SignalKind::interrupt(), "SIGINT"), (SignalKind::terminate(), "SIGTERM")] {
+        let mut received = signal(kind)?;
+        let server = server.clone();
+        listeners.push(actix_web::rt::spawn(async move {
+            if received.recv().await.is_some() {
+                tracing::info!("{name} received: finishing the requests in flight, then stopping");
+                server.stop(true).await;
+            }
+        }));
+    }
+    Ok(listeners)
 }
 
 /// Every ten minutes: forget idle rate-limit keys and delete expired tokens.

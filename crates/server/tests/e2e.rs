@@ -105,6 +105,11 @@ impl Server {
     fn stop(self) -> (String, String) {
         let pid = self.child.id().to_string();
         Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        self.stop_after_signal()
+    }
+
+    /// Waits for the exit a signal already sent causes; returns all of stdout and stderr.
+    fn stop_after_signal(self) -> (String, String) {
         // The readers end when the process closes its streams; a watchdog bounds the wait.
         let (exited, exit) = mpsc::channel();
         let mut child = self.child;
@@ -247,6 +252,13 @@ fn bad_configuration_stops_start_up_with_a_clear_message() {
         ("ROOST_NODE_ID", "99", "ROOST_NODE_ID"),
         ("ROOST_NODE_ID", "abc", "NODE_ID"),
         ("ROOST_PUBLIC_URL", "chat.example.com", "ROOST_PUBLIC_URL"),
+        ("ROOST_DATABASE_WAIT_SECONDS", "99999", "ROOST_DATABASE_WAIT_SECONDS"),
+        // A filter that parses but logs nothing of Roost's is refused, not silently applied.
+        ("ROOST_LOG", "verbose", "invalid ROOST_LOG 'verbose': 'verbose' is not a level"),
+        ("ROOST_LOG", "info,roost=loud", "invalid ROOST_LOG"),
+        ("ROOST_CONFIG", "/nonexistent/roost.toml", "the configuration file /nonexistent/roost.toml does not exist"),
+        // Filesystem problems say what failed and where.
+        ("ROOST_DATABASE_URL", "sqlite:///dev/null/data/roost.db", "cannot create directory /dev/null/data"),
     ] {
         let output = Command::new(BIN).current_dir(dir.path()).env_clear().env(name, value).output().unwrap();
         assert!(!output.status.success(), "{name}={value} was accepted");
@@ -294,5 +306,121 @@ fn official_javascript_sdk_drives_roost() {
             );
             assert!(String::from_utf8_lossy(&output.stdout).contains(expected));
         }
+    }
+}
+
+/// A file's typo is an error naming the key; a `ROOST_*` variable that is no setting (platforms
+/// set some) is only a warning naming it.
+#[test]
+fn unknown_settings_are_named() {
+    let db = TestDatabase::sqlite();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("roost.toml"), "bind = \"127.0.0.1:0\"\ntoken_lifetime = 60\n").unwrap();
+    let refused = roost(&db, dir.path()).arg("migrate").output().unwrap();
+    assert!(!refused.status.success());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(stderr.contains("unknown setting(s) in roost.toml: token_lifetime"), "{stderr}");
+
+    std::fs::remove_file(dir.path().join("roost.toml")).unwrap();
+    let server = Server::start(&db, dir.path(), &[("ROOST_SERVICE_HOST", "10.0.0.1")]);
+    let (_, log) = server.stop();
+    assert!(log.contains("ROOST_SERVICE_HOST is not a Roost setting and is ignored"), "{log}");
+}
+
+/// `roost apps …` and `roost clients …` never create a database: a missing SQLite file is
+/// named, with its absolute path, and left missing.
+#[test]
+fn commands_never_create_a_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("elsewhere/roost.db");
+    for args in [&["apps", "list"][..], &["apps", "create", "Desk"], &["clients", "rotate", "1"]] {
+        let output = Command::new(BIN)
+            .args(args)
+            .current_dir(dir.path())
+            .env_clear()
+            .env("ROOST_DATABASE_URL", "sqlite://elsewhere/roost.db")
+            .output()
+            .unwrap();
+        assert!(!output.status.success(), "{args:?} succeeded");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(&format!("there is no database at {}", path.display())), "{args:?}: {stderr}");
+        assert!(!path.exists() && !path.parent().unwrap().exists(), "{args:?} created the database");
+    }
+}
+
+/// The port is bound before the first start creates an application: a port in use leaves no
+/// application behind and prints no credentials.
+#[test]
+fn a_port_in_use_creates_no_application() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    for db in TestDatabase::all() {
+        let dir = tempfile::tempdir().unwrap();
+        let output = roost(&db, dir.path()).env("ROOST_BIND", format!("127.0.0.1:{port}")).output().unwrap();
+        assert!(!output.status.success(), "{}: started on a port in use", db.label);
+        assert!(String::from_utf8_lossy(&output.stderr).contains("cannot listen on"), "{}", db.label);
+        assert!(!String::from_utf8_lossy(&output.stdout).contains("client_secret"), "{}", db.label);
+        let listed = run(roost(&db, dir.path()).args(["apps", "list", "--json"]));
+        assert_eq!(serde_json::from_slice::<Value>(&listed.stdout).unwrap(), json!([]), "{}", db.label);
+    }
+}
+
+/// A PostgreSQL server that is not up is tried again, each attempt logged, for
+/// `ROOST_DATABASE_WAIT_SECONDS`; then start-up fails naming it.
+#[test]
+fn an_unreachable_postgres_is_waited_for_then_named() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let dir = tempfile::tempdir().unwrap();
+    let output = Command::new(BIN)
+        .current_dir(dir.path())
+        .env_clear()
+        .env("ROOST_DATABASE_URL", format!("postgres://roost:secret@127.0.0.1:{port}/roost"))
+        .env("ROOST_DATABASE_WAIT_SECONDS", "1")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("the database is not reachable yet"), "{stderr}");
+    assert!(
+        stderr.contains(&format!("cannot open the database postgres://roost:***@127.0.0.1:{port}/roost")),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("secret"), "the password reached the log: {stderr}");
+}
+
+/// SIGINT (Ctrl-C) and SIGTERM both let a request in flight finish: the request's headers and
+/// half its body are sent, then the signal, then the rest of the body, and the answer still
+/// comes. Only new connections are refused.
+#[test]
+fn sigint_and_sigterm_let_requests_in_flight_finish() {
+    use std::io::{Read, Write};
+    for signal in ["INT", "TERM"] {
+        let db = TestDatabase::sqlite();
+        let dir = tempfile::tempdir().unwrap();
+        let server = Server::start(&db, dir.path(), &[]);
+        let access = token(&server.base, &server.printed("client_id:"), &server.printed("client_secret:")).unwrap();
+        let address = server.base.trim_start_matches("http://").to_owned();
+        let mut connection = std::net::TcpStream::connect(&address).unwrap();
+        connection.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+        let body = format!("{{\"name\": \"in-flight-{signal}\"}}");
+        let (first, rest) = body.split_at(body.len() / 2);
+        write!(
+            connection,
+            "POST /v1/users HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {access}\r\n\
+             Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{first}",
+            body.len()
+        )
+        .unwrap();
+        connection.flush().unwrap();
+        Command::new("kill").args([&format!("-{signal}"), &server.child.id().to_string()]).status().unwrap();
+        connection.write_all(rest.as_bytes()).unwrap();
+        let mut answer = String::new();
+        connection.read_to_string(&mut answer).unwrap();
+        assert!(answer.starts_with("HTTP/1.1 200"), "SIG{signal}: {answer}");
+        assert!(answer.contains(&format!("in-flight-{signal}")), "SIG{signal}: {answer}");
+        let (_, log) = server.stop_after_signal();
+        assert!(log.contains(&format!("SIG{signal} received")) && log.contains("stopped"), "SIG{signal}: {log}");
     }
 }
