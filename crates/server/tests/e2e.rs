@@ -391,8 +391,8 @@ fn an_unreachable_postgres_is_waited_for_then_named() {
 }
 
 /// SIGINT (Ctrl-C) and SIGTERM both let a request in flight finish: the request's headers and
-/// half its body are sent, then the signal, then the rest of the body, and the answer still
-/// comes. Only new connections are refused.
+/// half its body are sent, then the signal; once new connections are refused the rest of the
+/// body follows, and the answer still comes.
 #[test]
 fn sigint_and_sigterm_let_requests_in_flight_finish() {
     use std::io::{Read, Write};
@@ -415,6 +415,13 @@ fn sigint_and_sigterm_let_requests_in_flight_finish() {
         .unwrap();
         connection.flush().unwrap();
         Command::new("kill").args([&format!("-{signal}"), &server.child.id().to_string()]).status().unwrap();
+        // The rest of the body goes only once the server is stopping (it refuses new
+        // connections), so a stop that drops requests in flight cannot win a race here.
+        let stopping_by = Instant::now() + Duration::from_secs(30);
+        while std::net::TcpStream::connect(&address).is_ok() {
+            assert!(Instant::now() < stopping_by, "SIG{signal}: still accepting connections after 30 s");
+            std::thread::sleep(Duration::from_millis(20));
+        }
         connection.write_all(rest.as_bytes()).unwrap();
         let mut answer = String::new();
         connection.read_to_string(&mut answer).unwrap();
