@@ -291,7 +291,7 @@ mod tests {
             assert_eq!(load(None).map_err(|e| e.to_string())?.config.bind.port(), 9000);
             jail.set_env("ROOST_NODE_ID", "abc");
             let error = format!("{:#}", load(Some(Path::new("roost.toml"))).unwrap_err());
-            assert!(error.contains("node_id"), "{error}");
+            assert!(error.contains("NODE_ID") && error.contains("ROOST_"), "{error}");
             Ok(())
         });
     }
