@@ -25,3 +25,10 @@ pub fn now() -> Timestamp {
     use chrono::SubsecRound;
     chrono::Utc::now().trunc_subsecs(3)
 }
+
+/// Whether text holds a NUL character (U+0000). No stored text may: PostgreSQL's text type
+/// cannot hold one (it answered 500) while SQLite stored it, so both engines refuse it alike
+/// (400), and a filter holding one matches nothing.
+pub fn has_nul(text: &str) -> bool {
+    text.contains('\0')
+}

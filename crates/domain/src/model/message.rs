@@ -248,6 +248,31 @@ pub struct ReadReceipt {
 
 pub(crate) fn validate_new_message(input: &NewMessage, rules: MessageRules) -> Result<(), DomainError> {
     let mut errors = Vec::new();
+    let texts: [(&str, Option<&str>); 5] = match &input.content {
+        NewContent::Text(body) => {
+            [("body", Some(body)), ("groupTag", input.group_tag.as_deref()), ("", None), ("", None), ("", None)]
+        }
+        NewContent::File(file) => [
+            ("file.url", Some(&file.url)),
+            ("file.name", Some(&file.name)),
+            ("file.contentType", Some(&file.content_type)),
+            ("groupTag", input.group_tag.as_deref()),
+            ("", None),
+        ],
+    };
+    for (field, text) in texts {
+        if text.is_some_and(super::has_nul) {
+            errors.push(FieldError::new(
+                RESOURCE,
+                field,
+                FieldErrorCode::Invalid,
+                format!("{field} must not contain NUL characters"),
+            ));
+        }
+    }
+    if !errors.is_empty() {
+        return Err(DomainError::Validation(errors));
+    }
     match &input.content {
         NewContent::Text(body) => {
             if body.trim().is_empty() {

@@ -9,11 +9,11 @@ use crate::model::channel::{
     Invite, MemberFilter, MemberSort, Membership, NewChannel, MAX_DIRECT_MEMBERS, MIN_DIRECT_MEMBERS, RESOURCE,
 };
 use crate::model::ids::{ApplicationId, ChannelId, ThreadId, UserId};
-use crate::model::now;
 use crate::model::page::{Page, PageRequest};
 use crate::model::principal::Principal;
 use crate::model::properties::validate_properties;
 use crate::model::user::{User, UserRef};
+use crate::model::{has_nul, now};
 
 impl Service {
     /// Creates a channel, or returns the existing direct channel of the same member set
@@ -136,7 +136,9 @@ impl Service {
     ) -> Result<View<Page<Channel>>, DomainError> {
         let application_id = principal.manage()?;
         for name in std::mem::take(&mut filter.member_names) {
-            match self.ports.users.find_user_by_name(application_id, &name)? {
+            let member =
+                if has_nul(&name) { None } else { self.ports.users.find_user_by_name(application_id, &name)? };
+            match member {
                 Some(user) => filter.member_ids.push(user.id),
                 None => {
                     let empty = Page { items: Vec::new(), number: page.number, size: page.size, total_elements: 0 };

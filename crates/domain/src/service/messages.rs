@@ -18,7 +18,7 @@ use crate::model::notification::Notification;
 use crate::model::page::{Page, PageRequest};
 use crate::model::principal::Principal;
 use crate::model::user::{User, UserRef, UserSort};
-use crate::model::{now, Properties};
+use crate::model::{has_nul, now, Properties};
 
 /// Which messages a list reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -188,14 +188,19 @@ impl Service {
             MessageListing::SentBy(user) => MessageScope::SentBy(self.user(application_id, user)?.id),
             MessageListing::UnreadBy(user) => MessageScope::UnreadBy(self.user(application_id, user)?.id),
         };
+        let empty = || {
+            let page = CursorPage::from_probe(request, Vec::new(), |m: &Message| m.id.0, false);
+            Ok(View { value: page, related: super::Related::default() })
+        };
+        // No stored text holds a NUL, so a filter holding one matches nothing.
+        if query.username.as_deref().is_some_and(has_nul) || query.text.as_deref().is_some_and(has_nul) {
+            return empty();
+        }
         let sender = match query.username.as_deref() {
             None => None,
             Some(name) => match self.ports.users.find_user_by_name(application_id, name)? {
                 Some(user) => Some(user.id),
-                None => {
-                    let empty = CursorPage::from_probe(request, Vec::new(), |m: &Message| m.id.0, false);
-                    return Ok(View { value: empty, related: super::Related::default() });
-                }
+                None => return empty(),
             },
         };
         let filter = MessageFilter { sender, query: query.text.filter(|q| !q.is_empty()) };
@@ -300,7 +305,8 @@ impl Service {
         let application_id = principal.manage()?;
         let message = self.message(application_id, id)?;
         let user = self.resolve_user(application_id, user, "user")?;
-        if !self.ports.messages.remove_reaction(message.id, emoji, user.id)? {
+        // No stored emoji holds a NUL (they are validated when added).
+        if has_nul(emoji) || !self.ports.messages.remove_reaction(message.id, emoji, user.id)? {
             return Err(DomainError::NotFound("reaction"));
         }
         self.message_view(message)

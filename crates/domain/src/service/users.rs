@@ -6,13 +6,13 @@ use super::Service;
 use crate::error::{DomainError, FieldErrorCode, StoreError};
 use crate::model::application::Application;
 use crate::model::ids::{ApplicationId, UserId};
-use crate::model::now;
 use crate::model::page::{Page, PageRequest};
 use crate::model::principal::Principal;
 use crate::model::user::{
     already_exists, new_user, validate_secret, validate_secret_name, NewUser, User, UserFilter, UserPatch, UserRef,
     UserSort,
 };
+use crate::model::{has_nul, now};
 
 const RESOURCE: &str = "user";
 
@@ -42,6 +42,9 @@ impl Service {
     /// The user with this username, or 404 (`HEAD /v1/users?name=`).
     pub fn find_user_by_name(&self, principal: &Principal, name: &str) -> Result<User, DomainError> {
         let application_id = principal.manage()?;
+        if has_nul(name) {
+            return Err(DomainError::NotFound(RESOURCE));
+        }
         self.ports.users.find_user_by_name(application_id, name)?.ok_or(DomainError::NotFound(RESOURCE))
     }
 
@@ -52,7 +55,11 @@ impl Service {
         filter: &UserFilter,
         page: &PageRequest<UserSort>,
     ) -> Result<Page<User>, DomainError> {
-        Ok(self.ports.users.list_users(principal.manage()?, filter, page)?)
+        let application_id = principal.manage()?;
+        if filter.name.as_deref().is_some_and(has_nul) {
+            return Ok(Page { items: Vec::new(), number: page.number, size: page.size, total_elements: 0 });
+        }
+        Ok(self.ports.users.list_users(application_id, filter, page)?)
     }
 
     /// Applies an RFC 7396 merge patch to a user (`PATCH /v1/users/{id}`).
@@ -123,6 +130,7 @@ impl Service {
     ) -> Result<User, DomainError> {
         let found = match user {
             UserRef::Id(id) => self.ports.users.find_user(application_id, *id)?,
+            UserRef::Name(name) if has_nul(name) => None,
             UserRef::Name(name) => self.ports.users.find_user_by_name(application_id, name)?,
         };
         found.ok_or_else(|| {

@@ -7,5 +7,6 @@ mod helpers;
 mod application;
 mod chat;
 mod errors_and_headers;
+mod nul_characters;
 mod oauth;
 mod users;
