@@ -207,6 +207,13 @@ pub trait NotificationStore: Send + Sync {
     ) -> StoreResult<CursorPage<Notification>>;
 }
 
+/// The store's own health, for readiness probes.
+pub trait HealthStore: Send + Sync {
+    /// `Ok` when the database answers and every migration this build knows is applied;
+    /// [`StoreError::Unavailable`] saying what is wrong otherwise.
+    fn check_ready(&self) -> StoreResult<()>;
+}
+
 /// Every port, as shared handles. Cheap to clone.
 #[derive(Clone)]
 pub struct Ports {
@@ -222,13 +229,22 @@ pub struct Ports {
     pub messages: Arc<dyn MessageStore>,
     /// Notifications.
     pub notifications: Arc<dyn NotificationStore>,
+    /// The store's health.
+    pub health: Arc<dyn HealthStore>,
 }
 
 impl Ports {
     /// All ports served by one store.
     pub fn from_store<S>(store: Arc<S>) -> Self
     where
-        S: ApplicationStore + CredentialStore + UserStore + ChannelStore + MessageStore + NotificationStore + 'static,
+        S: ApplicationStore
+            + CredentialStore
+            + UserStore
+            + ChannelStore
+            + MessageStore
+            + NotificationStore
+            + HealthStore
+            + 'static,
     {
         Self {
             applications: store.clone(),
@@ -236,7 +252,8 @@ impl Ports {
             users: store.clone(),
             channels: store.clone(),
             messages: store.clone(),
-            notifications: store,
+            notifications: store.clone(),
+            health: store,
         }
     }
 }

@@ -51,7 +51,13 @@ pub async fn headers_and_log(
     if let Ok(value) = HeaderValue::from_str(&token) {
         headers.insert(HeaderName::from_static("x-response-token"), value);
     }
+    // Probes come every few seconds from every load balancer: logging each would drown the
+    // requests that matter. Their failures still log (a 5xx logs its cause).
+    let probe = matches!(path.as_str(), "/healthz" | "/readyz");
     span.in_scope(|| {
+        if probe {
+            return;
+        }
         tracing::info!(
             target: "roost::request",
             %method,

@@ -4,6 +4,7 @@
 mod application;
 mod bodies;
 mod channels;
+mod health;
 mod members;
 mod messages;
 mod notifications;
@@ -26,6 +27,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.app_data(json_config(JSON_BODY_LIMIT))
         .app_data(web::PathConfig::default().error_handler(|e, _| ApiError::BadRequest(e.to_string()).into()))
         .app_data(web::QueryConfig::default().error_handler(|e, _| ApiError::BadRequest(e.to_string()).into()))
+        .service(resource("/").route(web::get().to(health::about)))
+        .service(resource("/healthz").route(web::get().to(health::alive)))
+        .service(resource("/readyz").route(web::get().to(health::ready)))
         .service(resource("/oauth/token").route(web::post().to(oauth::token)))
         .service(resource("/oauth/revoke").route(web::post().to(oauth::revoke)))
         .service(resource("/oauth/introspect").route(web::post().to(oauth::introspect)))

@@ -40,6 +40,16 @@ pub enum MigrationError {
     },
 }
 
+/// Whether migrations this build knows are not applied yet on `conn`'s database.
+pub(crate) fn has_pending(conn: &mut crate::conn::AnyConnection) -> Result<bool, String> {
+    use crate::conn::AnyConnection;
+    let pending = match conn {
+        AnyConnection::Sqlite(c) => c.has_pending_migration(SQLITE),
+        AnyConnection::Postgresql(c) => c.has_pending_migration(POSTGRES),
+    };
+    pending.map_err(|e| e.to_string())
+}
+
 /// Applies every pending migration; returns the names of those applied.
 pub fn run_migrations(url: &DatabaseUrl) -> Result<Vec<String>, MigrationError> {
     let connect =

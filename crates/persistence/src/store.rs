@@ -20,6 +20,7 @@ mod channels;
 mod credentials;
 mod cursor;
 mod group_commit;
+mod health;
 mod messages;
 mod notifications;
 mod sort;

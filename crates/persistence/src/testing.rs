@@ -48,6 +48,12 @@ impl TestDatabase {
         Some(Self { label: "postgres", url, _dir: None, pg_cleanup: Some((base, schema)) })
     }
 
+    /// Runs SQL on this database on a connection of its own (to break it on purpose, say).
+    pub fn execute(&self, sql: &str) {
+        let mut conn = self.url.connect().unwrap_or_else(|e| panic!("connect to {}: {e}", self.label));
+        conn.batch_execute(sql).unwrap_or_else(|e| panic!("{sql} on {}: {e}", self.label));
+    }
+
     /// Every backend available to this test run: SQLite, then PostgreSQL when configured.
     pub fn all() -> Vec<Self> {
         std::iter::once(Self::sqlite()).chain(Self::postgres()).collect()

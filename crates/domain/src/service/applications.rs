@@ -22,6 +22,12 @@ impl Service {
         self.ports.applications.update_settings(id, settings)?.ok_or(DomainError::NotFound("application"))
     }
 
+    /// Whether this node can serve: its database answers and is migrated. Needs no principal:
+    /// readiness probes carry no token, and the answer tells nothing of any tenant.
+    pub fn readiness(&self) -> Result<(), DomainError> {
+        Ok(self.ports.health.check_ready()?)
+    }
+
     /// The application by id: what deletions answer with (spec 2.41.9).
     pub(super) fn application(&self, id: ApplicationId) -> Result<Application, DomainError> {
         self.ports.applications.find_application(id)?.ok_or(DomainError::NotFound("application"))

@@ -7,6 +7,7 @@ mod helpers;
 mod application;
 mod chat;
 mod errors_and_headers;
+mod health;
 mod nul_characters;
 mod oauth;
 mod users;
