@@ -26,6 +26,31 @@ pub fn now() -> Timestamp {
     chrono::Utc::now().trunc_subsecs(3)
 }
 
+/// Whether a character is invisible or reorders text: zero-width characters, bidirectional
+/// embeddings, overrides and isolates (Unicode TR9), and the like. In a name they let one user
+/// or channel pass for another in a UI (`jane` and `ja\u{200B}ne`, or a right-to-left override
+/// showing `enaj` as `jane`), so names refuse them; message bodies keep them (real text uses
+/// them, e.g. ZWJ emoji sequences and mixed-direction sentences).
+pub fn is_invisible_or_bidi(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}'                    // soft hyphen
+            | '\u{034F}'              // combining grapheme joiner
+            | '\u{061C}'              // Arabic letter mark
+            | '\u{115F}' | '\u{1160}' // Hangul fillers
+            | '\u{17B4}' | '\u{17B5}'
+            | '\u{180E}'              // Mongolian vowel separator
+            | '\u{200B}'..='\u{200F}' // zero-width space, non-joiner, joiner; LRM, RLM
+            | '\u{202A}'..='\u{202E}' // bidi embeddings and overrides
+            | '\u{2060}'..='\u{206F}' // word joiner, invisible operators, bidi isolates
+            | '\u{3164}'              // Hangul filler
+            | '\u{FE00}'..='\u{FE0F}' // variation selectors
+            | '\u{FEFF}'              // zero-width no-break space
+            | '\u{FFA0}'              // halfwidth Hangul filler
+            | '\u{FFF9}'..='\u{FFFB}' // interlinear annotation
+    ) || c.is_control()
+}
+
 /// Whether text holds a NUL character (U+0000). No stored text may: PostgreSQL's text type
 /// cannot hold one (it answered 500) while SQLite stored it, so both engines refuse it alike
 /// (400), and a filter holding one matches nothing.

@@ -4,8 +4,9 @@
 //! Bodies follow ChatKitty (DESIGN.md, "Errors"):
 //! - API errors: `{"error", "message", "timestamp", "explanation"?, "errors"?}`, where `errors`
 //!   lists `{"resource", "field", "code", "message"}` for validation failures;
-//! - 401/403 and the OAuth endpoints: `{"error", "error_description"}` (RFC 6749 §5.2,
-//!   RFC 6750 §3), with the `WWW-Authenticate` challenge those RFCs require.
+//! - 401 and the OAuth endpoints: `{"error", "error_description"}` (RFC 6749 §5.2,
+//!   RFC 6750 §3), with the `WWW-Authenticate` challenge those RFCs require; a 403 of the API
+//!   (a rule of a use case refused the request) uses the API's shape.
 //!
 //! A 5xx never shows its cause; the cause is logged with the response token.
 
@@ -131,10 +132,24 @@ impl ApiError {
                     errors: &[],
                 },
             ),
-            Self::RouteNotFound => (StatusCode::NOT_FOUND, api("ResourceNotFoundError", "Resource not found")),
-            Self::Domain(DomainError::Forbidden(why)) => {
-                (StatusCode::FORBIDDEN, OAuth { code: "access_denied", description: why.clone(), challenge: None })
-            }
+            Self::RouteNotFound => (
+                StatusCode::NOT_FOUND,
+                Api {
+                    name: "ResourceNotFoundError",
+                    message: "Resource not found".into(),
+                    explanation: Some("No route of this API has this path".into()),
+                    errors: &[],
+                },
+            ),
+            Self::Domain(DomainError::Forbidden(why)) => (
+                StatusCode::FORBIDDEN,
+                Api {
+                    name: "AccessDeniedError",
+                    message: "Access to this resource is denied".into(),
+                    explanation: Some(why.clone()),
+                    errors: &[],
+                },
+            ),
             Self::Domain(DomainError::Store(StoreError::Unavailable(_))) => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 api("ServiceUnavailableError", "The service is temporarily unavailable"),

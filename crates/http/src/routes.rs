@@ -80,6 +80,10 @@ fn json_config(limit: usize) -> web::JsonConfig {
 fn json_error(e: actix_web::error::JsonPayloadError, req: &HttpRequest) -> ApiError {
     use actix_web::error::JsonPayloadError as E;
     match e {
+        // No body at all (and so no content type): say what is missing, not what type is wrong.
+        E::ContentType if req.headers().get(header::CONTENT_TYPE).is_none() && declared_length(req) == 0 => {
+            ApiError::BadRequest(format!("{} {} needs a JSON body (application/json)", req.method(), req.path()))
+        }
         E::ContentType => {
             let given = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("none");
             ApiError::UnsupportedMediaType(format!(
@@ -91,5 +95,16 @@ fn json_error(e: actix_web::error::JsonPayloadError, req: &HttpRequest) -> ApiEr
         }
         E::Deserialize(e) => ApiError::BadRequest(format!("malformed JSON body: {e}")),
         other => ApiError::BadRequest(format!("unreadable JSON body: {other}")),
+    }
+}
+
+/// The body length a request declares: `Content-Length`, or none (0) without it and without a
+/// chunked `Transfer-Encoding`.
+fn declared_length(req: &HttpRequest) -> u64 {
+    let header_value = |name| req.headers().get(name).and_then(|v| v.to_str().ok());
+    match header_value(header::CONTENT_LENGTH) {
+        Some(length) => length.trim().parse().unwrap_or(u64::MAX),
+        None if header_value(header::TRANSFER_ENCODING).is_some() => u64::MAX,
+        None => 0,
     }
 }

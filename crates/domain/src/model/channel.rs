@@ -179,12 +179,15 @@ pub(crate) fn validate_channel_name(field: &str, value: &str) -> Result<String, 
             format!("{field} must not be blank"),
         ));
     }
-    if trimmed.chars().count() > super::user::MAX_NAME_CHARS || trimmed.chars().any(char::is_control) {
+    if trimmed.chars().count() > super::user::MAX_NAME_CHARS || trimmed.chars().any(super::is_invisible_or_bidi) {
         return Err(FieldError::new(
             RESOURCE,
             field,
             FieldErrorCode::Invalid,
-            format!("{field} must be at most {} characters without control characters", super::user::MAX_NAME_CHARS),
+            format!(
+                "{field} must be at most {} characters without control, invisible or bidirectional-override characters",
+                super::user::MAX_NAME_CHARS
+            ),
         ));
     }
     Ok(trimmed.to_owned())

@@ -175,12 +175,12 @@ fn validate_name(field: &str, value: &str) -> Result<String, FieldError> {
             format!("{field} must be at most {MAX_NAME_CHARS} characters"),
         ));
     }
-    if value.chars().any(char::is_control) {
+    if value.chars().any(super::is_invisible_or_bidi) {
         return Err(FieldError::new(
             RESOURCE,
             field,
             FieldErrorCode::Invalid,
-            format!("{field} must not contain control characters"),
+            format!("{field} must not contain control, invisible or bidirectional-override characters"),
         ));
     }
     Ok(value.to_owned())
@@ -376,6 +376,16 @@ mod tests {
         assert_eq!(validate_name("name", "  ").unwrap_err().code, FieldErrorCode::MissingField);
         assert_eq!(validate_name("name", &"x".repeat(256)).unwrap_err().code, FieldErrorCode::Invalid);
         assert_eq!(validate_name("name", "a\nb").unwrap_err().code, FieldErrorCode::Invalid);
+    }
+
+    #[test]
+    fn names_refuse_characters_that_let_one_pass_for_another() {
+        for name in ["ja\u{200B}ne", "\u{202E}enaj", "jane\u{2066}", "ja\u{FEFF}ne", "a\u{0}b"] {
+            assert_eq!(validate_name("name", name).unwrap_err().code, FieldErrorCode::Invalid, "{name:?}");
+        }
+        for name in ["jane", "José", "李雷", "مريم", "jane doe"] {
+            assert!(validate_name("name", name).is_ok(), "{name:?}");
+        }
     }
 
     #[test]

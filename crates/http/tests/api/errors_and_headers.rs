@@ -62,6 +62,7 @@ async fn client_errors_share_one_json_shape() {
         let no_route = t.get("/v2/whatever").await;
         assert_eq!(no_route.status, 404);
         assert_eq!(no_route.body["error"], "ResourceNotFoundError");
+        assert_eq!(no_route.body["explanation"], "No route of this API has this path");
 
         let wrong_method = t.call(TestRequest::put().uri("/v1/users")).await;
         assert_eq!(wrong_method.status, 405);
@@ -107,4 +108,36 @@ async fn generated_display_pictures() {
     assert_eq!(picture.header("content-type"), Some("image/svg+xml"));
     let svg = String::from_utf8(picture.raw).unwrap();
     assert!(svg.contains(">J&lt;<"), "{svg}");
+}
+
+/// A write without any body names the missing body (400), not a content type (415).
+#[actix_web::test]
+async fn a_write_without_a_body_is_told_it_needs_one() {
+    for t in TestApp::each().await {
+        for request in [TestRequest::post().uri("/v1/users"), TestRequest::patch().uri("/v1/users/1")] {
+            let reply = t.call(request).await;
+            assert_eq!(reply.status, 400, "{}: {}", t.label(), reply.body);
+            assert!(reply.body["explanation"].as_str().unwrap().contains("needs a JSON body"), "{}", reply.body);
+        }
+        let put = t.call(TestRequest::put().uri("/v1/application/settings")).await;
+        assert_eq!(put.status, 400, "{}: {}", t.label(), put.body);
+    }
+}
+
+/// A use case's refusal (403) is in the API's error shape, as the API guide's table says.
+#[actix_web::test]
+async fn a_refusal_is_in_the_api_error_shape() {
+    for t in TestApp::each().await {
+        t.create_user("eve").await;
+        let private = t.post_json("/v1/channels", serde_json::json!({"type": "PRIVATE", "name": "staff"})).await;
+        let uri = format!("/v1/channels/{}/messages", private.body["id"]);
+        let refused =
+            t.post_json(&uri, serde_json::json!({"type": "TEXT", "body": "hi", "user": {"username": "eve"}})).await;
+        assert_eq!(refused.status, 403, "{}", refused.body);
+        assert_eq!(refused.body["error"], "AccessDeniedError");
+        assert_eq!(refused.body["explanation"], format!("user eve is not a member of channel {}", private.body["id"]));
+        for member in ["message", "timestamp"] {
+            assert!(refused.body[member].is_string(), "{member} in {}", refused.body);
+        }
+    }
 }
