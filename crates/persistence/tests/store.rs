@@ -326,3 +326,23 @@ fn migrations_are_idempotent_and_tables_match_the_schema() {
 
 #[path = "store/chat.rs"]
 mod chat;
+
+/// PostgreSQL over TLS works with the bundled libpq and OpenSSL built from source (no system
+/// libssl): the session this test opens with `sslmode=require` is encrypted, as PostgreSQL's own
+/// `pg_stat_ssl` reports.
+#[test]
+#[ignore = "needs PostgreSQL with TLS on: ROOST_TEST_POSTGRES_URL (run by .ci/run with --include-ignored)"]
+fn postgres_sessions_can_require_tls() {
+    use diesel::{Connection, PgConnection, RunQueryDsl};
+    let base = std::env::var(roost_persistence::testing::POSTGRES_ENV)
+        .expect("ROOST_TEST_POSTGRES_URL must name the PostgreSQL server for this test");
+    let separator = if base.contains('?') { '&' } else { '?' };
+    let mut conn = PgConnection::establish(&format!("{base}{separator}sslmode=require"))
+        .unwrap_or_else(|e| panic!("no TLS session (is ssl = on on the server?): {e}"));
+    let encrypted: bool = diesel::select(diesel::dsl::sql::<diesel::sql_types::Bool>(
+        "(SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid())",
+    ))
+    .get_result(&mut conn)
+    .unwrap();
+    assert!(encrypted, "the session is not encrypted");
+}
