@@ -390,9 +390,9 @@ fn an_unreachable_postgres_is_waited_for_then_named() {
     assert!(!stderr.contains("secret"), "the password reached the log: {stderr}");
 }
 
-/// SIGINT (Ctrl-C) and SIGTERM both let a request in flight finish: the request's headers and
-/// half its body are sent, then the signal; once new connections are refused the rest of the
-/// body follows, and the answer still comes.
+/// SIGINT (Ctrl-C) and SIGTERM both let a request in flight finish: the request's head is sent
+/// and the server has answered "100 Continue", then the signal; once new connections are refused
+/// the body follows, and the answer still comes.
 #[test]
 fn sigint_and_sigterm_let_requests_in_flight_finish() {
     use std::io::{Read, Write};
@@ -405,24 +405,28 @@ fn sigint_and_sigterm_let_requests_in_flight_finish() {
         let mut connection = std::net::TcpStream::connect(&address).unwrap();
         connection.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
         let body = format!("{{\"name\": \"in-flight-{signal}\"}}");
-        let (first, rest) = body.split_at(body.len() / 2);
+        // `Expect: 100-continue` (RFC 9110 §10.1.1): the server answers "100 Continue" once it has
+        // read the head and started the request, which is then in flight for certain.
         write!(
             connection,
             "POST /v1/users HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {access}\r\n\
-             Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{first}",
+             Content-Type: application/json\r\nContent-Length: {}\r\nExpect: 100-continue\r\n\
+             Connection: close\r\n\r\n",
             body.len()
         )
         .unwrap();
         connection.flush().unwrap();
+        let go_on = read_head(&mut connection);
+        assert!(go_on.starts_with("HTTP/1.1 100"), "SIG{signal}: {go_on}");
         Command::new("kill").args([&format!("-{signal}"), &server.child.id().to_string()]).status().unwrap();
-        // The rest of the body goes only once the server is stopping (it refuses new
-        // connections), so a stop that drops requests in flight cannot win a race here.
+        // The body goes only once the server is stopping (it refuses new connections), so a
+        // stop that drops requests in flight cannot lose a race here.
         let stopping_by = Instant::now() + Duration::from_secs(30);
         while std::net::TcpStream::connect(&address).is_ok() {
             assert!(Instant::now() < stopping_by, "SIG{signal}: still accepting connections after 30 s");
             std::thread::sleep(Duration::from_millis(20));
         }
-        connection.write_all(rest.as_bytes()).unwrap();
+        connection.write_all(body.as_bytes()).unwrap();
         let mut answer = String::new();
         connection.read_to_string(&mut answer).unwrap();
         assert!(answer.starts_with("HTTP/1.1 200"), "SIG{signal}: {answer}");
@@ -430,4 +434,16 @@ fn sigint_and_sigterm_let_requests_in_flight_finish() {
         let (_, log) = server.stop_after_signal();
         assert!(log.contains(&format!("SIG{signal} received")) && log.contains("stopped"), "SIG{signal}: {log}");
     }
+}
+
+/// The head of one HTTP/1.1 response (through the blank line).
+fn read_head(connection: &mut std::net::TcpStream) -> String {
+    use std::io::Read;
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        connection.read_exact(&mut byte).unwrap();
+        head.push(byte[0]);
+    }
+    String::from_utf8(head).unwrap()
 }
