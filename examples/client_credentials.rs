@@ -12,8 +12,17 @@ use oauth2::{ClientId, ClientSecret, TokenResponse, TokenUrl};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let base = std::env::var("ROOST_URL").unwrap_or_else(|_| "http://127.0.0.1:8080".into());
-    let client_id = std::env::var("ROOST_CLIENT_ID")?;
-    let client_secret = std::env::var("ROOST_CLIENT_SECRET")?;
+    let required = |name: &str| {
+        std::env::var(name).map_err(|_| {
+            format!(
+                "{name} is not set: start a server (cargo run --release -p roost), then run \
+                 ROOST_CLIENT_ID=… ROOST_CLIENT_SECRET=… [ROOST_URL={base}] \
+                 cargo run -p roost --example client_credentials with the credentials it printed"
+            )
+        })
+    };
+    let client_id = required("ROOST_CLIENT_ID")?;
+    let client_secret = required("ROOST_CLIENT_SECRET")?;
 
     let client = BasicClient::new(ClientId::new(client_id))
         .set_client_secret(ClientSecret::new(client_secret))
