@@ -50,12 +50,6 @@ impl Service {
         Self { ports, ids, rules }
     }
 
-    /// The ports, for adapters that run other layers' logic on the same stores (the OAuth
-    /// server's credential checks).
-    pub fn ports(&self) -> &Ports {
-        &self.ports
-    }
-
     fn chat(&self) -> ChatStores<'_> {
         ChatStores {
             users: self.ports.users.as_ref(),

@@ -81,4 +81,60 @@ mod tests {
         assert!(token.chars().all(|c| c.is_ascii_digit() || ('A'..='F').contains(&c)), "{token}");
         assert_ne!(token, response_token());
     }
+
+    /// What the test's log subscriber wrote.
+    #[derive(Clone, Default)]
+    struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Captured {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// A 5xx logs its whole cause chain inside the request's span, so the line names the
+    /// response token the client got; the client sees none of the cause. (In this binary's unit
+    /// tests, where no other test serves requests: a thread-local subscriber misses spans whose
+    /// interest a test on another thread cached first.)
+    #[actix_web::test]
+    async fn a_5xx_logs_its_cause_chain_in_the_request_span() {
+        use std::sync::Arc;
+
+        use actix_web::test::{call_service, init_service, read_body, TestRequest};
+        use actix_web::web::Data;
+        use roost_domain::{IdGenerator, Ports};
+        use roost_persistence::testing::TestDatabase;
+
+        let logs = Captured::default();
+        let sink = logs.clone();
+        let subscriber = tracing_subscriber::fmt().with_writer(move || sink.clone()).with_ansi(false).finish();
+        let _logging = tracing::subscriber::set_default(subscriber);
+
+        let db = TestDatabase::sqlite();
+        let ids = Arc::new(IdGenerator::new(1).unwrap());
+        let store = Arc::new(db.store_with_ids(ids.clone()));
+        let hasher = Arc::new(roost_auth::SecretHasher::for_tests().unwrap());
+        let state = crate::AppState::new(Ports::from_store(store), ids, hasher, Default::default()).unwrap();
+        let app = init_service(crate::app(Data::new(state))).await;
+        // A database that lost its migrations answers readiness with a 503.
+        db.execute("DROP TABLE __diesel_schema_migrations");
+        let response = call_service(&app, TestRequest::get().uri("/readyz").to_request()).await;
+        assert_eq!(response.status(), 503);
+        let token = response.headers().get("x-response-token").unwrap().to_str().unwrap().to_owned();
+        let body = read_body(response).await;
+
+        let log = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+        let span = format!("request{{response_token={token}}}");
+        let failed = log
+            .lines()
+            .find(|l| l.contains(&span) && l.contains("request failed"))
+            .unwrap_or_else(|| panic!("no 'request failed' line in the span {span}: {log}"));
+        assert!(failed.contains("store unavailable: the database lacks migrations of this build"), "{failed}");
+        assert!(!String::from_utf8_lossy(&body).contains("migrations"), "the cause reached the client");
+    }
 }

@@ -88,23 +88,24 @@ fn main() -> anyhow::Result<()> {
         tracing::warn!("{warning}");
     }
     let config = loaded.config;
+    // The node's one id generator: the store draws message ids from it, the rest the use cases.
+    let ids = Arc::new(IdGenerator::new(config.node_id)?);
     match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => serve(config),
+        Command::Serve => serve(config, ids),
         Command::Migrate => {
             let applied = roost_persistence::migrate::run_migrations(&config.database)?;
             println!("{} migration(s) applied to {}", applied.len(), config.database.describe());
             Ok(())
         }
         Command::Apps(AppsCommand::Create { name, json }) => {
-            let store = open_store_for_command(&config)?;
-            let ids = IdGenerator::new(config.node_id)?;
+            let store = open_store_for_command(&config, ids.clone())?;
             let created = provision::create_application(&store, &ids, &SecretHasher::owasp()?, &name, now())?;
             print_credentials(&created, json);
             Ok(())
         }
-        Command::Apps(AppsCommand::List { json }) => list_applications(&open_store_for_command(&config)?, json),
+        Command::Apps(AppsCommand::List { json }) => list_applications(&open_store_for_command(&config, ids)?, json),
         Command::Clients(ClientsCommand::Rotate { app_id, json }) => {
-            let store = open_store_for_command(&config)?;
+            let store = open_store_for_command(&config, ids)?;
             let rotated =
                 provision::rotate_client_secret(&store, &store, &SecretHasher::owasp()?, ApplicationId(app_id))
                     .with_context(|| format!("cannot rotate the client of application {app_id}"))?;
@@ -151,7 +152,7 @@ fn open_store(config: &Config, ids: Arc<IdGenerator>) -> anyhow::Result<DieselSt
 /// The store for a one-shot command: one connection, opened when needed and never in the
 /// background, so nothing is connecting when the process exits. A command never creates a
 /// database: a SQLite file that is not there is most likely the wrong path.
-fn open_store_for_command(config: &Config) -> anyhow::Result<DieselStore> {
+fn open_store_for_command(config: &Config, ids: Arc<IdGenerator>) -> anyhow::Result<DieselStore> {
     if !config.database.exists() {
         anyhow::bail!(
             "there is no database at {}: start the server (`roost`) or run `roost migrate` to create it, \
@@ -160,7 +161,7 @@ fn open_store_for_command(config: &Config) -> anyhow::Result<DieselStore> {
         );
     }
     let pool = roost_persistence::PoolSettings { max_size: 1, keep_idle: 0, ..config.pool.clone() };
-    open_store_with(config, &pool, Arc::new(IdGenerator::new(config.node_id)?))
+    open_store_with(config, &pool, ids)
 }
 
 fn open_store_with(
@@ -257,8 +258,7 @@ fn list_applications(store: &DieselStore, json: bool) -> anyhow::Result<()> {
 }
 
 #[actix_web::main]
-async fn serve(config: Config) -> anyhow::Result<()> {
-    let ids = Arc::new(IdGenerator::new(config.node_id)?);
+async fn serve(config: Config, ids: Arc<IdGenerator>) -> anyhow::Result<()> {
     let store = Arc::new(open_store(&config, ids.clone())?);
     let hasher = Arc::new(SecretHasher::owasp()?);
     let settings = HttpSettings {

@@ -248,20 +248,15 @@ pub struct ReadReceipt {
 
 pub(crate) fn validate_new_message(input: &NewMessage, rules: MessageRules) -> Result<(), DomainError> {
     let mut errors = Vec::new();
-    let texts: [(&str, Option<&str>); 5] = match &input.content {
-        NewContent::Text(body) => {
-            [("body", Some(body)), ("groupTag", input.group_tag.as_deref()), ("", None), ("", None), ("", None)]
+    let mut texts: Vec<(&str, &str)> = match &input.content {
+        NewContent::Text(body) => vec![("body", body)],
+        NewContent::File(file) => {
+            vec![("file.url", &file.url), ("file.name", &file.name), ("file.contentType", &file.content_type)]
         }
-        NewContent::File(file) => [
-            ("file.url", Some(&file.url)),
-            ("file.name", Some(&file.name)),
-            ("file.contentType", Some(&file.content_type)),
-            ("groupTag", input.group_tag.as_deref()),
-            ("", None),
-        ],
     };
+    texts.extend(input.group_tag.as_deref().map(|tag| ("groupTag", tag)));
     for (field, text) in texts {
-        if text.is_some_and(super::has_nul) {
+        if super::has_nul(text) {
             errors.push(FieldError::new(
                 RESOURCE,
                 field,
