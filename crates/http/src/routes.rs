@@ -4,6 +4,7 @@
 mod application;
 mod bodies;
 mod channels;
+mod endpoint;
 mod health;
 mod members;
 mod messages;
@@ -18,6 +19,7 @@ use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use crate::error::ApiError;
+pub(crate) use endpoint::{endpoint, route_table, scope};
 
 /// Largest JSON request body (OWASP API4: bodies are bounded before they are parsed).
 const JSON_BODY_LIMIT: usize = 256 * 1024;
@@ -27,39 +29,25 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.app_data(json_config(JSON_BODY_LIMIT))
         .app_data(web::PathConfig::default().error_handler(|e, _| ApiError::BadRequest(e.to_string()).into()))
         .app_data(web::QueryConfig::default().error_handler(|e, _| ApiError::BadRequest(e.to_string()).into()))
-        .service(resource("/").route(web::get().to(health::about)))
-        .service(resource("/healthz").route(web::get().to(health::alive)))
-        .service(resource("/readyz").route(web::get().to(health::ready)))
-        .service(resource("/oauth/token").route(web::post().to(oauth::token)))
-        .service(resource("/oauth/revoke").route(web::post().to(oauth::revoke)))
-        .service(resource("/oauth/introspect").route(web::post().to(oauth::introspect)))
-        .service(resource("/v1").route(web::get().to(application::root)))
-        .service(resource("/v1/application").route(web::get().to(application::get)))
-        .service(
-            resource("/v1/application/settings")
-                .route(web::get().to(application::get_settings))
-                .route(web::put().to(application::put_settings)),
-        )
-        .service(resource("/v1/picture/{name}").route(web::get().to(picture::get)))
+        .service(endpoint("/").get(health::about))
+        .service(endpoint("/healthz").get(health::alive))
+        .service(endpoint("/readyz").get(health::ready))
+        .service(endpoint("/oauth/token").post(oauth::token))
+        .service(endpoint("/oauth/revoke").post(oauth::revoke))
+        .service(endpoint("/oauth/introspect").post(oauth::introspect))
+        .service(endpoint("/v1").get(application::root))
+        .service(endpoint("/v1/application").get(application::get))
+        .service(endpoint("/v1/application/settings").get(application::get_settings).put(application::put_settings))
+        .service(endpoint("/v1/picture/{name}").get(picture::get))
         // Scopes first match a fixed prefix (a string comparison), then only their own routes:
         // actix tries routes one by one, each a regex (issue 4: 6 % of CPU in route matching).
-        .service(scope("/v1/users").configure(users::configure))
-        .service(scope("/v1/channels").configure(channels::configure))
-        .service(scope("/v1/messages").configure(messages::configure))
-        .service(scope("/v1/threads").configure(threads::configure))
-        .service(resource("/v1/applications/{app_id}").route(web::get().to(application::get)))
-        .service(scope("/v1/applications/{app_id}/users").configure(users::configure));
+        .service(scope("/v1/users", users::configure))
+        .service(scope("/v1/channels", channels::configure))
+        .service(scope("/v1/messages", messages::configure))
+        .service(scope("/v1/threads", threads::configure))
+        .service(endpoint("/v1/applications/{app_id}").get(application::get))
+        .service(scope("/v1/applications/{app_id}/users", users::configure));
     cfg.default_service(web::to(|| async { Err::<HttpResponse, _>(ApiError::RouteNotFound) }));
-}
-
-/// A scope whose unknown paths answer 404 in the JSON error shape.
-fn scope(prefix: &str) -> actix_web::Scope {
-    web::scope(prefix).default_service(web::to(|| async { Err::<HttpResponse, _>(ApiError::RouteNotFound) }))
-}
-
-/// A resource whose other methods answer 405 in the JSON error shape.
-pub(crate) fn resource(path: &str) -> actix_web::Resource {
-    web::resource(path).default_service(web::to(|| async { Err::<HttpResponse, _>(ApiError::MethodNotAllowed) }))
 }
 
 /// JSON bodies: `application/json`, any `+json` type, and the spec's non-standard

@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use super::bodies::{CreateMessageBody, KeystrokesBody, UserRefBody};
 use super::pages::{self, channel};
-use super::{members, resource};
+use super::{endpoint, members};
 use crate::error::ApiError;
 use crate::extract::{Authenticated, ChannelIdPath, Domain, ListRequest, QueryPairs, UserIdPath};
 use crate::negotiate::Hal;
@@ -24,12 +24,12 @@ use crate::urls::Urls;
 /// Routes under `/v1/channels`.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     let c = "/{channel_id}";
-    cfg.service(resource("").route(web::get().to(list)).route(web::post().to(create)))
-        .service(resource(c).route(web::get().to(get)).route(web::patch().to(patch)).route(web::delete().to(delete)))
+    cfg.service(endpoint("").get(list).post(create))
+        .service(endpoint(c).get(get).patch(patch).delete(delete))
         .configure(members::configure)
-        .service(resource(&format!("{c}/messages")).route(web::get().to(messages)).route(web::post().to(send)))
-        .service(resource(&format!("{c}/keystrokes")).route(web::post().to(keystrokes_of_channel)))
-        .service(resource(&format!("{c}/events")).route(web::post().to(event)));
+        .service(endpoint(&format!("{c}/messages")).get(messages).post(send))
+        .service(endpoint(&format!("{c}/keystrokes")).post(keystrokes_of_channel))
+        .service(endpoint(&format!("{c}/events")).post(event));
 }
 
 /// `CreateChannelResource` (PUBLIC, PRIVATE or DIRECT).

@@ -6,8 +6,8 @@ use roost_domain::model::user::UserRef;
 use serde::Deserialize;
 
 use super::bodies::UserRefBody;
+use super::endpoint;
 use super::pages::channel;
-use super::resource;
 use crate::error::ApiError;
 use crate::extract::{Authenticated, ChannelIdPath, Domain, ListRequest, UserIdPath};
 use crate::negotiate::Hal;
@@ -17,15 +17,13 @@ use crate::urls::Urls;
 /// Member routes under `/v1/channels`.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     let c = "/{channel_id}";
-    cfg.service(resource(&format!("{c}/members")).route(web::get().to(members)).route(web::post().to(add_member)))
-        .service(resource(&format!("{c}/members/{{user_id}}")).route(web::delete().to(remove_member)))
-        .service(resource(&format!("{c}/memberships")).route(web::get().to(memberships)))
-        .service(
-            resource(&format!("{c}/moderators")).route(web::get().to(moderators)).route(web::post().to(add_moderator)),
-        )
-        .service(resource(&format!("{c}/moderators/{{user_id}}")).route(web::delete().to(remove_moderator)))
-        .service(resource(&format!("{c}/participants")).route(web::get().to(participants)))
-        .service(resource(&format!("{c}/invites")).route(web::get().to(invites)).route(web::post().to(invite)));
+    cfg.service(endpoint(&format!("{c}/members")).get(members).post(add_member))
+        .service(endpoint(&format!("{c}/members/{{user_id}}")).delete(remove_member))
+        .service(endpoint(&format!("{c}/memberships")).get(memberships))
+        .service(endpoint(&format!("{c}/moderators")).get(moderators).post(add_moderator))
+        .service(endpoint(&format!("{c}/moderators/{{user_id}}")).delete(remove_moderator))
+        .service(endpoint(&format!("{c}/participants")).get(participants))
+        .service(endpoint(&format!("{c}/invites")).get(invites).post(invite));
 }
 
 /// What a member list renders: users (members, moderators, participants) or memberships.

@@ -8,7 +8,7 @@ use roost_domain::{DomainError, FieldErrorCode};
 use serde_json::Value;
 
 use super::bodies::{user_ref_param, CreateMessageBody, ReactionBody, UserBody};
-use super::{pages, resource};
+use super::{endpoint, pages};
 use crate::error::ApiError;
 use crate::extract::{Authenticated, Domain, ListRequest, MessageIdPath, QueryPairs, UserIdPath};
 use crate::negotiate::Hal;
@@ -19,14 +19,12 @@ use crate::urls::Urls;
 /// Routes under `/v1/messages`.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     let m = "/{message_id}";
-    cfg.service(resource("").route(web::get().to(list)).route(web::delete().to(delete_all)))
-        .service(resource(m).route(web::get().to(get)).route(web::patch().to(patch)).route(web::delete().to(delete)))
-        .service(resource(&format!("{m}/replies")).route(web::get().to(replies)).route(web::post().to(reply)))
-        .service(resource(&format!("{m}/reactions")).route(web::post().to(react)))
-        .service(resource(&format!("{m}/reactions/{{emoji}}")).route(web::delete().to(unreact)))
-        .service(
-            resource(&format!("{m}/read-receipts")).route(web::get().to(receipts)).route(web::post().to(mark_read)),
-        );
+    cfg.service(endpoint("").get(list).delete(delete_all))
+        .service(endpoint(m).get(get).patch(patch).delete(delete))
+        .service(endpoint(&format!("{m}/replies")).get(replies).post(reply))
+        .service(endpoint(&format!("{m}/reactions")).post(react))
+        .service(endpoint(&format!("{m}/reactions/{{emoji}}")).delete(unreact))
+        .service(endpoint(&format!("{m}/read-receipts")).get(receipts).post(mark_read));
 }
 
 pub async fn list(

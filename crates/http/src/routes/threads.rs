@@ -5,7 +5,7 @@ use roost_domain::model::user::UserRef;
 use roost_domain::service::MessageListing;
 
 use super::bodies::{CreateMessageBody, KeystrokesBody};
-use super::{pages, resource};
+use super::{endpoint, pages};
 use crate::error::ApiError;
 use crate::extract::{Authenticated, Domain, ListRequest, ThreadIdPath};
 use crate::negotiate::Hal;
@@ -15,9 +15,9 @@ use crate::urls::Urls;
 /// Routes under `/v1/threads`.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     let t = "/{thread_id}";
-    cfg.service(resource(t).route(web::get().to(get)))
-        .service(resource(&format!("{t}/messages")).route(web::get().to(messages)).route(web::post().to(send)))
-        .service(resource(&format!("{t}/keystrokes")).route(web::post().to(keystrokes_of_thread)));
+    cfg.service(endpoint(t).get(get))
+        .service(endpoint(&format!("{t}/messages")).get(messages).post(send))
+        .service(endpoint(&format!("{t}/keystrokes")).post(keystrokes_of_thread));
 }
 
 pub async fn get(

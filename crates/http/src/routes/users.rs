@@ -6,31 +6,21 @@ use roost_domain::Properties;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::resource;
+use super::endpoint;
 use crate::error::ApiError;
 use crate::extract::{Authenticated, Domain, ListRequest, QueryPairs, UserIdPath};
-use crate::negotiate::Hal;
+use crate::negotiate::{negotiate, Hal};
 use crate::repr;
 use crate::urls::Urls;
 
 /// Routes under `/v1/users` (and the legacy `/v1/applications/{app_id}/users`).
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(resource("").route(web::get().to(list)).route(web::post().to(create)).route(web::head().to(exists)))
-        .service(
-            resource("/{user_id}")
-                .route(web::get().to(get))
-                .route(web::patch().to(patch))
-                .route(web::delete().to(delete)),
-        )
-        .service(resource("/{user_id}/channels").route(web::get().to(super::channels::of_user)))
-        .service(resource("/{user_id}/messages").route(web::get().to(super::messages::of_user)))
-        .service(resource("/{user_id}/notifications").route(web::get().to(super::notifications::of_user)))
-        .service(
-            resource("/{user_id}/secrets/{name}")
-                .route(web::get().to(get_secret))
-                .route(web::put().to(put_secret))
-                .route(web::delete().to(delete_secret)),
-        );
+    cfg.service(endpoint("").get(list).post(create).head(exists))
+        .service(endpoint("/{user_id}").get(get).patch(patch).delete(delete))
+        .service(endpoint("/{user_id}/channels").get(super::channels::of_user))
+        .service(endpoint("/{user_id}/messages").get(super::messages::of_user))
+        .service(endpoint("/{user_id}/notifications").get(super::notifications::of_user))
+        .service(endpoint("/{user_id}/secrets/{name}").get(get_secret).put(put_secret).delete(delete_secret));
 }
 
 pub async fn list(
@@ -74,17 +64,20 @@ pub async fn create(
 }
 
 /// `HEAD /v1/users?name=`: 200 when the username exists, 404 otherwise.
+/// `HEAD /v1/users?name=` (`checkUserExists`): 200 or 404, with the headers a `GET` would have.
 pub async fn exists(
     domain: Domain,
     Authenticated(p): Authenticated,
     query: QueryPairs,
+    req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
+    let content_type = negotiate(&req)?;
     let name = query
         .get("name")
         .map(str::to_owned)
         .ok_or_else(|| ApiError::BadRequest("query parameter 'name' is required".into()))?;
     domain.run(move |s| s.find_user_by_name(&p, &name)).await?;
-    Ok(HttpResponse::Ok().finish())
+    Ok(HttpResponse::Ok().content_type(content_type).finish())
 }
 
 pub async fn get(

@@ -141,3 +141,36 @@ async fn a_refusal_is_in_the_api_error_shape() {
         }
     }
 }
+
+/// `HEAD` is `GET` without the body (RFC 9110 §9.3.2): same status, `Content-Type` and `ETag`,
+/// on every readable resource; `HEAD /v1/users?name=` (`checkUserExists`) has the type too.
+#[actix_web::test]
+async fn head_answers_as_get_does() {
+    for t in TestApp::each().await {
+        let user = t.create_user("heady").await;
+        let id = user["id"].as_i64().unwrap();
+        for uri in ["/v1/application".to_owned(), "/v1/channels".into(), format!("/v1/users/{id}"), "/v1".into()] {
+            for accept in ["application/hal+json", "application/json"] {
+                let get = t.call(TestRequest::get().uri(&uri).insert_header(("accept", accept))).await;
+                let head = t
+                    .call(
+                        TestRequest::default()
+                            .method(actix_web::http::Method::HEAD)
+                            .uri(&uri)
+                            .insert_header(("accept", accept)),
+                    )
+                    .await;
+                assert_eq!(head.status, get.status, "{uri} {}", t.label());
+                assert_eq!(head.header("content-type"), get.header("content-type"), "{uri} {accept} {}", t.label());
+                assert_eq!(head.header("etag"), get.header("etag"), "{uri} {}", t.label());
+            }
+        }
+        let exists =
+            t.call(TestRequest::default().method(actix_web::http::Method::HEAD).uri("/v1/users?name=heady")).await;
+        assert_eq!(exists.status, 200);
+        assert_eq!(exists.header("content-type"), Some("application/hal+json;charset=UTF-8"));
+        let missing =
+            t.call(TestRequest::default().method(actix_web::http::Method::HEAD).uri("/v1/users?name=nobody")).await;
+        assert_eq!(missing.status, 404);
+    }
+}
