@@ -53,6 +53,12 @@ pub enum OAuthError {
         /// Seconds until the next attempt may succeed.
         retry_after_secs: u64,
     },
+    /// Too many secret checks are waiting already; retry after this many seconds.
+    #[error("too many token requests waiting for a secret check")]
+    Overloaded {
+        /// Seconds to wait before retrying.
+        retry_after_secs: u64,
+    },
     /// Storage or hashing failed; logged, never shown.
     #[error(transparent)]
     Internal(#[from] DomainError),

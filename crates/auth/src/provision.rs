@@ -95,3 +95,22 @@ pub fn rotate_client_secret(
     }
     Ok(Provisioned { application, client_id: client.client_id, client_secret })
 }
+
+/// Renames application `id` (the name rules of [`create_application`]).
+pub fn rename_application(
+    store: &dyn ApplicationStore,
+    id: ApplicationId,
+    name: &str,
+) -> Result<Application, DomainError> {
+    let name = validate_application_name(name)?;
+    store.rename_application(id, &name)?.ok_or(DomainError::NotFound("application"))
+}
+
+/// Deletes application `id` and everything of it, in one transaction.
+pub fn delete_application(store: &dyn ApplicationStore, id: ApplicationId) -> Result<(), DomainError> {
+    if store.delete_application(id)? {
+        Ok(())
+    } else {
+        Err(DomainError::NotFound("application"))
+    }
+}

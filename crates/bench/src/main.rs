@@ -14,6 +14,9 @@
 //! (comma-separated words: only the scenarios whose names contain one; the baseline always runs),
 //! `ROOST_BENCH_SKIP_SQLITE=1` (PostgreSQL only).
 //!
+//! `roost-bench token-flood` measures how fast a legitimate client gets a token during a flood of
+//! abandoned wrong-secret requests ([`token_flood`]).
+//!
 //! `roost-bench instructions` counts instructions per request under callgrind instead: figures
 //! that repeat exactly on a machine whose throughput does not.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "a benchmark fails by panicking")]
@@ -31,6 +34,7 @@ use serde_json::{json, Value};
 use crate::bulk_load::{bulk_load_messages, count_channel_messages};
 
 mod bulk_load;
+mod token_flood;
 
 const CONCURRENCY: [u32; 3] = [1, 16, 64];
 
@@ -91,6 +95,19 @@ fn start_roost(bin: &Path, database: &str, dir: &Path) -> anyhow::Result<(Roost,
 
 /// [`start_roost`] under a launcher (`valgrind --tool=callgrind …`), or none.
 fn start_roost_under(launcher: &[String], bin: &Path, database: &str, dir: &Path) -> anyhow::Result<(Roost, Duration)> {
+    // The token scenario measures argon2, not the rate limiter.
+    let unlimited = [("ROOST_TOKEN_RATE_PER_SECOND", "1000000"), ("ROOST_TOKEN_RATE_BURST", "1000000")];
+    start_roost_with(launcher, &unlimited, bin, database, dir)
+}
+
+/// [`start_roost_under`] with extra environment variables.
+fn start_roost_with(
+    launcher: &[String],
+    env: &[(&str, &str)],
+    bin: &Path,
+    database: &str,
+    dir: &Path,
+) -> anyhow::Result<(Roost, Duration)> {
     let port = free_port();
     let log = std::fs::File::create(dir.join("roost.log"))?;
     let started = Instant::now();
@@ -106,9 +123,7 @@ fn start_roost_under(launcher: &[String], bin: &Path, database: &str, dir: &Path
         .current_dir(dir)
         .env("ROOST_DATABASE_URL", database)
         .env("ROOST_BIND", format!("127.0.0.1:{port}"))
-        // The token scenario measures argon2, not the rate limiter.
-        .env("ROOST_TOKEN_RATE_PER_SECOND", "1000000")
-        .env("ROOST_TOKEN_RATE_BURST", "1000000")
+        .envs(env.iter().copied())
         .stdout(Stdio::piped())
         .stderr(log)
         .spawn()
@@ -162,12 +177,17 @@ fn thread_of(channel: &Value) -> i64 {
     channel["_links"]["thread"]["href"].as_str().unwrap().rsplit('/').next().unwrap().parse().unwrap()
 }
 
-fn seed(roost: &Roost, url: &DatabaseUrl) -> anyhow::Result<Seeded> {
+/// The client id and secret the server printed on its first start.
+fn printed_credentials(roost: &Roost) -> (String, String) {
     let printed = |label: &str| {
         let out = roost.stdout.lock().unwrap().clone();
         out.lines().find_map(|l| l.strip_prefix(label).map(|v| v.trim().to_owned())).unwrap_or_default()
     };
-    let (id, secret) = (printed("client_id:"), printed("client_secret:"));
+    (printed("client_id:"), printed("client_secret:"))
+}
+
+fn seed(roost: &Roost, url: &DatabaseUrl) -> anyhow::Result<Seeded> {
+    let (id, secret) = printed_credentials(roost);
     let basic = {
         use std::fmt::Write as _;
         let raw = format!("{id}:{secret}");
@@ -659,6 +679,14 @@ fn main() -> anyhow::Result<()> {
         let results = count_instructions(&bin, &out)?;
         std::fs::write(out.join("instructions.json"), serde_json::to_string_pretty(&results)?)?;
         println!("written: target/bench/instructions.json");
+        return Ok(());
+    }
+    if std::env::args().nth(1).as_deref() == Some("token-flood") {
+        let out = root.join("target/bench");
+        std::fs::create_dir_all(&out)?;
+        let result = token_flood::run(&bin)?;
+        std::fs::write(out.join("token-flood.json"), serde_json::to_string_pretty(&result)?)?;
+        println!("written: target/bench/token-flood.json");
         return Ok(());
     }
     let seconds = std::env::var("ROOST_BENCH_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(5);

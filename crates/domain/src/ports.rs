@@ -38,6 +38,11 @@ pub trait ApplicationStore: Send + Sync {
     fn list_applications(&self) -> StoreResult<Vec<Application>>;
     /// Replaces the settings; `None` when the application does not exist.
     fn update_settings(&self, id: ApplicationId, settings: ApplicationSettings) -> StoreResult<Option<Application>>;
+    /// Renames an application; `None` when it does not exist.
+    fn rename_application(&self, id: ApplicationId, name: &str) -> StoreResult<Option<Application>>;
+    /// Deletes an application and everything of it (clients, tokens, users, channels,
+    /// messages, …) in one transaction; `false` when it does not exist.
+    fn delete_application(&self, id: ApplicationId) -> StoreResult<bool>;
 }
 
 /// OAuth clients and access tokens.
@@ -212,6 +217,28 @@ pub trait HealthStore: Send + Sync {
     /// `Ok` when the database answers and every migration this build knows is applied;
     /// [`StoreError::Unavailable`] saying what is wrong otherwise.
     fn check_ready(&self) -> StoreResult<()>;
+    /// Counters and gauges of the store, for monitoring; cheap (no query).
+    fn stats(&self) -> StoreStats {
+        StoreStats::default()
+    }
+}
+
+/// What a store reports for monitoring.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StoreStats {
+    /// Database connections open now.
+    pub connections: u32,
+    /// Of those, connections idle in the pool.
+    pub idle_connections: u32,
+    /// The most connections the pool opens.
+    pub max_connections: u32,
+    /// Group commits of new messages so far (one transaction each).
+    pub group_commits: u64,
+    /// Messages those group commits stored.
+    pub group_committed_writes: u64,
+    /// How many group commits held at most each bound of messages: `(bound, commits)`,
+    /// cumulative, bounds ascending, the last bound `u64::MAX` (all of them).
+    pub group_commit_sizes: Vec<(u64, u64)>,
 }
 
 /// Every port, as shared handles. Cheap to clone.

@@ -27,6 +27,8 @@ use crate::negotiate::Rendered;
 pub struct ResponseCache {
     entries: Option<Cache<String, Entry, EntryWeighter>>,
     generation: AtomicU64,
+    hits: AtomicU64,
+    misses: AtomicU64,
 }
 
 #[derive(Clone)]
@@ -51,7 +53,7 @@ impl ResponseCache {
         // The item estimate only sizes the map up front: a message page is ~16 KB.
         let entries =
             (bytes > 0).then(|| Cache::with_weighter((bytes / 16_384).max(16) as usize, bytes, EntryWeighter));
-        Self { entries, generation: AtomicU64::new(0) }
+        Self { entries, generation: AtomicU64::new(0), hits: AtomicU64::new(0), misses: AtomicU64::new(0) }
     }
 
     /// The key of a request: its application, the base its absolute links are built on (the
@@ -68,8 +70,21 @@ impl ResponseCache {
 
     /// A response still valid.
     pub fn get(&self, key: &str) -> Option<Rendered> {
-        let entry = self.entries.as_ref()?.get(key)?;
-        (entry.generation == self.generation()).then_some(entry.rendered)
+        let entries = self.entries.as_ref()?;
+        let found = entries.get(key).filter(|entry| entry.generation == self.generation()).map(|entry| entry.rendered);
+        let counter = if found.is_some() { &self.hits } else { &self.misses };
+        counter.fetch_add(1, Ordering::Relaxed);
+        found
+    }
+
+    /// Lookups answered from the cache, and lookups that were not, so far.
+    pub fn hits_and_misses(&self) -> (u64, u64) {
+        (self.hits.load(Ordering::Relaxed), self.misses.load(Ordering::Relaxed))
+    }
+
+    /// Bytes the cache holds now (by its weighing), and the most it holds.
+    pub fn size(&self) -> (u64, u64) {
+        self.entries.as_ref().map_or((0, 0), |entries| (entries.weight(), entries.capacity()))
     }
 
     /// Keeps a response loaded at `generation`.

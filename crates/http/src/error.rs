@@ -233,6 +233,15 @@ impl ApiError {
                     challenge: None,
                 },
             ),
+            // RFC 6749 §4.1.2.1's code for a server that cannot answer now.
+            Self::OAuth(OAuthError::Overloaded { .. }) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                OAuth {
+                    code: "temporarily_unavailable",
+                    description: "The server is checking too many secrets; retry shortly".into(),
+                    challenge: None,
+                },
+            ),
         }
     }
 }
@@ -285,7 +294,9 @@ impl ResponseError for ApiError {
                 serde_json::to_vec(&OAuthErrorBody { error: code, error_description: &description })
             }
         };
-        if let Self::OAuth(OAuthError::RateLimited { retry_after_secs }) = self {
+        if let Self::OAuth(OAuthError::RateLimited { retry_after_secs } | OAuthError::Overloaded { retry_after_secs }) =
+            self
+        {
             response.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
         }
         if matches!(self, Self::OAuth(_)) {
@@ -327,6 +338,7 @@ mod tests {
             (BearerError::Missing.into(), 401),
             (BearerError::InvalidToken("expired").into(), 401),
             (OAuthError::RateLimited { retry_after_secs: 2 }.into(), 429),
+            (OAuthError::Overloaded { retry_after_secs: 1 }.into(), 503),
             (ApiError::MethodNotAllowed, 405),
             (ApiError::UnsupportedMediaType("x".into()), 415),
             (ApiError::PayloadTooLarge("x".into()), 413),

@@ -6,8 +6,12 @@
 //! use it, so none of them can leave a part out.
 
 mod cache;
+pub mod connection;
+mod cors;
 pub mod error;
 mod extract;
+pub mod hashing;
+pub mod metrics;
 mod middleware;
 mod negotiate;
 mod repr;
@@ -18,13 +22,13 @@ pub mod workers;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
-use actix_web::middleware::from_fn;
+use actix_web::middleware::{from_fn, Condition};
 use actix_web::{web, App};
 
 pub use cache::ResponseCache;
 pub use error::ApiError;
 pub use middleware::API_VERSION;
-pub use state::{AppState, HttpSettings, StartError};
+pub use state::{AppState, HttpSettings, MetricsExposure, StartError};
 
 /// The whole HTTP application over `state`: every route and every middleware.
 pub fn app(
@@ -38,5 +42,39 @@ pub fn app(
         InitError = (),
     >,
 > {
-    App::new().app_data(state).wrap(from_fn(middleware::headers_and_log)).configure(routes::configure)
+    let cors = cors::layer(&state.settings.cors_allowed_origins);
+    let routes = if state.settings.metrics == MetricsExposure::WithApi {
+        routes::configure_with_metrics
+    } else {
+        routes::configure
+    };
+    // The last `wrap` is the outermost: every answer, a CORS refusal or preflight too, carries
+    // the standard headers and is logged.
+    App::new()
+        .app_data(state)
+        .wrap(Condition::new(cors.is_some(), cors.unwrap_or_default()))
+        .wrap(from_fn(middleware::headers_and_log))
+        .configure(routes)
+}
+
+/// Every `(method, path template)` the API serves (not `/metrics`), in declaration order;
+/// `HEAD` where a route declares its own (every `GET` answers `HEAD` too).
+pub fn api_routes() -> Vec<(actix_web::http::Method, String)> {
+    routes::route_table(routes::configure)
+}
+
+/// The app a separate metrics address serves: `GET /metrics` only
+/// ([`MetricsExposure::Separate`]).
+pub fn metrics_app(
+    state: web::Data<AppState>,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    App::new().app_data(state).configure(routes::configure_metrics)
 }

@@ -24,6 +24,19 @@ pub(crate) use endpoint::{endpoint, route_table, scope};
 /// Largest JSON request body (OWASP API4: bodies are bounded before they are parsed).
 const JSON_BODY_LIMIT: usize = 256 * 1024;
 
+/// `GET /metrics` alone: the app a separate metrics address serves (`ROOST_METRICS_BIND`).
+pub fn configure_metrics(cfg: &mut web::ServiceConfig) {
+    cfg.service(endpoint("/metrics").get(health::metrics));
+    cfg.default_service(web::to(|| async { Err::<HttpResponse, _>(ApiError::RouteNotFound) }));
+}
+
+/// Mounts every route, the body and query error handlers, and the fallbacks; `/metrics` only
+/// where the settings serve it with the API.
+pub fn configure_with_metrics(cfg: &mut web::ServiceConfig) {
+    cfg.service(endpoint("/metrics").get(health::metrics));
+    configure(cfg);
+}
+
 /// Mounts every route, the body and query error handlers, and the fallbacks.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.app_data(json_config(JSON_BODY_LIMIT))

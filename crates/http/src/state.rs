@@ -7,6 +7,12 @@ use roost_auth::{AuthServer, SecretHasher, TokenRateLimiter, TokenSettings};
 use roost_domain::{IdGenerator, Ports, Service};
 
 use crate::cache::ResponseCache;
+use crate::hashing::{HashingQueue, QueueLimits};
+use crate::metrics::Metrics;
+
+/// How long a secret check may wait for a hashing thread before it is dropped unrun: longer
+/// than a fair turn takes under any flood seen so far, shorter than common client timeouts.
+const HASHING_PATIENCE: std::time::Duration = std::time::Duration::from_secs(5);
 use crate::workers::WorkerPool;
 
 /// Settings of the HTTP layer.
@@ -23,6 +29,11 @@ pub struct HttpSettings {
     pub token_rate_burst: NonZeroU32,
     /// argon2 verifications running at once (each holds 19 MiB and a core for ~20 ms).
     pub concurrent_hashes: usize,
+    /// Secret checks waiting or running per source address, and in all; more are refused with
+    /// 503 and `Retry-After` (see [`crate::hashing`]).
+    pub hash_queue_per_source: usize,
+    /// See `hash_queue_per_source`.
+    pub hash_queue_total: usize,
     /// Message rules (body length).
     pub messages: roost_domain::model::message::MessageRules,
     /// Bytes of rendered responses kept until the next write (see [`ResponseCache`]); zero
@@ -30,6 +41,21 @@ pub struct HttpSettings {
     pub response_cache_bytes: u64,
     /// Storage threads: one per database connection, since each holds one while it works.
     pub storage_threads: usize,
+    /// Origins whose browser scripts may call the API (CORS); `*` for any; none by default.
+    pub cors_allowed_origins: Vec<String>,
+    /// Whether requests are counted and where `GET /metrics` is served.
+    pub metrics: MetricsExposure,
+}
+
+/// Where `GET /metrics` is served.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MetricsExposure {
+    /// Not at all, and nothing is counted.
+    Off,
+    /// With the API, on its address.
+    WithApi,
+    /// On an address of its own ([`crate::metrics_app`]).
+    Separate,
 }
 
 impl Default for HttpSettings {
@@ -40,9 +66,16 @@ impl Default for HttpSettings {
             token_rate_per_second: NonZeroU32::new(20).unwrap_or(NonZeroU32::MIN),
             token_rate_burst: NonZeroU32::new(40).unwrap_or(NonZeroU32::MIN),
             concurrent_hashes: std::thread::available_parallelism().map_or(2, usize::from),
+            // A back end asks for a token now and then; four at once from one address leave
+            // room for a few processes behind one NAT. Sources are served in turn, so the total
+            // only bounds memory (a waiting check is a few hundred bytes).
+            hash_queue_per_source: 4,
+            hash_queue_total: 4096,
             messages: roost_domain::model::message::MessageRules::default(),
             response_cache_bytes: 0,
             storage_threads: std::thread::available_parallelism().map_or(4, usize::from),
+            cors_allowed_origins: Vec::new(),
+            metrics: MetricsExposure::WithApi,
         }
     }
 }
@@ -77,9 +110,11 @@ pub struct AppState {
     pub responses: Arc<ResponseCache>,
     /// Token endpoint rate limit.
     pub limiter: Arc<TokenRateLimiter>,
-    /// The threads that run argon2, one per core: secret checks queue here and can neither
-    /// exhaust the CPU nor take the threads that serve the rest of the API.
-    pub hash_pool: Arc<rayon::ThreadPool>,
+    /// The threads that run argon2, one per core, behind a bounded queue: secret checks can
+    /// neither exhaust the CPU nor take the threads that serve the rest of the API.
+    pub hashing: HashingQueue,
+    /// Request and token counts for `/metrics`.
+    pub metrics: Metrics,
     /// Settings.
     pub settings: HttpSettings,
 }
@@ -89,7 +124,7 @@ pub struct AppState {
 pub enum StartError {
     /// The hashing threads.
     #[error("cannot start the hashing threads: {0}")]
-    Hashing(#[from] rayon::ThreadPoolBuildError),
+    Hashing(std::io::Error),
     /// The storage threads.
     #[error("cannot start the storage threads: {0}")]
     Storage(#[from] std::io::Error),
@@ -104,11 +139,13 @@ impl AppState {
         hasher: Arc<SecretHasher>,
         settings: HttpSettings,
     ) -> Result<Self, StartError> {
-        let hash_pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(settings.concurrent_hashes.max(1))
-            .thread_name(|i| format!("roost-hash-{i}"))
-            .start_handler(|_| lower_priority())
-            .build()?;
+        let limits = QueueLimits {
+            threads: settings.concurrent_hashes,
+            per_source: settings.hash_queue_per_source,
+            total: settings.hash_queue_total,
+            patience: HASHING_PATIENCE,
+        };
+        let hashing = HashingQueue::start(limits, "roost-hash", lower_priority).map_err(StartError::Hashing)?;
         let storage = WorkerPool::spawn(settings.storage_threads, "roost-db")?;
         let auth = AuthServer::new(ports.credentials.clone(), hasher, settings.tokens.clone());
         Ok(Self {
@@ -117,7 +154,8 @@ impl AppState {
             storage,
             responses: Arc::new(ResponseCache::new(settings.response_cache_bytes)),
             limiter: Arc::new(TokenRateLimiter::new(settings.token_rate_per_second, settings.token_rate_burst)),
-            hash_pool: Arc::new(hash_pool),
+            hashing,
+            metrics: Metrics::default(),
             settings,
         })
     }

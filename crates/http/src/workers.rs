@@ -7,6 +7,7 @@
 //! before they sleep, which took 14 % of a post's instructions under callgrind and competes for
 //! the CPU with the HTTP workers on a small machine.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -15,6 +16,15 @@ type Job = Box<dyn FnOnce() + Send + 'static>;
 /// Threads taking jobs from one queue, first come first served.
 pub struct WorkerPool {
     queue: Sender<Job>,
+    threads: usize,
+    load: Arc<Load>,
+}
+
+/// Jobs waiting and running, for `/metrics`.
+#[derive(Default)]
+struct Load {
+    waiting: AtomicUsize,
+    running: AtomicUsize,
 }
 
 impl WorkerPool {
@@ -22,18 +32,51 @@ impl WorkerPool {
     pub fn spawn(threads: usize, name: &str) -> std::io::Result<Self> {
         let (queue, jobs) = mpsc::channel::<Job>();
         let jobs = Arc::new(Mutex::new(jobs));
-        for i in 0..threads.max(1) {
+        let threads = threads.max(1);
+        for i in 0..threads {
             let jobs = Arc::clone(&jobs);
             std::thread::Builder::new().name(format!("{name}-{i}")).spawn(move || work(&jobs))?;
         }
-        Ok(Self { queue })
+        Ok(Self { queue, threads, load: Arc::default() })
     }
 
     /// Queues `job`; the next free thread runs it.
     pub fn execute(&self, job: impl FnOnce() + Send + 'static) {
+        let load = Arc::clone(&self.load);
+        load.waiting.fetch_add(1, Ordering::Relaxed);
+        let counted = move || {
+            load.waiting.fetch_sub(1, Ordering::Relaxed);
+            load.running.fetch_add(1, Ordering::Relaxed);
+            // Decremented even when the job panics.
+            let _running = Running(&load.running);
+            job();
+        };
         // Sending fails only once every thread has ended, which a pool never lets happen
         // while it exists (a job's panic is caught by the thread).
-        let _ = self.queue.send(Box::new(job));
+        let _ = self.queue.send(Box::new(counted));
+    }
+
+    /// Threads of the pool.
+    pub fn threads(&self) -> usize {
+        self.threads
+    }
+
+    /// Jobs waiting for a thread now.
+    pub fn waiting(&self) -> usize {
+        self.load.waiting.load(Ordering::Relaxed)
+    }
+
+    /// Jobs running now.
+    pub fn running(&self) -> usize {
+        self.load.running.load(Ordering::Relaxed)
+    }
+}
+
+struct Running<'a>(&'a AtomicUsize);
+
+impl Drop for Running<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
     }
 }
 

@@ -54,6 +54,21 @@ impl TestDatabase {
         conn.batch_execute(sql).unwrap_or_else(|e| panic!("{sql} on {}: {e}", self.label));
     }
 
+    /// The one number a `SELECT COUNT(*) …` (or any query of one BIGINT column) answers.
+    pub fn count(&self, sql: &str) -> i64 {
+        #[derive(diesel::QueryableByName)]
+        struct Count {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let mut conn = self.url.connect().unwrap_or_else(|e| panic!("connect to {}: {e}", self.label));
+        // Named columns are matched by name: the query's only column is renamed `n`.
+        let wrapped = format!("SELECT CAST(({sql}) AS BIGINT) AS n");
+        let rows: Vec<Count> = diesel::RunQueryDsl::load(diesel::sql_query(&wrapped), &mut conn)
+            .unwrap_or_else(|e| panic!("{sql} on {}: {e}", self.label));
+        rows.first().map_or(0, |row| row.n)
+    }
+
     /// Every backend available to this test run: SQLite, then PostgreSQL when configured.
     pub fn all() -> Vec<Self> {
         std::iter::once(Self::sqlite()).chain(Self::postgres()).collect()

@@ -44,6 +44,13 @@ pub struct Settings {
     pub response_cache_mib: Option<u64>,
     /// Seconds to wait at start-up for a PostgreSQL server that cannot be reached yet.
     pub database_wait_seconds: u64,
+    /// Comma-separated origins whose browser scripts may call the API (CORS), e.g.
+    /// `https://app.example.com`; `*` for any; none by default.
+    pub cors_allowed_origins: String,
+    /// Serve `GET /metrics` (Prometheus text format).
+    pub metrics: bool,
+    /// Serve `/metrics` on this address instead of the API's (e.g. `127.0.0.1:9090`).
+    pub metrics_bind: Option<String>,
 }
 
 impl Default for Settings {
@@ -63,6 +70,9 @@ impl Default for Settings {
             token_cache_seconds: 10,
             response_cache_mib: None,
             database_wait_seconds: 30,
+            cors_allowed_origins: String::new(),
+            metrics: true,
+            metrics_bind: None,
         }
     }
 }
@@ -84,6 +94,9 @@ pub struct Config {
     pub token_cache: chrono::Duration,
     pub response_cache_bytes: u64,
     pub database_wait: std::time::Duration,
+    pub cors_allowed_origins: Vec<String>,
+    pub metrics: bool,
+    pub metrics_bind: Option<SocketAddr>,
 }
 
 /// The file read when no `--config` / `ROOST_CONFIG` names one; it may be absent.
@@ -94,6 +107,7 @@ pub const DEFAULT_FILE: &str = "roost.toml";
 const NOT_SETTINGS: &[&str] = &[
     "config",
     "log",
+    "log_format",
     "test_postgres_url",
     "bench_postgres_url",
     "bench_seconds",
@@ -221,6 +235,13 @@ impl Settings {
         if self.workers == Some(0) {
             bail!("invalid ROOST_WORKERS: must be at least 1");
         }
+        let cors_allowed_origins = cors_origins(&self.cors_allowed_origins)?;
+        let metrics_bind = match self.metrics_bind.filter(|b| !b.is_empty()) {
+            None => None,
+            Some(bind) => Some(bind.parse::<SocketAddr>().with_context(|| {
+                format!("invalid ROOST_METRICS_BIND / metrics_bind '{bind}': expected an IP address and port, e.g. 127.0.0.1:9090")
+            })?),
+        };
         Ok(Config {
             database,
             bind,
@@ -236,8 +257,28 @@ impl Settings {
             token_cache: chrono::Duration::seconds(self.token_cache_seconds),
             response_cache_bytes: response_cache_mib << 20,
             database_wait: std::time::Duration::from_secs(self.database_wait_seconds),
+            cors_allowed_origins,
+            metrics: self.metrics,
+            metrics_bind,
         })
     }
+}
+
+/// `ROOST_CORS_ALLOWED_ORIGINS`: `*`, or origins as browsers send them (`scheme://host[:port]`,
+/// no path, no trailing slash: anything else would never match an `Origin` header).
+fn cors_origins(list: &str) -> anyhow::Result<Vec<String>> {
+    let mut origins = Vec::new();
+    for origin in list.split(',').map(str::trim).filter(|o| !o.is_empty()) {
+        let host = origin.strip_prefix("https://").or_else(|| origin.strip_prefix("http://"));
+        let valid = origin == "*" || host.is_some_and(|h| !h.is_empty() && !h.contains(['/', '?', '#', ' ', '*']));
+        if !valid {
+            bail!(
+                "invalid ROOST_CORS_ALLOWED_ORIGINS / cors_allowed_origins entry '{origin}': expected * or an origin such as https://app.example.com (scheme, host and port only)"
+            );
+        }
+        origins.push(origin.to_owned());
+    }
+    Ok(origins)
 }
 
 #[cfg(test)]
@@ -251,6 +292,19 @@ mod tests {
         assert_eq!(config.database.sqlite_path(), Some("data/roost.db"));
         assert_eq!(config.token_lifetime.num_hours(), 12);
         assert_eq!(config.pool.max_size, 8);
+    }
+
+    #[test]
+    fn cors_origins_are_a_comma_separated_list() {
+        let origins = |list: &str| {
+            Settings { cors_allowed_origins: list.into(), ..Settings::default() }
+                .validate()
+                .unwrap()
+                .cors_allowed_origins
+        };
+        assert!(origins("").is_empty());
+        assert_eq!(origins("https://a.example, http://localhost:3000"), ["https://a.example", "http://localhost:3000"]);
+        assert_eq!(origins("*"), ["*"]);
     }
 
     #[test]
@@ -276,6 +330,9 @@ mod tests {
         assert!(bad(|s| s.node_id = 32).contains("ROOST_NODE_ID"));
         assert!(bad(|s| s.token_lifetime_seconds = 5).contains("TOKEN_LIFETIME"));
         assert!(bad(|s| s.pool_size = Some(0)).contains("ROOST_POOL_SIZE"));
+        assert!(bad(|s| s.cors_allowed_origins = "https://a.example/".into()).contains("CORS_ALLOWED_ORIGINS"));
+        assert!(bad(|s| s.cors_allowed_origins = "a.example".into()).contains("'a.example'"));
+        assert!(bad(|s| s.metrics_bind = Some("9090".into())).contains("ROOST_METRICS_BIND"));
     }
 
     #[test]

@@ -14,7 +14,7 @@ use roost_auth::provision::{self, Provisioned};
 use roost_auth::SecretHasher;
 use roost_domain::ports::{ApplicationStore, CredentialStore, Ports};
 use roost_domain::{now, ApplicationId, IdGenerator};
-use roost_http::{AppState, HttpSettings};
+use roost_http::{AppState, HttpSettings, MetricsExposure};
 use roost_persistence::DieselStore;
 
 use crate::config::Config;
@@ -66,6 +66,22 @@ enum AppsCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Rename an application.
+    Rename {
+        /// Application id.
+        app_id: i64,
+        /// The new name.
+        name: String,
+    },
+    /// Delete an application and everything of it (clients, tokens, users, channels, messages)
+    /// in one transaction. There is no undo.
+    Delete {
+        /// Application id.
+        app_id: i64,
+        /// Confirms the deletion; without it nothing is deleted.
+        #[arg(long)]
+        yes: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -104,6 +120,25 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Apps(AppsCommand::List { json }) => list_applications(&open_store_for_command(&config, ids)?, json),
+        Command::Apps(AppsCommand::Rename { app_id, name }) => {
+            let store = open_store_for_command(&config, ids)?;
+            let renamed = provision::rename_application(&store, ApplicationId(app_id), &name)
+                .with_context(|| format!("cannot rename application {app_id}"))?;
+            println!("application {} renamed to {}", renamed.id, renamed.name);
+            Ok(())
+        }
+        Command::Apps(AppsCommand::Delete { app_id, yes }) => {
+            if !yes {
+                anyhow::bail!(
+                    "deleting application {app_id} deletes all its users, channels and messages for good: add --yes to confirm"
+                );
+            }
+            let store = open_store_for_command(&config, ids)?;
+            provision::delete_application(&store, ApplicationId(app_id))
+                .with_context(|| format!("cannot delete application {app_id}"))?;
+            println!("application {app_id} and everything of it deleted");
+            Ok(())
+        }
         Command::Clients(ClientsCommand::Rotate { app_id, json }) => {
             let store = open_store_for_command(&config, ids)?;
             let rotated =
@@ -116,13 +151,20 @@ fn main() -> anyhow::Result<()> {
 }
 
 /// Logs go to stderr; credentials printed by commands go to stdout, so the two never mix.
+/// `ROOST_LOG_FORMAT=json` writes one JSON object per line; a request's lines carry its
+/// response token in `span.response_token` (the request span, see roost_http's middleware).
 fn init_logging() -> anyhow::Result<()> {
     let filter = match std::env::var("ROOST_LOG") {
         Err(_) => tracing_subscriber::EnvFilter::new("info"),
         Ok(value) => log_filter(&value)?,
     };
-    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    tracing_subscriber::fmt().with_env_filter(filter).with_ansi(ansi).with_writer(std::io::stderr).init();
+    let format = std::env::var("ROOST_LOG_FORMAT").unwrap_or_default();
+    let logs = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match format.to_ascii_lowercase().as_str() {
+        "json" => logs.json().with_current_span(true).with_span_list(false).init(),
+        "" | "text" => logs.with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr())).init(),
+        other => anyhow::bail!("invalid ROOST_LOG_FORMAT '{other}': use text (the default) or json"),
+    }
     Ok(())
 }
 
@@ -270,12 +312,21 @@ async fn serve(config: Config, ids: Arc<IdGenerator>) -> anyhow::Result<()> {
         response_cache_bytes: config.response_cache_bytes,
         // One storage thread per database connection (see roost_http::workers).
         storage_threads: config.pool.max_size as usize,
+        cors_allowed_origins: config.cors_allowed_origins.clone(),
+        metrics: match (config.metrics, config.metrics_bind) {
+            (false, _) => MetricsExposure::Off,
+            (true, None) => MetricsExposure::WithApi,
+            (true, Some(_)) => MetricsExposure::Separate,
+        },
         ..HttpSettings::default()
     };
     let state = web::Data::new(AppState::new(Ports::from_store(store.clone()), ids.clone(), hasher.clone(), settings)?);
     let app_state = state.clone();
     // Signals are Roost's own (below): actix would force-stop on SIGINT, failing requests in flight.
-    let mut server = HttpServer::new(move || roost_http::app(app_state.clone())).shutdown_timeout(10).disable_signals();
+    let mut server = HttpServer::new(move || roost_http::app(app_state.clone()))
+        .on_connect(roost_http::connection::on_connect)
+        .shutdown_timeout(10)
+        .disable_signals();
     if let Some(workers) = config.workers {
         server = server.workers(workers);
     }
@@ -283,6 +334,20 @@ async fn serve(config: Config, ids: Arc<IdGenerator>) -> anyhow::Result<()> {
     // behind whose credentials were printed by a server that never ran.
     let server = server.bind(config.bind).with_context(|| format!("cannot listen on {}", config.bind))?;
     let addrs = server.addrs();
+    // Metrics on an address of their own (ROOST_METRICS_BIND), e.g. one only the monitoring
+    // network reaches; a single worker is plenty for a scrape every few seconds.
+    let metrics_server = match config.metrics_bind.filter(|_| config.metrics) {
+        None => None,
+        Some(bind) => {
+            let metrics_state = state.clone();
+            let server = HttpServer::new(move || roost_http::metrics_app(metrics_state.clone()))
+                .workers(1)
+                .disable_signals()
+                .bind(bind)
+                .with_context(|| format!("cannot listen on {bind} for metrics"))?;
+            Some(server)
+        }
+    };
     if config.bootstrap && store.first_organization()?.is_none() {
         let created = provision::create_application(store.as_ref(), &ids, &hasher, "Default application", now())?;
         println!("Roost created its first application on this empty database.");
@@ -296,9 +361,20 @@ async fn serve(config: Config, ids: Arc<IdGenerator>) -> anyhow::Result<()> {
     }
     spawn_housekeeping(state.clone());
     let server = server.run();
-    let stopping = stop_on_signals(server.handle()).context("cannot listen for SIGINT and SIGTERM")?;
+    let metrics_server = metrics_server.map(|metrics| {
+        for addr in metrics.addrs() {
+            tracing::info!(%addr, "metrics on http://{addr}/metrics");
+        }
+        metrics.run()
+    });
+    let mut handles = vec![server.handle()];
+    handles.extend(metrics_server.as_ref().map(actix_web::dev::Server::handle));
+    let stopping = stop_on_signals(handles).context("cannot listen for SIGINT and SIGTERM")?;
     for addr in addrs {
         tracing::info!(%addr, database = %config.database.describe(), "listening on http://{addr}");
+    }
+    if let Some(metrics) = metrics_server {
+        actix_web::rt::spawn(metrics);
     }
     server.await?;
     stopping.iter().for_each(actix_web::rt::task::JoinHandle::abort);
@@ -309,16 +385,20 @@ async fn serve(config: Config, ids: Arc<IdGenerator>) -> anyhow::Result<()> {
 /// SIGINT (Ctrl-C) and SIGTERM both stop the server gracefully: it stops accepting, lets the
 /// requests in flight finish (up to the shutdown timeout), then exits. The handlers are in place
 /// when this returns, before the server says it is listening.
-fn stop_on_signals(server: actix_web::dev::ServerHandle) -> std::io::Result<Vec<actix_web::rt::task::JoinHandle<()>>> {
+fn stop_on_signals(
+    servers: Vec<actix_web::dev::ServerHandle>,
+) -> std::io::Result<Vec<actix_web::rt::task::JoinHandle<()>>> {
     use actix_web::rt::signal::unix::{signal, SignalKind};
     let mut listeners = Vec::new();
     for (kind, name) in [(SignalKind::interrupt(), "SIGINT"), (SignalKind::terminate(), "SIGTERM")] {
         let mut received = signal(kind)?;
-        let server = server.clone();
+        let servers = servers.clone();
         listeners.push(actix_web::rt::spawn(async move {
             if received.recv().await.is_some() {
                 tracing::info!("{name} received: finishing the requests in flight, then stopping");
-                server.stop(true).await;
+                for server in servers {
+                    server.stop(true).await;
+                }
             }
         }));
     }

@@ -68,7 +68,8 @@ impl Server {
             match stderr_lines.recv_timeout(left) {
                 Ok(line) => {
                     if let Some(rest) = line.split("listening on http://").nth(1) {
-                        let addr: String = rest.chars().take_while(|c| !c.is_whitespace()).collect();
+                        // Plain text ends the address with a space, JSON with a quote.
+                        let addr: String = rest.chars().take_while(|c| !c.is_whitespace() && *c != '"').collect();
                         break format!("http://{addr}");
                     }
                     seen.push_str(&line);
@@ -240,6 +241,35 @@ fn cli_creates_lists_and_rotates() {
 
         let missing = roost(&db, dir.path()).args(["clients", "rotate", "42"]).output().unwrap();
         assert!(!missing.status.success());
+
+        // Rename, then delete: without --yes nothing happens; with it the application, its
+        // users and its credentials are gone.
+        let renamed = run(roost(&db, dir.path()).args(["apps", "rename", &app_id.to_string(), "Help desk"]));
+        assert!(String::from_utf8_lossy(&renamed.stdout).contains("renamed to Help desk"));
+        let listed = run(roost(&db, dir.path()).args(["apps", "list", "--json"]));
+        let listed: Value = serde_json::from_slice(&listed.stdout).unwrap();
+        assert_eq!(listed[0]["name"], "Help desk");
+        let blank = roost(&db, dir.path()).args(["apps", "rename", &app_id.to_string(), " "]).output().unwrap();
+        assert!(!blank.status.success());
+
+        let server = Server::start(&db, dir.path(), &[("ROOST_BOOTSTRAP", "false")]);
+        let (status, _) = api(
+            "POST",
+            &format!("{}/v1/users", server.base),
+            &new_token,
+            Some(json!({"name": "doomed", "displayName": "Doomed"})),
+        );
+        assert_eq!(status, 200);
+        server.stop();
+        let unconfirmed = roost(&db, dir.path()).args(["apps", "delete", &app_id.to_string()]).output().unwrap();
+        assert!(!unconfirmed.status.success());
+        assert!(String::from_utf8_lossy(&unconfirmed.stderr).contains("--yes"));
+        assert!(run(roost(&db, dir.path()).args(["apps", "list", "--json"])).stdout.starts_with(b"[{"));
+        run(roost(&db, dir.path()).args(["apps", "delete", &app_id.to_string(), "--yes"]));
+        let listed = run(roost(&db, dir.path()).args(["apps", "list", "--json"]));
+        assert_eq!(serde_json::from_slice::<Value>(&listed.stdout).unwrap(), json!([]), "{}", db.label);
+        let again = roost(&db, dir.path()).args(["apps", "delete", &app_id.to_string(), "--yes"]).output().unwrap();
+        assert!(!again.status.success(), "deleting a missing application is an error");
     }
 }
 
@@ -256,6 +286,8 @@ fn bad_configuration_stops_start_up_with_a_clear_message() {
         // A filter that parses but logs nothing of Roost's is refused, not silently applied.
         ("ROOST_LOG", "verbose", "invalid ROOST_LOG 'verbose': 'verbose' is not a level"),
         ("ROOST_LOG", "info,roost=loud", "invalid ROOST_LOG"),
+        ("ROOST_LOG_FORMAT", "xml", "invalid ROOST_LOG_FORMAT 'xml'"),
+        ("ROOST_CORS_ALLOWED_ORIGINS", "https://app.example/", "ROOST_CORS_ALLOWED_ORIGINS"),
         ("ROOST_CONFIG", "/nonexistent/roost.toml", "the configuration file /nonexistent/roost.toml does not exist"),
         // Filesystem problems say what failed and where.
         ("ROOST_DATABASE_URL", "sqlite:///dev/null/data/roost.db", "cannot create directory /dev/null/data"),
@@ -446,4 +478,94 @@ fn read_head(connection: &mut std::net::TcpStream) -> String {
         head.push(byte[0]);
     }
     String::from_utf8(head).unwrap()
+}
+
+/// `ROOST_LOG_FORMAT=json`: every line is a JSON object, and a request's line carries the
+/// response token its client got.
+#[test]
+fn json_logs_name_the_response_token() {
+    let db = TestDatabase::sqlite();
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&db, dir.path(), &[("ROOST_LOG_FORMAT", "json")]);
+    let tokens: Vec<String> = ["/v1", "/v1/nowhere"]
+        .iter()
+        .map(|path| {
+            let response = match ureq::get(&format!("{}{path}", server.base)).call() {
+                Ok(r) | Err(ureq::Error::Status(_, r)) => r,
+                Err(e) => panic!("{path}: {e}"),
+            };
+            response.header("x-response-token").unwrap().to_owned()
+        })
+        .collect();
+    let (_, stderr) = server.stop();
+    let lines: Vec<Value> = stderr
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}")))
+        .collect();
+    for token in tokens {
+        let line = lines
+            .iter()
+            .find(|l| l["span"]["response_token"] == token.as_str())
+            .unwrap_or_else(|| panic!("no line with response token {token}: {stderr}"));
+        assert_eq!(line["fields"]["message"], "request", "{line}");
+        assert!(line["fields"]["status"].as_u64().is_some(), "{line}");
+    }
+    assert!(lines.iter().any(|l| l["fields"]["message"] == "stopped"), "{stderr}");
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// `/metrics` on the API's address by default, on its own with `ROOST_METRICS_BIND`, nowhere
+/// with `ROOST_METRICS=false`; what it serves parses with the Prometheus project's own parser
+/// (Python `prometheus_client`, OpenMetrics), which .ci/run installs.
+#[test]
+#[ignore = "needs Python's prometheus_client (pip install prometheus_client); .ci/run runs it with --include-ignored"]
+fn metrics_are_served_where_configured_and_parse() {
+    let db = TestDatabase::sqlite();
+    let dir = tempfile::tempdir().unwrap();
+    let get = |url: &str| match ureq::get(url).call() {
+        Ok(r) => (r.status(), r.into_string().unwrap()),
+        Err(ureq::Error::Status(code, r)) => (code, r.into_string().unwrap_or_default()),
+        Err(e) => panic!("{url}: {e}"),
+    };
+    let server = Server::start(&db, dir.path(), &[]);
+    let id = server.printed("client_id:");
+    let secret = server.printed("client_secret:");
+    token(&server.base, &id, &secret).unwrap();
+    let (status, text) = get(&format!("{}/metrics", server.base));
+    assert_eq!(status, 200);
+    let parsed = Command::new("python3")
+        .args([
+            "-c",
+            "import sys\nfrom prometheus_client.openmetrics.parser import text_string_to_metric_families as parse\nfor f in parse(sys.stdin.read()):\n    for s in f.samples: print(s.name, s.value)",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            use std::io::Write;
+            child.stdin.take().unwrap().write_all(text.as_bytes())?;
+            child.wait_with_output()
+        })
+        .expect("python3");
+    assert!(parsed.status.success(), "{}\n{text}", String::from_utf8_lossy(&parsed.stderr));
+    let samples = String::from_utf8_lossy(&parsed.stdout);
+    assert!(samples.lines().any(|l| l == "roost_tokens_issued_total 1"), "{samples}");
+    server.stop();
+
+    let port = free_port();
+    let server = Server::start(&db, dir.path(), &[("ROOST_METRICS_BIND", &format!("127.0.0.1:{port}"))]);
+    assert_eq!(get(&format!("{}/metrics", server.base)).0, 404, "not on the API's address");
+    let (status, text) = get(&format!("http://127.0.0.1:{port}/metrics"));
+    assert_eq!(status, 200);
+    assert!(text.contains("roost_http_requests_total"), "{text}");
+    assert_eq!(get(&format!("http://127.0.0.1:{port}/v1")).0, 404, "only metrics on the metrics address");
+    server.stop();
+
+    let server = Server::start(&db, dir.path(), &[("ROOST_METRICS", "false")]);
+    assert_eq!(get(&format!("{}/metrics", server.base)).0, 404);
+    server.stop();
 }

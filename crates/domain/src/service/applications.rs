@@ -28,6 +28,12 @@ impl Service {
         Ok(self.ports.health.check_ready()?)
     }
 
+    /// The store's counters and gauges, for monitoring (no query, no principal: nothing of any
+    /// tenant is in them).
+    pub fn store_stats(&self) -> crate::ports::StoreStats {
+        self.ports.health.stats()
+    }
+
     /// The application by id: what deletions answer with (spec 2.41.9).
     pub(super) fn application(&self, id: ApplicationId) -> Result<Application, DomainError> {
         self.ports.applications.find_application(id)?.ok_or(DomainError::NotFound("application"))

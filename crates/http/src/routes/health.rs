@@ -1,13 +1,14 @@
-//! `GET /healthz` (the process is alive), `GET /readyz` (its database answers and is migrated)
-//! and `GET /` (what this server is). No token: probes and people check them; none tells
+//! `GET /healthz` (the process is alive), `GET /readyz` (its database answers and is migrated),
+//! `GET /metrics` (Prometheus) and `GET /` (what this server is). No token: probes and people check them; none tells
 //! anything of a tenant. The probes are left out of the request log (middleware).
 
-use actix_web::{HttpResponse, Responder};
+use actix_web::{web, HttpResponse, Responder};
 use serde_json::json;
 
 use crate::error::ApiError;
 use crate::extract::Domain;
 use crate::middleware::API_VERSION;
+use crate::state::AppState;
 use crate::urls::Urls;
 
 /// Alive: answers as long as the process serves HTTP, without touching storage.
@@ -35,4 +36,10 @@ pub async fn about(urls: Urls) -> impl Responder {
             "readiness": {"href": urls.root("/readyz")},
         }
     }))
+}
+
+/// Prometheus metrics (see [`crate::metrics`]); read from counters in memory, no storage.
+pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let text = crate::metrics::render(&state).map_err(|e| ApiError::Internal(format!("encoding metrics: {e}")))?;
+    Ok(HttpResponse::Ok().content_type(crate::metrics::CONTENT_TYPE).body(text))
 }

@@ -8,8 +8,10 @@ use roost_auth::{AuthServer, ClientCredentials, FormParams, OAuthError};
 use roost_domain::model::application::OAuthClient;
 use roost_domain::now;
 
+use crate::connection::ClientConnection;
 use crate::error::ApiError;
 use crate::extract::{blocking, OAuthForm};
+use crate::hashing::Refused;
 use crate::state::AppState;
 
 fn no_store(mut response: HttpResponse) -> HttpResponse {
@@ -24,8 +26,9 @@ fn credentials(req: &HttpRequest, form: &FormParams) -> Result<ClientCredentials
     Ok(ClientCredentials::from_request(authorization, form)?)
 }
 
-/// Rate-limits, then runs argon2 on the hashing threads (one per core), so secret checks can
-/// neither exhaust the CPU nor starve the threads that serve the rest of the API.
+/// Rate-limits, then runs argon2 on the hashing threads (one per core) behind their bounded
+/// queue ([`crate::hashing`]), so secret checks can neither exhaust the CPU nor starve the
+/// threads that serve the rest of the API.
 async fn with_authenticated_client<T: Send + 'static>(
     state: &web::Data<AppState>,
     req: &HttpRequest,
@@ -38,14 +41,18 @@ async fn with_authenticated_client<T: Send + 'static>(
         .check(Some(&credentials.client_id), address)
         .map_err(|retry_after_secs| OAuthError::RateLimited { retry_after_secs })?;
     let hashing = state.clone();
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    state.hash_pool.spawn(move || {
-        let verify = || hashing.auth.authenticate_client(&credentials);
-        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(verify))
-            .map_err(|_| ApiError::Internal("a hashing task panicked".into()));
-        let _ = tx.send(result);
-    });
-    let client = rx.await.map_err(|_| ApiError::Internal("the hashing task ended without a result".into()))???;
+    let connection = req.conn_data::<ClientConnection>().cloned();
+    let gone = move || connection.is_some_and(|c| c.has_gone());
+    let client =
+        state.hashing.run(address, gone, move || hashing.auth.authenticate_client(&credentials)).await.map_err(
+            |refused| match refused {
+                // A client that has gone sees no answer; one that only half-closed may retry.
+                Refused::Full | Refused::Expired | Refused::ClientGone => {
+                    ApiError::from(OAuthError::Overloaded { retry_after_secs: 1 })
+                }
+                Refused::Lost => ApiError::Internal("a hashing task panicked".into()),
+            },
+        )??;
     let auth = state.clone();
     blocking(state, None, move || Ok(then(&auth.auth, client)?)).await
 }
@@ -60,6 +67,7 @@ pub async fn token(
     let response =
         with_authenticated_client(&state, &req, credentials, move |auth, client| auth.issue(&client, &form, now()))
             .await?;
+    state.metrics.token_issued();
     Ok(no_store(HttpResponse::Ok().json(response)))
 }
 

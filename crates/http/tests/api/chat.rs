@@ -466,3 +466,77 @@ async fn cached_pages_never_outlive_a_write() {
         assert_eq!(unchanged.status, 200, "the old tag no longer matches");
     }
 }
+
+/// `roost apps delete`'s store call: every row of the application goes in one transaction
+/// (users, secrets, channels, members, messages, replies, reactions, read marks,
+/// notifications, clients, tokens) and another application's rows stay.
+#[actix_web::test]
+async fn deleting_an_application_deletes_everything_of_it_and_nothing_else() {
+    use roost_domain::ports::ApplicationStore;
+    for t in TestApp::each().await {
+        let (other, other_token) = t.other_application().await;
+        let as_other = |req: TestRequest| req.insert_header(("authorization", format!("Bearer {other_token}")));
+        let kept = t
+            .send(as_other(
+                TestRequest::post().uri("/v1/users").set_json(json!({"name": "kept", "displayName": "Kept"})),
+            ))
+            .await;
+        assert_eq!(kept.status, 200);
+
+        let team = team(&t).await;
+        thread(&t, &team).await;
+        let reacted = t
+            .post_json(
+                &format!("/v1/messages/{}/reactions", team.id),
+                json!({"emoji": "🎉", "user": {"username": "bob"}}),
+            )
+            .await;
+        assert_eq!(reacted.status, 200);
+        let read =
+            t.post_json(&format!("/v1/messages/{}/read-receipts", team.id), json!({"user": {"username": "bob"}})).await;
+        assert_eq!(read.status, 200, "{}", read.body);
+        let secret = t
+            .call(
+                TestRequest::put()
+                    .uri(&format!("/v1/users/{}/secrets/s", team.bob["id"]))
+                    .set_json(json!({"secret": "x"})),
+            )
+            .await;
+        assert_eq!(secret.status, 200, "{}", secret.body);
+        let notified = t.get(&format!("/v1/users/{}/notifications", team.bob["id"])).await;
+        assert!(!notified.body["_embedded"]["notifications"].as_array().unwrap().is_empty(), "{}", notified.body);
+
+        assert!(t.store.delete_application(t.app.application.id).unwrap(), "{}", t.label());
+        assert!(!t.store.delete_application(t.app.application.id).unwrap(), "already gone");
+        // A node trusts a token it checked for a few seconds (ROOST_TOKEN_CACHE_SECONDS), so the
+        // answer is 401 or, within that time, 404 for the application that is gone.
+        let after = t.get("/v1/application").await.status;
+        assert!(after == 401 || after == 404, "{after}");
+        for table in [
+            "users",
+            "user_secrets",
+            "channels",
+            "channel_members",
+            "threads",
+            "messages",
+            "reactions",
+            "read_marks",
+            "notifications",
+            "oauth_clients",
+            "access_tokens",
+        ] {
+            assert_eq!(
+                t.db.count(&format!("SELECT COUNT(*) FROM {table} WHERE application_id = {}", t.app.application.id.0)),
+                0,
+                "{table} {}",
+                t.label()
+            );
+        }
+        let still = t.send(as_other(TestRequest::get().uri(&format!("/v1/users/{}", kept.body["id"])))).await;
+        assert_eq!(still.status, 200, "{}", t.label());
+        assert_eq!(
+            t.send(as_other(TestRequest::get().uri("/v1/application"))).await.body["id"],
+            other.application.id.0
+        );
+    }
+}

@@ -174,3 +174,50 @@ async fn head_answers_as_get_does() {
         assert_eq!(missing.status, 404);
     }
 }
+
+/// CORS is off unless origins are configured; then a preflight from an allowed origin may send
+/// `Authorization`, answers vary by `Origin`, and scripts may read the ETag and response token.
+#[actix_web::test]
+async fn cors_for_configured_origins_only() {
+    let preflight = |origin: &str| {
+        TestRequest::default()
+            .method(actix_web::http::Method::OPTIONS)
+            .uri("/v1/users")
+            .insert_header(("origin", origin.to_owned()))
+            .insert_header(("access-control-request-method", "POST"))
+            .insert_header(("access-control-request-headers", "authorization, content-type"))
+    };
+    for t in TestApp::each().await {
+        let closed = t.send(preflight("https://app.example")).await;
+        assert_eq!(closed.header("access-control-allow-origin"), None, "{}", t.label());
+        let get =
+            t.call(TestRequest::get().uri("/v1/application").insert_header(("origin", "https://app.example"))).await;
+        assert_eq!(get.status, 200);
+        assert_eq!(get.header("access-control-allow-origin"), None);
+    }
+    let settings = roost_http::HttpSettings {
+        cors_allowed_origins: vec!["https://app.example".into()],
+        ..roost_http::HttpSettings::default()
+    };
+    for t in TestApp::each_with(settings).await {
+        let allowed = t.send(preflight("https://app.example")).await;
+        assert_eq!(allowed.status, 200, "{}", t.label());
+        assert_eq!(allowed.header("access-control-allow-origin"), Some("https://app.example"));
+        let headers = allowed.header("access-control-allow-headers").unwrap().to_ascii_lowercase();
+        assert!(headers.contains("authorization") && headers.contains("content-type"), "{headers}");
+        assert!(allowed.header("vary").unwrap_or_default().to_ascii_lowercase().contains("origin"));
+
+        let get =
+            t.call(TestRequest::get().uri("/v1/application").insert_header(("origin", "https://app.example"))).await;
+        assert_eq!(get.status, 200);
+        assert_eq!(get.header("access-control-allow-origin"), Some("https://app.example"));
+        assert!(get.header("vary").unwrap_or_default().to_ascii_lowercase().contains("origin"));
+        let exposed = get.header("access-control-expose-headers").unwrap().to_ascii_lowercase();
+        for header in ["etag", "x-response-token", "retry-after"] {
+            assert!(exposed.contains(header), "{header} not exposed: {exposed}");
+        }
+
+        let stranger = t.send(preflight("https://evil.example")).await;
+        assert_eq!(stranger.header("access-control-allow-origin"), None);
+    }
+}

@@ -7,6 +7,7 @@
 //! at that moment (its own among them) and hands each waiting caller its result before it
 //! lets the gate go. Jobs are plain data, so the leader needs nothing the others borrowed.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
@@ -18,6 +19,27 @@ type Answer<T> = mpsc::SyncSender<Result<T, StoreError>>;
 pub(crate) struct GroupCommit<J, T> {
     gate: Arc<Mutex<()>>,
     waiting: Mutex<Vec<(J, Answer<T>)>>,
+    sizes: GroupSizes,
+}
+
+/// Upper bounds of the group size histogram.
+const SIZE_BOUNDS: [u64; 8] = [1, 2, 4, 8, 16, 32, 64, u64::MAX];
+
+/// How many groups were committed, of how many jobs: a histogram of group sizes.
+#[derive(Default)]
+struct GroupSizes {
+    jobs: AtomicU64,
+    /// Groups of at most `SIZE_BOUNDS[i]` jobs and more than the bound before.
+    by_bound: [AtomicU64; SIZE_BOUNDS.len()],
+}
+
+impl GroupSizes {
+    fn record(&self, size: usize) {
+        let size = size as u64;
+        self.jobs.fetch_add(size, Ordering::Relaxed);
+        let bucket = SIZE_BOUNDS.iter().position(|bound| size <= *bound).unwrap_or(SIZE_BOUNDS.len() - 1);
+        self.by_bound[bucket].fetch_add(1, Ordering::Relaxed);
+    }
 }
 
 /// A panic in another thread while holding a lock leaves nothing half-done behind it here.
@@ -28,7 +50,21 @@ fn lock<X>(mutex: &Mutex<X>) -> MutexGuard<'_, X> {
 impl<J, T> GroupCommit<J, T> {
     /// Batches serialized by `gate`, which other writers may share (SQLite's write gate).
     pub(crate) fn new(gate: Arc<Mutex<()>>) -> Self {
-        Self { gate, waiting: Mutex::new(Vec::new()) }
+        Self { gate, waiting: Mutex::new(Vec::new()), sizes: GroupSizes::default() }
+    }
+
+    /// Groups committed, jobs in them, and the cumulative histogram of group sizes.
+    pub(crate) fn stats(&self) -> (u64, u64, Vec<(u64, u64)>) {
+        let mut cumulative = 0;
+        let histogram: Vec<(u64, u64)> = SIZE_BOUNDS
+            .iter()
+            .zip(&self.sizes.by_bound)
+            .map(|(bound, count)| {
+                cumulative += count.load(Ordering::Relaxed);
+                (*bound, cumulative)
+            })
+            .collect();
+        (cumulative, self.sizes.jobs.load(Ordering::Relaxed), histogram)
     }
 
     /// Commits `job` with whatever else is waiting. `run` gets the jobs in arrival order and
@@ -46,6 +82,7 @@ impl<J, T> GroupCommit<J, T> {
             return done;
         }
         let (jobs, answers): (Vec<J>, Vec<Answer<T>>) = std::mem::take(&mut *lock(&self.waiting)).into_iter().unzip();
+        self.sizes.record(jobs.len());
         for (answer, done) in answers.into_iter().zip(run(jobs)) {
             // A waiting caller never leaves before its answer; nothing to do if it did.
             let _ = answer.send(done);
@@ -86,6 +123,10 @@ mod tests {
             }
         }
         assert_eq!(lock(&batches).iter().sum::<usize>(), 16, "every job ran exactly once");
+        let (groups, jobs, histogram) = commits.stats();
+        assert_eq!(jobs, 16);
+        assert_eq!(groups as usize, lock(&batches).len());
+        assert_eq!(histogram.last(), Some(&(u64::MAX, groups)), "the last bound counts every group");
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! Readiness: the database answers, and knows every migration of this build.
 
-use roost_domain::ports::{HealthStore, StoreResult};
+use roost_domain::ports::{HealthStore, StoreResult, StoreStats};
 use roost_domain::StoreError;
 
 use super::DieselStore;
@@ -14,5 +14,18 @@ impl HealthStore for DieselStore {
             return Err(StoreError::Unavailable("the database lacks migrations of this build".into()));
         }
         Ok(())
+    }
+
+    fn stats(&self) -> StoreStats {
+        let pool = self.pool.state();
+        let (group_commits, group_committed_writes, group_commit_sizes) = self.appends.stats();
+        StoreStats {
+            connections: pool.connections,
+            idle_connections: pool.idle_connections,
+            max_connections: self.pool.max_size(),
+            group_commits,
+            group_committed_writes,
+            group_commit_sizes,
+        }
     }
 }
