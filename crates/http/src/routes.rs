@@ -4,6 +4,7 @@
 mod application;
 mod bodies;
 mod channels;
+mod docs;
 mod endpoint;
 mod health;
 mod members;
@@ -45,6 +46,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(endpoint("/").get(health::about))
         .service(endpoint("/healthz").get(health::alive))
         .service(endpoint("/readyz").get(health::ready))
+        .service(endpoint("/docs").get(docs::redirect))
+        .service(endpoint("/docs/{file:.*}").get(docs::file))
         .service(endpoint("/oauth/token").post(oauth::token))
         .service(endpoint("/oauth/revoke").post(oauth::revoke))
         .service(endpoint("/oauth/introspect").post(oauth::introspect))

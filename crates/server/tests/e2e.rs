@@ -569,3 +569,155 @@ fn metrics_are_served_where_configured_and_parse() {
     assert_eq!(get(&format!("{}/metrics", server.base)).0, 404);
     server.stop();
 }
+
+/// A W3C WebDriver session in headless Chromium, driven over HTTP (chromedriver).
+struct Browser {
+    driver: Child,
+    url: String,
+}
+
+/// The key under which WebDriver answers an element reference (W3C WebDriver §12.1).
+const ELEMENT: &str = "element-6066-11e4-a52f-4a0f-9d1e-4f0f4e5b0c0e";
+
+impl Browser {
+    fn start() -> Self {
+        let port = free_port();
+        let driver = Command::new("chromedriver")
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver (Debian: apt-get install chromium chromium-driver)");
+        let base = format!("http://127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while ureq::get(&format!("{base}/status")).call().is_err() {
+            assert!(Instant::now() < deadline, "chromedriver did not start");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let capabilities = json!({"capabilities": {"alwaysMatch": {
+            "browserName": "chrome",
+            "goog:chromeOptions": {
+                "binary": "/usr/bin/chromium",
+                "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1400,1000"]
+            }
+        }}});
+        let session = ureq::post(&format!("{base}/session")).send_json(capabilities).expect("a browser session");
+        let session: Value = session.into_json().unwrap();
+        let id = session["value"]["sessionId"].as_str().unwrap().to_owned();
+        Self { driver, url: format!("{base}/session/{id}") }
+    }
+
+    fn command(&self, method: &str, path: &str, body: Value) -> Result<Value, String> {
+        let request = ureq::request(method, &format!("{}{path}", self.url));
+        let result = if method == "GET" { request.call() } else { request.send_json(body) };
+        match result {
+            Ok(r) => Ok(r.into_json::<Value>().unwrap()["value"].clone()),
+            Err(ureq::Error::Status(_, r)) => Err(r.into_string().unwrap_or_default()),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+
+    fn go(&self, url: &str) {
+        self.command("POST", "/url", json!({"url": url})).unwrap();
+    }
+
+    /// The first element matching the XPath, waiting up to 30 s for it to appear.
+    fn find(&self, xpath: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            match self.command("POST", "/element", json!({"using": "xpath", "value": xpath})) {
+                Ok(found) => return found[ELEMENT].as_str().unwrap().to_owned(),
+                Err(e) if Instant::now() > deadline => panic!("no element {xpath}: {e}\npage: {}", self.text("//body")),
+                Err(_) => std::thread::sleep(Duration::from_millis(200)),
+            }
+        }
+    }
+
+    fn click(&self, xpath: &str) {
+        let element = self.find(xpath);
+        self.command("POST", &format!("/element/{element}/click"), json!({})).unwrap();
+    }
+
+    fn type_into(&self, xpath: &str, text: &str) {
+        let element = self.find(xpath);
+        self.command("POST", &format!("/element/{element}/value"), json!({"text": text})).unwrap();
+    }
+
+    fn text(&self, xpath: &str) -> String {
+        match self.command("POST", "/element", json!({"using": "xpath", "value": xpath})) {
+            Ok(found) => {
+                let element = found[ELEMENT].as_str().unwrap_or_default().to_owned();
+                let text = self.command("GET", &format!("/element/{element}/text"), Value::Null).unwrap_or_default();
+                text.as_str().unwrap_or_default().to_owned()
+            }
+            Err(e) => format!("(no {xpath}: {e})"),
+        }
+    }
+
+    /// Waits up to 30 s for the XPath's text to contain `expected`.
+    fn wait_for_text(&self, xpath: &str, expected: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let text = self.text(xpath);
+            if text.contains(expected) {
+                return text;
+            }
+            assert!(Instant::now() < deadline, "'{expected}' never appeared in {xpath}: {text}");
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = ureq::delete(&self.url).call();
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+/// The API explorer at `/docs`, in a real headless browser: it loads the document, takes a
+/// client id and secret under "Authorize" (a client-credentials token from `/oauth/token`), and
+/// lists users with it.
+#[test]
+#[ignore = "needs Debian's chromium and chromium-driver; .ci/run installs them and runs it with --include-ignored"]
+fn the_api_explorer_authenticates_and_lists_users_in_a_browser() {
+    let db = TestDatabase::sqlite();
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&db, dir.path(), &[]);
+    let (id, secret) = (server.printed("client_id:"), server.printed("client_secret:"));
+    let access = token(&server.base, &id, &secret).unwrap();
+    let (status, _) = api(
+        "POST",
+        &format!("{}/v1/users", server.base),
+        &access,
+        Some(json!({"name": "explorer-jane", "displayName": "Jane"})),
+    );
+    assert_eq!(status, 200);
+
+    let browser = Browser::start();
+    browser.go(&format!("{}/docs", server.base));
+    browser.wait_for_text("//div[contains(@class,'information-container')]", "Roost");
+    browser.click("//button[contains(@class,'authorize')]");
+    browser.type_into("//input[@id='client_id']", &id);
+    browser.type_into("//input[@id='client_secret']", &secret);
+    browser.click("//div[contains(@class,'auth-btn-wrapper')]/button[contains(@class,'authorize')]");
+    // Authorized: the dialog offers to log out instead.
+    browser.wait_for_text("//div[contains(@class,'auth-btn-wrapper')]", "Logout");
+    browser.click("//button[contains(@class,'btn-done')]");
+
+    let list_users = "//div[contains(@class,'opblock-get')][.//*[@data-path='/v1/users']]";
+    browser.click(&format!("{list_users}//button[contains(@class,'opblock-summary-control')]"));
+    browser.click(&format!("{list_users}//button[contains(@class,'try-out__btn')]"));
+    browser.click(&format!("{list_users}//button[contains(@class,'execute')]"));
+    let status = format!(
+        "{list_users}//table[contains(@class,'live-responses-table')]//td[contains(@class,'response-col_status')]"
+    );
+    browser.wait_for_text(&status, "200");
+    browser.wait_for_text(
+        &format!("{list_users}//div[contains(@class,'live-responses-table') or contains(@class,'responses-inner')]"),
+        "explorer-jane",
+    );
+    drop(browser);
+    server.stop();
+}
