@@ -23,7 +23,8 @@ pub async fn ready(domain: Domain) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(json!({"status": "UP"})))
 }
 
-/// The server's name and version, with links to the API root and the probes.
+/// The server's name and version, with links to the API root, its explorer and document, and
+/// the probes.
 pub async fn about(urls: Urls) -> impl Responder {
     HttpResponse::Ok().json(json!({
         "name": "Roost",
@@ -32,6 +33,8 @@ pub async fn about(urls: Urls) -> impl Responder {
         "_links": {
             "self": {"href": urls.root("/")},
             "api": {"href": urls.v1("")},
+            "docs": {"href": urls.root("/docs/")},
+            "openapi": {"href": urls.v1("/openapi.json")},
             "health": {"href": urls.root("/healthz")},
             "readiness": {"href": urls.root("/readyz")},
         }

@@ -35,6 +35,14 @@ async fn the_root_names_the_server_and_links_the_api() {
         assert_eq!(reply.body["version"], env!("CARGO_PKG_VERSION"));
         assert_eq!(reply.body["apiVersion"], "2.41.9");
         assert!(reply.body["_links"]["api"]["href"].as_str().unwrap().ends_with("/v1"), "{}", reply.body);
+        assert!(reply.body["_links"]["docs"]["href"].as_str().unwrap().ends_with("/docs/"), "{}", reply.body);
+        let explorer = t.send(TestRequest::get().uri("/docs/")).await;
+        assert_eq!(explorer.status, 200);
+        assert!(explorer.header("content-type").unwrap().starts_with("text/html"));
+        assert!(String::from_utf8_lossy(&explorer.raw).contains("swagger-ui-bundle.js"));
+        let initializer = t.send(TestRequest::get().uri("/docs/swagger-initializer.js")).await;
+        assert!(String::from_utf8_lossy(&initializer.raw).contains("/v1/openapi.json"), "the explorer reads Roost's document");
+        assert_eq!(t.send(TestRequest::get().uri("/docs/nothing.js")).await.status, 404);
     }
 }
 
@@ -98,5 +106,114 @@ async fn metrics_count_requests_by_route_template() {
     let off = roost_http::HttpSettings { metrics: roost_http::MetricsExposure::Off, ..Default::default() };
     for t in TestApp::each_with(off).await {
         assert_eq!(t.send(TestRequest::get().uri("/metrics")).await.status, 404);
+    }
+}
+
+/// A TCP proxy in front of PostgreSQL that can cut every connection and refuse new ones, then
+/// come back on the same port: PostgreSQL "going away" as a restart or a network cut looks to
+/// Roost.
+struct Cuttable {
+    port: u16,
+    upstream: std::net::SocketAddr,
+    open: std::sync::Arc<std::sync::Mutex<Vec<std::net::TcpStream>>>,
+    listener: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
+}
+
+impl Cuttable {
+    fn start(upstream: std::net::SocketAddr) -> Self {
+        let mut proxy = Self { port: 0, upstream, open: Default::default(), listener: None };
+        proxy.listen(std::net::TcpListener::bind("127.0.0.1:0").unwrap());
+        proxy
+    }
+
+    fn listen(&mut self, listener: std::net::TcpListener) {
+        use std::sync::atomic::Ordering;
+        self.port = listener.local_addr().unwrap().port();
+        listener.set_nonblocking(true).unwrap();
+        let running = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let (flag, open, upstream) = (running.clone(), self.open.clone(), self.upstream);
+        std::thread::spawn(move || {
+            while flag.load(Ordering::SeqCst) {
+                let Ok((client, _)) = listener.accept() else {
+                    std::thread::sleep(std::time::Duration::from_millis(5));
+                    continue;
+                };
+                client.set_nonblocking(false).unwrap();
+                let Ok(server) = std::net::TcpStream::connect(upstream) else { continue };
+                let mut open = open.lock().unwrap();
+                open.push(client.try_clone().unwrap());
+                open.push(server.try_clone().unwrap());
+                for (mut from, mut to) in [(client.try_clone().unwrap(), server.try_clone().unwrap()), (server, client)]
+                {
+                    std::thread::spawn(move || {
+                        let _ = std::io::copy(&mut from, &mut to);
+                        let _ = to.shutdown(std::net::Shutdown::Both);
+                    });
+                }
+            }
+        });
+        self.listener = Some(running);
+    }
+
+    /// Every connection cut, new ones refused.
+    fn cut(&mut self) {
+        if let Some(running) = self.listener.take() {
+            running.store(false, std::sync::atomic::Ordering::SeqCst);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50)); // the accept loop drops the listener
+        for stream in self.open.lock().unwrap().drain(..) {
+            let _ = stream.shutdown(std::net::Shutdown::Both);
+        }
+    }
+
+    /// Accepting again on the same port.
+    fn restore(&mut self) {
+        let listener = std::net::TcpListener::bind(("127.0.0.1", self.port)).unwrap();
+        self.listen(listener);
+    }
+}
+
+/// PostgreSQL going away makes `/readyz` 503 (the process stays alive) and coming back makes it
+/// 200 again, without a restart of Roost.
+#[actix_web::test]
+async fn readiness_follows_postgres_going_away_and_coming_back() {
+    let Some(db) = roost_persistence::testing::TestDatabase::postgres() else {
+        return; // a PostgreSQL test: .ci/run sets ROOST_TEST_POSTGRES_URL, so it runs there
+    };
+    let url = db.url.to_url_string();
+    let (host_port, rest) = url.split_once('@').map(|(_, r)| r).unwrap_or(&url).split_once('/').unwrap();
+    let upstream = std::net::ToSocketAddrs::to_socket_addrs(host_port).unwrap().next().unwrap();
+    let mut proxy = Cuttable::start(upstream);
+    let via_proxy = url.replace(host_port, &format!("127.0.0.1:{}", proxy.port));
+    assert!(via_proxy.ends_with(rest));
+    let via_proxy = roost_persistence::DatabaseUrl::parse(&via_proxy).unwrap();
+    let ids = std::sync::Arc::new(roost_domain::IdGenerator::new(1).unwrap());
+    let settings = roost_persistence::PoolSettings {
+        max_size: 2,
+        connection_timeout: std::time::Duration::from_secs(1),
+        keep_idle: 0,
+    };
+    let store = std::sync::Arc::new(roost_persistence::DieselStore::open(&via_proxy, &settings, ids.clone()).unwrap());
+    let hasher = std::sync::Arc::new(roost_auth::SecretHasher::for_tests().unwrap());
+    let state =
+        roost_http::AppState::new(roost_domain::Ports::from_store(store), ids, hasher, Default::default()).unwrap();
+    let app = actix_web::test::init_service(roost_http::app(actix_web::web::Data::new(state))).await;
+    let ready = || actix_web::test::call_service(&app, TestRequest::get().uri("/readyz").to_request());
+    assert_eq!(ready().await.status(), 200);
+
+    proxy.cut();
+    assert_eq!(ready().await.status(), 503, "not ready while PostgreSQL is unreachable");
+    let alive = actix_web::test::call_service(&app, TestRequest::get().uri("/healthz").to_request()).await;
+    assert_eq!(alive.status(), 200, "still alive");
+
+    proxy.restore();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        // Connections cut while pooled fail once each and are replaced.
+        if ready().await.status() == 200 {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "never ready again after PostgreSQL came back");
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(100)).await;
     }
 }
