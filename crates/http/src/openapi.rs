@@ -729,6 +729,9 @@ impl Modify for Finish {
         }
         untagged_any_of(components, "ChatUserReference");
         for (_, item) in openapi.paths.paths.iter_mut() {
+            if let Some(read) = item.get.as_mut() {
+                add_not_modified(read);
+            }
             for operation in operations_mut(item) {
                 finish_operation(operation);
             }
@@ -780,31 +783,38 @@ fn operations_mut(item: &mut PathItem) -> impl Iterator<Item = &mut Operation> {
     .flatten()
 }
 
-/// HAL responses are also available as plain JSON; reads answer `304` to a matching
-/// `If-None-Match`; every operation may fail with an [`ErrorSchema`] body.
-fn finish_operation(operation: &mut Operation) {
-    let is_read =
-        operation.operation_id.as_deref().is_some_and(|id| id.starts_with("retrieve-") || id.starts_with("list-"));
-    let hal = HAL_JSON_UTF8.split(';').next().unwrap_or(HAL_JSON_UTF8);
-    for response in operation.responses.responses.values_mut() {
-        if let RefOr::T(response) = response {
-            if let Some(content) = response.content.get(hal).cloned() {
-                response.content.entry("application/json".to_owned()).or_insert(content);
-            }
-        }
-    }
-    let answers_hal = operation.responses.responses.get("200").is_some_and(|r| match r {
-        RefOr::T(r) => r.content.contains_key(hal),
+/// The essence of the HAL media type (`application/hal+json`).
+fn hal_media_type() -> &'static str {
+    HAL_JSON_UTF8.split(';').next().unwrap_or(HAL_JSON_UTF8)
+}
+
+/// A `GET` whose answer is HAL has a strong `ETag` and answers `304` to a matching
+/// `If-None-Match` (see `negotiate::Rendered`).
+fn add_not_modified(read: &mut Operation) {
+    let answers_hal = read.responses.responses.get("200").is_some_and(|r| match r {
+        RefOr::T(r) => r.content.contains_key(hal_media_type()),
         RefOr::Ref(_) => false,
     });
-    if is_read && answers_hal {
-        operation.responses.responses.insert(
+    if answers_hal {
+        read.responses.responses.insert(
             "304".into(),
             ResponseBuilder::new()
                 .description("Not modified: the representation still has the `ETag` named in `If-None-Match`.")
                 .build()
                 .into(),
         );
+    }
+}
+
+/// HAL responses are also available as plain JSON (`Accept: application/json`), and every
+/// operation may fail with an [`ErrorSchema`] body.
+fn finish_operation(operation: &mut Operation) {
+    for response in operation.responses.responses.values_mut() {
+        if let RefOr::T(response) = response {
+            if let Some(content) = response.content.get(hal_media_type()).cloned() {
+                response.content.entry("application/json".to_owned()).or_insert(content);
+            }
+        }
     }
     let error = ContentBuilder::new().schema(Some(schema_ref("Error"))).build();
     operation.responses.responses.entry("default".into()).or_insert_with(|| {
