@@ -61,23 +61,37 @@ impl From<StoreError> for ApiError {
     }
 }
 
-/// ChatKitty's `ApiError` body.
-#[derive(Serialize)]
-struct ApiErrorBody<'a> {
+/// ChatKitty's `ApiError` body: what every error of the API answers (see the module's docs).
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = ApiError)]
+pub(crate) struct ApiErrorBody<'a> {
+    /// The error's name, e.g. `ResourceNotFoundError`, `ValidationError`.
     error: &'a str,
+    /// What went wrong, in general terms.
     message: String,
+    /// When it happened (RFC 3339, UTC).
+    #[schema(format = DateTime)]
     timestamp: String,
+    /// What went wrong in this request.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     explanation: Option<String>,
+    /// The invalid fields of a `ValidationError`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     errors: Vec<FieldErrorBody<'a>>,
 }
 
-#[derive(Serialize)]
-struct FieldErrorBody<'a> {
+/// One invalid field of a `ValidationError`.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = FieldError)]
+pub(crate) struct FieldErrorBody<'a> {
+    /// The kind of resource, e.g. `user`.
     resource: &'a str,
+    /// The field, e.g. `name`.
     field: &'a str,
+    /// A machine-readable reason, e.g. `already_exists`, `missing_field`.
     code: &'a str,
+    /// A human-readable reason.
     message: &'a str,
 }
 
@@ -87,10 +101,13 @@ impl<'a> From<&'a FieldError> for FieldErrorBody<'a> {
     }
 }
 
-/// RFC 6749 §5.2 / ChatKitty `AuthenticationError` body.
-#[derive(Serialize)]
-struct OAuthErrorBody<'a> {
+/// RFC 6749 §5.2 / ChatKitty `AuthenticationError` body: 401s and the OAuth endpoints' errors.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = AuthenticationError)]
+pub(crate) struct OAuthErrorBody<'a> {
+    /// The RFC 6749 / RFC 6750 error code, e.g. `invalid_client`, `invalid_token`.
     error: &'a str,
+    /// What went wrong.
     error_description: &'a str,
 }
 

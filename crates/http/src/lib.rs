@@ -14,6 +14,7 @@ pub mod hashing;
 pub mod metrics;
 mod middleware;
 mod negotiate;
+mod openapi;
 mod repr;
 mod routes;
 mod state;
@@ -28,6 +29,7 @@ use actix_web::{web, App};
 pub use cache::ResponseCache;
 pub use error::ApiError;
 pub use middleware::API_VERSION;
+pub use openapi::openapi_json;
 pub use state::{AppState, HttpSettings, MetricsExposure, StartError};
 
 /// The whole HTTP application over `state`: every route and every middleware.

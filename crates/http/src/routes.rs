@@ -1,20 +1,20 @@
 //! The route table. Legacy application-scoped paths (`/v1/applications/{app_id}/…`, seed
 //! 001) are served by the same handlers as the flat ones.
 
-mod application;
-mod bodies;
-mod channels;
+pub(crate) mod application;
+pub(crate) mod bodies;
+pub(crate) mod channels;
 mod docs;
 mod endpoint;
 mod health;
-mod members;
-mod messages;
-mod notifications;
-mod oauth;
+pub(crate) mod members;
+pub(crate) mod messages;
+pub(crate) mod notifications;
+pub(crate) mod oauth;
 mod pages;
-mod picture;
-mod threads;
-mod users;
+pub(crate) mod picture;
+pub(crate) mod threads;
+pub(crate) mod users;
 
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -55,6 +55,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(endpoint("/v1/application").get(application::get))
         .service(endpoint("/v1/application/settings").get(application::get_settings).put(application::put_settings))
         .service(endpoint("/v1/picture/{name}").get(picture::get))
+        .service(endpoint("/v1/openapi.json").get(crate::openapi::serve))
         // Scopes first match a fixed prefix (a string comparison), then only their own routes:
         // actix tries routes one by one, each a regex (issue 4: 6 % of CPU in route matching).
         .service(scope("/v1/users", users::configure))

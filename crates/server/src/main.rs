@@ -48,6 +48,8 @@ enum Command {
     /// Manage OAuth clients.
     #[command(subcommand)]
     Clients(ClientsCommand),
+    /// Print the API's OpenAPI 3.1 document (what `GET /v1/openapi.json` serves) and exit.
+    Openapi,
 }
 
 #[derive(Subcommand)]
@@ -98,6 +100,14 @@ enum ClientsCommand {
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
+    if matches!(cli.command, Some(Command::Openapi)) {
+        // Needs no configuration nor database: the document is part of the build.
+        use std::io::Write;
+        let mut stdout = std::io::stdout().lock();
+        stdout.write_all(roost_http::openapi_json())?;
+        stdout.write_all(b"\n")?;
+        return Ok(());
+    }
     init_logging()?;
     let loaded = config::load(cli.config.as_deref())?;
     for warning in &loaded.warnings {
@@ -147,6 +157,8 @@ fn main() -> anyhow::Result<()> {
             print_credentials(&rotated, json);
             Ok(())
         }
+        // Answered above, before the configuration is read.
+        Command::Openapi => Ok(()),
     }
 }
 

@@ -721,3 +721,41 @@ fn the_api_explorer_authenticates_and_lists_users_in_a_browser() {
     drop(browser);
     server.stop();
 }
+
+/// The OpenAPI document the running server serves at `/v1/openapi.json` (without a token) is
+/// a valid OpenAPI 3.1 document by the Python `openapi-spec-validator` (which .ci/run installs),
+/// and `roost openapi` prints the same document without a database.
+#[test]
+#[ignore = "needs Python's openapi-spec-validator (pip install openapi-spec-validator); .ci/run runs it with --include-ignored"]
+fn the_openapi_document_validates() {
+    let db = TestDatabase::sqlite();
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&db, dir.path(), &[]);
+    let response = ureq::get(&format!("{}/v1/openapi.json", server.base)).call().unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.header("content-type"), Some("application/json"));
+    let document = response.into_string().unwrap();
+    server.stop();
+    let validated = Command::new("python3")
+        .args([
+            "-c",
+            "import sys, json\nfrom openapi_spec_validator import validate\nvalidate(json.load(sys.stdin))\nprint('valid')",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            use std::io::Write;
+            child.stdin.take().unwrap().write_all(document.as_bytes())?;
+            child.wait_with_output()
+        })
+        .expect("python3");
+    assert!(
+        validated.status.success() && String::from_utf8_lossy(&validated.stdout).trim() == "valid",
+        "openapi-spec-validator refused /v1/openapi.json:\n{}",
+        String::from_utf8_lossy(&validated.stderr)
+    );
+    let printed = run(Command::new(BIN).arg("openapi").current_dir(dir.path()).env_clear());
+    assert_eq!(String::from_utf8_lossy(&printed.stdout).trim_end(), document);
+}

@@ -7,14 +7,17 @@ use super::iso;
 use crate::error::ApiError;
 use crate::urls::Urls;
 
-/// `ApplicationResource`.
-#[derive(Serialize)]
+/// The application (ChatKitty's `ApplicationResource` without links).
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = ApplicationProperties)]
 #[serde(rename_all = "camelCase")]
 pub struct ApplicationRepr {
     id: i64,
     key: String,
     name: String,
+    #[schema(format = DateTime)]
     created_time: String,
+    #[schema(value_type = Object)]
     properties: Properties,
 }
 
@@ -43,11 +46,14 @@ pub fn template(href: String) -> Result<Link, ApiError> {
     Link::template(href).map_err(|e| ApiError::Internal(e.to_string()))
 }
 
-/// `ApplicationSettingsResource`.
-#[derive(Serialize)]
+/// The application's settings (`ApplicationSettingsResource` without links).
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = ApplicationSettingsProperties)]
 #[serde(rename_all = "camelCase")]
 pub struct SettingsRepr {
+    #[schema(value_type = crate::openapi::Toggle)]
     guest_users: roost_domain::model::application::Toggle,
+    #[schema(value_type = crate::openapi::Toggle)]
     user_created_channels: roost_domain::model::application::Toggle,
 }
 

@@ -22,8 +22,9 @@ pub struct Renderer<'a> {
     pub related: &'a Related,
 }
 
-/// `FileProperties`.
-#[derive(Serialize)]
+/// A message's file (ChatKitty's `FileProperties`).
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = FileProperties)]
 #[serde(rename_all = "camelCase")]
 pub struct FileRepr {
     #[serde(rename = "type")]
@@ -34,8 +35,9 @@ pub struct FileRepr {
     size: i64,
 }
 
-/// `MessageLinkProperties`.
-#[derive(Serialize)]
+/// A link found in a message's text, with its position (`MessageLinkProperties`).
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = MessageLinkProperties)]
 #[serde(rename_all = "camelCase")]
 pub struct LinkRepr {
     source: String,
@@ -43,38 +45,50 @@ pub struct LinkRepr {
     end_position: usize,
 }
 
-/// `MessageMentionChannelProperties`.
-#[derive(Serialize)]
+/// A channel mentioned in a message (`MessageMentionChannelProperties`).
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = MessageMentionChannelProperties)]
 #[serde(rename_all = "camelCase")]
 pub struct MentionedChannelRepr {
     #[serde(rename = "type")]
+    #[schema(value_type = crate::openapi::ChannelType)]
     channel_type: &'static str,
     id: i64,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     name: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     display_name: Option<String>,
+    #[schema(format = DateTime)]
     created_time: String,
+    #[schema(value_type = Object)]
     properties: Properties,
 }
 
-/// `MessageMentionProperties` (USER or CHANNEL).
-#[derive(Serialize)]
+/// A mention in a message's text (`MessageMentionProperties`): of a user (`user`) or a channel
+/// (`channel`).
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = MessageMentionProperties)]
 #[serde(rename_all = "camelCase")]
 pub struct MentionRepr {
     #[serde(rename = "type")]
+    #[schema(value_type = crate::openapi::MentionType)]
     mention_type: &'static str,
     tag: String,
     start_position: usize,
     end_position: usize,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     user: Option<UserRepr>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     channel: Option<MentionedChannelRepr>,
 }
 
-/// `EmojiProperties`.
-#[derive(Serialize)]
+/// An emoji (`EmojiProperties`).
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = EmojiProperties)]
 pub struct EmojiRepr {
     character: String,
     description: String,
@@ -82,29 +96,37 @@ pub struct EmojiRepr {
     tags: Vec<String>,
 }
 
-/// `MessageReactionsSummaryProperties`.
-#[derive(Serialize)]
+/// One emoji's reactions to a message (`MessageReactionsSummaryProperties`).
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = MessageReactionsSummaryProperties)]
 pub struct ReactionRepr {
     emoji: EmojiRepr,
     count: i64,
     users: Vec<UserRepr>,
 }
 
-/// `MessageResource` properties (TEXT, FILE, SYSTEM_TEXT, SYSTEM_FILE).
-#[derive(Serialize)]
+/// A message (ChatKitty's `MessageResource` without links): TEXT or FILE from a user, SYSTEM_TEXT
+/// or SYSTEM_FILE from the application. Blank fields are left out.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = MessageProperties)]
 #[serde(rename_all = "camelCase")]
 pub struct MessageRepr {
     id: i64,
     #[serde(rename = "type")]
+    #[schema(value_type = crate::openapi::MessageType)]
     message_type: &'static str,
     channel_id: i64,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     user: Option<UserRepr>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     body: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     file: Option<FileRepr>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     group_tag: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     links: Vec<LinkRepr>,
@@ -114,99 +136,134 @@ pub struct MessageRepr {
     reactions: Vec<ReactionRepr>,
     nested_level: i32,
     replies_count: i64,
+    #[schema(format = DateTime)]
     created_time: String,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    #[schema(format = DateTime)]
     last_edited_time: Option<String>,
+    #[schema(value_type = Object)]
     properties: Properties,
 }
 
-/// `ChannelResource` properties (PUBLIC, PRIVATE, DIRECT).
-#[derive(Serialize)]
+/// A channel (ChatKitty's `ChannelResource` without links): PUBLIC, PRIVATE or DIRECT. `members`
+/// only for DIRECT channels. Blank fields are left out.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = ChannelProperties)]
 #[serde(rename_all = "camelCase")]
 pub struct ChannelRepr {
     id: i64,
     #[serde(rename = "type")]
+    #[schema(value_type = crate::openapi::ChannelType)]
     channel_type: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     name: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     display_name: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     members: Option<Vec<UserRepr>>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     creator: Option<UserRepr>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     last_received_message: Option<MessageRepr>,
+    #[schema(format = DateTime)]
     created_time: String,
+    #[schema(value_type = Object)]
     properties: Properties,
 }
 
-/// `ReplyThreadResource`.
-#[derive(Serialize)]
+/// A reply thread: a channel's MAIN thread, or the replies to a MESSAGE.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = ReplyThreadProperties)]
 #[serde(rename_all = "camelCase")]
 pub struct ThreadRepr {
     id: i64,
     #[serde(rename = "type")]
+    #[schema(value_type = crate::openapi::ThreadType)]
     thread_type: &'static str,
+    #[schema(format = DateTime)]
     created_time: String,
+    #[schema(value_type = Object)]
     properties: Properties,
 }
 
-/// `NotificationData`.
-#[derive(Serialize)]
+/// What a notification is about (`NotificationData`); which fields are present depends on `type`.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = NotificationData)]
 #[serde(rename_all = "camelCase")]
 pub struct NotificationDataRepr {
     #[serde(rename = "type")]
+    #[schema(value_type = crate::openapi::NotificationType)]
     data_type: &'static str,
     channel_id: i64,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<crate::openapi::MessageResource>, nullable = false)]
     message: Option<Resource<MessageRepr>>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     mentioned_user: Option<UserRepr>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     mentioned_channel: Option<ChannelRepr>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<crate::openapi::MessageResource>, nullable = false)]
     parent: Option<Resource<MessageRepr>>,
 }
 
-/// `NotificationResource`.
-#[derive(Serialize)]
+/// A notification for a user (ChatKitty's `NotificationResource` without links).
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = NotificationProperties)]
 #[serde(rename_all = "camelCase")]
 pub struct NotificationRepr {
     id: i64,
     title: String,
     body: String,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     channel: Option<ChannelRepr>,
     data: NotificationDataRepr,
     muted: bool,
+    #[schema(format = DateTime)]
     created_time: String,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    #[schema(format = DateTime)]
     read_time: Option<String>,
 }
 
-/// `ChannelMembershipResource` (with the member, which clients want with it).
-#[derive(Serialize)]
+/// A channel membership (`ChannelMembershipResource`), with the member.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = ChannelMembershipProperties)]
 #[serde(rename_all = "camelCase")]
 pub struct MembershipRepr {
     user: UserRepr,
     moderator: bool,
+    #[schema(format = DateTime)]
     created_time: String,
 }
 
-/// `ChannelInviteResource`.
-#[derive(Serialize)]
+/// An invite to a private channel (`ChannelInviteResource`).
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = ChannelInviteProperties)]
 #[serde(rename_all = "camelCase")]
 pub struct InviteRepr {
     user: UserRepr,
+    #[schema(format = DateTime)]
     created_time: String,
 }
 
-/// `MessageReadReceiptResource`.
-#[derive(Serialize)]
+/// A user's read receipt of a message (`MessageReadReceiptResource`).
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = MessageReadReceiptProperties)]
 #[serde(rename_all = "camelCase")]
 pub struct ReceiptRepr {
     user: UserRepr,
+    #[schema(format = DateTime)]
     created_time: String,
 }
 
@@ -480,8 +537,9 @@ pub fn receipt(r: &ReadReceipt, message: roost_domain::MessageId, urls: &Urls) -
     )
 }
 
-/// `ReplyThreadKeystrokesResource`.
-#[derive(Serialize)]
+/// A typing indicator, as delivered (`ReplyThreadKeystrokesResource`).
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = ReplyThreadKeystrokesProperties)]
 pub struct KeystrokesRepr {
     keys: String,
     username: String,
@@ -493,12 +551,14 @@ pub fn keystrokes(typed: Keystrokes, urls: &Urls) -> Resource<KeystrokesRepr> {
     Resource::new(KeystrokesRepr { keys, username }, Links::new().with_href("application", urls.v1("/application")))
 }
 
-/// `ChannelGenericEventResource`.
-#[derive(Serialize)]
+/// A custom channel event, as delivered (`ChannelGenericEventResource`).
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = ChannelGenericEventProperties)]
 pub struct EventRepr {
     /// The event's type.
     #[serde(rename = "type")]
     pub event_type: String,
     /// Its custom data.
+    #[schema(value_type = Object)]
     pub properties: Properties,
 }

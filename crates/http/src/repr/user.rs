@@ -8,25 +8,29 @@ use serde::Serialize;
 use super::numbered_page;
 use crate::urls::{segment, Urls};
 
-/// `ChatUserPresenceProperties`.
-#[derive(Serialize)]
+/// A user's presence (`ChatUserPresenceProperties`).
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = ChatUserPresenceProperties)]
 pub struct PresenceRepr {
     status: String,
     online: bool,
 }
 
-/// `ChatUserResource`.
-#[derive(Serialize)]
+/// A chat user (ChatKitty's `ChatUserResource` without links).
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = ChatUserProperties)]
 #[serde(rename_all = "camelCase")]
 pub struct UserRepr {
     id: i64,
     #[serde(rename = "type")]
+    #[schema(value_type = crate::openapi::UserType)]
     user_type: &'static str,
     name: String,
     display_name: String,
     display_picture_url: String,
     is_guest: bool,
     presence: PresenceRepr,
+    #[schema(value_type = Object)]
     properties: Properties,
 }
 

@@ -7,18 +7,52 @@ use serde::Deserialize;
 use crate::error::ApiError;
 use crate::extract::{Authenticated, Domain};
 use crate::negotiate::Hal;
+use crate::openapi::{ApiRoot, ApplicationResource, SettingsResource};
 use crate::repr;
 use crate::urls::Urls;
 
+#[utoipa::path(
+    get,
+    path = "/v1",
+    operation_id = "retrieve-api-root",
+    tag = "application",
+    summary = "The API root",
+    responses(
+        (status = 200, description = "Links to the application", body = ApiRoot, content_type = "application/hal+json"),
+    ),
+    security(("oauth2" = [])),
+)]
 pub async fn root(_: Authenticated, urls: Urls) -> impl Responder {
     Hal(repr::application::root(&urls))
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/application",
+    operation_id = "retrieve-authenticated-application",
+    tag = "application",
+    summary = "Retrieve the authenticated application",
+    responses(
+        (status = 200, description = "The application", body = ApplicationResource, content_type = "application/hal+json"),
+    ),
+    security(("oauth2" = [])),
+)]
 pub async fn get(domain: Domain, Authenticated(p): Authenticated, urls: Urls) -> Result<impl Responder, ApiError> {
     let app = domain.run(move |s| s.get_application(&p)).await?;
     Ok(Hal(repr::application::application(&app, &urls)?))
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/application/settings",
+    operation_id = "retrieve-authenticated-application-settings",
+    tag = "application",
+    summary = "Retrieve the application's settings",
+    responses(
+        (status = 200, description = "The settings", body = SettingsResource, content_type = "application/hal+json"),
+    ),
+    security(("oauth2" = [])),
+)]
 pub async fn get_settings(
     domain: Domain,
     Authenticated(p): Authenticated,
@@ -28,16 +62,34 @@ pub async fn get_settings(
     Ok(Hal(repr::application::settings(&app, &urls)))
 }
 
-/// `ApplicationSettingsProperties`: both toggles are required (a PUT replaces the settings).
-#[derive(Deserialize)]
+/// New application settings (ChatKitty's `ApplicationSettingsProperties`): both toggles are
+/// required (a PUT replaces the settings).
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = ApplicationSettingsUpdate)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SettingsBody {
+    /// Whether end users may connect as guests.
     #[serde(alias = "guest_users")]
+    #[schema(value_type = crate::openapi::Toggle)]
     guest_users: Toggle,
+    /// Whether end users may create channels themselves.
     #[serde(alias = "user_created_channels")]
+    #[schema(value_type = crate::openapi::Toggle)]
     user_created_channels: Toggle,
 }
 
+#[utoipa::path(
+    put,
+    path = "/v1/application/settings",
+    operation_id = "update-authenticated-application-settings",
+    tag = "application",
+    summary = "Replace the application's settings",
+    request_body(content = SettingsBody, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The new settings", body = SettingsResource, content_type = "application/hal+json"),
+    ),
+    security(("oauth2" = [])),
+)]
 pub async fn put_settings(
     domain: Domain,
     Authenticated(p): Authenticated,

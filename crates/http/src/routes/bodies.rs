@@ -7,8 +7,9 @@ use serde::Deserialize;
 
 use crate::error::ApiError;
 
-/// `ChatUserIdReference` or `ChatUserUsernameReference`.
-#[derive(Debug, Clone, Deserialize)]
+/// A user, by id (`ChatUserIdReference`) or by username (`ChatUserUsernameReference`).
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[schema(as = ChatUserReference)]
 #[serde(untagged)]
 pub enum UserRefBody {
     /// `{"id": 1}`
@@ -37,28 +38,42 @@ pub fn user_ref_param(value: &str) -> UserRef {
     value.parse::<i64>().map_or_else(|_| UserRef::Name(value.to_owned()), |id| UserRef::Id(UserId(id)))
 }
 
-/// `CreateExternalFileProperties`.
-#[derive(Debug, Clone, Deserialize)]
+/// A file hosted elsewhere (`CreateExternalFileProperties`).
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[schema(as = CreateExternalFileProperties)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ExternalFileBody {
+    /// Where the file is.
     url: String,
+    /// The file's name.
     name: String,
+    /// Its media type.
     #[serde(alias = "content_type")]
     content_type: String,
+    /// Its size in bytes.
     size: i64,
 }
 
-/// `CreateTextMessageResource` / `CreateFileMessageResource`.
-#[derive(Debug, Clone, Deserialize)]
+/// A new message (`CreateTextMessageResource` or `CreateFileMessageResource`): a TEXT message
+/// has a `body`, a FILE message a `file`; `type` may be left out.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[schema(as = CreateMessageResource)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CreateMessageBody {
+    /// `TEXT` or `FILE` (inferred from `body` or `file` when left out).
     #[serde(rename = "type")]
     message_type: Option<String>,
+    /// The text of a TEXT message.
     body: Option<String>,
+    /// The file of a FILE message.
     file: Option<ExternalFileBody>,
+    /// A tag grouping messages, chosen by the application.
     #[serde(alias = "group_tag")]
     group_tag: Option<String>,
+    /// Custom data.
+    #[schema(value_type = Option<Object>)]
     properties: Option<Properties>,
+    /// The sender, when the application's back end sends on a user's behalf.
     user: Option<UserRefBody>,
 }
 
@@ -108,16 +123,18 @@ impl CreateMessageBody {
     }
 }
 
-/// `{ "user": … }` bodies (read receipts).
-#[derive(Debug, Deserialize)]
+/// A read receipt: `{ "user": … }`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(as = CreateMessageReadReceiptResource)]
 #[serde(deny_unknown_fields)]
 pub struct UserBody {
     /// The user.
     pub user: UserRefBody,
 }
 
-/// `CreateDelegatedReplyThreadKeystrokesResource`.
-#[derive(Debug, Deserialize)]
+/// A typing indicator sent on a user's behalf (`CreateDelegatedReplyThreadKeystrokesResource`).
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(as = CreateDelegatedReplyThreadKeystrokesResource)]
 #[serde(deny_unknown_fields)]
 pub struct KeystrokesBody {
     /// What the user typed.
@@ -127,7 +144,8 @@ pub struct KeystrokesBody {
 }
 
 /// A reaction: `{"emoji": "👍", "user": {…}}`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(as = CreateMessageReactionResource)]
 #[serde(deny_unknown_fields)]
 pub struct ReactionBody {
     /// The emoji character (or alias).

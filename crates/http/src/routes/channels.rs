@@ -17,6 +17,10 @@ use super::{endpoint, members};
 use crate::error::ApiError;
 use crate::extract::{Authenticated, ChannelIdPath, Domain, ListRequest, QueryPairs, UserIdPath};
 use crate::negotiate::Hal;
+use crate::openapi::{
+    ApplicationResource, ChannelFilterParams, ChannelIdParam, ChannelPage, ChannelResource, CursorParams,
+    EventResource, KeystrokesResource, MessageFilterParams, MessagePage, MessageResource, PageParams, UserIdParam,
+};
 use crate::repr::chat::{keystrokes, EventRepr, Renderer};
 use crate::repr::{self, numbered_page};
 use crate::urls::Urls;
@@ -32,18 +36,26 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(endpoint(&format!("{c}/events")).post(event));
 }
 
-/// `CreateChannelResource` (PUBLIC, PRIVATE or DIRECT).
-#[derive(Deserialize)]
+/// A new channel (`CreateChannelResource`): PUBLIC, PRIVATE or DIRECT.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = CreateChannelResource)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CreateChannelBody {
+    /// `PUBLIC`, `PRIVATE` or `DIRECT`.
     #[serde(rename = "type")]
     channel_type: String,
+    /// The unique name of a PUBLIC or PRIVATE channel.
     name: Option<String>,
+    /// The name shown to users.
     #[serde(alias = "display_name")]
     display_name: Option<String>,
+    /// The user who creates the channel (becomes a member and moderator).
     creator: Option<UserRefBody>,
+    /// The members; of a DIRECT channel, all of them (2 to 10 users, the creator included).
     #[serde(default)]
     members: Vec<UserRefBody>,
+    /// Custom data.
+    #[schema(value_type = Option<Object>)]
     properties: Option<Properties>,
 }
 
@@ -68,6 +80,18 @@ impl CreateChannelBody {
     }
 }
 
+#[utoipa::path(
+    post,
+    path = "/v1/channels",
+    operation_id = "create-channel",
+    tag = "channels",
+    summary = "Create a channel",
+    request_body(content = CreateChannelBody, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The new channel", body = ChannelResource, content_type = "application/hal+json"),
+    ),
+    security(("oauth2" = [])),
+)]
 pub async fn create(
     domain: Domain,
     Authenticated(p): Authenticated,
@@ -125,6 +149,19 @@ fn channel_page(page: &View<roost_domain::model::page::Page<Channel>>, list: &Li
     numbered_page("channels", &page.value, &list.page_links(), |c| renderer.channel(c))
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/channels",
+    operation_id = "list-channels",
+    tag = "channels",
+    summary = "List channels",
+    description = "Sortable by `id`, `name`, `displayName`, `createdTime`.",
+    params(PageParams, ChannelFilterParams),
+    responses(
+        (status = 200, description = "A page of channels", body = ChannelPage, content_type = "application/hal+json"),
+    ),
+    security(("oauth2" = [])),
+)]
 pub async fn list(
     domain: Domain,
     Authenticated(p): Authenticated,
@@ -137,6 +174,18 @@ pub async fn list(
 }
 
 /// `GET /v1/users/{id}/channels`: channels the user created or joined.
+#[utoipa::path(
+    get,
+    path = "/v1/users/{user_id}/channels",
+    operation_id = "list-user-channels",
+    tag = "users",
+    summary = "List a user's channels",
+    params(UserIdParam, PageParams),
+    responses(
+        (status = 200, description = "A page of the channels the user created or joined", body = ChannelPage, content_type = "application/hal+json"),
+    ),
+    security(("oauth2" = [])),
+)]
 pub async fn of_user(
     domain: Domain,
     Authenticated(p): Authenticated,
@@ -148,6 +197,18 @@ pub async fn of_user(
     Ok(Hal(channel_page(&found, &list)))
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/channels/{channel_id}",
+    operation_id = "retrieve-channel",
+    tag = "channels",
+    summary = "Retrieve a channel",
+    params(ChannelIdParam),
+    responses(
+        (status = 200, description = "The channel", body = ChannelResource, content_type = "application/hal+json"),
+    ),
+    security(("oauth2" = [])),
+)]
 pub async fn get(
     domain: Domain,
     Authenticated(p): Authenticated,
@@ -158,6 +219,19 @@ pub async fn get(
     Ok(Hal(channel(&found, &urls)))
 }
 
+#[utoipa::path(
+    patch,
+    path = "/v1/channels/{channel_id}",
+    operation_id = "update-channel",
+    tag = "channels",
+    summary = "Update a channel",
+    params(ChannelIdParam),
+    request_body(description = "A JSON merge patch (RFC 7396) of the resource's properties", content((Object = "application/merge-patch+json"), (Object = "application/json+merge-patch"), (Object = "application/json"))),
+    responses(
+        (status = 200, description = "The updated channel", body = ChannelResource, content_type = "application/hal+json"),
+    ),
+    security(("oauth2" = [])),
+)]
 pub async fn patch(
     domain: Domain,
     Authenticated(p): Authenticated,
@@ -171,6 +245,18 @@ pub async fn patch(
 }
 
 /// `DELETE /v1/channels/{id}` answers with the application.
+#[utoipa::path(
+    delete,
+    path = "/v1/channels/{channel_id}",
+    operation_id = "delete-channel",
+    tag = "channels",
+    summary = "Delete a channel",
+    params(ChannelIdParam),
+    responses(
+        (status = 200, description = "The channel was deleted; the application", body = ApplicationResource, content_type = "application/hal+json"),
+    ),
+    security(("oauth2" = [])),
+)]
 pub async fn delete(
     domain: Domain,
     Authenticated(p): Authenticated,
@@ -181,6 +267,18 @@ pub async fn delete(
     Ok(Hal(repr::application::application(&app, &urls)?))
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/channels/{channel_id}/messages",
+    operation_id = "list-channel-messages",
+    tag = "channels",
+    summary = "List a channel's messages",
+    params(ChannelIdParam, CursorParams, MessageFilterParams),
+    responses(
+        (status = 200, description = "A page of messages, newest first", body = MessagePage, content_type = "application/hal+json"),
+    ),
+    security(("oauth2" = [])),
+)]
 pub async fn messages(
     domain: Domain,
     Authenticated(p): Authenticated,
@@ -191,6 +289,19 @@ pub async fn messages(
     pages::message_page(domain, p, MessageListing::Channel(id), list, req).await
 }
 
+#[utoipa::path(
+    post,
+    path = "/v1/channels/{channel_id}/messages",
+    operation_id = "send-channel-message",
+    tag = "channels",
+    summary = "Send a message",
+    params(ChannelIdParam),
+    request_body(content = CreateMessageBody, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The new message", body = MessageResource, content_type = "application/hal+json"),
+    ),
+    security(("oauth2" = [])),
+)]
 pub async fn send(
     domain: Domain,
     Authenticated(p): Authenticated,
@@ -204,6 +315,19 @@ pub async fn send(
 }
 
 /// Typing indicators are ephemeral: validated and answered, delivered by the real-time layer.
+#[utoipa::path(
+    post,
+    path = "/v1/channels/{channel_id}/keystrokes",
+    operation_id = "send-channel-keystrokes",
+    tag = "channels",
+    summary = "Send typing keystrokes",
+    params(ChannelIdParam),
+    request_body(content = KeystrokesBody, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The keystrokes, as delivered", body = KeystrokesResource, content_type = "application/hal+json"),
+    ),
+    security(("oauth2" = [])),
+)]
 pub async fn keystrokes_of_channel(
     domain: Domain,
     Authenticated(p): Authenticated,
@@ -217,16 +341,33 @@ pub async fn keystrokes_of_channel(
     Ok(Hal(keystrokes(typed, &urls)))
 }
 
-/// `CreateChannelGenericEventResource`.
-#[derive(Deserialize)]
+/// A custom channel event (`CreateChannelGenericEventResource`).
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = CreateChannelGenericEventResource)]
 #[serde(deny_unknown_fields)]
 pub struct EventBody {
+    /// The event's type, chosen by the application.
     #[serde(rename = "type")]
     event_type: String,
+    /// The event's data.
+    #[schema(value_type = Object)]
     properties: Properties,
 }
 
 /// Custom channel events are ephemeral: validated and answered, delivered by the real-time layer.
+#[utoipa::path(
+    post,
+    path = "/v1/channels/{channel_id}/events",
+    operation_id = "send-channel-event",
+    tag = "channels",
+    summary = "Send a custom channel event",
+    params(ChannelIdParam),
+    request_body(content = EventBody, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The event, as delivered", body = EventResource, content_type = "application/hal+json"),
+    ),
+    security(("oauth2" = [])),
+)]
 pub async fn event(
     domain: Domain,
     Authenticated(p): Authenticated,

@@ -11,6 +11,10 @@ use super::pages::channel;
 use crate::error::ApiError;
 use crate::extract::{Authenticated, ChannelIdPath, Domain, ListRequest, UserIdPath};
 use crate::negotiate::Hal;
+use crate::openapi::{
+    ChannelIdParam, ChannelResource, InvitePage, InviteResource, MembershipPage, PageParams, UserIdParam, UserPage,
+    UserResource,
+};
 use crate::repr::{self, chat as chat_repr, numbered_page};
 use crate::urls::Urls;
 
@@ -59,6 +63,18 @@ async fn member_page(
     Ok(response)
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/channels/{channel_id}/members",
+    operation_id = "list-channel-members",
+    tag = "channels",
+    summary = "List a channel's members",
+    params(ChannelIdParam, PageParams),
+    responses(
+        (status = 200, description = "A page of members", body = UserPage, content_type = "application/hal+json"),
+    ),
+    security(("oauth2" = [])),
+)]
 pub async fn members(
     domain: Domain,
     p: Authenticated,
@@ -69,6 +85,18 @@ pub async fn members(
     member_page(domain, p, id, MemberListing::Users(MemberFilter::All), list, req).await
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/channels/{channel_id}/moderators",
+    operation_id = "list-channel-moderators",
+    tag = "channels",
+    summary = "List a channel's moderators",
+    params(ChannelIdParam, PageParams),
+    responses(
+        (status = 200, description = "A page of moderators", body = UserPage, content_type = "application/hal+json"),
+    ),
+    security(("oauth2" = [])),
+)]
 pub async fn moderators(
     domain: Domain,
     p: Authenticated,
@@ -80,6 +108,18 @@ pub async fn moderators(
 }
 
 /// Members online now; users come online through the real-time sessions.
+#[utoipa::path(
+    get,
+    path = "/v1/channels/{channel_id}/participants",
+    operation_id = "list-channel-participants",
+    tag = "channels",
+    summary = "List a channel's members online now",
+    params(ChannelIdParam, PageParams),
+    responses(
+        (status = 200, description = "A page of members online now", body = UserPage, content_type = "application/hal+json"),
+    ),
+    security(("oauth2" = [])),
+)]
 pub async fn participants(
     domain: Domain,
     p: Authenticated,
@@ -90,6 +130,18 @@ pub async fn participants(
     member_page(domain, p, id, MemberListing::Users(MemberFilter::Online), list, req).await
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/channels/{channel_id}/memberships",
+    operation_id = "list-channel-memberships",
+    tag = "channels",
+    summary = "List a channel's memberships",
+    params(ChannelIdParam, PageParams),
+    responses(
+        (status = 200, description = "A page of memberships", body = MembershipPage, content_type = "application/hal+json"),
+    ),
+    security(("oauth2" = [])),
+)]
 pub async fn memberships(
     domain: Domain,
     p: Authenticated,
@@ -101,6 +153,19 @@ pub async fn memberships(
 }
 
 /// `POST /v1/channels/{id}/members` answers with the channel.
+#[utoipa::path(
+    post,
+    path = "/v1/channels/{channel_id}/members",
+    operation_id = "add-channel-member",
+    tag = "channels",
+    summary = "Add a member",
+    params(ChannelIdParam),
+    request_body(content = UserRefBody, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The channel", body = ChannelResource, content_type = "application/hal+json"),
+    ),
+    security(("oauth2" = [])),
+)]
 pub async fn add_member(
     domain: Domain,
     Authenticated(p): Authenticated,
@@ -113,6 +178,18 @@ pub async fn add_member(
     Ok(Hal(channel(&found, &urls)))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/v1/channels/{channel_id}/members/{user_id}",
+    operation_id = "remove-channel-member",
+    tag = "channels",
+    summary = "Remove a member",
+    params(ChannelIdParam, UserIdParam),
+    responses(
+        (status = 200, description = "The channel", body = ChannelResource, content_type = "application/hal+json"),
+    ),
+    security(("oauth2" = [])),
+)]
 pub async fn remove_member(
     domain: Domain,
     Authenticated(p): Authenticated,
@@ -125,6 +202,19 @@ pub async fn remove_member(
 }
 
 /// `POST /v1/channels/{id}/moderators` answers with the user.
+#[utoipa::path(
+    post,
+    path = "/v1/channels/{channel_id}/moderators",
+    operation_id = "add-channel-moderator",
+    tag = "channels",
+    summary = "Add a moderator",
+    params(ChannelIdParam),
+    request_body(content = UserRefBody, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The new moderator", body = UserResource, content_type = "application/hal+json"),
+    ),
+    security(("oauth2" = [])),
+)]
 pub async fn add_moderator(
     domain: Domain,
     Authenticated(p): Authenticated,
@@ -137,6 +227,18 @@ pub async fn add_moderator(
     Ok(Hal(repr::user::user(&moderator, &urls)))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/v1/channels/{channel_id}/moderators/{user_id}",
+    operation_id = "remove-channel-moderator",
+    tag = "channels",
+    summary = "Remove a moderator",
+    params(ChannelIdParam, UserIdParam),
+    responses(
+        (status = 200, description = "The channel", body = ChannelResource, content_type = "application/hal+json"),
+    ),
+    security(("oauth2" = [])),
+)]
 pub async fn remove_moderator(
     domain: Domain,
     Authenticated(p): Authenticated,
@@ -148,6 +250,18 @@ pub async fn remove_moderator(
     Ok(Hal(channel(&found, &urls)))
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/channels/{channel_id}/invites",
+    operation_id = "list-channel-invites",
+    tag = "channels",
+    summary = "List a channel's invites",
+    params(ChannelIdParam, PageParams),
+    responses(
+        (status = 200, description = "A page of invites", body = InvitePage, content_type = "application/hal+json"),
+    ),
+    security(("oauth2" = [])),
+)]
 pub async fn invites(
     domain: Domain,
     Authenticated(p): Authenticated,
@@ -159,13 +273,28 @@ pub async fn invites(
     Ok(Hal(numbered_page("invites", &found, &list.page_links(), |i| chat_repr::invite(i, &list.urls))))
 }
 
-/// `CreateChannelInviteResource`.
-#[derive(Deserialize)]
+/// An invite to a private channel (`CreateChannelInviteResource`).
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = CreateChannelInviteResource)]
 #[serde(deny_unknown_fields)]
 pub struct InviteBody {
+    /// The invitee.
     user: UserRefBody,
 }
 
+#[utoipa::path(
+    post,
+    path = "/v1/channels/{channel_id}/invites",
+    operation_id = "send-channel-invite",
+    tag = "channels",
+    summary = "Invite a user",
+    params(ChannelIdParam),
+    request_body(content = InviteBody, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The invite", body = InviteResource, content_type = "application/hal+json"),
+    ),
+    security(("oauth2" = [])),
+)]
 pub async fn invite(
     domain: Domain,
     Authenticated(p): Authenticated,

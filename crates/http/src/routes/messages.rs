@@ -12,6 +12,10 @@ use super::{endpoint, pages};
 use crate::error::ApiError;
 use crate::extract::{Authenticated, Domain, ListRequest, MessageIdPath, QueryPairs, UserIdPath};
 use crate::negotiate::Hal;
+use crate::openapi::{
+    ApplicationResource, CursorParams, MessageFilterParams, MessageIdParam, MessagePage, MessageResource, PageParams,
+    ReceiptPage, ReceiptResource, ThreadResource, UserIdParam,
+};
 use crate::repr::chat::{self as chat_repr, Renderer};
 use crate::repr::{self, numbered_page};
 use crate::urls::Urls;
@@ -27,6 +31,18 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(endpoint(&format!("{m}/read-receipts")).get(receipts).post(mark_read));
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/messages",
+    operation_id = "list-messages",
+    tag = "messages",
+    summary = "List the application's messages",
+    params(CursorParams, MessageFilterParams),
+    responses(
+        (status = 200, description = "A page of messages, newest first", body = MessagePage, content_type = "application/hal+json"),
+    ),
+    security(("oauth2" = [])),
+)]
 pub async fn list(
     domain: Domain,
     Authenticated(p): Authenticated,
@@ -38,6 +54,18 @@ pub async fn list(
 
 /// `GET /v1/users/{id}/messages`: the messages the user sent, or with `unread=true` the ones
 /// they have not read yet in their channels.
+#[utoipa::path(
+    get,
+    path = "/v1/users/{user_id}/messages",
+    operation_id = "list-user-messages",
+    tag = "users",
+    summary = "List a user's messages",
+    params(UserIdParam, CursorParams, MessageFilterParams, ("unread" = Option<bool>, Query, nullable = false, description = "`true`: the messages the user has not read yet in their channels, instead of those they sent")),
+    responses(
+        (status = 200, description = "A page of messages, newest first", body = MessagePage, content_type = "application/hal+json"),
+    ),
+    security(("oauth2" = [])),
+)]
 pub async fn of_user(
     domain: Domain,
     Authenticated(p): Authenticated,
@@ -56,6 +84,17 @@ pub async fn of_user(
 }
 
 /// `DELETE /v1/messages`: every message of the application; answers with the application.
+#[utoipa::path(
+    delete,
+    path = "/v1/messages",
+    operation_id = "delete-messages",
+    tag = "messages",
+    summary = "Delete every message of the application",
+    responses(
+        (status = 200, description = "The application", body = ApplicationResource, content_type = "application/hal+json"),
+    ),
+    security(("oauth2" = [])),
+)]
 pub async fn delete_all(
     domain: Domain,
     Authenticated(p): Authenticated,
@@ -65,6 +104,18 @@ pub async fn delete_all(
     Ok(Hal(repr::application::application(&app, &urls)?))
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/messages/{message_id}",
+    operation_id = "retrieve-message",
+    tag = "messages",
+    summary = "Retrieve a message",
+    params(MessageIdParam),
+    responses(
+        (status = 200, description = "The message", body = MessageResource, content_type = "application/hal+json"),
+    ),
+    security(("oauth2" = [])),
+)]
 pub async fn get(
     domain: Domain,
     Authenticated(p): Authenticated,
@@ -75,6 +126,19 @@ pub async fn get(
     Ok(Hal(pages::message(&found, &urls)))
 }
 
+#[utoipa::path(
+    patch,
+    path = "/v1/messages/{message_id}",
+    operation_id = "update-message",
+    tag = "messages",
+    summary = "Update a message",
+    params(MessageIdParam),
+    request_body(description = "A JSON merge patch (RFC 7396) of the resource's properties", content((Object = "application/merge-patch+json"), (Object = "application/json+merge-patch"), (Object = "application/json"))),
+    responses(
+        (status = 200, description = "The updated message", body = MessageResource, content_type = "application/hal+json"),
+    ),
+    security(("oauth2" = [])),
+)]
 pub async fn patch(
     domain: Domain,
     Authenticated(p): Authenticated,
@@ -88,6 +152,18 @@ pub async fn patch(
 }
 
 /// `DELETE /v1/messages/{id}` answers with the thread the message lived in.
+#[utoipa::path(
+    delete,
+    path = "/v1/messages/{message_id}",
+    operation_id = "delete-message",
+    tag = "messages",
+    summary = "Delete a message",
+    params(MessageIdParam),
+    responses(
+        (status = 200, description = "The thread the message was in", body = ThreadResource, content_type = "application/hal+json"),
+    ),
+    security(("oauth2" = [])),
+)]
 pub async fn delete(
     domain: Domain,
     Authenticated(p): Authenticated,
@@ -99,6 +175,18 @@ pub async fn delete(
 }
 
 /// `GET /v1/messages/{id}/replies`: the message's thread, as a cursor page.
+#[utoipa::path(
+    get,
+    path = "/v1/messages/{message_id}/replies",
+    operation_id = "list-message-replies",
+    tag = "messages",
+    summary = "List a message's replies",
+    params(MessageIdParam, CursorParams, MessageFilterParams),
+    responses(
+        (status = 200, description = "A page of replies, newest first", body = MessagePage, content_type = "application/hal+json"),
+    ),
+    security(("oauth2" = [])),
+)]
 pub async fn replies(
     domain: Domain,
     Authenticated(p): Authenticated,
@@ -109,6 +197,19 @@ pub async fn replies(
     pages::message_page(domain, p, MessageListing::RepliesTo(id), list, req).await
 }
 
+#[utoipa::path(
+    post,
+    path = "/v1/messages/{message_id}/replies",
+    operation_id = "send-message-reply",
+    tag = "messages",
+    summary = "Reply to a message",
+    params(MessageIdParam),
+    request_body(content = CreateMessageBody, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The reply", body = MessageResource, content_type = "application/hal+json"),
+    ),
+    security(("oauth2" = [])),
+)]
 pub async fn reply(
     domain: Domain,
     Authenticated(p): Authenticated,
@@ -121,6 +222,19 @@ pub async fn reply(
     Ok(Hal(pages::message(&posted, &urls)))
 }
 
+#[utoipa::path(
+    post,
+    path = "/v1/messages/{message_id}/reactions",
+    operation_id = "react-to-message",
+    tag = "messages",
+    summary = "React to a message",
+    params(MessageIdParam),
+    request_body(content = ReactionBody, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The message with its reactions", body = MessageResource, content_type = "application/hal+json"),
+    ),
+    security(("oauth2" = [])),
+)]
 pub async fn react(
     domain: Domain,
     Authenticated(p): Authenticated,
@@ -135,6 +249,18 @@ pub async fn react(
 }
 
 /// `DELETE /v1/messages/{id}/reactions/{emoji}?user=` (an id or a username).
+#[utoipa::path(
+    delete,
+    path = "/v1/messages/{message_id}/reactions/{emoji}",
+    operation_id = "remove-message-reaction",
+    tag = "messages",
+    summary = "Remove a reaction",
+    params(MessageIdParam, ("emoji" = String, Path, description = "The emoji"), ("user" = String, Query, description = "Who reacted: an id or a username")),
+    responses(
+        (status = 200, description = "The message with its reactions", body = MessageResource, content_type = "application/hal+json"),
+    ),
+    security(("oauth2" = [])),
+)]
 pub async fn unreact(
     domain: Domain,
     Authenticated(p): Authenticated,
@@ -156,6 +282,18 @@ pub async fn unreact(
     Ok(Hal(pages::message(&found, &urls)))
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/messages/{message_id}/read-receipts",
+    operation_id = "list-message-read-receipts",
+    tag = "messages",
+    summary = "List a message's read receipts",
+    params(MessageIdParam, PageParams),
+    responses(
+        (status = 200, description = "A page of read receipts", body = ReceiptPage, content_type = "application/hal+json"),
+    ),
+    security(("oauth2" = [])),
+)]
 pub async fn receipts(
     domain: Domain,
     Authenticated(p): Authenticated,
@@ -168,6 +306,20 @@ pub async fn receipts(
 }
 
 /// `POST /v1/messages/{id}/read-receipts`: marks it, and every older message of its channel, read.
+#[utoipa::path(
+    post,
+    path = "/v1/messages/{message_id}/read-receipts",
+    operation_id = "read-message",
+    tag = "messages",
+    summary = "Mark a message read",
+    description = "Marks the message, and every older message of its channel, read by the user.",
+    params(MessageIdParam),
+    request_body(content = UserBody, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The read receipt", body = ReceiptResource, content_type = "application/hal+json"),
+    ),
+    security(("oauth2" = [])),
+)]
 pub async fn mark_read(
     domain: Domain,
     Authenticated(p): Authenticated,

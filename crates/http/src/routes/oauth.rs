@@ -12,6 +12,7 @@ use crate::connection::ClientConnection;
 use crate::error::ApiError;
 use crate::extract::{blocking, OAuthForm};
 use crate::hashing::Refused;
+use crate::openapi::{IntrospectionSchema, OAuthErrorSchema, OAuthFormSchema, TokenResponseSchema};
 use crate::state::AppState;
 
 fn no_store(mut response: HttpResponse) -> HttpResponse {
@@ -57,6 +58,22 @@ async fn with_authenticated_client<T: Send + 'static>(
     blocking(state, None, move || Ok(then(&auth.auth, client)?)).await
 }
 
+#[utoipa::path(
+    post,
+    path = "/oauth/token",
+    operation_id = "issue-token",
+    tag = "oauth",
+    summary = "Issue an access token (client credentials)",
+    request_body(content((OAuthFormSchema = "application/x-www-form-urlencoded"), (OAuthFormSchema = "multipart/form-data"))),
+    responses(
+        (status = 200, description = "A bearer token", body = TokenResponseSchema),
+        (status = 400, description = "A malformed request, an unsupported grant or scope, or bad form credentials", body = OAuthErrorSchema),
+        (status = 401, description = "Bad HTTP Basic credentials", body = OAuthErrorSchema),
+        (status = 429, description = "Too many requests from this client or address; see `Retry-After`", body = OAuthErrorSchema),
+        (status = 503, description = "Too many secret checks queued; see `Retry-After`", body = OAuthErrorSchema),
+    ),
+    security(("client_basic" = []), ()),
+)]
 pub async fn token(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -71,6 +88,22 @@ pub async fn token(
     Ok(no_store(HttpResponse::Ok().json(response)))
 }
 
+#[utoipa::path(
+    post,
+    path = "/oauth/revoke",
+    operation_id = "revoke-token",
+    tag = "oauth",
+    summary = "Revoke an access token",
+    request_body(content((OAuthFormSchema = "application/x-www-form-urlencoded"), (OAuthFormSchema = "multipart/form-data"))),
+    responses(
+        (status = 200, description = "Revoked, or not a token of this client (RFC 7009 §2.2)"),
+        (status = 400, description = "A malformed request, an unsupported grant or scope, or bad form credentials", body = OAuthErrorSchema),
+        (status = 401, description = "Bad HTTP Basic credentials", body = OAuthErrorSchema),
+        (status = 429, description = "Too many requests from this client or address; see `Retry-After`", body = OAuthErrorSchema),
+        (status = 503, description = "Too many secret checks queued; see `Retry-After`", body = OAuthErrorSchema),
+    ),
+    security(("client_basic" = []), ()),
+)]
 pub async fn revoke(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -81,6 +114,22 @@ pub async fn revoke(
     Ok(no_store(HttpResponse::Ok().finish()))
 }
 
+#[utoipa::path(
+    post,
+    path = "/oauth/introspect",
+    operation_id = "introspect-token",
+    tag = "oauth",
+    summary = "Introspect an access token",
+    request_body(content((OAuthFormSchema = "application/x-www-form-urlencoded"), (OAuthFormSchema = "multipart/form-data"))),
+    responses(
+        (status = 200, description = "What the token is", body = IntrospectionSchema),
+        (status = 400, description = "A malformed request, an unsupported grant or scope, or bad form credentials", body = OAuthErrorSchema),
+        (status = 401, description = "Bad HTTP Basic credentials", body = OAuthErrorSchema),
+        (status = 429, description = "Too many requests from this client or address; see `Retry-After`", body = OAuthErrorSchema),
+        (status = 503, description = "Too many secret checks queued; see `Retry-After`", body = OAuthErrorSchema),
+    ),
+    security(("client_basic" = []), ()),
+)]
 pub async fn introspect(
     state: web::Data<AppState>,
     req: HttpRequest,

@@ -4,6 +4,18 @@
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse};
 
+#[utoipa::path(
+    get,
+    path = "/v1/picture/{name}",
+    operation_id = "retrieve-display-picture",
+    tag = "users",
+    summary = "A generated display picture",
+    description = "Public, like an avatar URL: every user's `displayPictureUrl` points here.",
+    params(("name" = String, Path, description = "The display name whose initials the picture shows")),
+    responses(
+        (status = 200, description = "An SVG with the name's initials", body = String, content_type = "image/svg+xml"),
+    ),
+)]
 pub async fn get(req: HttpRequest) -> HttpResponse {
     let name = req.match_info().get("name").unwrap_or_default();
     let initials: String =

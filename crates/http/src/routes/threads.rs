@@ -9,6 +9,9 @@ use super::{endpoint, pages};
 use crate::error::ApiError;
 use crate::extract::{Authenticated, Domain, ListRequest, ThreadIdPath};
 use crate::negotiate::Hal;
+use crate::openapi::{
+    CursorParams, KeystrokesResource, MessageFilterParams, MessagePage, MessageResource, ThreadIdParam, ThreadResource,
+};
 use crate::repr::chat::{keystrokes, Renderer};
 use crate::urls::Urls;
 
@@ -20,6 +23,18 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(endpoint(&format!("{t}/keystrokes")).post(keystrokes_of_thread));
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/threads/{thread_id}",
+    operation_id = "retrieve-thread",
+    tag = "threads",
+    summary = "Retrieve a thread",
+    params(ThreadIdParam),
+    responses(
+        (status = 200, description = "The thread", body = ThreadResource, content_type = "application/hal+json"),
+    ),
+    security(("oauth2" = [])),
+)]
 pub async fn get(
     domain: Domain,
     Authenticated(p): Authenticated,
@@ -30,6 +45,18 @@ pub async fn get(
     Ok(Hal(Renderer { urls: &urls, related: &Default::default() }.thread(&found)))
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/threads/{thread_id}/messages",
+    operation_id = "list-thread-messages",
+    tag = "threads",
+    summary = "List a thread's messages",
+    params(ThreadIdParam, CursorParams, MessageFilterParams),
+    responses(
+        (status = 200, description = "A page of messages, newest first", body = MessagePage, content_type = "application/hal+json"),
+    ),
+    security(("oauth2" = [])),
+)]
 pub async fn messages(
     domain: Domain,
     Authenticated(p): Authenticated,
@@ -40,6 +67,19 @@ pub async fn messages(
     pages::message_page(domain, p, MessageListing::Thread(id), list, req).await
 }
 
+#[utoipa::path(
+    post,
+    path = "/v1/threads/{thread_id}/messages",
+    operation_id = "send-thread-message",
+    tag = "threads",
+    summary = "Send a message to a thread",
+    params(ThreadIdParam),
+    request_body(content = CreateMessageBody, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The new message", body = MessageResource, content_type = "application/hal+json"),
+    ),
+    security(("oauth2" = [])),
+)]
 pub async fn send(
     domain: Domain,
     Authenticated(p): Authenticated,
@@ -52,6 +92,19 @@ pub async fn send(
     Ok(Hal(pages::message(&posted, &urls)))
 }
 
+#[utoipa::path(
+    post,
+    path = "/v1/threads/{thread_id}/keystrokes",
+    operation_id = "send-thread-keystrokes",
+    tag = "threads",
+    summary = "Send typing keystrokes to a thread",
+    params(ThreadIdParam),
+    request_body(content = KeystrokesBody, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The keystrokes, as delivered", body = KeystrokesResource, content_type = "application/hal+json"),
+    ),
+    security(("oauth2" = [])),
+)]
 pub async fn keystrokes_of_thread(
     domain: Domain,
     Authenticated(p): Authenticated,

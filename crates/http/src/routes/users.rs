@@ -10,6 +10,7 @@ use super::endpoint;
 use crate::error::ApiError;
 use crate::extract::{Authenticated, Domain, ListRequest, QueryPairs, UserIdPath};
 use crate::negotiate::{negotiate, Hal};
+use crate::openapi::{ApplicationResource, PageParams, UserFilterParams, UserIdParam, UserPage, UserResource};
 use crate::repr;
 use crate::urls::Urls;
 
@@ -23,6 +24,19 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(endpoint("/{user_id}/secrets/{name}").get(get_secret).put(put_secret).delete(delete_secret));
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/users",
+    operation_id = "list-users",
+    tag = "users",
+    summary = "List users",
+    description = "Sortable by `id`, `name`, `displayName`, `createdTime`.",
+    params(PageParams, UserFilterParams),
+    responses(
+        (status = 200, description = "A page of users", body = UserPage, content_type = "application/hal+json"),
+    ),
+    security(("oauth2" = [])),
+)]
 pub async fn list(
     domain: Domain,
     Authenticated(p): Authenticated,
@@ -34,18 +48,36 @@ pub async fn list(
     Ok(Hal(repr::user::user_page(&users, &list.urls, &list.page_links())))
 }
 
-/// `CreatePersonChatUserResource` (snake_case spellings accepted too).
-#[derive(Deserialize)]
+/// A new user (ChatKitty's `CreatePersonChatUserResource`; snake_case spellings accepted too).
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = CreatePersonChatUserResource)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CreateUserBody {
+    /// The unique username (required: a request without it is a `ValidationError`).
     name: Option<String>,
+    /// The name shown to other users (default: the username).
     #[serde(alias = "display_name")]
     display_name: Option<String>,
+    /// Whether the user is a guest (default false).
     #[serde(alias = "is_guest", alias = "guest")]
     is_guest: Option<bool>,
+    /// Custom data.
+    #[schema(value_type = Option<Object>)]
     properties: Option<Properties>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/v1/users",
+    operation_id = "create-user",
+    tag = "users",
+    summary = "Create a user",
+    request_body(content = CreateUserBody, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The new user", body = UserResource, content_type = "application/hal+json"),
+    ),
+    security(("oauth2" = [])),
+)]
 pub async fn create(
     domain: Domain,
     Authenticated(p): Authenticated,
@@ -65,6 +97,19 @@ pub async fn create(
 
 /// `HEAD /v1/users?name=`: 200 when the username exists, 404 otherwise.
 /// `HEAD /v1/users?name=` (`checkUserExists`): 200 or 404, with the headers a `GET` would have.
+#[utoipa::path(
+    head,
+    path = "/v1/users",
+    operation_id = "check-user-exists",
+    tag = "users",
+    summary = "Check a user exists",
+    params(("name" = String, Query, description = "The username")),
+    responses(
+        (status = 200, description = "The user exists"),
+        (status = 404, description = "No user has this username"),
+    ),
+    security(("oauth2" = [])),
+)]
 pub async fn exists(
     domain: Domain,
     Authenticated(p): Authenticated,
@@ -80,6 +125,18 @@ pub async fn exists(
     Ok(HttpResponse::Ok().content_type(content_type).finish())
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/users/{user_id}",
+    operation_id = "retrieve-user",
+    tag = "users",
+    summary = "Retrieve a user",
+    params(UserIdParam),
+    responses(
+        (status = 200, description = "The user", body = UserResource, content_type = "application/hal+json"),
+    ),
+    security(("oauth2" = [])),
+)]
 pub async fn get(
     domain: Domain,
     Authenticated(p): Authenticated,
@@ -90,6 +147,19 @@ pub async fn get(
     Ok(Hal(repr::user::user(&found, &urls)))
 }
 
+#[utoipa::path(
+    patch,
+    path = "/v1/users/{user_id}",
+    operation_id = "update-user",
+    tag = "users",
+    summary = "Update a user",
+    params(UserIdParam),
+    request_body(description = "A JSON merge patch (RFC 7396) of the resource's properties", content((Object = "application/merge-patch+json"), (Object = "application/json+merge-patch"), (Object = "application/json"))),
+    responses(
+        (status = 200, description = "The updated user", body = UserResource, content_type = "application/hal+json"),
+    ),
+    security(("oauth2" = [])),
+)]
 pub async fn patch(
     domain: Domain,
     Authenticated(p): Authenticated,
@@ -103,6 +173,18 @@ pub async fn patch(
 }
 
 /// `DELETE /v1/users/{id}` answers with the application (spec 2.41.9).
+#[utoipa::path(
+    delete,
+    path = "/v1/users/{user_id}",
+    operation_id = "delete-user",
+    tag = "users",
+    summary = "Delete a user",
+    params(UserIdParam),
+    responses(
+        (status = 200, description = "The user was deleted; the application", body = ApplicationResource, content_type = "application/hal+json"),
+    ),
+    security(("oauth2" = [])),
+)]
 pub async fn delete(
     domain: Domain,
     Authenticated(p): Authenticated,
@@ -117,14 +199,29 @@ fn secret_name(req: &HttpRequest) -> String {
     req.match_info().get("name").unwrap_or_default().to_owned()
 }
 
-/// `SecretResource`.
-#[derive(serde::Serialize, Deserialize)]
+/// A user secret (`SecretResource`): any JSON value, kept for the user and never shown in
+/// other resources.
+#[derive(serde::Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = SecretResource)]
 #[serde(deny_unknown_fields)]
 pub struct SecretBody {
+    /// The secret value (null when left out).
     #[serde(default)]
     secret: Value,
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/users/{user_id}/secrets/{name}",
+    operation_id = "retrieve-user-secret",
+    tag = "users",
+    summary = "Retrieve a user secret",
+    params(UserIdParam, ("name" = String, Path, description = "The secret's name")),
+    responses(
+        (status = 200, description = "The secret", body = SecretBody, content_type = "application/hal+json"),
+    ),
+    security(("oauth2" = [])),
+)]
 pub async fn get_secret(
     domain: Domain,
     Authenticated(p): Authenticated,
@@ -136,6 +233,19 @@ pub async fn get_secret(
     Ok(Hal(SecretBody { secret }))
 }
 
+#[utoipa::path(
+    put,
+    path = "/v1/users/{user_id}/secrets/{name}",
+    operation_id = "set-user-secret",
+    tag = "users",
+    summary = "Set a user secret",
+    params(UserIdParam, ("name" = String, Path, description = "The secret's name")),
+    request_body(content = SecretBody, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The user", body = UserResource, content_type = "application/hal+json"),
+    ),
+    security(("oauth2" = [])),
+)]
 pub async fn put_secret(
     domain: Domain,
     Authenticated(p): Authenticated,
@@ -150,6 +260,18 @@ pub async fn put_secret(
     Ok(Hal(repr::user::user(&owner, &urls)))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/v1/users/{user_id}/secrets/{name}",
+    operation_id = "remove-user-secret",
+    tag = "users",
+    summary = "Remove a user secret",
+    params(UserIdParam, ("name" = String, Path, description = "The secret's name")),
+    responses(
+        (status = 200, description = "The user", body = UserResource, content_type = "application/hal+json"),
+    ),
+    security(("oauth2" = [])),
+)]
 pub async fn delete_secret(
     domain: Domain,
     Authenticated(p): Authenticated,

@@ -41,7 +41,10 @@ async fn the_root_names_the_server_and_links_the_api() {
         assert!(explorer.header("content-type").unwrap().starts_with("text/html"));
         assert!(String::from_utf8_lossy(&explorer.raw).contains("swagger-ui-bundle.js"));
         let initializer = t.send(TestRequest::get().uri("/docs/swagger-initializer.js")).await;
-        assert!(String::from_utf8_lossy(&initializer.raw).contains("/v1/openapi.json"), "the explorer reads Roost's document");
+        assert!(
+            String::from_utf8_lossy(&initializer.raw).contains("/v1/openapi.json"),
+            "the explorer reads Roost's document"
+        );
         assert_eq!(t.send(TestRequest::get().uri("/docs/nothing.js")).await.status, 404);
     }
 }

@@ -96,7 +96,14 @@ impl TestApp {
         let response = test::call_service(&service, req.to_request()).await;
         let status = response.status();
         let headers = response.headers().clone();
+        let method = response.request().method().clone();
+        let route = response.request().match_pattern();
         let raw = test::read_body(response).await.to_vec();
+        if let Some(route) = route {
+            // Every response of every HTTP test is checked against the OpenAPI document.
+            let content_type = headers.get("content-type").and_then(|v| v.to_str().ok());
+            crate::openapi::check_response(&method, &route, status, content_type, &raw);
+        }
         let body = if raw.is_empty() { Value::Null } else { serde_json::from_slice(&raw).unwrap_or(Value::Null) };
         Reply { status, headers, body, raw }
     }

@@ -10,4 +10,5 @@ mod errors_and_headers;
 mod health;
 mod nul_characters;
 mod oauth;
+mod openapi;
 mod users;
