@@ -577,7 +577,7 @@ struct Browser {
 }
 
 /// The key under which WebDriver answers an element reference (W3C WebDriver §12.1).
-const ELEMENT: &str = "element-6066-11e4-a52f-4a0f-9d1e-4f0f4e5b0c0e";
+const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 
 impl Browser {
     fn start() -> Self {
@@ -699,25 +699,27 @@ fn the_api_explorer_authenticates_and_lists_users_in_a_browser() {
     browser.go(&format!("{}/docs", server.base));
     browser.wait_for_text("//div[contains(@class,'information-container')]", "Roost");
     browser.click("//button[contains(@class,'authorize')]");
-    browser.type_into("//input[@id='client_id']", &id);
-    browser.type_into("//input[@id='client_secret']", &secret);
-    browser.click("//div[contains(@class,'auth-btn-wrapper')]/button[contains(@class,'authorize')]");
-    // Authorized: the dialog offers to log out instead.
-    browser.wait_for_text("//div[contains(@class,'auth-btn-wrapper')]", "Logout");
+    // The document's client-credentials scheme: Swagger UI asks for the id and secret and gets
+    // the token from /oauth/token itself.
+    let oauth = "//div[contains(@class,'auth-container')][.//input[@id='client_id_clientCredentials']]";
+    browser.type_into("//input[@id='client_id_clientCredentials']", &id);
+    browser.type_into("//input[@id='client_secret_clientCredentials']", &secret);
+    browser.click(&format!("{oauth}//button[contains(@class,'authorize')]"));
+    // Authorized (a token was issued): the dialog shows the scheme as authorized, with a button
+    // to log out instead of the inputs.
+    let dialog = "//div[contains(@class,'modal-ux-content')]";
+    browser.wait_for_text(dialog, "Logout");
+    assert!(!browser.text(dialog).contains("Auth Error"), "{}", browser.text(dialog));
     browser.click("//button[contains(@class,'btn-done')]");
 
     let list_users = "//div[contains(@class,'opblock-get')][.//*[@data-path='/v1/users']]";
     browser.click(&format!("{list_users}//button[contains(@class,'opblock-summary-control')]"));
-    browser.click(&format!("{list_users}//button[contains(@class,'try-out__btn')]"));
+    // The explorer opens operations with "Try it out" already on (tryItOutEnabled).
     browser.click(&format!("{list_users}//button[contains(@class,'execute')]"));
-    let status = format!(
-        "{list_users}//table[contains(@class,'live-responses-table')]//td[contains(@class,'response-col_status')]"
-    );
-    browser.wait_for_text(&status, "200");
-    browser.wait_for_text(
-        &format!("{list_users}//div[contains(@class,'live-responses-table') or contains(@class,'responses-inner')]"),
-        "explorer-jane",
-    );
+    // The live response: its status row (after the table's header row) and the body it shows.
+    let live = format!("{list_users}//table[contains(@class,'live-responses-table')]");
+    browser.wait_for_text(&format!("({live}//td[contains(@class,'response-col_status')])[last()]"), "200");
+    browser.wait_for_text(&live, "explorer-jane");
     drop(browser);
     server.stop();
 }
