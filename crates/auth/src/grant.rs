@@ -279,8 +279,10 @@ pub fn authenticate_cached(
 fn bearer_token(authorization: Option<&str>) -> Result<&str, BearerError> {
     let header = authorization.map(str::trim).filter(|h| !h.is_empty()).ok_or(BearerError::Missing)?;
     let (scheme, token) = header.split_once(' ').unwrap_or((header, ""));
+    // Another scheme (Basic, Digest, …) is a method this API does not support: RFC 6750 §3.1
+    // treats it as no credentials (401 with a bare challenge, no error code).
     if !scheme.eq_ignore_ascii_case("bearer") {
-        return Err(BearerError::InvalidRequest("the Authorization header must carry a Bearer token"));
+        return Err(BearerError::Missing);
     }
     let token = token.trim();
     if token.is_empty() || token.len() > 512 {

@@ -12,6 +12,14 @@ pub enum DomainError {
     /// The resource does not exist, or belongs to another application (never distinguished).
     #[error("{0} not found")]
     NotFound(&'static str),
+    /// One resource of a bulk request does not exist, or belongs to another application.
+    #[error("{resource} {id} not found")]
+    NotFoundId {
+        /// The kind, e.g. `user`.
+        resource: &'static str,
+        /// The id that was not found.
+        id: i64,
+    },
     /// The principal may not do this.
     #[error("forbidden: {0}")]
     Forbidden(String),

@@ -86,6 +86,9 @@ pub trait UserStore: Send + Sync {
     fn update_user(&self, user: &User) -> StoreResult<()>;
     /// Deletes a user with its secrets; `false` when it did not exist.
     fn delete_user(&self, application_id: ApplicationId, id: UserId) -> StoreResult<bool>;
+    /// Deletes every user of `ids` in one transaction, or none: `Some(id)` names the first that
+    /// is not a user of the application, and then nothing was deleted.
+    fn delete_users(&self, application_id: ApplicationId, ids: &[UserId]) -> StoreResult<Option<UserId>>;
     /// A user's named secret.
     fn get_secret(&self, application_id: ApplicationId, user_id: UserId, name: &str) -> StoreResult<Option<Value>>;
     /// Creates or replaces a user's named secret.
@@ -125,6 +128,9 @@ pub trait ChannelStore: Send + Sync {
     fn update_channel(&self, channel: &Channel) -> StoreResult<()>;
     /// Deletes a channel and everything in it, in one transaction; `false` if it did not exist.
     fn delete_channel(&self, application_id: ApplicationId, id: ChannelId) -> StoreResult<bool>;
+    /// Deletes every channel of `ids` (with their messages, members and invites) in one
+    /// transaction, or none: `Some(id)` names the first that is not a channel of the application.
+    fn delete_channels(&self, application_id: ApplicationId, ids: &[ChannelId]) -> StoreResult<Option<ChannelId>>;
     /// Adds a member (idempotent) and drops any pending invite.
     fn add_member(&self, channel: &Channel, user_id: UserId, now: Timestamp) -> StoreResult<()>;
     /// Removes a member; `false` if they were not one.
@@ -188,6 +194,9 @@ pub trait MessageStore: Send + Sync {
     fn delete_message(&self, message: &Message) -> StoreResult<()>;
     /// Deletes every message of the application; returns how many.
     fn delete_all_messages(&self, application_id: ApplicationId) -> StoreResult<u64>;
+    /// Deletes every message of `ids` (with their replies) in one transaction, or none:
+    /// `Some(id)` names the first that is not a message of the application.
+    fn delete_messages(&self, application_id: ApplicationId, ids: &[MessageId]) -> StoreResult<Option<MessageId>>;
     /// Adds a reaction (idempotent).
     fn add_reaction(&self, message: &Message, emoji: &str, user_id: UserId, now: Timestamp) -> StoreResult<()>;
     /// Removes a reaction; `false` if there was none.

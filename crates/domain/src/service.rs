@@ -20,6 +20,7 @@ use std::sync::Arc;
 pub use messages::{Keystrokes, MessageListing, MessageQuery};
 pub use related::Related;
 
+use crate::error::DomainError;
 use crate::model::ids::IdGenerator;
 use crate::model::message::MessageRules;
 
@@ -61,6 +62,30 @@ impl Service {
     fn next_id(&self) -> i64 {
         self.ids.next_id()
     }
+}
+
+/// Most ids one bulk request may name (Kayako's `ids=` convention).
+pub const MAX_BULK_IDS: usize = 100;
+
+/// The ids of a bulk request, each once, in the order given: at least one, at most
+/// [`MAX_BULK_IDS`].
+fn bulk_ids<T: Copy + PartialEq>(ids: &[T]) -> Result<Vec<T>, DomainError> {
+    let mut unique: Vec<T> = Vec::with_capacity(ids.len());
+    for id in ids {
+        if !unique.contains(id) {
+            unique.push(*id);
+        }
+    }
+    if unique.is_empty() {
+        return Err(DomainError::InvalidArgument("'ids' must name at least one id".into()));
+    }
+    if unique.len() > MAX_BULK_IDS {
+        return Err(DomainError::InvalidArgument(format!(
+            "'ids' names {} ids; at most {MAX_BULK_IDS} are allowed in one request",
+            unique.len()
+        )));
+    }
+    Ok(unique)
 }
 
 /// The stores the chat use cases read together.

@@ -149,6 +149,15 @@ impl ApiError {
                     errors: &[],
                 },
             ),
+            Self::Domain(DomainError::NotFoundId { resource, id }) => (
+                StatusCode::NOT_FOUND,
+                Api {
+                    name: "ResourceNotFoundError",
+                    message: "Resource not found".into(),
+                    explanation: Some(format!("The {resource} {id} does not exist; nothing was changed")),
+                    errors: &[],
+                },
+            ),
             Self::RouteNotFound => (
                 StatusCode::NOT_FOUND,
                 Api {
@@ -348,6 +357,7 @@ mod tests {
             (DomainError::field("user", "name", FieldErrorCode::AlreadyExists, "taken").into(), 400),
             (DomainError::InvalidArgument("size".into()).into(), 400),
             (DomainError::NotFound("user").into(), 404),
+            (DomainError::NotFoundId { resource: "user", id: 7 }.into(), 404),
             (DomainError::Forbidden("no".into()).into(), 403),
             (StoreError::Unavailable("pool".into()).into(), 503),
             (StoreError::Conflict("raced".into()).into(), 409),

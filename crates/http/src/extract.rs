@@ -149,6 +149,26 @@ impl QueryPairs {
             .transpose()
     }
 
+    /// The ids of a bulk request (Kayako's `ids=1,2,3`, or `ids` repeated), when `ids` is
+    /// present. Present but empty is a 400, never "no filter": a bulk request must not fall back
+    /// to the operation on everything.
+    pub fn ids(&self) -> Result<Option<Vec<i64>>, ApiError> {
+        let values = self.all("ids");
+        if values.is_empty() {
+            return Ok(None);
+        }
+        let mut ids = Vec::new();
+        for id in values.iter().flat_map(|v| v.split(',')).map(str::trim).filter(|v| !v.is_empty()) {
+            ids.push(id.parse::<i64>().map_err(|_| {
+                ApiError::BadRequest(format!("query parameter 'ids' must list integer ids, got '{id}'"))
+            })?);
+        }
+        if ids.is_empty() {
+            return Err(ApiError::BadRequest("query parameter 'ids' names no id".into()));
+        }
+        Ok(Some(ids))
+    }
+
     /// The query string of a request.
     pub fn parse(req: &HttpRequest) -> Result<Self, ApiError> {
         serde_urlencoded::from_str::<Vec<(String, String)>>(req.query_string())
@@ -264,7 +284,7 @@ impl FromRequest for ListRequest {
     type Future = Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(QueryPairs::parse(req).map(|query| Self { query, urls: Urls::of(req), path: req.path().to_owned() }))
+        ready(QueryPairs::parse(req).map(|query| Self { query, urls: Urls::of(req), path: Urls::public_path(req) }))
     }
 }
 

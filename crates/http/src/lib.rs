@@ -15,6 +15,7 @@ pub mod metrics;
 mod middleware;
 mod negotiate;
 mod openapi;
+mod paths;
 mod repr;
 mod routes;
 mod state;
@@ -54,6 +55,7 @@ pub fn app(
     // the standard headers and is logged.
     App::new()
         .app_data(state)
+        .wrap(from_fn(paths::normalize))
         .wrap(Condition::new(cors.is_some(), cors.unwrap_or_default()))
         .wrap(from_fn(middleware::headers_and_log))
         .configure(routes)

@@ -4,7 +4,7 @@ use std::time::Instant;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::web;
 use rand::RngCore;
@@ -14,6 +14,31 @@ use crate::state::{AppState, MetricsExposure};
 
 /// The API version Roost implements: the ChatKitty Platform API spec it follows.
 pub const API_VERSION: &str = "2.41.9";
+
+/// Adds `names` to `Vary` (RFC 9110 §12.5.5), keeping what a layer or route put there.
+fn add_vary(headers: &mut actix_web::http::header::HeaderMap, names: &[&str]) {
+    let present: Vec<String> = headers
+        .get_all(header::VARY)
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|v| v.trim().to_ascii_lowercase())
+        .filter(|v| !v.is_empty())
+        .collect();
+    if present.iter().any(|v| v == "*") {
+        return;
+    }
+    let mut all: Vec<String> = headers
+        .get_all(header::VARY)
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty())
+        .collect();
+    all.extend(names.iter().filter(|n| !present.contains(&n.to_ascii_lowercase())).map(|n| (*n).to_owned()));
+    if let Ok(value) = HeaderValue::from_str(&all.join(", ")) {
+        headers.insert(header::VARY, value);
+    }
+}
 
 /// A per-response id, 32 upper-case hex characters as ChatKitty's `x-response-token`.
 fn response_token() -> String {
@@ -53,10 +78,29 @@ pub async fn headers_and_log(
         state.metrics.observe_request(&method, route, status, started.elapsed().as_secs_f64());
     }
     let headers = response.headers_mut();
-    let fixed = [("x-api-version", API_VERSION), ("x-content-type-options", "nosniff"), ("x-frame-options", "DENY")];
+    let fixed = [
+        ("x-api-version", API_VERSION),
+        ("x-content-type-options", "nosniff"),
+        ("x-frame-options", "DENY"),
+        ("x-xss-protection", "1; mode=block"),
+    ];
     for (name, value) in fixed {
         headers.insert(HeaderName::from_static(name), HeaderValue::from_static(value));
     }
+    // ChatKitty's caching headers (seed 000), unless a route chose its own (the explorer's files
+    // and generated pictures may be cached). A client that kept an ETag may still revalidate.
+    if !headers.contains_key(header::CACHE_CONTROL) {
+        let no_cache = [
+            (header::CACHE_CONTROL, "no-cache, no-store, max-age=0, must-revalidate"),
+            (header::PRAGMA, "no-cache"),
+            (header::EXPIRES, "0"),
+        ];
+        for (name, value) in no_cache {
+            headers.insert(name, HeaderValue::from_static(value));
+        }
+    }
+    // Answers differ by these request headers (content negotiation, CORS, compression).
+    add_vary(headers, &["Origin", "Accept", "Accept-Encoding"]);
     if let Ok(value) = HeaderValue::from_str(&token) {
         headers.insert(HeaderName::from_static("x-response-token"), value);
     }

@@ -79,6 +79,7 @@ bearer token from `POST /oauth/token` (OAuth 2.0 client credentials).",
         routes::users::get,
         routes::users::patch,
         routes::users::delete,
+        routes::users::delete_many,
         routes::channels::of_user,
         routes::messages::of_user,
         routes::notifications::of_user,
@@ -90,6 +91,7 @@ bearer token from `POST /oauth/token` (OAuth 2.0 client credentials).",
         routes::channels::get,
         routes::channels::patch,
         routes::channels::delete,
+        routes::channels::delete_many,
         routes::members::members,
         routes::members::add_member,
         routes::members::remove_member,
@@ -119,6 +121,8 @@ bearer token from `POST /oauth/token` (OAuth 2.0 client credentials).",
         routes::threads::messages,
         routes::threads::send,
         routes::threads::keystrokes_of_thread,
+        routes::tests::collection,
+        routes::tests::item,
     ),
     components(schemas(ErrorSchema)),
     modifiers(&Finish),
@@ -129,6 +133,7 @@ bearer token from `POST /oauth/token` (OAuth 2.0 client credentials).",
         (name = "channels", description = "Channels, their members, moderators, invites, messages and events"),
         (name = "messages", description = "Messages, replies, reactions and read receipts"),
         (name = "threads", description = "Reply threads"),
+        (name = "tests", description = "Kayako's test resource: echoes how Roost reads a request"),
     )
 )]
 pub struct ApiDoc;
@@ -370,6 +375,33 @@ pub type NotificationPage = CursorPage<NotificationRepr>;
 
 /// The OAuth endpoints' error body (`AuthenticationError`).
 pub(crate) type OAuthErrorSchema = OAuthErrorBody<'static>;
+
+/// How `/v1/tests` read a request.
+#[derive(ToSchema)]
+#[schema(as = TestEcho)]
+#[serde(rename_all = "camelCase")]
+#[allow(dead_code, reason = "a schema only: routes::tests builds the JSON")]
+pub struct TestEcho {
+    /// The request method.
+    method: String,
+    /// The path as the client wrote it.
+    path: String,
+    /// Path parameters by name.
+    #[schema(value_type = Object)]
+    path_parameters: serde_json::Map<String, serde_json::Value>,
+    /// Query arguments by name (a repeated one as an array).
+    #[schema(value_type = Object)]
+    query: serde_json::Map<String, serde_json::Value>,
+    /// The request's `Content-Type`.
+    content_type: Option<String>,
+    /// The request's `Accept`.
+    accept: Option<String>,
+    /// The request's `X-Options`.
+    options: Option<String>,
+    /// The body as read: JSON as sent, a form as an object of its fields, or `null`.
+    #[schema(value_type = Option<Object>)]
+    body: Option<serde_json::Value>,
+}
 
 /// An application setting's state (`roost_domain::model::application::Toggle` on the wire).
 #[derive(ToSchema)]

@@ -2,10 +2,11 @@
 
 use std::future::{ready, Ready};
 
-use actix_web::{web, FromRequest, HttpRequest};
+use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
 use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
 
 use crate::error::ApiError;
+use crate::paths::Unversioned;
 use crate::state::AppState;
 
 /// Characters escaped in a path segment (RFC 3986 §3.3 `pchar` keeps the rest).
@@ -31,12 +32,26 @@ pub fn segment(s: &str) -> String {
 #[derive(Debug, Clone)]
 pub struct Urls {
     base: String,
+    /// `/v1`, or nothing when the request named its path without it ([`Unversioned`]): links
+    /// keep the form the client used.
+    api: &'static str,
 }
 
 impl Urls {
-    /// Absolute URL of an API path (`path` starts with `/`, relative to `/v1`).
+    /// Absolute URL of an API path (`path` starts with `/`, relative to the API root: `/v1`, or
+    /// `/` for a client that calls the API without the version).
     pub fn v1(&self, path: &str) -> String {
-        format!("{}/v1{}", self.base, path)
+        format!("{}{}{}", self.base, self.api, path)
+    }
+
+    /// The path of `req` as its client wrote it (without `/v1` when it left the version out).
+    pub fn public_path(req: &HttpRequest) -> String {
+        let path = req.path();
+        if req.extensions().get::<Unversioned>().is_some() {
+            path.strip_prefix("/v1").unwrap_or(path).to_owned()
+        } else {
+            path.to_owned()
+        }
     }
 
     /// Absolute URL of a path relative to the server root.
@@ -62,7 +77,8 @@ impl Urls {
             let info = req.connection_info();
             format!("{}://{}", info.scheme(), info.host())
         });
-        Self { base: base.trim_end_matches('/').to_owned() }
+        let api = if req.extensions().get::<Unversioned>().is_some() { "" } else { "/v1" };
+        Self { base: base.trim_end_matches('/').to_owned(), api }
     }
 }
 

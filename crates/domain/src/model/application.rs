@@ -72,6 +72,27 @@ pub struct ApplicationSettings {
     pub user_created_channels: Toggle,
 }
 
+/// A `PUT /v1/application/settings` body: a setting left out keeps its value, since older
+/// clients (the Python SDK 1.0.0, generated from a spec before `userCreatedChannels`) send only
+/// the settings they know.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SettingsUpdate {
+    /// New `guestUsers`, if given.
+    pub guest_users: Option<Toggle>,
+    /// New `userCreatedChannels`, if given.
+    pub user_created_channels: Option<Toggle>,
+}
+
+impl ApplicationSettings {
+    /// These settings with `update`'s given values in place.
+    pub fn with(self, update: SettingsUpdate) -> Self {
+        Self {
+            guest_users: update.guest_users.unwrap_or(self.guest_users),
+            user_created_channels: update.user_created_channels.unwrap_or(self.user_created_channels),
+        }
+    }
+}
+
 impl Default for ApplicationSettings {
     fn default() -> Self {
         Self { guest_users: Toggle::Disabled, user_created_channels: Toggle::Disabled }

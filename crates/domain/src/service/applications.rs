@@ -2,7 +2,7 @@
 
 use super::Service;
 use crate::error::DomainError;
-use crate::model::application::{Application, ApplicationSettings};
+use crate::model::application::{Application, SettingsUpdate};
 use crate::model::ids::ApplicationId;
 use crate::model::principal::Principal;
 
@@ -12,14 +12,11 @@ impl Service {
         self.application(principal.read_application()?)
     }
 
-    /// Replaces the application's settings (`PUT /v1/application/settings`).
-    pub fn replace_settings(
-        &self,
-        principal: &Principal,
-        settings: ApplicationSettings,
-    ) -> Result<Application, DomainError> {
+    /// Replaces the settings given in `update`; the others keep their values.
+    pub fn replace_settings(&self, principal: &Principal, update: SettingsUpdate) -> Result<Application, DomainError> {
         let id = principal.manage()?;
-        self.ports.applications.update_settings(id, settings)?.ok_or(DomainError::NotFound("application"))
+        let current = self.application(id)?.settings;
+        self.ports.applications.update_settings(id, current.with(update))?.ok_or(DomainError::NotFound("application"))
     }
 
     /// Whether this node can serve: its database answers and is migrated. Needs no principal:

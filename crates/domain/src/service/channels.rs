@@ -186,6 +186,17 @@ impl Service {
         self.application(application_id)
     }
 
+    /// Deletes the channels `ids` in one transaction, all or none (`DELETE /v1/channels?ids=`);
+    /// answers with the application.
+    pub fn delete_channels(&self, principal: &Principal, ids: &[ChannelId]) -> Result<Application, DomainError> {
+        let application_id = principal.manage()?;
+        let ids = super::bulk_ids(ids)?;
+        if let Some(missing) = self.ports.channels.delete_channels(application_id, &ids)? {
+            return Err(DomainError::NotFoundId { resource: RESOURCE, id: missing.0 });
+        }
+        self.application(application_id)
+    }
+
     /// Adds a member to a group channel; answers with the channel.
     pub fn add_member(
         &self,

@@ -276,6 +276,17 @@ impl Service {
         self.application(application_id)
     }
 
+    /// Deletes the messages `ids` (with their replies) in one transaction, all or none
+    /// (`DELETE /v1/messages?ids=`); answers with the application.
+    pub fn delete_messages(&self, principal: &Principal, ids: &[MessageId]) -> Result<Application, DomainError> {
+        let application_id = principal.manage()?;
+        let ids = super::bulk_ids(ids)?;
+        if let Some(missing) = self.ports.messages.delete_messages(application_id, &ids)? {
+            return Err(DomainError::NotFoundId { resource: "message", id: missing.0 });
+        }
+        self.application(application_id)
+    }
+
     /// Reacts to a message; answers with the message.
     pub fn add_reaction(
         &self,

@@ -80,6 +80,17 @@ impl Service {
         self.application(application_id)
     }
 
+    /// Deletes the users `ids` in one transaction, all or none (`DELETE /v1/users?ids=`);
+    /// answers with the application.
+    pub fn delete_users(&self, principal: &Principal, ids: &[UserId]) -> Result<Application, DomainError> {
+        let application_id = principal.manage()?;
+        let ids = super::bulk_ids(ids)?;
+        if let Some(missing) = self.ports.users.delete_users(application_id, &ids)? {
+            return Err(DomainError::NotFoundId { resource: RESOURCE, id: missing.0 });
+        }
+        self.application(application_id)
+    }
+
     /// A user's named secret.
     pub fn get_secret(&self, principal: &Principal, id: UserId, name: &str) -> Result<Value, DomainError> {
         validate_secret_name(name)?;

@@ -1,7 +1,7 @@
 //! `GET /v1`, `GET /v1/application`, `GET`/`PUT /v1/application/settings`.
 
 use actix_web::{web, Responder};
-use roost_domain::model::application::{ApplicationSettings, Toggle};
+use roost_domain::model::application::{SettingsUpdate, Toggle};
 use serde::Deserialize;
 
 use crate::error::ApiError;
@@ -62,20 +62,20 @@ pub async fn get_settings(
     Ok(Hal(repr::application::settings(&app, &urls)))
 }
 
-/// New application settings (ChatKitty's `ApplicationSettingsProperties`): both toggles are
-/// required (a PUT replaces the settings).
+/// New application settings (ChatKitty's `ApplicationSettingsProperties`). A setting left out
+/// keeps its value: older clients send only the settings their spec had.
 #[derive(Deserialize, utoipa::ToSchema)]
 #[schema(as = ApplicationSettingsUpdate)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SettingsBody {
     /// Whether end users may connect as guests.
     #[serde(alias = "guest_users")]
-    #[schema(value_type = crate::openapi::Toggle)]
-    guest_users: Toggle,
+    #[schema(value_type = Option<crate::openapi::Toggle>)]
+    guest_users: Option<Toggle>,
     /// Whether end users may create channels themselves.
     #[serde(alias = "user_created_channels")]
-    #[schema(value_type = crate::openapi::Toggle)]
-    user_created_channels: Toggle,
+    #[schema(value_type = Option<crate::openapi::Toggle>)]
+    user_created_channels: Option<Toggle>,
 }
 
 #[utoipa::path(
@@ -96,8 +96,7 @@ pub async fn put_settings(
     urls: Urls,
     body: web::Json<SettingsBody>,
 ) -> Result<impl Responder, ApiError> {
-    let settings =
-        ApplicationSettings { guest_users: body.guest_users, user_created_channels: body.user_created_channels };
-    let app = domain.run(move |s| s.replace_settings(&p, settings)).await?;
+    let update = SettingsUpdate { guest_users: body.guest_users, user_created_channels: body.user_created_channels };
+    let app = domain.run(move |s| s.replace_settings(&p, update)).await?;
     Ok(Hal(repr::application::settings(&app, &urls)))
 }

@@ -6,7 +6,7 @@ use chrono::DateTime;
 use roost_domain::model::channel::{Channel, ChannelFilter, ChannelType, NewChannel};
 use roost_domain::model::user::UserRef;
 use roost_domain::service::MessageListing;
-use roost_domain::{DomainError, FieldErrorCode, Properties, View};
+use roost_domain::{ChannelId, DomainError, FieldErrorCode, Properties, View};
 use roost_hal::{Links, Resource};
 use serde::Deserialize;
 use serde_json::Value;
@@ -28,7 +28,7 @@ use crate::urls::Urls;
 /// Routes under `/v1/channels`.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     let c = "/{channel_id}";
-    cfg.service(endpoint("").get(list).post(create))
+    cfg.service(endpoint("").get(list).post(create).delete(delete_many))
         .service(endpoint(c).get(get).patch(patch).delete(delete))
         .configure(members::configure)
         .service(endpoint(&format!("{c}/messages")).get(messages).post(send))
@@ -385,4 +385,35 @@ pub async fn event(
             .with_href("channel", urls.v1(&format!("/channels/{id}")))
             .with_href("application", urls.v1("/application")),
     )))
+}
+
+/// `DELETE /v1/channels?ids=1,2,3`: the channels named, in one transaction, all or none (an unknown or
+/// another application's id is a 404 naming it, and nothing is deleted); at most 100 ids.
+/// Answers with the application, as a single delete does.
+#[utoipa::path(
+    delete,
+    path = "/v1/channels",
+    operation_id = "delete-channels",
+    tag = "channels",
+    summary = "Delete several channels at once",
+    params(("ids" = String, Query, description = "Comma-separated ids (or `ids` repeated), 1 to 100")),
+    responses(
+        (status = 200, description = "Every one was deleted; the application", body = ApplicationResource, content_type = "application/hal+json"),
+    ),
+    security(("oauth2" = [])),
+)]
+pub async fn delete_many(
+    domain: Domain,
+    Authenticated(p): Authenticated,
+    query: QueryPairs,
+    urls: Urls,
+) -> Result<impl Responder, ApiError> {
+    let ids: Vec<ChannelId> = query
+        .ids()?
+        .ok_or_else(|| ApiError::BadRequest("DELETE /v1/channels needs 'ids' (e.g. ?ids=1,2,3)".into()))?
+        .into_iter()
+        .map(ChannelId)
+        .collect();
+    let app = domain.run(move |s| s.delete_channels(&p, &ids)).await?;
+    Ok(Hal(repr::application::application(&app, &urls)?))
 }

@@ -4,7 +4,7 @@
 use actix_web::{web, HttpRequest, Responder};
 use roost_domain::model::user::UserRef;
 use roost_domain::service::MessageListing;
-use roost_domain::{DomainError, FieldErrorCode};
+use roost_domain::{DomainError, FieldErrorCode, MessageId};
 use serde_json::Value;
 
 use super::bodies::{user_ref_param, CreateMessageBody, ReactionBody, UserBody};
@@ -83,13 +83,16 @@ pub async fn of_user(
     pages::message_page(domain, p, listing, list, req).await
 }
 
-/// `DELETE /v1/messages`: every message of the application; answers with the application.
+/// `DELETE /v1/messages`: every message of the application; with `ids=1,2,3`, only those (and
+/// their replies), in one transaction, all or none (an unknown id is a 404 naming it, and nothing
+/// is deleted; at most 100 ids). Answers with the application.
 #[utoipa::path(
     delete,
     path = "/v1/messages",
     operation_id = "delete-messages",
     tag = "messages",
-    summary = "Delete every message of the application",
+    summary = "Delete every message of the application, or those named by `ids`",
+    params(("ids" = Option<String>, Query, description = "Comma-separated message ids (or `ids` repeated), 1 to 100: only these")),
     responses(
         (status = 200, description = "The application", body = ApplicationResource, content_type = "application/hal+json"),
     ),
@@ -98,9 +101,16 @@ pub async fn of_user(
 pub async fn delete_all(
     domain: Domain,
     Authenticated(p): Authenticated,
+    query: QueryPairs,
     urls: Urls,
 ) -> Result<impl Responder, ApiError> {
-    let app = domain.run(move |s| s.delete_all_messages(&p)).await?;
+    let app = match query.ids()? {
+        None => domain.run(move |s| s.delete_all_messages(&p)).await?,
+        Some(ids) => {
+            let ids: Vec<MessageId> = ids.into_iter().map(MessageId).collect();
+            domain.run(move |s| s.delete_messages(&p, &ids)).await?
+        }
+    };
     Ok(Hal(repr::application::application(&app, &urls)?))
 }
 

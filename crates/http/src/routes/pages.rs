@@ -29,7 +29,7 @@ pub async fn message_page(
     // pages are read once while scrolling, and caching them only churns memory (issue 4: RSS
     // peaked at 120 MiB with them, 52 MiB without).
     let newest = list.query.get("start").is_none() && list.query.get("next").is_none();
-    let key = newest.then(|| ResponseCache::key(principal.application_id(), &list.urls.root(""), &req, content_type));
+    let key = newest.then(|| ResponseCache::key(principal.application_id(), &list.urls.v1(""), &req, content_type));
     if let Some(rendered) = key.as_deref().and_then(|key| domain.responses().get(key)) {
         return Ok(rendered);
     }

@@ -2,7 +2,7 @@
 
 use actix_web::{web, HttpRequest, HttpResponse, Responder};
 use roost_domain::model::user::{NewUser, UserFilter};
-use roost_domain::Properties;
+use roost_domain::{Properties, UserId};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -16,7 +16,7 @@ use crate::urls::Urls;
 
 /// Routes under `/v1/users` (and the legacy `/v1/applications/{app_id}/users`).
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(endpoint("").get(list).post(create).head(exists))
+    cfg.service(endpoint("").get(list).post(create).head(exists).delete(delete_many))
         .service(endpoint("/{user_id}").get(get).patch(patch).delete(delete))
         .service(endpoint("/{user_id}/channels").get(super::channels::of_user))
         .service(endpoint("/{user_id}/messages").get(super::messages::of_user))
@@ -282,4 +282,35 @@ pub async fn delete_secret(
     let name = secret_name(&req);
     let owner = domain.run(move |s| s.delete_secret(&p, id, &name)).await?;
     Ok(Hal(repr::user::user(&owner, &urls)))
+}
+
+/// `DELETE /v1/users?ids=1,2,3`: the users named, in one transaction, all or none (an unknown or
+/// another application's id is a 404 naming it, and nothing is deleted); at most 100 ids.
+/// Answers with the application, as a single delete does.
+#[utoipa::path(
+    delete,
+    path = "/v1/users",
+    operation_id = "delete-users",
+    tag = "users",
+    summary = "Delete several users at once",
+    params(("ids" = String, Query, description = "Comma-separated ids (or `ids` repeated), 1 to 100")),
+    responses(
+        (status = 200, description = "Every one was deleted; the application", body = ApplicationResource, content_type = "application/hal+json"),
+    ),
+    security(("oauth2" = [])),
+)]
+pub async fn delete_many(
+    domain: Domain,
+    Authenticated(p): Authenticated,
+    query: QueryPairs,
+    urls: Urls,
+) -> Result<impl Responder, ApiError> {
+    let ids: Vec<UserId> = query
+        .ids()?
+        .ok_or_else(|| ApiError::BadRequest("DELETE /v1/users needs 'ids' (e.g. ?ids=1,2,3)".into()))?
+        .into_iter()
+        .map(UserId)
+        .collect();
+    let app = domain.run(move |s| s.delete_users(&p, &ids)).await?;
+    Ok(Hal(repr::application::application(&app, &urls)?))
 }

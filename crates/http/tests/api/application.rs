@@ -78,8 +78,22 @@ async fn settings_get_and_replace() {
         assert_eq!(reply.body["guestUsers"], "ENABLED");
         assert_eq!(t.get("/v1/application/settings").await.body["guestUsers"], "ENABLED", "{}", t.label());
 
-        for bad in [json!({"guestUsers": "ENABLED"}), json!({"guestUsers": "MAYBE", "userCreatedChannels": "DISABLED"})]
-        {
+        // The Python SDK 1.0.0 sends only the settings its spec had: the others keep their values.
+        let only_guests =
+            TestRequest::put().uri("/v1/application/settings").set_json(json!({"guestUsers": "DISABLED"}));
+        let user_channels =
+            TestRequest::put().uri("/v1/application/settings").set_json(json!({"user_created_channels": "ENABLED"}));
+        assert_eq!(t.call(user_channels).await.status, 200);
+        let reply = t.call(only_guests).await;
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        assert_eq!(
+            (reply.body["guestUsers"].as_str(), reply.body["userCreatedChannels"].as_str()),
+            (Some("DISABLED"), Some("ENABLED"))
+        );
+        let again = TestRequest::put().uri("/v1/application/settings").set_json(json!({"guestUsers": "ENABLED"}));
+        assert_eq!(t.call(again).await.status, 200);
+
+        for bad in [json!({"guestUsers": "MAYBE", "userCreatedChannels": "DISABLED"}), json!({"color": "red"})] {
             let reply = t.call(TestRequest::put().uri("/v1/application/settings").set_json(bad.clone())).await;
             assert_eq!(reply.status, 400, "{bad}");
             assert_eq!(reply.body["error"], "ClientError");

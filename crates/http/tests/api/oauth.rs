@@ -172,8 +172,10 @@ async fn bearer_errors_expiry_and_revocation() {
 
         let basic_on_api =
             t.send(TestRequest::get().uri("/v1/users").insert_header(("authorization", "Basic abc"))).await;
-        assert_eq!(basic_on_api.status, 400);
-        assert_eq!(basic_on_api.body["error"], "invalid_request");
+        // RFC 6750 §3.1: an unsupported scheme counts as no credentials.
+        assert_eq!(basic_on_api.status, 401);
+        assert_eq!(basic_on_api.header("www-authenticate"), Some("Bearer realm=\"roost\""));
+        assert_eq!(basic_on_api.body["error"], "unauthorized");
 
         // An expired token.
         let raw = "rat_expired-token-for-tests";

@@ -204,25 +204,27 @@ impl ChannelStore for DieselStore {
             if exists == 0 {
                 return Ok(false);
             }
-            // Children first, explicitly: the same on both engines whatever their FK settings.
-            diesel::delete(notifications::table.filter(notifications::channel_id.eq(id.0)))
-                .execute(conn)
-                .store_err()?;
-            let channel_messages = messages::table.filter(messages::channel_id.eq(id.0)).select(messages::id);
-            diesel::delete(reactions::table.filter(reactions::message_id.eq_any(channel_messages)))
-                .execute(conn)
-                .store_err()?;
-            diesel::delete(read_marks::table.filter(read_marks::channel_id.eq(id.0))).execute(conn).store_err()?;
-            diesel::delete(messages::table.filter(messages::channel_id.eq(id.0))).execute(conn).store_err()?;
-            diesel::delete(threads::table.filter(threads::channel_id.eq(id.0))).execute(conn).store_err()?;
-            diesel::delete(channel_invites::table.filter(channel_invites::channel_id.eq(id.0)))
-                .execute(conn)
-                .store_err()?;
-            diesel::delete(channel_members::table.filter(channel_members::channel_id.eq(id.0)))
-                .execute(conn)
-                .store_err()?;
-            diesel::delete(channels::table.filter(channels::id.eq(id.0))).execute(conn).store_err()?;
+            delete_channel_rows(conn, id)?;
             Ok(true)
+        })
+    }
+
+    fn delete_channels(&self, application_id: ApplicationId, ids: &[ChannelId]) -> StoreResult<Option<ChannelId>> {
+        let wanted: Vec<i64> = ids.iter().map(|id| id.0).collect();
+        self.write(|conn| {
+            let found: Vec<i64> = channels::table
+                .filter(channels::application_id.eq(application_id.0))
+                .filter(channels::id.eq_any(&wanted))
+                .select(channels::id)
+                .load(conn)
+                .store_err()?;
+            if let Some(missing) = ids.iter().find(|id| !found.contains(&id.0)) {
+                return Ok(Some(*missing));
+            }
+            for id in ids {
+                delete_channel_rows(conn, *id)?;
+            }
+            Ok(None)
         })
     }
 
@@ -437,4 +439,21 @@ impl ChannelStore for DieselStore {
             Ok(page_of(items, page, total))
         })
     }
+}
+
+/// Deletes a channel and everything in it inside the caller's transaction. Children first,
+/// explicitly: the same on both engines whatever their FK settings.
+fn delete_channel_rows(conn: &mut AnyConnection, id: ChannelId) -> StoreResult<()> {
+    diesel::delete(notifications::table.filter(notifications::channel_id.eq(id.0))).execute(conn).store_err()?;
+    let channel_messages = messages::table.filter(messages::channel_id.eq(id.0)).select(messages::id);
+    diesel::delete(reactions::table.filter(reactions::message_id.eq_any(channel_messages)))
+        .execute(conn)
+        .store_err()?;
+    diesel::delete(read_marks::table.filter(read_marks::channel_id.eq(id.0))).execute(conn).store_err()?;
+    diesel::delete(messages::table.filter(messages::channel_id.eq(id.0))).execute(conn).store_err()?;
+    diesel::delete(threads::table.filter(threads::channel_id.eq(id.0))).execute(conn).store_err()?;
+    diesel::delete(channel_invites::table.filter(channel_invites::channel_id.eq(id.0))).execute(conn).store_err()?;
+    diesel::delete(channel_members::table.filter(channel_members::channel_id.eq(id.0))).execute(conn).store_err()?;
+    diesel::delete(channels::table.filter(channels::id.eq(id.0))).execute(conn).store_err()?;
+    Ok(())
 }

@@ -156,41 +156,28 @@ impl MessageStore for DieselStore {
     }
 
     fn delete_message(&self, message: &Message) -> StoreResult<()> {
+        self.write(|conn| delete_message_rows(conn, message))
+    }
+
+    fn delete_messages(&self, application_id: ApplicationId, ids: &[MessageId]) -> StoreResult<Option<MessageId>> {
+        let wanted: Vec<i64> = ids.iter().map(|id| id.0).collect();
         self.write(|conn| {
-            // Lock the channel as posts do, so the newest id computed below cannot be overtaken.
-            diesel::update(channels::table.filter(channels::id.eq(message.channel_id.0)))
-                .set(channels::last_message_id.eq(channels::last_message_id))
-                .execute(conn)
-                .store_err()?;
-            // A concurrent delete may have taken it already: then nothing more to do or count.
-            let still_there: i64 =
-                messages::table.filter(messages::id.eq(message.id.0)).count().get_result(conn).store_err()?;
-            if still_there == 0 {
-                return Ok(());
+            let found = to_messages(
+                messages::table
+                    .filter(messages::application_id.eq(application_id.0))
+                    .filter(messages::id.eq_any(&wanted))
+                    .select(MessageRow::as_select())
+                    .load(conn)
+                    .store_err()?,
+            )?;
+            if let Some(missing) = ids.iter().find(|id| !found.iter().any(|m| m.id == **id)) {
+                return Ok(Some(*missing));
             }
-            let ids = message_tree(conn, message.id)?;
-            diesel::delete(notifications::table.filter(notifications::message_id.eq_any(&ids)))
-                .execute(conn)
-                .store_err()?;
-            diesel::delete(reactions::table.filter(reactions::message_id.eq_any(&ids))).execute(conn).store_err()?;
-            diesel::delete(messages::table.filter(messages::id.eq_any(&ids))).execute(conn).store_err()?;
-            diesel::delete(threads::table.filter(threads::parent_message_id.eq_any(&ids))).execute(conn).store_err()?;
-            if let Some(parent) = message.parent_id {
-                diesel::update(messages::table.filter(messages::id.eq(parent.0)))
-                    .set(messages::replies_count.eq(messages::replies_count - 1))
-                    .execute(conn)
-                    .store_err()?;
+            // One of them may be a reply of another, gone with it already: each delete checks.
+            for message in &found {
+                delete_message_rows(conn, message)?;
             }
-            let newest: Option<i64> = messages::table
-                .filter(messages::channel_id.eq(message.channel_id.0))
-                .select(diesel::dsl::max(messages::id))
-                .get_result(conn)
-                .store_err()?;
-            diesel::update(channels::table.filter(channels::id.eq(message.channel_id.0)))
-                .set(channels::last_message_id.eq(newest))
-                .execute(conn)
-                .store_err()?;
-            Ok(())
+            Ok(None)
         })
     }
 
@@ -236,4 +223,41 @@ impl MessageStore for DieselStore {
     fn read_receipts(&self, message: &Message, page: &PageRequest<UserSort>) -> StoreResult<Page<ReadReceipt>> {
         marks::read_receipts(self, message, page)
     }
+}
+
+/// Deletes a message and its replies inside the caller's transaction, keeping its parent's reply
+/// count and its channel's newest message right.
+fn delete_message_rows(conn: &mut AnyConnection, message: &Message) -> StoreResult<()> {
+    // Lock the channel as posts do, so the newest id computed below cannot be overtaken.
+    diesel::update(channels::table.filter(channels::id.eq(message.channel_id.0)))
+        .set(channels::last_message_id.eq(channels::last_message_id))
+        .execute(conn)
+        .store_err()?;
+    // A concurrent delete may have taken it already: then nothing more to do or count.
+    let still_there: i64 =
+        messages::table.filter(messages::id.eq(message.id.0)).count().get_result(conn).store_err()?;
+    if still_there == 0 {
+        return Ok(());
+    }
+    let ids = message_tree(conn, message.id)?;
+    diesel::delete(notifications::table.filter(notifications::message_id.eq_any(&ids))).execute(conn).store_err()?;
+    diesel::delete(reactions::table.filter(reactions::message_id.eq_any(&ids))).execute(conn).store_err()?;
+    diesel::delete(messages::table.filter(messages::id.eq_any(&ids))).execute(conn).store_err()?;
+    diesel::delete(threads::table.filter(threads::parent_message_id.eq_any(&ids))).execute(conn).store_err()?;
+    if let Some(parent) = message.parent_id {
+        diesel::update(messages::table.filter(messages::id.eq(parent.0)))
+            .set(messages::replies_count.eq(messages::replies_count - 1))
+            .execute(conn)
+            .store_err()?;
+    }
+    let newest: Option<i64> = messages::table
+        .filter(messages::channel_id.eq(message.channel_id.0))
+        .select(diesel::dsl::max(messages::id))
+        .get_result(conn)
+        .store_err()?;
+    diesel::update(channels::table.filter(channels::id.eq(message.channel_id.0)))
+        .set(channels::last_message_id.eq(newest))
+        .execute(conn)
+        .store_err()?;
+    Ok(())
 }

@@ -143,20 +143,25 @@ impl UserStore for DieselStore {
     }
 
     fn delete_user(&self, application_id: ApplicationId, id: UserId) -> StoreResult<bool> {
+        self.write(|conn| delete_user_rows(conn, application_id, id))
+    }
+
+    fn delete_users(&self, application_id: ApplicationId, ids: &[UserId]) -> StoreResult<Option<UserId>> {
+        let wanted: Vec<i64> = ids.iter().map(|id| id.0).collect();
         self.write(|conn| {
-            diesel::delete(
-                user_secrets::table
-                    .filter(user_secrets::application_id.eq(application_id.0))
-                    .filter(user_secrets::user_id.eq(id.0)),
-            )
-            .execute(conn)
-            .store_err()?;
-            let deleted = diesel::delete(
-                users::table.filter(users::application_id.eq(application_id.0)).filter(users::id.eq(id.0)),
-            )
-            .execute(conn)
-            .store_err()?;
-            Ok(deleted > 0)
+            let found: Vec<i64> = users::table
+                .filter(users::application_id.eq(application_id.0))
+                .filter(users::id.eq_any(&wanted))
+                .select(users::id)
+                .load(conn)
+                .store_err()?;
+            if let Some(missing) = ids.iter().find(|id| !found.contains(&id.0)) {
+                return Ok(Some(*missing));
+            }
+            for id in ids {
+                delete_user_rows(conn, application_id, *id)?;
+            }
+            Ok(None)
         })
     }
 
@@ -221,4 +226,20 @@ impl UserStore for DieselStore {
             Ok(deleted > 0)
         })
     }
+}
+
+/// Deletes a user and its secrets inside the caller's transaction; `false` when there was none.
+fn delete_user_rows(conn: &mut AnyConnection, application_id: ApplicationId, id: UserId) -> StoreResult<bool> {
+    diesel::delete(
+        user_secrets::table
+            .filter(user_secrets::application_id.eq(application_id.0))
+            .filter(user_secrets::user_id.eq(id.0)),
+    )
+    .execute(conn)
+    .store_err()?;
+    let deleted =
+        diesel::delete(users::table.filter(users::application_id.eq(application_id.0)).filter(users::id.eq(id.0)))
+            .execute(conn)
+            .store_err()?;
+    Ok(deleted > 0)
 }

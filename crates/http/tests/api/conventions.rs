@@ -1,0 +1,219 @@
+//! Issue 20's shared conventions, each over every resource family where it applies: paths with
+//! and without `/v1`, the seed's headers, unsupported authorization schemes, bulk `ids=`, the
+//! test resource.
+
+use actix_web::test::TestRequest;
+use serde_json::{json, Value};
+
+use crate::helpers::TestApp;
+
+/// One readable path per resource family, written with `/v1`.
+async fn family_paths(t: &TestApp) -> Vec<String> {
+    let user = t.create_user("family-jane").await;
+    let channel = t
+        .post_json(
+            "/v1/channels",
+            json!({"type": "PUBLIC", "name": "family-room", "creator": {"username": "family-jane"}}),
+        )
+        .await;
+    assert_eq!(channel.status, 200, "{}", channel.body);
+    let message = t
+        .post_json(&format!("/v1/channels/{}/messages", channel.body["id"]), json!({"type": "TEXT", "body": "hi"}))
+        .await;
+    assert_eq!(message.status, 200, "{}", message.body);
+    let thread = message.body["_links"]["thread"]["href"].as_str().unwrap().rsplit('/').next().unwrap().to_owned();
+    vec![
+        "/v1/application".into(),
+        "/v1/application/settings".into(),
+        "/v1/users".into(),
+        format!("/v1/users/{}", user["id"]),
+        format!("/v1/users/{}/channels", user["id"]),
+        "/v1/channels".into(),
+        format!("/v1/channels/{}", channel.body["id"]),
+        format!("/v1/channels/{}/messages", channel.body["id"]),
+        format!("/v1/channels/{}/members", channel.body["id"]),
+        "/v1/messages".into(),
+        format!("/v1/messages/{}", message.body["id"]),
+        format!("/v1/threads/{thread}"),
+        "/v1/applications/me/users".into(),
+    ]
+}
+
+/// Every route answers at `/v1/…`, at `/…` (the newest official client's paths) and with a base
+/// path that ended in a slash (`/v1//…`); links keep the form the request used.
+#[actix_web::test]
+async fn every_family_answers_with_and_without_the_version() {
+    for t in TestApp::each().await {
+        for path in family_paths(&t).await {
+            let with = t.get(&path).await;
+            assert_eq!(with.status, 200, "{path} {}: {}", t.label(), with.body);
+            let bare = path.strip_prefix("/v1").unwrap();
+            let without = t.get(bare).await;
+            assert_eq!(without.status, 200, "{bare} {}: {}", t.label(), without.body);
+            let doubled = t.get(&path.replacen("/v1/", "/v1//", 1)).await;
+            assert_eq!(doubled.status, 200, "{path} doubled");
+            assert_eq!(doubled.body, with.body, "{path}: a doubled slash reads the same resource");
+            // Same resource, links in the form asked for.
+            let self_with = with.body["_links"]["self"]["href"].as_str().unwrap_or_default().to_owned();
+            let self_without = without.body["_links"]["self"]["href"].as_str().unwrap_or_default().to_owned();
+            assert!(self_with.contains("/v1/"), "{path}: {self_with}");
+            assert!(!self_without.contains("/v1/"), "{bare}: {self_without}");
+            assert_eq!(self_with.replacen("/v1/", "/", 1), self_without, "{path}");
+        }
+        // Writes too, and an unknown path without the version is still a 404 in the error shape.
+        let created = t.post_json("/users", json!({"name": "bare-bob", "displayName": "Bob"})).await;
+        assert_eq!(created.status, 200, "{}", created.body);
+        assert!(!created.body["_links"]["self"]["href"].as_str().unwrap().contains("/v1/"));
+        let nowhere = t.get("/users/1/nowhere").await;
+        assert_eq!(nowhere.status, 404);
+        assert_eq!(nowhere.body["error"], "ResourceNotFoundError");
+    }
+}
+
+/// The seed's response headers (seed 000) on every API answer, errors included.
+#[actix_web::test]
+async fn every_answer_carries_the_seeds_headers() {
+    for t in TestApp::each().await {
+        let paths = family_paths(&t).await;
+        let mut replies = Vec::new();
+        for path in &paths {
+            replies.push((path.clone(), t.get(path).await));
+        }
+        replies.push(("/v1/nowhere".into(), t.get("/v1/nowhere").await));
+        replies.push(("no token".into(), t.send(TestRequest::get().uri("/v1/users")).await));
+        for (path, reply) in replies {
+            assert_eq!(reply.header("cache-control"), Some("no-cache, no-store, max-age=0, must-revalidate"), "{path}");
+            assert_eq!(reply.header("pragma"), Some("no-cache"), "{path}");
+            assert_eq!(reply.header("expires"), Some("0"), "{path}");
+            assert_eq!(reply.header("x-xss-protection"), Some("1; mode=block"), "{path}");
+            let vary = reply.header("vary").unwrap_or_default().to_ascii_lowercase();
+            assert!(vary.contains("accept") && vary.contains("origin"), "{path}: vary {vary}");
+        }
+    }
+}
+
+/// `DELETE /v1/{users,channels,messages}?ids=…`: all or nothing; an unknown or foreign id is a
+/// 404 naming it and nothing is deleted; more than 100 ids or an empty list is a 400; `ids` never
+/// falls back to "everything".
+#[actix_web::test]
+async fn bulk_deletes_are_all_or_nothing() {
+    for t in TestApp::each().await {
+        let (_, other_token) = t.other_application().await;
+        let foreign = t
+            .send(
+                TestRequest::post()
+                    .uri("/v1/users")
+                    .insert_header(("authorization", format!("Bearer {other_token}")))
+                    .set_json(json!({"name": "foreign", "displayName": "Foreign"})),
+            )
+            .await;
+        let foreign_id = foreign.body["id"].as_i64().unwrap();
+        let mut users = Vec::new();
+        for name in ["bulk-a", "bulk-b", "bulk-c"] {
+            users.push(t.create_user(name).await["id"].as_i64().unwrap());
+        }
+        let mut channels = Vec::new();
+        for name in ["bulk-1", "bulk-2"] {
+            let made = t.post_json("/v1/channels", json!({"type": "PUBLIC", "name": name})).await;
+            channels.push(made.body["id"].as_i64().unwrap());
+        }
+        let mut messages = Vec::new();
+        for body in ["one", "two", "three"] {
+            let made = t
+                .post_json(&format!("/v1/channels/{}/messages", channels[0]), json!({"type": "TEXT", "body": body}))
+                .await;
+            messages.push(made.body["id"].as_i64().unwrap());
+        }
+        let reply = t
+            .post_json(&format!("/v1/messages/{}/replies", messages[0]), json!({"type": "TEXT", "body": "a reply"}))
+            .await;
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        let list = |ids: &[i64]| ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+        let delete = |uri: String| t.call(TestRequest::delete().uri(&uri));
+
+        // One unknown (another application's) id: 404 naming it, nothing deleted.
+        let refused = delete(format!("/v1/users?ids={},{foreign_id}", list(&users))).await;
+        assert_eq!(refused.status, 404, "{} {}", t.label(), refused.body);
+        assert!(refused.body["explanation"].as_str().unwrap().contains(&foreign_id.to_string()), "{}", refused.body);
+        for id in &users {
+            assert_eq!(t.get(&format!("/v1/users/{id}")).await.status, 200, "user {id} survived a refused bulk delete");
+        }
+        let refused = delete(format!("/v1/messages?ids={},999999999", list(&messages))).await;
+        assert_eq!(refused.status, 404);
+        assert_eq!(t.get(&format!("/v1/messages/{}", messages[2])).await.status, 200);
+
+        // Empty, malformed and oversized lists are refused; `ids` never means "all".
+        for query in ["ids=", "ids=,", "ids=a,b"] {
+            assert_eq!(delete(format!("/v1/messages?{query}")).await.status, 400, "{query}");
+        }
+        let too_many: Vec<i64> = (1..=101).collect();
+        assert_eq!(delete(format!("/v1/users?ids={}", list(&too_many))).await.status, 400);
+        assert_eq!(delete("/v1/users".into()).await.status, 400, "bulk delete without ids");
+
+        // Accepted: exactly those, in one go (repeated `ids` works too, duplicates are one).
+        let deleted = delete(format!("/v1/users?ids={}&ids={}&ids={}", users[0], users[1], users[0])).await;
+        assert_eq!(deleted.status, 200, "{}", deleted.body);
+        assert_eq!(deleted.body["id"], t.app.application.id.0, "answers with the application");
+        assert_eq!(t.get(&format!("/v1/users/{}", users[0])).await.status, 404);
+        assert_eq!(t.get(&format!("/v1/users/{}", users[1])).await.status, 404);
+        assert_eq!(t.get(&format!("/v1/users/{}", users[2])).await.status, 200);
+
+        let deleted = delete(format!("/v1/messages?ids={},{}", messages[0], messages[1])).await;
+        assert_eq!(deleted.status, 200, "{}", deleted.body);
+        let left = t.get(&format!("/v1/channels/{}/messages", channels[0])).await;
+        let bodies: Vec<&str> =
+            left.body["_embedded"]["messages"].as_array().unwrap().iter().filter_map(|m| m["body"].as_str()).collect();
+        assert_eq!(bodies, ["three"], "only the named messages (and the reply of one) went: {}", left.body);
+        assert_eq!(t.get(&format!("/v1/messages/{}", reply.body["id"])).await.status, 404, "its reply went with it");
+
+        let deleted = delete(format!("/v1/channels?ids={}", list(&channels))).await;
+        assert_eq!(deleted.status, 200, "{}", deleted.body);
+        for id in &channels {
+            assert_eq!(t.get(&format!("/v1/channels/{id}")).await.status, 404);
+        }
+        assert_eq!(
+            t.get(&format!("/v1/messages/{}", messages[2])).await.status,
+            404,
+            "a channel's messages go with it"
+        );
+    }
+}
+
+/// `/v1/tests`: no token, any method, and the answer says how the request was read.
+#[actix_web::test]
+async fn the_test_resource_echoes_the_request() {
+    for t in TestApp::each().await {
+        let json_body = t
+            .send(
+                TestRequest::patch()
+                    .uri("/v1/tests/42?fields=name&sort=a&sort=b")
+                    .insert_header(("x-options", "snake"))
+                    .set_json(json!({"name": "jane", "tags": ["a"]})),
+            )
+            .await;
+        assert_eq!(json_body.status, 200, "{}", json_body.body);
+        assert_eq!(json_body.body["method"], "PATCH");
+        assert_eq!(json_body.body["path"], "/v1/tests/42");
+        assert_eq!(json_body.body["pathParameters"], json!({"id": "42"}));
+        assert_eq!(json_body.body["query"], json!({"fields": "name", "sort": ["a", "b"]}));
+        assert_eq!(json_body.body["options"], "snake");
+        assert_eq!(json_body.body["body"], json!({"name": "jane", "tags": ["a"]}));
+
+        let form = t
+            .send(
+                TestRequest::post()
+                    .uri("/tests")
+                    .insert_header(("content-type", "application/x-www-form-urlencoded"))
+                    .set_payload("name=jane&properties%5Bcolor%5D=red"),
+            )
+            .await;
+        assert_eq!(form.status, 200);
+        assert_eq!(form.body["path"], "/tests", "the form the client used");
+        assert_eq!(form.body["body"], json!({"name": "jane", "properties[color]": "red"}));
+        let other = t
+            .send(TestRequest::put().uri("/v1/tests").insert_header(("content-type", "text/plain")).set_payload("x"))
+            .await;
+        assert_eq!(other.status, 415);
+        assert_eq!(t.send(TestRequest::get().uri("/v1/tests")).await.body["body"], Value::Null);
+    }
+}
