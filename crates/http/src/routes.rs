@@ -63,26 +63,25 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(scope("/v1/channels", channels::configure))
         .service(scope("/v1/messages", messages::configure))
         .service(scope("/v1/threads", threads::configure))
-        .service(tests_endpoint("/v1/tests", tests::collection))
-        .service(tests_endpoint("/v1/tests/{id}", tests::item))
+        .service(
+            endpoint("/v1/tests")
+                .get(tests::get_all)
+                .post(tests::post_all)
+                .put(tests::put_all)
+                .patch(tests::patch_all)
+                .delete(tests::delete_all),
+        )
+        .service(
+            endpoint("/v1/tests/{id}")
+                .get(tests::get_one)
+                .post(tests::post_one)
+                .put(tests::put_one)
+                .patch(tests::patch_one)
+                .delete(tests::delete_one),
+        )
         .service(endpoint("/v1/applications/{app_id}").get(application::get))
         .service(scope("/v1/applications/{app_id}/users", users::configure));
     cfg.default_service(web::to(|| async { Err::<HttpResponse, _>(ApiError::RouteNotFound) }));
-}
-
-/// Kayako's test resource answers every method the API uses.
-fn tests_endpoint<F, Args>(path: &str, handler: F) -> endpoint::Endpoint
-where
-    F: actix_web::Handler<Args>,
-    Args: actix_web::FromRequest + 'static,
-    F::Output: actix_web::Responder + 'static,
-{
-    endpoint(path)
-        .get(handler.clone())
-        .post(handler.clone())
-        .put(handler.clone())
-        .patch(handler.clone())
-        .delete(handler)
 }
 
 /// JSON bodies: `application/json`, any `+json` type, and the spec's non-standard

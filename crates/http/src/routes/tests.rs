@@ -66,29 +66,34 @@ fn echo(req: &HttpRequest, query: &QueryPairs, body: &[u8]) -> Result<HttpRespon
     })))
 }
 
-/// `/v1/tests`.
-#[utoipa::path(
-    method(get, post, put, patch, delete),
-    path = "/v1/tests",
-    operation_id = "test-request",
-    tag = "tests",
-    summary = "Echo how Roost reads a request (no token needed)",
-    responses((status = 200, description = "How the request was read", body = crate::openapi::TestEcho, content_type = "application/json")),
-)]
-pub async fn collection(req: HttpRequest, query: QueryPairs, body: web::Bytes) -> Result<HttpResponse, ApiError> {
-    echo(&req, &query, &body)
+/// One handler per method and path: the OpenAPI document needs an operation (and an id) each.
+macro_rules! echo_handlers {
+    ($($name:ident: $method:ident $path:literal $id:literal [$($params:tt)*];)*) => {$(
+        #[doc = concat!("`", stringify!($method), " ", $path, "`.")]
+        #[utoipa::path(
+            $method,
+            path = $path,
+            operation_id = $id,
+            tag = "tests",
+            summary = "Echo how Roost reads a request (no token needed)",
+            params($($params)*),
+            responses((status = 200, description = "How the request was read", body = crate::openapi::TestEcho, content_type = "application/json")),
+        )]
+        pub async fn $name(req: HttpRequest, query: QueryPairs, body: web::Bytes) -> Result<HttpResponse, ApiError> {
+            echo(&req, &query, &body)
+        }
+    )*};
 }
 
-/// `/v1/tests/{id}`.
-#[utoipa::path(
-    method(get, post, put, patch, delete),
-    path = "/v1/tests/{id}",
-    operation_id = "test-request-item",
-    tag = "tests",
-    summary = "Echo how Roost reads a request with a path parameter (no token needed)",
-    params(("id" = String, Path, description = "Any value: it is echoed")),
-    responses((status = 200, description = "How the request was read", body = crate::openapi::TestEcho, content_type = "application/json")),
-)]
-pub async fn item(req: HttpRequest, query: QueryPairs, body: web::Bytes) -> Result<HttpResponse, ApiError> {
-    echo(&req, &query, &body)
+echo_handlers! {
+    get_all: get "/v1/tests" "test-get" [];
+    post_all: post "/v1/tests" "test-post" [];
+    put_all: put "/v1/tests" "test-put" [];
+    patch_all: patch "/v1/tests" "test-patch" [];
+    delete_all: delete "/v1/tests" "test-delete" [];
+    get_one: get "/v1/tests/{id}" "test-get-item" [("id" = String, Path, description = "Any value: it is echoed")];
+    post_one: post "/v1/tests/{id}" "test-post-item" [("id" = String, Path, description = "Any value: it is echoed")];
+    put_one: put "/v1/tests/{id}" "test-put-item" [("id" = String, Path, description = "Any value: it is echoed")];
+    patch_one: patch "/v1/tests/{id}" "test-patch-item" [("id" = String, Path, description = "Any value: it is echoed")];
+    delete_one: delete "/v1/tests/{id}" "test-delete-item" [("id" = String, Path, description = "Any value: it is echoed")];
 }
