@@ -21,7 +21,7 @@ use quick_cache::sync::Cache;
 use quick_cache::Weighter;
 use roost_domain::ApplicationId;
 
-use crate::negotiate::Rendered;
+use crate::negotiate::{Rendered, Representation};
 
 /// Rendered responses by application, host, path, query and media type.
 pub struct ResponseCache {
@@ -59,8 +59,9 @@ impl ResponseCache {
     /// The key of a request: its application, the base its absolute links are built on (the
     /// configured public URL, or scheme and host as the request gave them), path, query and the
     /// media type it will be answered with.
-    pub fn key(application: ApplicationId, base: &str, req: &HttpRequest, content_type: &str) -> String {
-        format!("{}\n{content_type}\n{base}\n{}?{}", application.0, req.path(), req.query_string())
+    pub fn key(application: ApplicationId, base: &str, req: &HttpRequest, representation: Representation) -> String {
+        let Representation { content_type, casing } = representation;
+        format!("{}\n{content_type}\n{casing:?}\n{base}\n{}?{}", application.0, req.path(), req.query_string())
     }
 
     /// The generation to record with a response about to be loaded.

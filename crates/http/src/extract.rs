@@ -15,6 +15,7 @@ use roost_domain::{now, DomainError, Principal, Properties, Service};
 use roost_hal::{CursorLinks, PageLinks};
 
 use crate::cache::ResponseCache;
+use crate::casing::{self, camel_name};
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::urls::Urls;
@@ -123,6 +124,42 @@ impl FromRequest for Authenticated {
     }
 }
 
+/// A JSON request body read in either casing (ChatKitty 2.41.9's camelCase or the newer spec's
+/// snake_case: `display_name` is read as `displayName`; user data such as `properties` as sent),
+/// then deserialized as `T`. Bodies are checked (type, size, shape) by the app's `JsonConfig`.
+#[derive(Debug)]
+pub struct JsonBody<T>(pub T);
+
+impl<T> std::ops::Deref for JsonBody<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T> JsonBody<T> {
+    /// The body.
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T: serde::de::DeserializeOwned + 'static> FromRequest for JsonBody<T> {
+    type Error = actix_web::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, actix_web::Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let json = web::Json::<serde_json::Value>::from_request(req, payload);
+        Box::pin(async move {
+            let value = casing::to_camel(json.await?.into_inner());
+            serde_json::from_value(value)
+                .map(Self)
+                .map_err(|e| ApiError::BadRequest(format!("malformed JSON body: {e}")).into())
+        })
+    }
+}
+
 /// The query string as ordered pairs; repeated keys (`sort=a&sort=b`) are kept.
 #[derive(Debug, Clone, Default)]
 pub struct QueryPairs(pub Vec<(String, String)>);
@@ -169,11 +206,31 @@ impl QueryPairs {
         Ok(Some(ids))
     }
 
-    /// The query string of a request.
+    /// The query string of a request, its names read in either casing (`display_name` as
+    /// `displayName`; a `sort` property too: `created_time,desc`), user-data names
+    /// (`properties…`) as written.
     pub fn parse(req: &HttpRequest) -> Result<Self, ApiError> {
-        serde_urlencoded::from_str::<Vec<(String, String)>>(req.query_string())
-            .map(Self)
-            .map_err(|e| ApiError::BadRequest(format!("malformed query string: {e}")))
+        let pairs = serde_urlencoded::from_str::<Vec<(String, String)>>(req.query_string())
+            .map_err(|e| ApiError::BadRequest(format!("malformed query string: {e}")))?;
+        Ok(Self(
+            pairs
+                .into_iter()
+                .map(|(name, value)| {
+                    if name.starts_with("properties") {
+                        return (name, value);
+                    }
+                    let value = if name == "sort" {
+                        match value.split_once(',') {
+                            Some((property, direction)) => format!("{},{direction}", camel_name(property)),
+                            None => camel_name(&value),
+                        }
+                    } else {
+                        value
+                    };
+                    (camel_name(&name), value)
+                })
+                .collect(),
+        ))
     }
 
     /// Pairs other than `excluded`, for repeating filters on page links.

@@ -9,6 +9,7 @@ use actix_web::{HttpRequest, HttpResponse, Responder, ResponseError};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use crate::casing::{self, Casing};
 use crate::error::ApiError;
 
 /// `application/hal+json`, the default representation.
@@ -16,11 +17,30 @@ pub const HAL_JSON_UTF8: &str = "application/hal+json;charset=UTF-8";
 /// `application/json`, when the client asks for it.
 pub const JSON_UTF8: &str = "application/json;charset=UTF-8";
 
-/// Picks the response media type from `Accept`: HAL unless the client asks for plain JSON
-/// only; 406 when it accepts neither.
-pub fn negotiate(req: &HttpRequest) -> Result<&'static str, ApiError> {
+/// The newest official client's vendor type, as answers carry it.
+pub const VND_JSON_UTF8: &str = "application/vnd.chatkitty+json;charset=UTF-8";
+
+/// How an answer is written: its media type and the casing of its field names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Representation {
+    /// The `Content-Type`.
+    pub content_type: &'static str,
+    /// camelCase or snake_case field names ([`crate::casing`]).
+    pub casing: Casing,
+}
+
+/// Picks the media type from `Accept` and the casing from `_case`, `X-Options` or `Accept`:
+/// HAL unless the client asks for plain JSON only; the vendor type
+/// `application/vnd.chatkitty+json` (never refused) when it selected snake_case; 406 when the
+/// client accepts none of them.
+pub fn negotiate(req: &HttpRequest) -> Result<Representation, ApiError> {
+    let casing = casing::requested(req);
+    let vnd = casing::accepts_vnd(req);
+    if vnd && casing == Casing::Snake {
+        return Ok(Representation { content_type: VND_JSON_UTF8, casing });
+    }
     let Some(accept) = req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok()) else {
-        return Ok(HAL_JSON_UTF8);
+        return Ok(Representation { content_type: HAL_JSON_UTF8, casing });
     };
     let types: Vec<String> = accept
         .split(',')
@@ -40,10 +60,13 @@ pub fn negotiate(req: &HttpRequest) -> Result<&'static str, ApiError> {
         || accepts("*/*")
         || accepts("application/*")
     {
-        return Ok(HAL_JSON_UTF8);
+        return Ok(Representation { content_type: HAL_JSON_UTF8, casing });
     }
     if accepts("application/json") {
-        return Ok(JSON_UTF8);
+        return Ok(Representation { content_type: JSON_UTF8, casing });
+    }
+    if vnd {
+        return Ok(Representation { content_type: VND_JSON_UTF8, casing });
     }
     Err(ApiError::NotAcceptable)
 }
@@ -90,11 +113,16 @@ impl Rendered {
         Self { content_type, body, etag }
     }
 
-    /// Serializes `resource` as `content_type`.
-    pub fn json<T: Serialize>(content_type: &'static str, resource: &T) -> Result<Self, ApiError> {
-        let body =
-            serde_json::to_vec(resource).map_err(|e| ApiError::Internal(format!("serializing a response: {e}")))?;
-        Ok(Self::new(content_type, Bytes::from(body)))
+    /// Serializes `resource` as `representation` says (media type, field-name casing).
+    pub fn json<T: Serialize>(representation: Representation, resource: &T) -> Result<Self, ApiError> {
+        let failed = |e: serde_json::Error| ApiError::Internal(format!("serializing a response: {e}"));
+        let body = match representation.casing {
+            Casing::Camel => serde_json::to_vec(resource).map_err(failed)?,
+            // Renamed as a tree: only answers asked for in snake_case pay for it.
+            Casing::Snake => serde_json::to_vec(&casing::to_snake(serde_json::to_value(resource).map_err(failed)?))
+                .map_err(failed)?,
+        };
+        Ok(Self::new(representation.content_type, Bytes::from(body)))
     }
 }
 
@@ -120,7 +148,7 @@ impl<T: Serialize> Responder for Hal<T> {
     type Body = BoxBody;
 
     fn respond_to(self, req: &HttpRequest) -> HttpResponse {
-        match negotiate(req).and_then(|content_type| Rendered::json(content_type, &self.0)) {
+        match negotiate(req).and_then(|representation| Rendered::json(representation, &self.0)) {
             Ok(rendered) => rendered.respond_to(req),
             Err(e) => e.error_response(),
         }
@@ -134,11 +162,14 @@ mod tests {
 
     fn with_accept(accept: &str) -> Result<&'static str, ApiError> {
         negotiate(&TestRequest::default().insert_header((header::ACCEPT, accept)).to_http_request())
+            .map(|r| r.content_type)
     }
 
     #[test]
     fn negotiation() {
-        assert_eq!(negotiate(&TestRequest::default().to_http_request()).unwrap(), HAL_JSON_UTF8);
+        assert_eq!(negotiate(&TestRequest::default().to_http_request()).unwrap().content_type, HAL_JSON_UTF8);
+        assert_eq!(with_accept("application/vnd.chatkitty+json, */*;q=0.8").unwrap(), VND_JSON_UTF8);
+        assert_eq!(with_accept("application/vnd.chatkitty+json").unwrap(), VND_JSON_UTF8);
         assert_eq!(with_accept("application/json").unwrap(), JSON_UTF8);
         assert_eq!(with_accept("application/json, application/hal+json").unwrap(), HAL_JSON_UTF8);
         assert_eq!(with_accept("*/*").unwrap(), HAL_JSON_UTF8);

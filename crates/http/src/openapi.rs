@@ -846,13 +846,20 @@ fn add_not_modified(read: &mut Operation) {
     }
 }
 
-/// HAL responses are also available as plain JSON (`Accept: application/json`), and every
-/// operation may fail with an [`ErrorSchema`] body.
+/// HAL responses are also available as plain JSON (`Accept: application/json`) and, for the
+/// newest official client, as `application/vnd.chatkitty+json` with snake_case field names
+/// (`crate::casing`: the schema's names in snake_case, user data as sent); every operation may
+/// fail with an [`ErrorSchema`] body.
 fn finish_operation(operation: &mut Operation) {
     for response in operation.responses.responses.values_mut() {
         if let RefOr::T(response) = response {
             if let Some(content) = response.content.get(hal_media_type()).cloned() {
-                response.content.entry("application/json".to_owned()).or_insert(content);
+                response.content.entry("application/json".to_owned()).or_insert(content.clone());
+                let mut snake = content;
+                snake.extensions.get_or_insert_with(Default::default).merge(
+                    utoipa::openapi::extensions::ExtensionsBuilder::new().add("x-field-casing", "snake_case").build(),
+                );
+                response.content.entry(crate::casing::VND_CHATKITTY_JSON.to_owned()).or_insert(snake);
             }
         }
     }

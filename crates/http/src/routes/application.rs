@@ -1,11 +1,11 @@
 //! `GET /v1`, `GET /v1/application`, `GET`/`PUT /v1/application/settings`.
 
-use actix_web::{web, Responder};
+use actix_web::Responder;
 use roost_domain::model::application::{SettingsUpdate, Toggle};
 use serde::Deserialize;
 
 use crate::error::ApiError;
-use crate::extract::{Authenticated, Domain};
+use crate::extract::{Authenticated, Domain, JsonBody};
 use crate::negotiate::Hal;
 use crate::openapi::{ApiRoot, ApplicationResource, SettingsResource};
 use crate::repr;
@@ -94,7 +94,7 @@ pub async fn put_settings(
     domain: Domain,
     Authenticated(p): Authenticated,
     urls: Urls,
-    body: web::Json<SettingsBody>,
+    body: JsonBody<SettingsBody>,
 ) -> Result<impl Responder, ApiError> {
     let update = SettingsUpdate { guest_users: body.guest_users, user_created_channels: body.user_created_channels };
     let app = domain.run(move |s| s.replace_settings(&p, update)).await?;

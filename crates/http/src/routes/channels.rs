@@ -15,7 +15,7 @@ use super::bodies::{CreateMessageBody, KeystrokesBody, UserRefBody};
 use super::pages::{self, channel};
 use super::{endpoint, members};
 use crate::error::ApiError;
-use crate::extract::{Authenticated, ChannelIdPath, Domain, ListRequest, QueryPairs, UserIdPath};
+use crate::extract::{Authenticated, ChannelIdPath, Domain, JsonBody, ListRequest, QueryPairs, UserIdPath};
 use crate::negotiate::Hal;
 use crate::openapi::{
     ApplicationResource, ChannelFilterParams, ChannelIdParam, ChannelPage, ChannelResource, CursorParams,
@@ -96,7 +96,7 @@ pub async fn create(
     domain: Domain,
     Authenticated(p): Authenticated,
     urls: Urls,
-    body: web::Json<CreateChannelBody>,
+    body: JsonBody<CreateChannelBody>,
 ) -> Result<impl Responder, ApiError> {
     let input = body.into_inner().into_new_channel()?;
     let created = domain.run(move |s| s.create_channel(&p, input)).await?;
@@ -237,7 +237,7 @@ pub async fn patch(
     Authenticated(p): Authenticated,
     ChannelIdPath(id): ChannelIdPath,
     urls: Urls,
-    body: web::Json<Value>,
+    body: JsonBody<Value>,
 ) -> Result<impl Responder, ApiError> {
     let merge_patch = body.into_inner();
     let patched = domain.run(move |s| s.patch_channel(&p, id, merge_patch)).await?;
@@ -307,7 +307,7 @@ pub async fn send(
     Authenticated(p): Authenticated,
     ChannelIdPath(id): ChannelIdPath,
     urls: Urls,
-    body: web::Json<CreateMessageBody>,
+    body: JsonBody<CreateMessageBody>,
 ) -> Result<impl Responder, ApiError> {
     let input = body.into_inner().into_new_message()?;
     let posted = domain.run(move |s| s.send_channel_message(&p, id, input)).await?;
@@ -333,7 +333,7 @@ pub async fn keystrokes_of_channel(
     Authenticated(p): Authenticated,
     ChannelIdPath(id): ChannelIdPath,
     urls: Urls,
-    body: web::Json<KeystrokesBody>,
+    body: JsonBody<KeystrokesBody>,
 ) -> Result<impl Responder, ApiError> {
     let body = body.into_inner();
     let user = UserRef::from(body.user);
@@ -373,7 +373,7 @@ pub async fn event(
     Authenticated(p): Authenticated,
     ChannelIdPath(id): ChannelIdPath,
     urls: Urls,
-    body: web::Json<EventBody>,
+    body: JsonBody<EventBody>,
 ) -> Result<impl Responder, ApiError> {
     let EventBody { event_type, properties } = body.into_inner();
     let event = EventRepr { event_type, properties };

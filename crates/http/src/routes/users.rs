@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::endpoint;
 use crate::error::ApiError;
-use crate::extract::{Authenticated, Domain, ListRequest, QueryPairs, UserIdPath};
+use crate::extract::{Authenticated, Domain, JsonBody, ListRequest, QueryPairs, UserIdPath};
 use crate::negotiate::{negotiate, Hal};
 use crate::openapi::{ApplicationResource, PageParams, UserFilterParams, UserIdParam, UserPage, UserResource};
 use crate::repr;
@@ -82,7 +82,7 @@ pub async fn create(
     domain: Domain,
     Authenticated(p): Authenticated,
     urls: Urls,
-    body: web::Json<CreateUserBody>,
+    body: JsonBody<CreateUserBody>,
 ) -> Result<impl Responder, ApiError> {
     let body = body.into_inner();
     let input = NewUser {
@@ -116,7 +116,7 @@ pub async fn exists(
     query: QueryPairs,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let content_type = negotiate(&req)?;
+    let content_type = negotiate(&req)?.content_type;
     let name = query
         .get("name")
         .map(str::to_owned)
@@ -165,7 +165,7 @@ pub async fn patch(
     Authenticated(p): Authenticated,
     UserIdPath(id): UserIdPath,
     urls: Urls,
-    body: web::Json<Value>,
+    body: JsonBody<Value>,
 ) -> Result<impl Responder, ApiError> {
     let merge_patch = body.into_inner();
     let patched = domain.run(move |s| s.patch_user(&p, id, merge_patch)).await?;
@@ -252,7 +252,7 @@ pub async fn put_secret(
     UserIdPath(id): UserIdPath,
     req: HttpRequest,
     urls: Urls,
-    body: web::Json<SecretBody>,
+    body: JsonBody<SecretBody>,
 ) -> Result<impl Responder, ApiError> {
     let name = secret_name(&req);
     let secret = body.into_inner().secret;

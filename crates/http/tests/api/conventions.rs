@@ -217,3 +217,89 @@ async fn the_test_resource_echoes_the_request() {
         assert_eq!(t.send(TestRequest::get().uri("/v1/tests")).await.body["body"], Value::Null);
     }
 }
+
+/// Whether any of the answer's own names (outside user data, HAL keys and relation names) has
+/// an upper-case letter, other than `isGuest`, which the newer spec keeps.
+fn has_camel_names(value: &Value) -> bool {
+    match value {
+        Value::Object(fields) => fields.iter().any(|(name, value)| match name.as_str() {
+            "properties" | "_links" => false,
+            "_embedded" => value.as_object().is_some_and(|r| r.values().any(has_camel_names)),
+            "isGuest" => false,
+            n => n.chars().any(|c| c.is_ascii_uppercase()) || has_camel_names(value),
+        }),
+        Value::Array(items) => items.iter().any(has_camel_names),
+        _ => false,
+    }
+}
+
+const VND: &str = "application/vnd.chatkitty+json, */*;q=0.8";
+
+/// Output casing on every family: the vendor `Accept` selects snake_case and its media type;
+/// `_case` and `X-Options` win over it; the two casings have different ETags; `Vary: Accept`.
+#[actix_web::test]
+async fn every_family_answers_in_either_casing() {
+    for t in TestApp::each().await {
+        for path in family_paths(&t).await {
+            let camel = t.get(&path).await;
+            let snake = t.call(TestRequest::get().uri(&path).insert_header(("accept", VND))).await;
+            assert_eq!(snake.status, 200, "{path}: {}", snake.body);
+            assert_eq!(snake.header("content-type"), Some("application/vnd.chatkitty+json;charset=UTF-8"), "{path}");
+            assert!(has_camel_names(&camel.body) || !path.contains("settings"), "{path}: {}", camel.body);
+            assert!(!has_camel_names(&snake.body), "{path} in snake_case: {}", snake.body);
+            assert_ne!(snake.header("etag"), camel.header("etag"), "{path}: one ETag per representation");
+            assert!(snake.header("vary").unwrap_or_default().contains("Accept"));
+
+            let forced =
+                t.call(TestRequest::get().uri(&format!("{path}?_case=camel")).insert_header(("accept", VND))).await;
+            assert!(has_camel_names(&forced.body) == has_camel_names(&camel.body), "{path}: _case=camel wins");
+            let by_header = t.call(TestRequest::get().uri(&path).insert_header(("x-options", "snake"))).await;
+            assert!(!has_camel_names(&by_header.body), "{path}: X-Options: snake");
+            assert_eq!(by_header.header("content-type"), Some("application/hal+json;charset=UTF-8"));
+        }
+    }
+}
+
+/// Input in either casing: body fields, user data kept as sent, query names and sort keys.
+#[actix_web::test]
+async fn input_is_read_in_either_casing() {
+    for t in TestApp::each().await {
+        let created = t
+            .call(
+                TestRequest::post()
+                    .uri("/users")
+                    .insert_header(("accept", VND))
+                    .insert_header(("content-type", "application/vnd.chatkitty+json"))
+                    .set_payload(
+                        json!({"name": "snake-jane", "display_name": "Jane S", "is_guest": false, "properties": {"favorite_color": "red"}})
+                            .to_string(),
+                    ),
+            )
+            .await;
+        assert_eq!(created.status, 200, "{}", created.body);
+        assert_eq!(created.body["display_name"], "Jane S");
+        assert_eq!(created.body["isGuest"], false, "the newer spec keeps isGuest");
+        assert_eq!(created.body["properties"], json!({"favorite_color": "red"}), "user data as sent");
+        // Read back by a camelCase client.
+        let read = t.get(&format!("/v1/users/{}", created.body["id"])).await;
+        assert_eq!(read.body["displayName"], "Jane S");
+        assert_eq!(read.body["properties"], json!({"favorite_color": "red"}));
+
+        let patched = t
+            .call(
+                TestRequest::patch()
+                    .uri(&format!("/v1/users/{}", created.body["id"]))
+                    .insert_header(("content-type", "application/json+merge-patch"))
+                    .set_payload(json!({"display_name": "Jane Snake"}).to_string()),
+            )
+            .await;
+        assert_eq!(patched.status, 200, "{}", patched.body);
+        assert_eq!(patched.body["displayName"], "Jane Snake");
+
+        t.create_user("snake-bob").await;
+        let sorted = t.get("/v1/users?sort=display_name,desc&size=2").await;
+        assert_eq!(sorted.status, 200, "{}", sorted.body);
+        let sorted_camel = t.get("/v1/users?sort=displayName,desc&size=2").await;
+        assert_eq!(sorted.body["_embedded"], sorted_camel.body["_embedded"]);
+    }
+}

@@ -98,11 +98,19 @@ impl TestApp {
         let headers = response.headers().clone();
         let method = response.request().method().clone();
         let route = response.request().match_pattern();
+        // Whether the request asked for snake_case names (crates/http/src/casing.rs).
+        let asked =
+            |name: &str| response.request().headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+        let snake = response.request().query_string().contains("_case=snake")
+            || (asked("x-options").contains("snake"))
+            || (asked("accept").contains("application/vnd.chatkitty+json")
+                && !response.request().query_string().contains("_case=camel")
+                && !asked("x-options").contains("camel"));
         let raw = test::read_body(response).await.to_vec();
         if let Some(route) = route {
             // Every response of every HTTP test is checked against the OpenAPI document.
             let content_type = headers.get("content-type").and_then(|v| v.to_str().ok());
-            crate::openapi::check_response(&method, &route, status, content_type, &raw);
+            crate::openapi::check_response(&method, &route, status, content_type, snake, &raw);
         }
         let body = if raw.is_empty() { Value::Null } else { serde_json::from_slice(&raw).unwrap_or(Value::Null) };
         Reply { status, headers, body, raw }
