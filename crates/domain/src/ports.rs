@@ -11,7 +11,9 @@ use crate::model::application::{AccessTokenRecord, Application, ApplicationSetti
 use crate::model::channel::{Channel, ChannelFilter, ChannelSort, Invite, MemberFilter, Membership};
 use crate::model::cursor::{CursorPage, CursorRequest};
 use crate::model::ids::{ApplicationId, ChannelId, MessageId, ThreadId, UserId};
-use crate::model::message::{Message, MessageDraft, MessageFilter, MessageScope, ReactionSummary, ReadReceipt, Thread};
+use crate::model::message::{
+    Message, MessageDraft, MessageFilter, MessageScope, ReactionSummary, ReadReceipt, Thread, UnreadSummary,
+};
 use crate::model::notification::Notification;
 use crate::model::page::{Page, PageRequest};
 use crate::model::user::{User, UserFilter, UserSort};
@@ -208,6 +210,24 @@ pub trait MessageStore: Send + Sync {
     fn mark_read(&self, message: &Message, user_id: UserId, now: Timestamp) -> StoreResult<Timestamp>;
     /// Users whose read mark in the channel is at or past the message.
     fn read_receipts(&self, message: &Message, page: &PageRequest<UserSort>) -> StoreResult<Page<ReadReceipt>>;
+    /// How many messages a scope holds (what `list_messages` would list, all pages).
+    fn count_messages(
+        &self,
+        application_id: ApplicationId,
+        scope: &MessageScope,
+        filter: &MessageFilter,
+    ) -> StoreResult<u64>;
+    /// Per channel and member, the messages the member has not read (only pairs with some),
+    /// ordered by channel then user.
+    /// Page `number` (from 0) of `size` rows.
+    fn unread_summaries(
+        &self,
+        application_id: ApplicationId,
+        number: u32,
+        size: u32,
+    ) -> StoreResult<Page<UnreadSummary>>;
+    /// The members with unread messages in some channel.
+    fn users_with_unread(&self, application_id: ApplicationId) -> StoreResult<Vec<UserId>>;
 }
 
 /// Notifications.

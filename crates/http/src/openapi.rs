@@ -28,7 +28,7 @@ use crate::negotiate::{Rendered, HAL_JSON_UTF8};
 use crate::repr::application::{ApplicationRepr, SettingsRepr};
 use crate::repr::chat::{
     ChannelRepr, EventRepr, InviteRepr, KeystrokesRepr, MembershipRepr, MessageRepr, NotificationRepr, ReceiptRepr,
-    ThreadRepr,
+    ReportedMessageRepr, SummaryRepr, ThreadRepr,
 };
 use crate::repr::user::UserRepr;
 use crate::routes;
@@ -72,6 +72,7 @@ bearer token from `POST /oauth/token` (OAuth 2.0 client credentials).",
         routes::application::get,
         routes::application::get_settings,
         routes::application::put_settings,
+        routes::application::read_receipt_summaries,
         routes::picture::get,
         routes::users::list,
         routes::users::create,
@@ -82,6 +83,7 @@ bearer token from `POST /oauth/token` (OAuth 2.0 client credentials).",
         routes::users::delete_many,
         routes::channels::of_user,
         routes::messages::of_user,
+        routes::messages::unread_count,
         routes::notifications::of_user,
         routes::users::get_secret,
         routes::users::put_secret,
@@ -104,6 +106,7 @@ bearer token from `POST /oauth/token` (OAuth 2.0 client credentials).",
         routes::members::invite,
         routes::channels::messages,
         routes::channels::send,
+        routes::channels::reported_messages,
         routes::channels::keystrokes_of_channel,
         routes::channels::event,
         routes::messages::list,
@@ -168,6 +171,8 @@ embedded!(
     MembershipRepr => "memberships",
     InviteRepr => "invites",
     ReceiptRepr => "receipts",
+    SummaryRepr => "summaries",
+    ReportedMessageRepr => "messages",
 );
 
 /// `roost_hal::Resource<T>`: `T`'s properties, then `_links`. Named after `T`'s schema, with
@@ -378,6 +383,19 @@ pub type InvitePage = NumberedPage<InviteRepr>;
 pub type ReceiptPage = NumberedPage<ReceiptRepr>;
 /// A cursor page of messages.
 pub type MessagePage = CursorPage<MessageRepr>;
+/// `PagedModelMessageReadReceiptSummaryResource`.
+pub type SummaryPage = NumberedPage<SummaryRepr>;
+/// `PagedModelReportedMessageResource`.
+pub type ReportedMessagePage = NumberedPage<ReportedMessageRepr>;
+
+/// `GET /v1/users/{id}/messages/unread/count`.
+#[derive(ToSchema)]
+#[schema(as = CountResource)]
+#[allow(dead_code, reason = "a schema only: the handler builds the JSON")]
+pub struct UnreadCount {
+    /// Messages the user has not read.
+    count: u64,
+}
 /// A cursor page of notifications.
 pub type NotificationPage = CursorPage<NotificationRepr>;
 

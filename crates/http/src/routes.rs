@@ -55,6 +55,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(endpoint("/v1").get(application::root))
         .service(endpoint("/v1/application").get(application::get))
         .service(endpoint("/v1/application/settings").get(application::get_settings).put(application::put_settings))
+        .service(endpoint("/v1/application/message-read-receipt-summaries").get(application::read_receipt_summaries))
         .service(endpoint("/v1/picture/{name}").get(picture::get))
         .service(endpoint("/v1/openapi.json").get(crate::openapi::serve))
         // Scopes first match a fixed prefix (a string comparison), then only their own routes:

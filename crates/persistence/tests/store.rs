@@ -262,10 +262,10 @@ fn user_pages_filter_by_name_and_properties_and_count_the_matches() {
     for db in TestDatabase::all() {
         let (store, app) = with_five_users(&db);
         let by_id = PageRequest::parse(None, None, &[]).unwrap();
-        let named = UserFilter { name: Some("bob".into()), properties: None };
+        let named = UserFilter { name: Some("bob".into()), ..UserFilter::default() };
         assert_eq!(user_names(&store, &app, &named, &by_id), (vec!["bob".into()], 1), "{}", db.label);
         let by_name = PageRequest::parse(Some(0), Some(2), &["name"]).unwrap();
-        let even = UserFilter { name: None, properties: json!({"even": true}).as_object().cloned() };
+        let even = UserFilter { properties: json!({"even": true}).as_object().cloned(), ..UserFilter::default() };
         assert_eq!(user_names(&store, &app, &even, &by_name), (vec!["bob".into(), "carol".into()], 3));
     }
 }

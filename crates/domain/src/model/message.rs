@@ -246,6 +246,19 @@ pub struct ReadReceipt {
     pub created_time: Timestamp,
 }
 
+/// How many messages of a channel one of its members has not read (messages after the member's
+/// read mark there, not sent by the member): one row of
+/// `GET /v1/application/message-read-receipt-summaries`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UnreadSummary {
+    /// The channel.
+    pub channel_id: ChannelId,
+    /// The member.
+    pub user_id: UserId,
+    /// Unread messages.
+    pub count: u64,
+}
+
 pub(crate) fn validate_new_message(input: &NewMessage, rules: MessageRules) -> Result<(), DomainError> {
     let mut errors = Vec::new();
     let mut texts: Vec<(&str, &str)> = match &input.content {

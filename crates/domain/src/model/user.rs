@@ -125,6 +125,10 @@ pub struct UserFilter {
     pub name: Option<String>,
     /// Users whose properties contain every top-level key/value of this object.
     pub properties: Option<Properties>,
+    /// Only users with unread messages (`unread=true`); the use case resolves it into `ids`.
+    pub unread: bool,
+    /// Only these users (the store's filter).
+    pub ids: Option<Vec<UserId>>,
 }
 
 /// Sortable user properties.
@@ -403,7 +407,7 @@ mod tests {
             updated_time: chrono::Utc::now(),
             version: 1,
         };
-        let filter = |v: Value| UserFilter { name: None, properties: Some(props(v)) };
+        let filter = |v: Value| UserFilter { name: None, properties: Some(props(v)), ..UserFilter::default() };
         assert!(filter(json!({"team": "red"})).matches_properties(&user));
         assert!(!filter(json!({"team": "blue"})).matches_properties(&user));
         assert!(UserFilter::default().matches_properties(&user));

@@ -12,7 +12,8 @@ use crate::model::cursor::{CursorPage, CursorRequest};
 use crate::model::ids::{ApplicationId, ChannelId, MessageId, ThreadId, UserId};
 use crate::model::message::{
     validate_body, validate_emoji, validate_event, validate_new_message, Message, MessageDraft, MessageFilter,
-    MessagePatch, MessageScope, MessageType, NewContent, NewMessage, ReadReceipt, Thread, ThreadType, RESOURCE,
+    MessagePatch, MessageScope, MessageType, NewContent, NewMessage, ReadReceipt, Thread, ThreadType, UnreadSummary,
+    RESOURCE,
 };
 use crate::model::notification::Notification;
 use crate::model::page::{Page, PageRequest};
@@ -285,6 +286,57 @@ impl Service {
             return Err(DomainError::NotFoundId { resource: "message", id: missing.0 });
         }
         self.application(application_id)
+    }
+
+    /// How many messages `list_messages` lists for `MessageListing::UnreadBy(user)`
+    /// (`GET /v1/users/{id}/messages/unread/count`).
+    pub fn count_unread(&self, principal: &Principal, user: UserId) -> Result<u64, DomainError> {
+        let application_id = principal.manage()?;
+        let user = self.user(application_id, user)?;
+        Ok(self.ports.messages.count_messages(
+            application_id,
+            &MessageScope::UnreadBy(user.id),
+            &MessageFilter::default(),
+        )?)
+    }
+
+    /// Per channel and member, how many messages the member has not read
+    /// (`GET /v1/application/message-read-receipt-summaries`), with the channels and users.
+    pub fn read_receipt_summaries(
+        &self,
+        principal: &Principal,
+        number: u32,
+        size: u32,
+    ) -> Result<View<Page<UnreadSummary>>, DomainError> {
+        let application_id = principal.manage()?;
+        let page = self.ports.messages.unread_summaries(application_id, number, size)?;
+        let mut channel_ids: Vec<ChannelId> = page.items.iter().map(|s| s.channel_id).collect();
+        channel_ids.dedup();
+        let channels = self.ports.channels.channels_by_ids(application_id, &channel_ids)?;
+        let mut related = related(self.chat(), application_id, &channels, &[], &[])?;
+        let mut user_ids: Vec<UserId> = page.items.iter().map(|s| s.user_id).collect();
+        user_ids.sort_unstable_by_key(|u| u.0);
+        user_ids.dedup();
+        for user in self.ports.users.users_by_ids(application_id, &user_ids)? {
+            related.users.insert(user.id, user);
+        }
+        Ok(View { value: page, related })
+    }
+
+    /// The messages of a channel that users reported (`GET /v1/channels/{id}/reported-messages`),
+    /// with their report counts. Reporting is an end user's act and arrives with end-user
+    /// accounts: until then no message has a report, so the page is empty (the channel must
+    /// exist).
+    pub fn reported_messages(
+        &self,
+        principal: &Principal,
+        channel: ChannelId,
+        number: u32,
+        size: u32,
+    ) -> Result<Page<(Message, u64)>, DomainError> {
+        let application_id = principal.manage()?;
+        self.channel(application_id, channel)?;
+        Ok(Page { items: Vec::new(), number, size, total_elements: 0 })
     }
 
     /// Reacts to a message; answers with the message.

@@ -59,6 +59,11 @@ impl Service {
         if filter.name.as_deref().is_some_and(has_nul) {
             return Ok(Page { items: Vec::new(), number: page.number, size: page.size, total_elements: 0 });
         }
+        if filter.unread {
+            let with_unread = self.ports.messages.users_with_unread(application_id)?;
+            let filter = UserFilter { ids: Some(with_unread), ..filter.clone() };
+            return Ok(self.ports.users.list_users(application_id, &filter, page)?);
+        }
         Ok(self.ports.users.list_users(application_id, filter, page)?)
     }
 

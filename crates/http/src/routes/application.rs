@@ -100,3 +100,30 @@ pub async fn put_settings(
     let app = domain.run(move |s| s.replace_settings(&p, update)).await?;
     Ok(Hal(repr::application::settings(&app, &urls)))
 }
+
+/// `GET /v1/application/message-read-receipt-summaries` (newest official client): per channel
+/// and member, the messages the member has not read; only pairs with some, by channel then user.
+#[utoipa::path(
+    get,
+    path = "/v1/application/message-read-receipt-summaries",
+    operation_id = "list-message-read-receipt-summaries",
+    tag = "application",
+    summary = "List unread message counts per channel and member",
+    params(crate::openapi::PageParams),
+    responses(
+        (status = 200, description = "A page of summaries", body = crate::openapi::SummaryPage, content_type = "application/hal+json"),
+    ),
+    security(("oauth2" = [])),
+)]
+pub async fn read_receipt_summaries(
+    domain: Domain,
+    Authenticated(p): Authenticated,
+    list: crate::extract::ListRequest,
+) -> Result<impl Responder, ApiError> {
+    let page: roost_domain::model::page::PageRequest<roost_domain::model::user::UserSort> = list.page()?;
+    let (number, size) = (page.number, page.size);
+    let summaries = domain.run(move |s| s.read_receipt_summaries(&p, number, size)).await?;
+    let renderer = repr::chat::Renderer { urls: &list.urls, related: &summaries.related };
+    let rendered = repr::numbered_page("summaries", &summaries.value, &list.page_links(), |s| renderer.summary(s));
+    Ok(Hal(rendered))
+}

@@ -32,6 +32,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(endpoint(c).get(get).patch(patch).delete(delete))
         .configure(members::configure)
         .service(endpoint(&format!("{c}/messages")).get(messages).post(send))
+        .service(endpoint(&format!("{c}/reported-messages")).get(reported_messages))
         .service(endpoint(&format!("{c}/keystrokes")).post(keystrokes_of_channel))
         .service(endpoint(&format!("{c}/events")).post(event));
 }
@@ -416,4 +417,33 @@ pub async fn delete_many(
         .collect();
     let app = domain.run(move |s| s.delete_channels(&p, &ids)).await?;
     Ok(Hal(repr::application::application(&app, &urls)?))
+}
+
+/// `GET /v1/channels/{id}/reported-messages` (newest official client): the channel's messages
+/// users reported, with `reportCount`. Reporting arrives with end-user accounts, so until then
+/// the page is empty.
+#[utoipa::path(
+    get,
+    path = "/v1/channels/{channel_id}/reported-messages",
+    operation_id = "list-channel-reported-messages",
+    tag = "channels",
+    summary = "List a channel's reported messages",
+    params(ChannelIdParam, crate::openapi::PageParams),
+    responses(
+        (status = 200, description = "A page of reported messages", body = crate::openapi::ReportedMessagePage, content_type = "application/hal+json"),
+    ),
+    security(("oauth2" = [])),
+)]
+pub async fn reported_messages(
+    domain: Domain,
+    Authenticated(p): Authenticated,
+    ChannelIdPath(id): ChannelIdPath,
+    list: ListRequest,
+) -> Result<impl Responder, ApiError> {
+    let page: roost_domain::model::page::PageRequest<roost_domain::model::user::UserSort> = list.page()?;
+    let (number, size) = (page.number, page.size);
+    let reported = domain.run(move |s| s.reported_messages(&p, id, number, size)).await?;
+    let related = roost_domain::service::Related::default();
+    let renderer = Renderer { urls: &list.urls, related: &related };
+    Ok(Hal(numbered_page("messages", &reported, &list.page_links(), |(m, n)| renderer.reported(m, *n))))
 }

@@ -83,6 +83,29 @@ pub async fn of_user(
     pages::message_page(domain, p, listing, list, req).await
 }
 
+/// `GET /v1/users/{id}/messages/unread/count` (newest official client): the number of messages
+/// `GET /v1/users/{id}/messages?unread=true` lists.
+#[utoipa::path(
+    get,
+    path = "/v1/users/{user_id}/messages/unread/count",
+    operation_id = "count-user-unread-messages",
+    tag = "users",
+    summary = "Count the messages a user has not read",
+    params(UserIdParam),
+    responses(
+        (status = 200, description = "The number of unread messages", body = crate::openapi::UnreadCount, content_type = "application/hal+json"),
+    ),
+    security(("oauth2" = [])),
+)]
+pub async fn unread_count(
+    domain: Domain,
+    Authenticated(p): Authenticated,
+    UserIdPath(user): UserIdPath,
+) -> Result<impl Responder, ApiError> {
+    let count = domain.run(move |s| s.count_unread(&p, user)).await?;
+    Ok(Hal(serde_json::json!({ "count": count })))
+}
+
 /// `DELETE /v1/messages`: every message of the application; with `ids=1,2,3`, only those (and
 /// their replies), in one transaction, all or none (an unknown id is a 404 naming it, and nothing
 /// is deleted; at most 100 ids). Answers with the application.

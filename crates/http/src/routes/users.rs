@@ -20,6 +20,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(endpoint("/{user_id}").get(get).patch(patch).delete(delete))
         .service(endpoint("/{user_id}/channels").get(super::channels::of_user))
         .service(endpoint("/{user_id}/messages").get(super::messages::of_user))
+        .service(endpoint("/{user_id}/messages/unread/count").get(super::messages::unread_count))
         .service(endpoint("/{user_id}/notifications").get(super::notifications::of_user))
         .service(endpoint("/{user_id}/secrets/{name}").get(get_secret).put(put_secret).delete(delete_secret));
 }
@@ -43,7 +44,19 @@ pub async fn list(
     list: ListRequest,
 ) -> Result<impl Responder, ApiError> {
     let page = list.page()?;
-    let filter = UserFilter { name: list.query.get("name").map(str::to_owned), properties: list.properties()? };
+    let unread = match list.query.get("unread") {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(other) => {
+            return Err(ApiError::BadRequest(format!("query parameter 'unread' must be true or false, got '{other}'")))
+        }
+    };
+    let filter = UserFilter {
+        name: list.query.get("name").map(str::to_owned),
+        properties: list.properties()?,
+        unread,
+        ids: None,
+    };
     let users = domain.run(move |s| s.list_users(&p, &filter, &page)).await?;
     Ok(Hal(repr::user::user_page(&users, &list.urls, &list.page_links())))
 }

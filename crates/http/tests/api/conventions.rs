@@ -303,3 +303,78 @@ async fn input_is_read_in_either_casing() {
         assert_eq!(sorted.body["_embedded"], sorted_camel.body["_embedded"]);
     }
 }
+
+/// The three operations the newest official client adds, and `listUsers?unread=`.
+#[actix_web::test]
+async fn unread_counts_summaries_and_reported_messages() {
+    for t in TestApp::each().await {
+        let jane = t.create_user("count-jane").await;
+        let bob = t.create_user("count-bob").await;
+        t.create_user("count-eve").await;
+        let room = t
+            .post_json(
+                "/v1/channels",
+                json!({"type": "PRIVATE", "name": "count-room", "members": [{"username": "count-jane"}, {"username": "count-bob"}]}),
+            )
+            .await;
+        assert_eq!(room.status, 200, "{}", room.body);
+        let messages = format!("/v1/channels/{}/messages", room.body["id"]);
+        t.post_json(&messages, json!({"type": "TEXT", "body": "welcome"})).await;
+        for body in ["one", "two"] {
+            let sent =
+                t.post_json(&messages, json!({"type": "TEXT", "body": body, "user": {"username": "count-jane"}})).await;
+            assert_eq!(sent.status, 200, "{}", sent.body);
+        }
+        let count = |user: &Value| format!("/users/{}/messages/unread/count", user["id"]);
+        let bobs = t.get(&count(&bob)).await;
+        assert_eq!(bobs.status, 200, "{}", bobs.body);
+        assert_eq!(bobs.body, json!({"count": 3}), "{}", t.label());
+        let listed = t.get(&format!("/v1/users/{}/messages?unread=true", bob["id"])).await;
+        assert_eq!(
+            listed.body["_embedded"]["messages"].as_array().unwrap().len(),
+            3,
+            "the count is what the list lists"
+        );
+        assert_eq!(t.get(&count(&jane)).await.body, json!({"count": 1}), "one's own messages are not unread");
+
+        let summaries = t.get("/application/message-read-receipt-summaries").await;
+        assert_eq!(summaries.status, 200, "{}", summaries.body);
+        let rows: Vec<(String, u64)> = summaries.body["_embedded"]["summaries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| (s["user"]["name"].as_str().unwrap().to_owned(), s["count"].as_u64().unwrap()))
+            .collect();
+        assert!(rows.contains(&("count-bob".into(), 3)) && rows.contains(&("count-jane".into(), 1)), "{rows:?}");
+        assert_eq!(summaries.body["_embedded"]["summaries"][0]["channel"]["name"], "count-room");
+        assert_eq!(summaries.body["page"]["totalElements"], 2);
+
+        let with_unread = t.get("/v1/users?unread=true").await;
+        let names: Vec<&str> = with_unread.body["_embedded"]["users"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|u| u["name"].as_str())
+            .collect();
+        assert_eq!(names, ["count-jane", "count-bob"], "{}", t.label());
+        assert_eq!(t.get("/v1/users?unread=maybe").await.status, 400);
+        assert_eq!(t.get("/v1/users?unread=false").await.body["page"]["totalElements"], 3);
+
+        // Bob reads up to the newest: nothing unread, and he leaves the summaries and the filter.
+        let newest = t.get(&messages).await.body["_embedded"]["messages"][0]["id"].as_i64().unwrap();
+        let read = t
+            .post_json(&format!("/v1/messages/{newest}/read-receipts"), json!({"user": {"username": "count-bob"}}))
+            .await;
+        assert_eq!(read.status, 200, "{}", read.body);
+        assert_eq!(t.get(&count(&bob)).await.body, json!({"count": 0}));
+        assert_eq!(t.get("/v1/application/message-read-receipt-summaries").await.body["page"]["totalElements"], 1);
+        let names = t.get("/v1/users?unread=true").await.body["_embedded"]["users"].as_array().unwrap().len();
+        assert_eq!(names, 1);
+        assert_eq!(t.get("/v1/users/999999999/messages/unread/count").await.status, 404);
+
+        let reported = t.get(&format!("/channels/{}/reported-messages", room.body["id"])).await;
+        assert_eq!(reported.status, 200, "{}", reported.body);
+        assert_eq!(reported.body["page"]["totalElements"], 0, "no reports before end users can report");
+        assert_eq!(t.get("/v1/channels/999999999/reported-messages").await.status, 404);
+    }
+}

@@ -8,7 +8,7 @@ mod marks;
 use diesel::prelude::*;
 use roost_domain::model::cursor::{CursorPage, CursorRequest};
 use roost_domain::model::message::{
-    Message, MessageDraft, MessageFilter, MessageScope, ReactionSummary, ReadReceipt, Thread, ThreadType,
+    Message, MessageDraft, MessageFilter, MessageScope, ReactionSummary, ReadReceipt, Thread, ThreadType, UnreadSummary,
 };
 use roost_domain::model::page::{Page, PageRequest};
 use roost_domain::model::user::UserSort;
@@ -222,6 +222,28 @@ impl MessageStore for DieselStore {
 
     fn read_receipts(&self, message: &Message, page: &PageRequest<UserSort>) -> StoreResult<Page<ReadReceipt>> {
         marks::read_receipts(self, message, page)
+    }
+
+    fn count_messages(
+        &self,
+        application_id: ApplicationId,
+        scope: &MessageScope,
+        filter: &MessageFilter,
+    ) -> StoreResult<u64> {
+        self.read(|conn| listing::count_messages(conn, application_id, scope, filter))
+    }
+
+    fn unread_summaries(
+        &self,
+        application_id: ApplicationId,
+        number: u32,
+        size: u32,
+    ) -> StoreResult<Page<UnreadSummary>> {
+        self.read(|conn| marks::unread_summaries(conn, application_id, number, size))
+    }
+
+    fn users_with_unread(&self, application_id: ApplicationId) -> StoreResult<Vec<UserId>> {
+        self.read(|conn| marks::users_with_unread(conn, application_id))
     }
 }
 

@@ -23,6 +23,9 @@ fn sorted_query<'a>(
     if let Some(name) = &filter.name {
         query = query.filter(users::name.eq(name));
     }
+    if let Some(ids) = &filter.ids {
+        query = query.filter(users::id.eq_any(ids.iter().map(|id| id.0).collect::<Vec<_>>()));
+    }
     sorted(query, page)
 }
 
@@ -106,6 +109,9 @@ impl UserStore for DieselStore {
             let mut count_query = users::table.filter(users::application_id.eq(application_id.0)).into_boxed();
             if let Some(name) = &filter.name {
                 count_query = count_query.filter(users::name.eq(name));
+            }
+            if let Some(ids) = &filter.ids {
+                count_query = count_query.filter(users::id.eq_any(ids.iter().map(|id| id.0).collect::<Vec<_>>()));
             }
             let total: i64 = count_query.count().get_result(conn).store_err()?;
             let rows = sorted_query(application_id, filter, page)

@@ -212,3 +212,17 @@ pub(super) fn messages_page(
     };
     cursor_page(conn, request, |m: &Message| m.id.0, EmptyPage::ProbeFromBound, read, newer)
 }
+
+/// How many messages a scope holds: what `messages_page` lists, all pages.
+pub(super) fn count_messages(
+    conn: &mut AnyConnection,
+    application_id: ApplicationId,
+    scope: &MessageScope,
+    filter: &MessageFilter,
+) -> StoreResult<u64> {
+    let Some(ScopeQuery { query, .. }) = scoped(conn, application_id, scope, filter)? else {
+        return Ok(0);
+    };
+    let count: i64 = query.count().get_result(conn).store_err()?;
+    Ok(u64::try_from(count).unwrap_or(0))
+}

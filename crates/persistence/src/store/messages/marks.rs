@@ -1,13 +1,14 @@
 //! Reactions and read marks: what users did to messages.
 
 use diesel::prelude::*;
-use roost_domain::model::message::{Message, ReactionSummary, ReadReceipt};
+use roost_domain::model::message::{Message, ReactionSummary, ReadReceipt, UnreadSummary};
 use roost_domain::model::page::{Page, PageRequest, MAX_PAGE_SIZE};
 use roost_domain::model::user::{User, UserSort};
 use roost_domain::ports::StoreResult;
-use roost_domain::{MessageId, StoreError, Timestamp, UserId};
+use roost_domain::{ApplicationId, ChannelId, MessageId, StoreError, Timestamp, UserId};
 
 use super::Db;
+use crate::conn::AnyConnection;
 use crate::prepared::{KeepPrepared, KeepPreparedLimit};
 use crate::rows::UserRow;
 use crate::schema::{reactions, read_marks, users};
@@ -175,4 +176,75 @@ pub(super) fn read_receipts(
             .collect::<Result<Vec<_>, StoreError>>()?;
         Ok(Page { items, number: page.number, size: page.size, total_elements: count_to_u64(total) })
     })
+}
+
+/// Per channel and member, the messages after the member's read mark there that someone else
+/// sent: the unread pairs of an application. One aggregate statement (the application's id and
+/// the page's bounds are integers written into its text: it runs rarely, for an administrator,
+/// and is planned each time).
+fn unread_pairs(application_id: ApplicationId) -> String {
+    format!(
+        "SELECT cm.channel_id AS channel_id, cm.user_id AS user_id, COUNT(m.id) AS unread \
+         FROM channel_members cm \
+         JOIN messages m ON m.channel_id = cm.channel_id \
+         LEFT JOIN read_marks rm ON rm.channel_id = cm.channel_id AND rm.user_id = cm.user_id \
+         WHERE cm.application_id = {app} \
+           AND m.id > COALESCE(rm.last_read_message_id, 0) \
+           AND (m.user_id IS NULL OR m.user_id <> cm.user_id) \
+         GROUP BY cm.channel_id, cm.user_id",
+        app = application_id.0
+    )
+}
+
+#[derive(diesel::QueryableByName)]
+struct UnreadRow {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    channel_id: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    user_id: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    unread: i64,
+}
+
+#[derive(diesel::QueryableByName)]
+struct CountRow {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+}
+
+pub(super) fn unread_summaries(
+    conn: &mut AnyConnection,
+    application_id: ApplicationId,
+    number: u32,
+    size: u32,
+) -> StoreResult<Page<UnreadSummary>> {
+    let pairs = unread_pairs(application_id);
+    let total: Vec<CountRow> =
+        diesel::sql_query(format!("SELECT COUNT(*) AS n FROM ({pairs}) pairs")).load(conn).store_err()?;
+    let offset = u64::from(number) * u64::from(size);
+    let rows: Vec<UnreadRow> =
+        diesel::sql_query(format!("{pairs} ORDER BY cm.channel_id, cm.user_id LIMIT {size} OFFSET {offset}"))
+            .load(conn)
+            .store_err()?;
+    Ok(Page {
+        items: rows
+            .into_iter()
+            .map(|row| UnreadSummary {
+                channel_id: ChannelId(row.channel_id),
+                user_id: UserId(row.user_id),
+                count: u64::try_from(row.unread).unwrap_or(0),
+            })
+            .collect(),
+        number,
+        size,
+        total_elements: total.first().map_or(0, |row| u64::try_from(row.n).unwrap_or(0)),
+    })
+}
+
+pub(super) fn users_with_unread(conn: &mut AnyConnection, application_id: ApplicationId) -> StoreResult<Vec<UserId>> {
+    let rows: Vec<UnreadRow> = diesel::sql_query(unread_pairs(application_id)).load(conn).store_err()?;
+    let mut users: Vec<UserId> = rows.into_iter().map(|row| UserId(row.user_id)).collect();
+    users.sort_unstable_by_key(|u| u.0);
+    users.dedup();
+    Ok(users)
 }
