@@ -307,7 +307,7 @@ fn bad_configuration_stops_start_up_with_a_clear_message() {
 fn official_javascript_sdk_drives_roost() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/interop/js");
     assert!(
-        dir.join("node_modules/chatkitty-platform-sdk").exists(),
+        dir.join("node_modules/chatkitty-platform-sdk").exists() && dir.join("node_modules/chatkitty").exists(),
         "tests/interop/js has no node_modules: run `npm ci` there (Node.js needed)"
     );
     for db in TestDatabase::all() {
@@ -326,6 +326,8 @@ fn official_javascript_sdk_drives_roost() {
         let outputs = [
             ("users.mjs", run("users.mjs"), "interop: chatkitty-platform-sdk OK"),
             ("chat.mjs", run("chat.mjs"), "interop: chat OK"),
+            // The newest official client (npm `chatkitty` 2.106.x): paths without /v1, snake_case.
+            ("newest.mjs", run("newest.mjs"), "interop: chatkitty 2.106 OK"),
         ];
         let (_, log) = server.stop();
         for (script, output, expected) in outputs {
