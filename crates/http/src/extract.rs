@@ -150,12 +150,17 @@ impl<T: serde::de::DeserializeOwned + 'static> FromRequest for JsonBody<T> {
     type Future = Pin<Box<dyn Future<Output = Result<Self, actix_web::Error>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let json = web::Json::<serde_json::Value>::from_request(req, payload);
+        let json = web::Json::<Box<serde_json::value::RawValue>>::from_request(req, payload);
         Box::pin(async move {
-            let value = casing::to_camel(json.await?.into_inner());
-            serde_json::from_value(value)
-                .map(Self)
-                .map_err(|e| ApiError::BadRequest(format!("malformed JSON body: {e}")).into())
+            let raw = json.await?.into_inner();
+            let malformed = |e: serde_json::Error| ApiError::BadRequest(format!("malformed JSON body: {e}")).into();
+            // A body without any `_` has no snake_case name to read: deserialized at once, without
+            // building a tree first (what every camelCase client sends).
+            if !raw.get().contains('_') {
+                return serde_json::from_str(raw.get()).map(Self).map_err(malformed);
+            }
+            let value: serde_json::Value = serde_json::from_str(raw.get()).map_err(malformed)?;
+            serde_json::from_value(casing::to_camel(value)).map(Self).map_err(malformed)
         })
     }
 }
@@ -216,7 +221,8 @@ impl QueryPairs {
             pairs
                 .into_iter()
                 .map(|(name, value)| {
-                    if name.starts_with("properties") {
+                    // Most names have no `_` to read: kept as they are, without a copy.
+                    if name.starts_with("properties") || !(name.contains('_') || value.contains('_')) {
                         return (name, value);
                     }
                     let value = if name == "sort" {

@@ -56,7 +56,6 @@ pub fn app(
     // the standard headers and is logged.
     App::new()
         .app_data(state)
-        .wrap(from_fn(paths::normalize))
         .wrap(Condition::new(cors.is_some(), cors.unwrap_or_default()))
         .wrap(from_fn(middleware::headers_and_log))
         .configure(routes)

@@ -15,8 +15,16 @@ use crate::state::{AppState, MetricsExposure};
 /// The API version Roost implements: the ChatKitty Platform API spec it follows.
 pub const API_VERSION: &str = "2.41.9";
 
+/// The request headers every answer may vary by.
+const VARY_NAMES: &[&str] = &["Origin", "Accept", "Accept-Encoding"];
+
 /// Adds `names` to `Vary` (RFC 9110 §12.5.5), keeping what a layer or route put there.
 fn add_vary(headers: &mut actix_web::http::header::HeaderMap, names: &[&str]) {
+    // The common case, no Vary yet: one static value, no allocation.
+    if !headers.contains_key(header::VARY) && names == VARY_NAMES {
+        headers.insert(header::VARY, HeaderValue::from_static("Origin, Accept, Accept-Encoding"));
+        return;
+    }
     let present: Vec<String> = headers
         .get_all(header::VARY)
         .filter_map(|v| v.to_str().ok())
@@ -58,12 +66,14 @@ fn response_token() -> String {
 /// `x-frame-options`; and logs method, path (never the query), status and latency. No header or
 /// body is logged, so neither secrets nor tokens can reach the log.
 pub async fn headers_and_log(
-    req: ServiceRequest,
+    mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let started = Instant::now();
     let method = req.method().clone();
+    // Logged as the client wrote it; routed in its normal form.
     let path = req.path().to_owned();
+    crate::paths::normalize(&mut req);
     let token = response_token();
     // Only the token in the span: it is formatted once per request, and names the request in
     // every line logged while handling it. Its target is the request line's, so a filter that
@@ -100,7 +110,7 @@ pub async fn headers_and_log(
         }
     }
     // Answers differ by these request headers (content negotiation, CORS, compression).
-    add_vary(headers, &["Origin", "Accept", "Accept-Encoding"]);
+    add_vary(headers, VARY_NAMES);
     if let Ok(value) = HeaderValue::from_str(&token) {
         headers.insert(HeaderName::from_static("x-response-token"), value);
     }

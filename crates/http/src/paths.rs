@@ -4,10 +4,8 @@
 //! slashes are merged, and an API path without `/v1` is served as the same path with it; links in
 //! the answer keep the form the client used ([`Unversioned`], read by [`crate::urls::Urls`]).
 
-use actix_web::body::MessageBody;
-use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::dev::ServiceRequest;
 use actix_web::http::Uri;
-use actix_web::middleware::Next;
 use actix_web::HttpMessage;
 
 /// The first path segments of the API's resource families (everything under `/v1` but the API
@@ -40,11 +38,9 @@ fn unversioned(path: &str) -> bool {
     FAMILIES.contains(&first)
 }
 
-/// Rewrites the request's path as described in the module docs.
-pub async fn normalize(
-    mut req: ServiceRequest,
-    next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+/// Rewrites the request's path as described in the module docs, before routing (called by the
+/// outermost middleware, so that it costs no layer of its own).
+pub fn normalize(req: &mut ServiceRequest) {
     let merged = merged(req.path());
     let path = merged.as_deref().unwrap_or(req.path());
     let add_version = unversioned(path);
@@ -66,7 +62,6 @@ pub async fn normalize(
             }
         }
     }
-    next.call(req).await
 }
 
 #[cfg(test)]
