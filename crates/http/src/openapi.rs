@@ -911,10 +911,20 @@ fn add_legacy_paths(paths: &mut utoipa::openapi::Paths) {
         .paths
         .iter()
         .filter_map(|(path, item)| {
-            let rest = if path == "/v1/application" {
-                ""
+            // Every resource family answers under the application's path too (seed 000):
+            // `/v1/application…` as `/v1/applications/{app_id}…`, `/v1/users…` as
+            // `/v1/applications/{app_id}/users…`, and so on.
+            let rest = if let Some(rest) = path.strip_prefix("/v1/application") {
+                if !(rest.is_empty() || rest.starts_with('/')) {
+                    return None;
+                }
+                rest
             } else {
-                path.strip_prefix("/v1").filter(|rest| *rest == "/users" || rest.starts_with("/users/"))?
+                path.strip_prefix("/v1").filter(|rest| {
+                    ["/users", "/channels", "/messages", "/threads"]
+                        .iter()
+                        .any(|family| *rest == *family || rest.starts_with(&format!("{family}/")))
+                })?
             };
             let mut item = item.clone();
             for operation in operations_mut(&mut item) {

@@ -81,7 +81,20 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .delete(tests::delete_one),
         )
         .service(endpoint("/v1/applications/{app_id}").get(application::get))
-        .service(scope("/v1/applications/{app_id}/users", users::configure));
+        // Seed 000's application-scoped paths: every family, for `me` or the token's own id.
+        .service(
+            endpoint("/v1/applications/{app_id}/settings")
+                .get(application::get_settings)
+                .put(application::put_settings),
+        )
+        .service(
+            endpoint("/v1/applications/{app_id}/message-read-receipt-summaries")
+                .get(application::read_receipt_summaries),
+        )
+        .service(scope("/v1/applications/{app_id}/users", users::configure))
+        .service(scope("/v1/applications/{app_id}/channels", channels::configure))
+        .service(scope("/v1/applications/{app_id}/messages", messages::configure))
+        .service(scope("/v1/applications/{app_id}/threads", threads::configure));
     cfg.default_service(web::to(|| async { Err::<HttpResponse, _>(ApiError::RouteNotFound) }));
 }
 

@@ -378,3 +378,56 @@ async fn unread_counts_summaries_and_reported_messages() {
         assert_eq!(t.get("/v1/channels/999999999/reported-messages").await.status, 404);
     }
 }
+
+/// Seed 000's application-scoped paths, for every family: `me` or the token's own application id
+/// reach the same resources as the top-level paths; another application's id is a 404.
+#[actix_web::test]
+async fn every_family_answers_under_the_applications_path() {
+    for t in TestApp::each().await {
+        let own = t.app.application.id.0;
+        for path in family_paths(&t).await {
+            if path.starts_with("/v1/applications/") {
+                continue;
+            }
+            let rest = path.strip_prefix("/v1/application").or_else(|| path.strip_prefix("/v1")).unwrap();
+            let top = t.get(&path).await;
+            for app in ["me".to_owned(), own.to_string()] {
+                let scoped = t.get(&format!("/v1/applications/{app}{rest}")).await;
+                assert_eq!(scoped.status, 200, "/v1/applications/{app}{rest} {}: {}", t.label(), scoped.body);
+                assert_eq!(scoped.body["id"], top.body["id"], "{rest}");
+            }
+            assert_eq!(t.get(&format!("/v1/applications/{}{rest}", own + 1)).await.status, 404, "{rest}");
+        }
+        // Seed 000's own example: a channel created under the application's path.
+        let created = t
+            .post_json(
+                &format!("/v1/applications/{own}/channels"),
+                json!({"type": "PUBLIC", "name": "daily-discussion"}),
+            )
+            .await;
+        assert_eq!(created.status, 200, "{}", created.body);
+        let found = t.get("/v1/applications/me/users?name=family-jane").await;
+        assert_eq!(found.body["page"]["totalElements"], 1);
+    }
+}
+
+/// `GET /` is public; with a token it also carries every link of `GET /v1` (seed 000).
+#[actix_web::test]
+async fn the_root_page_carries_the_api_links_for_a_token() {
+    for t in TestApp::each().await {
+        let api = t.get("/v1").await;
+        let public = t.send(TestRequest::get().uri("/")).await;
+        let with_token = t.get("/").await;
+        assert_eq!(public.status, 200);
+        assert_eq!(with_token.status, 200);
+        for relation in api.body["_links"].as_object().unwrap().keys().filter(|r| *r != "self") {
+            assert!(with_token.body["_links"].get(relation).is_some(), "{relation} missing: {}", with_token.body);
+            assert!(
+                public.body["_links"].get(relation).is_none() || relation == "api",
+                "{relation} shown without a token"
+            );
+        }
+        let bad = t.send(TestRequest::get().uri("/").insert_header(("authorization", "Bearer rat_nope"))).await;
+        assert_eq!(bad.status, 200, "a bad token still gets the public page");
+    }
+}
