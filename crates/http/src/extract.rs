@@ -124,13 +124,21 @@ impl FromRequest for Authenticated {
     }
 }
 
-/// A JSON request body read in either casing (ChatKitty 2.41.9's camelCase or the newer spec's
-/// snake_case: `display_name` is read as `displayName`; user data such as `properties` as sent),
-/// then deserialized as `T`. Bodies are checked (type, size, shape) by the app's `JsonConfig`.
+/// A request body, JSON or a form, read in either casing, then deserialized as `T`: one
+/// mechanism for every create and update (Kayako's convention: form bodies besides JSON).
+///
+/// - JSON (`application/json`, any `+json` type, the spec's merge-patch spelling), checked for
+///   type, size and shape by the app's `JsonConfig`.
+/// - `application/x-www-form-urlencoded`: bracket keys nest (`properties[color]=red`), a repeated
+///   key is an array, and values take the type the field has (`isGuest=true` is a boolean, a
+///   `name` of `123` a string).
+///
+/// Either casing: ChatKitty 2.41.9's camelCase or the newer spec's snake_case (`display_name` is
+/// read as `displayName`); user data such as `properties` as sent.
 #[derive(Debug)]
-pub struct JsonBody<T>(pub T);
+pub struct Body<T>(pub T);
 
-impl<T> std::ops::Deref for JsonBody<T> {
+impl<T> std::ops::Deref for Body<T> {
     type Target = T;
 
     fn deref(&self) -> &T {
@@ -138,18 +146,106 @@ impl<T> std::ops::Deref for JsonBody<T> {
     }
 }
 
-impl<T> JsonBody<T> {
+impl<T> Body<T> {
     /// The body.
     pub fn into_inner(self) -> T {
         self.0
     }
 }
 
-impl<T: serde::de::DeserializeOwned + 'static> FromRequest for JsonBody<T> {
+/// A form read as untyped JSON: `true` and `false` as booleans (the rest stays text).
+fn form_booleans(value: serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match value {
+        Value::String(text) if text == "true" => Value::Bool(true),
+        Value::String(text) if text == "false" => Value::Bool(false),
+        Value::Object(fields) => Value::Object(
+            fields
+                .into_iter()
+                .map(|(name, value)| if name == "properties" { (name, value) } else { (name, form_booleans(value)) })
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.into_iter().map(form_booleans).collect()),
+        other => other,
+    }
+}
+
+/// Whether `req` sends a form.
+fn is_form(req: &HttpRequest) -> bool {
+    req.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|essence| essence.trim().eq_ignore_ascii_case("application/x-www-form-urlencoded"))
+}
+
+/// A form's pairs rewritten for `serde_qs`: names in camelCase (but `properties[…]` keys), and a
+/// repeated plain name numbered as an array (`tag=a&tag=b` → `tag[0]=a&tag[1]=b`).
+fn form_for_qs(pairs: Vec<(String, String)>) -> Result<String, ApiError> {
+    let mut seen: Vec<(String, usize)> = Vec::new();
+    for (name, _) in &pairs {
+        match seen.iter_mut().find(|(n, _)| n == name) {
+            Some((_, count)) => *count += 1,
+            None => seen.push((name.clone(), 1)),
+        }
+    }
+    let mut next_index: Vec<(String, usize)> = Vec::new();
+    let mut out: Vec<(String, String)> = Vec::with_capacity(pairs.len());
+    for (name, value) in pairs {
+        let repeated = seen.iter().any(|(n, count)| *n == name && *count > 1);
+        let (head, tail) = match name.split_once('[') {
+            Some((head, tail)) => (head.to_owned(), format!("[{tail}")),
+            None => (name.clone(), String::new()),
+        };
+        let head = if head == "properties" { head } else { camel_name(&head) };
+        let key = if repeated && tail.is_empty() {
+            let index = match next_index.iter_mut().find(|(n, _)| *n == name) {
+                Some((_, index)) => {
+                    *index += 1;
+                    *index
+                }
+                None => {
+                    next_index.push((name.clone(), 0));
+                    0
+                }
+            };
+            format!("{head}[{index}]")
+        } else {
+            format!("{head}{tail}")
+        };
+        out.push((key, value));
+    }
+    // Brackets come out percent-encoded, which serde_qs reads in its non-strict mode.
+    serde_urlencoded::to_string(&out).map_err(|e| ApiError::BadRequest(format!("malformed form body: {e}")))
+}
+
+impl<T: serde::de::DeserializeOwned + 'static> FromRequest for Body<T> {
     type Error = actix_web::Error;
     type Future = Pin<Box<dyn Future<Output = Result<Self, actix_web::Error>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        if is_form(req) {
+            let bytes = web::Bytes::from_request(req, payload);
+            return Box::pin(async move {
+                let bytes = bytes.await?;
+                let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&bytes)
+                    .map_err(|e| ApiError::BadRequest(format!("malformed form body: {e}")))?;
+                let form = form_for_qs(pairs)?;
+                let qs = serde_qs::Config::new(5, false);
+                let typed = qs.deserialize_str::<T>(&form);
+                let error = match typed {
+                    Ok(body) => return Ok(Self(body)),
+                    Err(e) => e,
+                };
+                // A body with no fixed type (a merge patch): the form as a JSON object, its values
+                // strings, `true` and `false` booleans.
+                qs.deserialize_str::<serde_json::Map<String, serde_json::Value>>(&form)
+                    .ok()
+                    .and_then(|fields| serde_json::from_value(form_booleans(serde_json::Value::Object(fields))).ok())
+                    .map(Self)
+                    .ok_or_else(|| ApiError::BadRequest(format!("malformed form body: {error}")).into())
+            });
+        }
         let json = web::Json::<Box<serde_json::value::RawValue>>::from_request(req, payload);
         Box::pin(async move {
             let raw = json.await?.into_inner();

@@ -881,6 +881,13 @@ fn finish_operation(operation: &mut Operation) {
             }
         }
     }
+    // Every JSON body may come as a form too (`crate::extract::Body`), but the OAuth endpoints'
+    // forms, which are described as they are.
+    if let Some(body) = operation.request_body.as_mut() {
+        if let Some(json) = body.content.get("application/json").cloned() {
+            body.content.entry("application/x-www-form-urlencoded".to_owned()).or_insert(json);
+        }
+    }
     let error = ContentBuilder::new().schema(Some(schema_ref("Error"))).build();
     operation.responses.responses.entry("default".into()).or_insert_with(|| {
         ResponseBuilder::new()

@@ -123,7 +123,8 @@ fn json_error(e: actix_web::error::JsonPayloadError, req: &HttpRequest) -> ApiEr
         E::ContentType => {
             let given = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("none");
             ApiError::UnsupportedMediaType(format!(
-                "expected a JSON body (application/json), got content type '{given}'"
+                "expected a JSON body (application/json, or any +json type) or a form \
+                 (application/x-www-form-urlencoded), got content type '{given}'"
             ))
         }
         E::Overflow { limit } | E::OverflowKnownLength { limit, .. } => {

@@ -5,7 +5,7 @@ use roost_domain::model::application::{SettingsUpdate, Toggle};
 use serde::Deserialize;
 
 use crate::error::ApiError;
-use crate::extract::{Authenticated, Domain, JsonBody};
+use crate::extract::{Authenticated, Body, Domain};
 use crate::negotiate::Hal;
 use crate::openapi::{ApiRoot, ApplicationResource, SettingsResource};
 use crate::repr;
@@ -94,7 +94,7 @@ pub async fn put_settings(
     domain: Domain,
     Authenticated(p): Authenticated,
     urls: Urls,
-    body: JsonBody<SettingsBody>,
+    body: Body<SettingsBody>,
 ) -> Result<impl Responder, ApiError> {
     let update = SettingsUpdate { guest_users: body.guest_users, user_created_channels: body.user_created_channels };
     let app = domain.run(move |s| s.replace_settings(&p, update)).await?;

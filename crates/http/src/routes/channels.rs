@@ -15,7 +15,7 @@ use super::bodies::{CreateMessageBody, KeystrokesBody, UserRefBody};
 use super::pages::{self, channel};
 use super::{endpoint, members};
 use crate::error::ApiError;
-use crate::extract::{Authenticated, ChannelIdPath, Domain, JsonBody, ListRequest, QueryPairs, UserIdPath};
+use crate::extract::{Authenticated, Body, ChannelIdPath, Domain, ListRequest, QueryPairs, UserIdPath};
 use crate::negotiate::Hal;
 use crate::openapi::{
     ApplicationResource, ChannelFilterParams, ChannelIdParam, ChannelPage, ChannelResource, CursorParams,
@@ -97,7 +97,7 @@ pub async fn create(
     domain: Domain,
     Authenticated(p): Authenticated,
     urls: Urls,
-    body: JsonBody<CreateChannelBody>,
+    body: Body<CreateChannelBody>,
 ) -> Result<impl Responder, ApiError> {
     let input = body.into_inner().into_new_channel()?;
     let created = domain.run(move |s| s.create_channel(&p, input)).await?;
@@ -238,7 +238,7 @@ pub async fn patch(
     Authenticated(p): Authenticated,
     ChannelIdPath(id): ChannelIdPath,
     urls: Urls,
-    body: JsonBody<Value>,
+    body: Body<Value>,
 ) -> Result<impl Responder, ApiError> {
     let merge_patch = body.into_inner();
     let patched = domain.run(move |s| s.patch_channel(&p, id, merge_patch)).await?;
@@ -308,7 +308,7 @@ pub async fn send(
     Authenticated(p): Authenticated,
     ChannelIdPath(id): ChannelIdPath,
     urls: Urls,
-    body: JsonBody<CreateMessageBody>,
+    body: Body<CreateMessageBody>,
 ) -> Result<impl Responder, ApiError> {
     let input = body.into_inner().into_new_message()?;
     let posted = domain.run(move |s| s.send_channel_message(&p, id, input)).await?;
@@ -334,7 +334,7 @@ pub async fn keystrokes_of_channel(
     Authenticated(p): Authenticated,
     ChannelIdPath(id): ChannelIdPath,
     urls: Urls,
-    body: JsonBody<KeystrokesBody>,
+    body: Body<KeystrokesBody>,
 ) -> Result<impl Responder, ApiError> {
     let body = body.into_inner();
     let user = UserRef::from(body.user);
@@ -374,7 +374,7 @@ pub async fn event(
     Authenticated(p): Authenticated,
     ChannelIdPath(id): ChannelIdPath,
     urls: Urls,
-    body: JsonBody<EventBody>,
+    body: Body<EventBody>,
 ) -> Result<impl Responder, ApiError> {
     let EventBody { event_type, properties } = body.into_inner();
     let event = EventRepr { event_type, properties };

@@ -9,7 +9,7 @@ use super::bodies::UserRefBody;
 use super::endpoint;
 use super::pages::channel;
 use crate::error::ApiError;
-use crate::extract::{Authenticated, ChannelIdPath, Domain, JsonBody, ListRequest, UserIdPath};
+use crate::extract::{Authenticated, Body, ChannelIdPath, Domain, ListRequest, UserIdPath};
 use crate::negotiate::Hal;
 use crate::openapi::{
     ChannelIdParam, ChannelResource, InvitePage, InviteResource, MembershipPage, PageParams, UserIdParam, UserPage,
@@ -171,7 +171,7 @@ pub async fn add_member(
     Authenticated(p): Authenticated,
     ChannelIdPath(id): ChannelIdPath,
     urls: Urls,
-    body: JsonBody<UserRefBody>,
+    body: Body<UserRefBody>,
 ) -> Result<impl Responder, ApiError> {
     let user = UserRef::from(body.into_inner());
     let found = domain.run(move |s| s.add_member(&p, id, &user)).await?;
@@ -220,7 +220,7 @@ pub async fn add_moderator(
     Authenticated(p): Authenticated,
     ChannelIdPath(id): ChannelIdPath,
     urls: Urls,
-    body: JsonBody<UserRefBody>,
+    body: Body<UserRefBody>,
 ) -> Result<impl Responder, ApiError> {
     let user = UserRef::from(body.into_inner());
     let moderator = domain.run(move |s| s.add_moderator(&p, id, &user)).await?;
@@ -300,7 +300,7 @@ pub async fn invite(
     Authenticated(p): Authenticated,
     ChannelIdPath(id): ChannelIdPath,
     urls: Urls,
-    body: JsonBody<InviteBody>,
+    body: Body<InviteBody>,
 ) -> Result<impl Responder, ApiError> {
     let user = UserRef::from(body.into_inner().user);
     let created = domain.run(move |s| s.invite(&p, id, &user)).await?;

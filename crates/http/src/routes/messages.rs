@@ -10,7 +10,7 @@ use serde_json::Value;
 use super::bodies::{user_ref_param, CreateMessageBody, ReactionBody, UserBody};
 use super::{endpoint, pages};
 use crate::error::ApiError;
-use crate::extract::{Authenticated, Domain, JsonBody, ListRequest, MessageIdPath, QueryPairs, UserIdPath};
+use crate::extract::{Authenticated, Body, Domain, ListRequest, MessageIdPath, QueryPairs, UserIdPath};
 use crate::negotiate::Hal;
 use crate::openapi::{
     ApplicationResource, CursorParams, MessageFilterParams, MessageIdParam, MessagePage, MessageResource, PageParams,
@@ -177,7 +177,7 @@ pub async fn patch(
     Authenticated(p): Authenticated,
     MessageIdPath(id): MessageIdPath,
     urls: Urls,
-    body: JsonBody<Value>,
+    body: Body<Value>,
 ) -> Result<impl Responder, ApiError> {
     let merge_patch = body.into_inner();
     let patched = domain.run(move |s| s.patch_message(&p, id, merge_patch)).await?;
@@ -248,7 +248,7 @@ pub async fn reply(
     Authenticated(p): Authenticated,
     MessageIdPath(id): MessageIdPath,
     urls: Urls,
-    body: JsonBody<CreateMessageBody>,
+    body: Body<CreateMessageBody>,
 ) -> Result<impl Responder, ApiError> {
     let input = body.into_inner().into_new_message()?;
     let posted = domain.run(move |s| s.reply_to_message(&p, id, input)).await?;
@@ -273,7 +273,7 @@ pub async fn react(
     Authenticated(p): Authenticated,
     MessageIdPath(id): MessageIdPath,
     urls: Urls,
-    body: JsonBody<ReactionBody>,
+    body: Body<ReactionBody>,
 ) -> Result<impl Responder, ApiError> {
     let body = body.into_inner();
     let user = UserRef::from(body.user);
@@ -358,7 +358,7 @@ pub async fn mark_read(
     Authenticated(p): Authenticated,
     MessageIdPath(id): MessageIdPath,
     urls: Urls,
-    body: JsonBody<UserBody>,
+    body: Body<UserBody>,
 ) -> Result<impl Responder, ApiError> {
     let user = UserRef::from(body.into_inner().user);
     let receipt = domain.run(move |s| s.mark_read(&p, id, &user)).await?;

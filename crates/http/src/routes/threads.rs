@@ -7,7 +7,7 @@ use roost_domain::service::MessageListing;
 use super::bodies::{CreateMessageBody, KeystrokesBody};
 use super::{endpoint, pages};
 use crate::error::ApiError;
-use crate::extract::{Authenticated, Domain, JsonBody, ListRequest, ThreadIdPath};
+use crate::extract::{Authenticated, Body, Domain, ListRequest, ThreadIdPath};
 use crate::negotiate::Hal;
 use crate::openapi::{
     CursorParams, KeystrokesResource, MessageFilterParams, MessagePage, MessageResource, ThreadIdParam, ThreadResource,
@@ -85,7 +85,7 @@ pub async fn send(
     Authenticated(p): Authenticated,
     ThreadIdPath(id): ThreadIdPath,
     urls: Urls,
-    body: JsonBody<CreateMessageBody>,
+    body: Body<CreateMessageBody>,
 ) -> Result<impl Responder, ApiError> {
     let input = body.into_inner().into_new_message()?;
     let posted = domain.run(move |s| s.send_thread_message(&p, id, input)).await?;
@@ -110,7 +110,7 @@ pub async fn keystrokes_of_thread(
     Authenticated(p): Authenticated,
     ThreadIdPath(id): ThreadIdPath,
     urls: Urls,
-    body: JsonBody<KeystrokesBody>,
+    body: Body<KeystrokesBody>,
 ) -> Result<impl Responder, ApiError> {
     let body = body.into_inner();
     let user = UserRef::from(body.user);

@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::endpoint;
 use crate::error::ApiError;
-use crate::extract::{Authenticated, Domain, JsonBody, ListRequest, QueryPairs, UserIdPath};
+use crate::extract::{Authenticated, Body, Domain, ListRequest, QueryPairs, UserIdPath};
 use crate::negotiate::{negotiate, Hal};
 use crate::openapi::{ApplicationResource, PageParams, UserFilterParams, UserIdParam, UserPage, UserResource};
 use crate::repr;
@@ -95,7 +95,7 @@ pub async fn create(
     domain: Domain,
     Authenticated(p): Authenticated,
     urls: Urls,
-    body: JsonBody<CreateUserBody>,
+    body: Body<CreateUserBody>,
 ) -> Result<impl Responder, ApiError> {
     let body = body.into_inner();
     let input = NewUser {
@@ -178,7 +178,7 @@ pub async fn patch(
     Authenticated(p): Authenticated,
     UserIdPath(id): UserIdPath,
     urls: Urls,
-    body: JsonBody<Value>,
+    body: Body<Value>,
 ) -> Result<impl Responder, ApiError> {
     let merge_patch = body.into_inner();
     let patched = domain.run(move |s| s.patch_user(&p, id, merge_patch)).await?;
@@ -265,7 +265,7 @@ pub async fn put_secret(
     UserIdPath(id): UserIdPath,
     req: HttpRequest,
     urls: Urls,
-    body: JsonBody<SecretBody>,
+    body: Body<SecretBody>,
 ) -> Result<impl Responder, ApiError> {
     let name = secret_name(&req);
     let secret = body.into_inner().secret;

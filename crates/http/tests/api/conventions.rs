@@ -431,3 +431,65 @@ async fn the_root_page_carries_the_api_links_for_a_token() {
         assert_eq!(bad.status, 200, "a bad token still gets the public page");
     }
 }
+
+fn form(req: TestRequest, body: &str) -> TestRequest {
+    req.insert_header(("content-type", "application/x-www-form-urlencoded")).set_payload(body.to_owned())
+}
+
+/// Every create and update also takes a form: bracket keys nest, values take their field's type,
+/// names in either casing; any other media type is a 415 naming the accepted ones.
+#[actix_web::test]
+async fn writes_accept_form_bodies() {
+    for t in TestApp::each().await {
+        let user = t
+            .call(form(
+                TestRequest::post().uri("/v1/users"),
+                "name=form-jane&display_name=Jane&is_guest=false&properties%5Bfavorite_color%5D=red",
+            ))
+            .await;
+        assert_eq!(user.status, 200, "{} {}", t.label(), user.body);
+        assert_eq!((user.body["displayName"].as_str(), user.body["isGuest"].as_bool()), (Some("Jane"), Some(false)));
+        assert_eq!(user.body["properties"], json!({"favorite_color": "red"}));
+        let numeric_name = t.call(form(TestRequest::post().uri("/v1/users"), "name=123&displayName=Numbers")).await;
+        assert_eq!(numeric_name.status, 200, "a value takes its field's type: {}", numeric_name.body);
+        assert_eq!(numeric_name.body["name"], "123");
+
+        let patched = t
+            .call(form(TestRequest::patch().uri(&format!("/v1/users/{}", user.body["id"])), "displayName=Jane+F"))
+            .await;
+        assert_eq!(patched.status, 200, "{}", patched.body);
+        assert_eq!(patched.body["displayName"], "Jane F");
+
+        let room = t.call(form(TestRequest::post().uri("/v1/channels"), "type=PUBLIC&name=form-room")).await;
+        assert_eq!(room.status, 200, "{}", room.body);
+        let sent = t
+            .call(form(
+                TestRequest::post().uri(&format!("/v1/channels/{}/messages", room.body["id"])),
+                "type=TEXT&body=hello+there&user%5Busername%5D=form-jane",
+            ))
+            .await;
+        assert_eq!(sent.status, 200, "{}", sent.body);
+        assert_eq!(
+            (sent.body["body"].as_str(), sent.body["user"]["name"].as_str()),
+            (Some("hello there"), Some("form-jane"))
+        );
+        let settings = t.call(form(TestRequest::put().uri("/v1/application/settings"), "guestUsers=ENABLED")).await;
+        assert_eq!(settings.status, 200, "{}", settings.body);
+        assert_eq!(settings.body["guestUsers"], "ENABLED");
+
+        let bad = t.call(form(TestRequest::post().uri("/v1/users"), "name=x&isGuest=perhaps")).await;
+        assert_eq!(bad.status, 400, "{}", bad.body);
+        let plain = t
+            .call(
+                TestRequest::post()
+                    .uri("/v1/users")
+                    .insert_header(("content-type", "text/plain"))
+                    .set_payload("name=x"),
+            )
+            .await;
+        assert_eq!(plain.status, 415);
+        let explanation = plain.body["explanation"].as_str().unwrap_or_default().to_owned()
+            + plain.body["message"].as_str().unwrap_or_default();
+        assert!(explanation.contains("application/x-www-form-urlencoded"), "{}", plain.body);
+    }
+}
