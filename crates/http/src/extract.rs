@@ -307,6 +307,11 @@ impl QueryPairs {
         Ok(Some(ids))
     }
 
+    /// The ids a bulk request must name (`ids=`), or a 400 saying that `operation` needs them.
+    pub fn required_ids(&self, operation: &str) -> Result<Vec<i64>, ApiError> {
+        self.ids()?.ok_or_else(|| ApiError::BadRequest(format!("{operation} needs 'ids' (e.g. ?ids=1,2,3)")))
+    }
+
     /// The query string of a request, its names read in either casing (`display_name` as
     /// `displayName`; a `sort` property too: `created_time,desc`), user-data names
     /// (`properties…`) as written.

@@ -6,7 +6,7 @@
 //! use it, so none of them can leave a part out.
 
 mod cache;
-mod casing;
+pub mod casing;
 pub mod connection;
 mod cors;
 pub mod error;

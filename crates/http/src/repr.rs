@@ -3,6 +3,7 @@
 
 pub mod application;
 pub mod chat;
+pub mod summaries;
 pub mod user;
 
 use roost_domain::model::page::Page;

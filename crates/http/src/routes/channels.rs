@@ -409,12 +409,7 @@ pub async fn delete_many(
     query: QueryPairs,
     urls: Urls,
 ) -> Result<impl Responder, ApiError> {
-    let ids: Vec<ChannelId> = query
-        .ids()?
-        .ok_or_else(|| ApiError::BadRequest("DELETE /v1/channels needs 'ids' (e.g. ?ids=1,2,3)".into()))?
-        .into_iter()
-        .map(ChannelId)
-        .collect();
+    let ids: Vec<ChannelId> = query.required_ids("DELETE /v1/channels")?.into_iter().map(ChannelId).collect();
     let app = domain.run(move |s| s.delete_channels(&p, &ids)).await?;
     Ok(Hal(repr::application::application(&app, &urls)?))
 }

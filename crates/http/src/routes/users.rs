@@ -318,12 +318,7 @@ pub async fn delete_many(
     query: QueryPairs,
     urls: Urls,
 ) -> Result<impl Responder, ApiError> {
-    let ids: Vec<UserId> = query
-        .ids()?
-        .ok_or_else(|| ApiError::BadRequest("DELETE /v1/users needs 'ids' (e.g. ?ids=1,2,3)".into()))?
-        .into_iter()
-        .map(UserId)
-        .collect();
+    let ids: Vec<UserId> = query.required_ids("DELETE /v1/users")?.into_iter().map(UserId).collect();
     let app = domain.run(move |s| s.delete_users(&p, &ids)).await?;
     Ok(Hal(repr::application::application(&app, &urls)?))
 }

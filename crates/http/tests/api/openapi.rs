@@ -170,45 +170,6 @@ fn validator(key: &str, schema: &Value) -> Arc<jsonschema::Validator> {
 /// error, covered by `default`), its media type is one the response lists, and a JSON body
 /// validates against the schema. Responses of routes the document does not describe (the
 /// probes, the document itself, HEADs implied by GETs, 405s, unknown paths) are not checked.
-/// snake_case names read back as camelCase (user data, HAL keys and relation names as sent).
-fn camel_keys(value: Value) -> Value {
-    fn camel(name: &str) -> String {
-        let mut out = String::new();
-        let mut upper = false;
-        for c in name.chars() {
-            if c == '_' && !out.is_empty() {
-                upper = true;
-            } else if upper {
-                out.push(c.to_ascii_uppercase());
-                upper = false;
-            } else {
-                out.push(c);
-            }
-        }
-        out
-    }
-    match value {
-        Value::Object(fields) => Value::Object(
-            fields
-                .into_iter()
-                .map(|(name, value)| match name.as_str() {
-                    "properties" | "secret" | "_links" => (name, value),
-                    "_embedded" => match value {
-                        Value::Object(relations) => {
-                            (name, Value::Object(relations.into_iter().map(|(r, v)| (r, camel_keys(v))).collect()))
-                        }
-                        other => (name, other),
-                    },
-                    n if n.starts_with('_') => (name, camel_keys(value)),
-                    n => (camel(n), camel_keys(value)),
-                })
-                .collect(),
-        ),
-        Value::Array(items) => Value::Array(items.into_iter().map(camel_keys).collect()),
-        other => other,
-    }
-}
-
 pub fn check_response(
     method: &Method,
     route: &str,
@@ -249,7 +210,7 @@ pub fn check_response(
     // The vendor type (and `_case=snake`) has the schema's names in snake_case: checked against
     // the schema with the names read back, so an unknown or missing field still fails.
     if snake {
-        instance = camel_keys(instance);
+        instance = roost_http::casing::to_camel(instance);
     }
     let validator = validator(&format!("{method} {route} {key} {media_type}"), &content["schema"]);
     let errors: Vec<String> =
