@@ -63,6 +63,8 @@ pub fn create_application(
         key: uuid::Uuid::new_v4().to_string(),
         name,
         created_time: now,
+        version: 1,
+        updated_time: None,
         properties: Default::default(),
         settings: ApplicationSettings::default(),
     };

@@ -23,6 +23,10 @@ pub enum DomainError {
     /// The principal may not do this.
     #[error("forbidden: {0}")]
     Forbidden(String),
+    /// The client's precondition (`If-Match`, `If-Unmodified-Since`) does not hold: the
+    /// resource changed since the client read it (RFC 9110 §13.1).
+    #[error("the resource was modified since the precondition's representation")]
+    PreconditionFailed,
     /// A request argument (not a body field) is out of range, e.g. a page size over the limit.
     #[error("{0}")]
     InvalidArgument(String),

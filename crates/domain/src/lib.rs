@@ -70,4 +70,4 @@ pub use model::ids::{
 pub use model::principal::Principal;
 pub use model::{now, Properties, Timestamp};
 pub use ports::Ports;
-pub use service::{Service, View};
+pub use service::{Guard, Service, View};

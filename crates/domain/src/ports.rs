@@ -38,8 +38,15 @@ pub trait ApplicationStore: Send + Sync {
     fn find_application(&self, id: ApplicationId) -> StoreResult<Option<Application>>;
     /// All applications, oldest first.
     fn list_applications(&self) -> StoreResult<Vec<Application>>;
-    /// Replaces the settings; `None` when the application does not exist.
-    fn update_settings(&self, id: ApplicationId, settings: ApplicationSettings) -> StoreResult<Option<Application>>;
+    /// Replaces the settings, raising the version; `None` when the application does not exist
+    /// or (with `revision`) is no longer at that version.
+    fn update_settings(
+        &self,
+        id: ApplicationId,
+        revision: Option<i64>,
+        settings: ApplicationSettings,
+        now: Timestamp,
+    ) -> StoreResult<Option<Application>>;
     /// Renames an application; `None` when it does not exist.
     fn rename_application(&self, id: ApplicationId, name: &str) -> StoreResult<Option<Application>>;
     /// Deletes an application and everything of it (clients, tokens, users, channels,
@@ -86,8 +93,9 @@ pub trait UserStore: Send + Sync {
     /// Writes every mutable field of an existing user whose stored version is `user.version - 1`;
     /// [`StoreError::Conflict`] when another change came first.
     fn update_user(&self, user: &User) -> StoreResult<()>;
-    /// Deletes a user with its secrets; `false` when it did not exist.
-    fn delete_user(&self, application_id: ApplicationId, id: UserId) -> StoreResult<bool>;
+    /// Deletes a user with its secrets; `false` when it did not exist or (with `revision`) is no
+    /// longer at that version.
+    fn delete_user(&self, application_id: ApplicationId, id: UserId, revision: Option<i64>) -> StoreResult<bool>;
     /// Deletes every user of `ids` in one transaction, or none: `Some(id)` names the first that
     /// is not a user of the application, and then nothing was deleted.
     fn delete_users(&self, application_id: ApplicationId, ids: &[UserId]) -> StoreResult<Option<UserId>>;
@@ -126,10 +134,12 @@ pub trait ChannelStore: Send + Sync {
         filter: &ChannelFilter,
         page: &PageRequest<ChannelSort>,
     ) -> StoreResult<Page<Channel>>;
-    /// Writes display name and properties.
+    /// Writes display name, properties, version and update time, if the stored row is still at
+    /// the version before `channel.version`; else [`StoreError::Conflict`].
     fn update_channel(&self, channel: &Channel) -> StoreResult<()>;
-    /// Deletes a channel and everything in it, in one transaction; `false` if it did not exist.
-    fn delete_channel(&self, application_id: ApplicationId, id: ChannelId) -> StoreResult<bool>;
+    /// Deletes a channel and everything in it, in one transaction; `false` if it did not exist
+    /// or (with `revision`) is no longer at that version.
+    fn delete_channel(&self, application_id: ApplicationId, id: ChannelId, revision: Option<i64>) -> StoreResult<bool>;
     /// Deletes every channel of `ids` (with their messages, members and invites) in one
     /// transaction, or none: `Some(id)` names the first that is not a channel of the application.
     fn delete_channels(&self, application_id: ApplicationId, ids: &[ChannelId]) -> StoreResult<Option<ChannelId>>;
@@ -190,10 +200,12 @@ pub trait MessageStore: Send + Sync {
         filter: &MessageFilter,
         request: &CursorRequest,
     ) -> StoreResult<CursorPage<Message>>;
-    /// Writes body, mentions, links, properties and edit time.
+    /// Writes body, mentions, links, properties, edit time and version, if the stored row is
+    /// still at the version before `message.version`; else [`StoreError::Conflict`].
     fn update_message(&self, message: &Message) -> StoreResult<()>;
-    /// Deletes a message, its replies (recursively), reactions and notifications, in one transaction.
-    fn delete_message(&self, message: &Message) -> StoreResult<()>;
+    /// Deletes a message, its replies (recursively), reactions and notifications, in one
+    /// transaction. With `same_revision`, only if it is still at `message.version` (else `false`).
+    fn delete_message(&self, message: &Message, same_revision: bool) -> StoreResult<bool>;
     /// Deletes every message of the application; returns how many.
     fn delete_all_messages(&self, application_id: ApplicationId) -> StoreResult<u64>;
     /// Deletes every message of `ids` (with their replies) in one transaction, or none:

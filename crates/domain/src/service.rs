@@ -20,6 +20,7 @@ use std::sync::Arc;
 pub use messages::{Keystrokes, MessageListing, MessageQuery};
 pub use related::Related;
 
+
 use crate::error::DomainError;
 use crate::model::ids::IdGenerator;
 use crate::model::message::MessageRules;
@@ -86,6 +87,30 @@ fn bulk_ids<T: Copy + PartialEq>(ids: &[T]) -> Result<Vec<T>, DomainError> {
         )));
     }
     Ok(unique)
+}
+
+/// A client's precondition on a resource's current representation (RFC 9110 §13.1.1
+/// `If-Match`, §13.1.4 `If-Unmodified-Since`), as the adapter evaluates it: the use case calls
+/// it between reading the resource and writing it, and the write itself matches only the
+/// revision read, so of two writers that hold the same representation exactly one succeeds.
+/// `None`: the request is unconditional.
+pub type Guard<'a, T> = Option<&'a dyn Fn(&T) -> bool>;
+
+/// Refuses with [`DomainError::PreconditionFailed`] when `guard` rejects `current`.
+fn check<T>(guard: Guard<'_, T>, current: &T) -> Result<(), DomainError> {
+    match guard {
+        Some(holds) if !holds(current) => Err(DomainError::PreconditionFailed),
+        _ => Ok(()),
+    }
+}
+
+/// A write that matched no row because the resource changed after it was read: for a
+/// conditional request, its precondition no longer holds (RFC 9110 §13.1.1).
+fn stale<T>(guard: Guard<'_, T>, error: crate::error::StoreError) -> DomainError {
+    match (guard, error) {
+        (Some(_), crate::error::StoreError::Conflict(_)) => DomainError::PreconditionFailed,
+        (_, error) => error.into(),
+    }
 }
 
 /// The stores the chat use cases read together.

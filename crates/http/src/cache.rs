@@ -59,9 +59,11 @@ impl ResponseCache {
     /// The key of a request: its application, the base its absolute links are built on (the
     /// configured public URL, or scheme and host as the request gave them), path, query and the
     /// media type it will be answered with.
-    pub fn key(application: ApplicationId, base: &str, req: &HttpRequest, representation: Representation) -> String {
-        let Representation { content_type, casing } = representation;
-        format!("{}\n{content_type}\n{casing:?}\n{base}\n{}?{}", application.0, req.path(), req.query_string())
+    pub fn key(application: ApplicationId, base: &str, req: &HttpRequest, representation: &Representation) -> String {
+        // `fields` is in the query string; `empty` may come from a header.
+        let Representation { content_type, casing, output } = representation;
+        let empty = output.empty;
+        format!("{}\n{content_type}\n{casing:?}\n{empty}\n{base}\n{}?{}", application.0, req.path(), req.query_string())
     }
 
     /// The generation to record with a response about to be loaded.

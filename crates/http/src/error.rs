@@ -50,6 +50,9 @@ pub enum ApiError {
     /// The client accepts no media type we produce.
     #[error("not acceptable")]
     NotAcceptable,
+    /// The server requires writes to be conditional (`ROOST_REQUIRE_PRECONDITIONS`).
+    #[error("precondition required")]
+    PreconditionRequired,
     /// A bug or an infrastructure failure; logged, never shown.
     #[error("internal error: {0}")]
     Internal(String),
@@ -166,6 +169,23 @@ impl ApiError {
                     explanation: Some("No route of this API has this path".into()),
                     errors: &[],
                 },
+            ),
+            Self::Domain(DomainError::PreconditionFailed) => (
+                StatusCode::PRECONDITION_FAILED,
+                api(
+                    "RESOURCE_MODIFIED",
+                    "The resource was modified since the representation named by If-Match or \
+                     If-Unmodified-Since; read it again",
+                ),
+            ),
+            // RFC 6585 §3.
+            Self::PreconditionRequired => (
+                StatusCode::PRECONDITION_REQUIRED,
+                api(
+                    "PRECONDITION_REQUIRED",
+                    "This server requires PUT, PATCH and DELETE to carry If-Match (an ETag from a GET, or *) \
+                     or If-Unmodified-Since",
+                ),
             ),
             Self::Domain(DomainError::Forbidden(why)) => (
                 StatusCode::FORBIDDEN,
@@ -359,6 +379,8 @@ mod tests {
             (DomainError::NotFound("user").into(), 404),
             (DomainError::NotFoundId { resource: "user", id: 7 }.into(), 404),
             (DomainError::Forbidden("no".into()).into(), 403),
+            (DomainError::PreconditionFailed.into(), 412),
+            (ApiError::PreconditionRequired, 428),
             (StoreError::Unavailable("pool".into()).into(), 503),
             (StoreError::Conflict("raced".into()).into(), 409),
             (StoreError::Other("boom".into()).into(), 500),

@@ -448,6 +448,8 @@ impl FromRequest for ListRequest {
     type Future = Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        // Every collection is read through this extractor: its answer gets a weak ETag.
+        crate::conditional::mark_collection(req);
         ready(QueryPairs::parse(req).map(|query| Self { query, urls: Urls::of(req), path: Urls::public_path(req) }))
     }
 }

@@ -8,6 +8,7 @@
 mod cache;
 pub mod casing;
 pub mod connection;
+mod conditional;
 mod cors;
 pub mod error;
 mod extract;
@@ -15,6 +16,7 @@ pub mod hashing;
 pub mod metrics;
 mod middleware;
 mod negotiate;
+mod output;
 mod openapi;
 mod paths;
 mod repr;

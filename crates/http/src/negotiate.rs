@@ -1,5 +1,6 @@
-//! Rendering resources: content negotiation between HAL and plain JSON, strong `ETag`s and
-//! `If-None-Match` (RFC 9110 §8.8.3, §13.1.2).
+//! Rendering resources: content negotiation between HAL and plain JSON, strong `ETag`s (weak
+//! for collections), `Last-Modified`, and the answers to conditional reads (RFC 9110 §8.8,
+//! §13; see [`crate::conditional`]).
 
 use actix_web::body::BoxBody;
 use actix_web::http::header::{self, HeaderValue};
@@ -10,7 +11,10 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::casing::{self, Casing};
+use crate::conditional::{is_collection, Conditions, Outcome, Validators};
 use crate::error::ApiError;
+use crate::output::OutputOptions;
+use roost_domain::Timestamp;
 
 /// `application/hal+json`, the default representation.
 pub const HAL_JSON_UTF8: &str = "application/hal+json;charset=UTF-8";
@@ -20,13 +24,16 @@ pub const JSON_UTF8: &str = "application/json;charset=UTF-8";
 /// The newest official client's vendor type, as answers carry it.
 pub const VND_JSON_UTF8: &str = "application/vnd.chatkitty+json;charset=UTF-8";
 
-/// How an answer is written: its media type and the casing of its field names.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// How an answer is written: its media type, the casing of its field names, and the output
+/// options (`fields`, `_empty`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Representation {
     /// The `Content-Type`.
     pub content_type: &'static str,
     /// camelCase or snake_case field names ([`crate::casing`]).
     pub casing: Casing,
+    /// Partial output and blank fields ([`crate::output`]).
+    pub output: OutputOptions,
 }
 
 /// Picks the media type from `Accept` and the casing from `_case`, `X-Options` or `Accept`:
@@ -34,13 +41,18 @@ pub struct Representation {
 /// `application/vnd.chatkitty+json` (never refused) when it selected snake_case; 406 when the
 /// client accepts none of them.
 pub fn negotiate(req: &HttpRequest) -> Result<Representation, ApiError> {
+    let (content_type, casing) = media_type(req)?;
+    Ok(Representation { content_type, casing, output: OutputOptions::of(req)? })
+}
+
+fn media_type(req: &HttpRequest) -> Result<(&'static str, Casing), ApiError> {
     let casing = casing::requested(req);
     let vnd = casing::accepts_vnd(req);
     if vnd && casing == Casing::Snake {
-        return Ok(Representation { content_type: VND_JSON_UTF8, casing });
+        return Ok((VND_JSON_UTF8, casing));
     }
     let Some(accept) = req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok()) else {
-        return Ok(Representation { content_type: HAL_JSON_UTF8, casing });
+        return Ok((HAL_JSON_UTF8, casing));
     };
     let types: Vec<String> = accept
         .split(',')
@@ -60,19 +72,32 @@ pub fn negotiate(req: &HttpRequest) -> Result<Representation, ApiError> {
         || accepts("*/*")
         || accepts("application/*")
     {
-        return Ok(Representation { content_type: HAL_JSON_UTF8, casing });
+        return Ok((HAL_JSON_UTF8, casing));
     }
     if accepts("application/json") {
-        return Ok(Representation { content_type: JSON_UTF8, casing });
+        return Ok((JSON_UTF8, casing));
     }
     if vnd {
-        return Ok(Representation { content_type: VND_JSON_UTF8, casing });
+        return Ok((VND_JSON_UTF8, casing));
     }
     Err(ApiError::NotAcceptable)
 }
 
 /// A resource rendered as HAL+JSON (or JSON), with a strong ETag.
 pub struct Hal<T>(pub T);
+
+impl<T> Hal<T> {
+    /// The same, also sent with `Last-Modified` (and answering `If-Modified-Since`).
+    pub fn modified(self, last_modified: Option<Timestamp>) -> Modified<T> {
+        Modified { resource: self.0, last_modified }
+    }
+}
+
+/// A resource rendered as [`Hal`] does, with the time it last changed.
+pub struct Modified<T> {
+    resource: T,
+    last_modified: Option<Timestamp>,
+}
 
 fn etag_of(body: &[u8]) -> String {
     const HEX: &[u8; 16] = b"0123456789abcdef";
@@ -87,14 +112,6 @@ fn etag_of(body: &[u8]) -> String {
     tag
 }
 
-/// Weak comparison of `If-None-Match` against our tag (RFC 9110 §13.1.2).
-fn none_match(req: &HttpRequest, etag: &str) -> bool {
-    req.headers().get_all(header::IF_NONE_MATCH).filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(',')).any(|tag| {
-        let tag = tag.trim();
-        tag == "*" || tag.trim_start_matches("W/") == etag
-    })
-}
-
 /// A response body already serialized, with its media type and strong ETag: what [`Hal`]
 /// renders to, and what the response cache keeps.
 #[derive(Clone)]
@@ -104,24 +121,39 @@ pub struct Rendered {
     /// The serialized resource.
     pub body: Bytes,
     etag: Option<HeaderValue>,
+    last_modified: Option<Timestamp>,
 }
 
 impl Rendered {
     /// Wraps a serialized body, computing its ETag.
     pub fn new(content_type: &'static str, body: Bytes) -> Self {
         let etag = HeaderValue::from_str(&etag_of(&body)).ok();
-        Self { content_type, body, etag }
+        Self { content_type, body, etag, last_modified: None }
     }
 
-    /// Serializes `resource` as `representation` says (media type, field-name casing).
-    pub fn json<T: Serialize>(representation: Representation, resource: &T) -> Result<Self, ApiError> {
+    /// The strong entity tag of the body.
+    pub fn etag(&self) -> Option<String> {
+        self.etag.as_ref().and_then(|e| e.to_str().ok()).map(str::to_owned)
+    }
+
+    /// Serializes `resource` as `representation` says (media type, field-name casing, output
+    /// options).
+    pub fn json<T: Serialize>(representation: &Representation, resource: &T) -> Result<Self, ApiError> {
         let failed = |e: serde_json::Error| ApiError::Internal(format!("serializing a response: {e}"));
-        let body = match representation.casing {
-            Casing::Camel => serde_json::to_vec(resource).map_err(failed)?,
-            // Renamed as a tree: only answers asked for in snake_case pay for it.
-            Casing::Snake => serde_json::to_vec(&casing::to_snake(serde_json::to_value(resource).map_err(failed)?))
-                .map_err(failed)?,
-        };
+        let output = &representation.output;
+        let body = crate::output::with_blanks(output.empty, || {
+            if representation.casing == Casing::Camel && !output.reshapes() {
+                return serde_json::to_vec(resource);
+            }
+            // Reshaped as a tree: only answers asked for in snake_case or in part pay for it.
+            let mut tree = serde_json::to_value(resource)?;
+            output.apply(&mut tree);
+            if representation.casing == Casing::Snake {
+                tree = casing::to_snake(tree);
+            }
+            serde_json::to_vec(&tree)
+        })
+        .map_err(failed)?;
         Ok(Self::new(representation.content_type, Bytes::from(body)))
     }
 }
@@ -130,14 +162,31 @@ impl Responder for Rendered {
     type Body = BoxBody;
 
     fn respond_to(self, req: &HttpRequest) -> HttpResponse {
-        let cacheable = matches!(*req.method(), Method::GET | Method::HEAD);
-        let not_modified =
-            cacheable && self.etag.as_ref().and_then(|e| e.to_str().ok()).is_some_and(|e| none_match(req, e));
-        let mut response = HttpResponse::build(if not_modified { StatusCode::NOT_MODIFIED } else { StatusCode::OK });
-        if let Some(value) = self.etag {
+        // A collection's tag is weak (RFC 9110 §8.8.1): pages are not one stored thing.
+        let etag = match (self.etag, is_collection(req)) {
+            (Some(tag), true) => tag.to_str().ok().and_then(|t| HeaderValue::from_str(&format!("W/{t}")).ok()),
+            (tag, _) => tag,
+        };
+        let mut status = StatusCode::OK;
+        // Preconditions of a read are answered here; a write's were checked by its use case
+        // against the representation before the change (see `crate::conditional`).
+        if matches!(*req.method(), Method::GET | Method::HEAD) {
+            let current = Validators { etag: etag.as_ref().and_then(|e| e.to_str().ok()), last_modified: self.last_modified };
+            match Conditions::of(req).evaluate(&current, true) {
+                Outcome::Proceed => {}
+                Outcome::NotModified => status = StatusCode::NOT_MODIFIED,
+                Outcome::Failed => return ApiError::Domain(roost_domain::DomainError::PreconditionFailed).error_response(),
+            }
+        }
+        let mut response = HttpResponse::build(status);
+        if let Some(value) = etag {
             response.insert_header((header::ETAG, value));
         }
-        if not_modified {
+        if let Some(time) = self.last_modified {
+            let date = header::HttpDate::from(crate::conditional::to_seconds(time));
+            response.insert_header((header::LAST_MODIFIED, date.to_string()));
+        }
+        if status == StatusCode::NOT_MODIFIED {
             return response.finish();
         }
         response.content_type(self.content_type).body(self.body)
@@ -148,8 +197,16 @@ impl<T: Serialize> Responder for Hal<T> {
     type Body = BoxBody;
 
     fn respond_to(self, req: &HttpRequest) -> HttpResponse {
-        match negotiate(req).and_then(|representation| Rendered::json(representation, &self.0)) {
-            Ok(rendered) => rendered.respond_to(req),
+        self.modified(None).respond_to(req)
+    }
+}
+
+impl<T: Serialize> Responder for Modified<T> {
+    type Body = BoxBody;
+
+    fn respond_to(self, req: &HttpRequest) -> HttpResponse {
+        match negotiate(req).and_then(|representation| Rendered::json(&representation, &self.resource)) {
+            Ok(rendered) => Rendered { last_modified: self.last_modified, ..rendered }.respond_to(req),
             Err(e) => e.error_response(),
         }
     }

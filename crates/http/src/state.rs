@@ -45,6 +45,9 @@ pub struct HttpSettings {
     pub cors_allowed_origins: Vec<String>,
     /// Whether requests are counted and where `GET /metrics` is served.
     pub metrics: MetricsExposure,
+    /// Whether every `PUT`, `PATCH` and `DELETE` must carry `If-Match` or
+    /// `If-Unmodified-Since` (else `428`); off by default, since no official client sends them.
+    pub require_preconditions: bool,
 }
 
 /// Where `GET /metrics` is served.
@@ -76,6 +79,7 @@ impl Default for HttpSettings {
             storage_threads: std::thread::available_parallelism().map_or(4, usize::from),
             cors_allowed_origins: Vec::new(),
             metrics: MetricsExposure::WithApi,
+            require_preconditions: false,
         }
     }
 }

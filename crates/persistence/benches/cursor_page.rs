@@ -56,6 +56,8 @@ fn run(label: &str, raw_url: &str) -> Vec<serde_json::Value> {
         key: format!("bench-{}", ids.next_id()),
         name: "bench".into(),
         created_time: now(),
+        version: 1,
+        updated_time: None,
         properties: Properties::new(),
         settings: ApplicationSettings::default(),
     };

@@ -55,6 +55,8 @@ pub(crate) struct ApplicationRow {
     pub guest_users: bool,
     pub user_created_channels: bool,
     pub created_at: NaiveDateTime,
+    pub version: i64,
+    pub updated_at: Option<NaiveDateTime>,
 }
 
 impl From<&Application> for ApplicationRow {
@@ -68,6 +70,8 @@ impl From<&Application> for ApplicationRow {
             guest_users: a.settings.guest_users.is_enabled(),
             user_created_channels: a.settings.user_created_channels.is_enabled(),
             created_at: a.created_time.naive_utc(),
+            version: a.version,
+            updated_at: a.updated_time.map(|t| t.naive_utc()),
         }
     }
 }
@@ -81,6 +85,8 @@ impl TryFrom<ApplicationRow> for Application {
             key: r.app_key,
             name: r.name,
             created_time: utc(r.created_at),
+            version: r.version,
+            updated_time: r.updated_at.map(utc),
             properties: parse_properties(&r.properties)?,
             settings: ApplicationSettings {
                 guest_users: Toggle::from(r.guest_users),
@@ -264,6 +270,8 @@ pub(crate) struct ChannelRow {
     pub direct_key: Option<String>,
     pub last_message_id: Option<i64>,
     pub created_at: NaiveDateTime,
+    pub version: i64,
+    pub updated_at: Option<NaiveDateTime>,
 }
 
 impl ChannelRow {
@@ -280,6 +288,8 @@ impl ChannelRow {
             direct_key: direct_key.map(str::to_owned),
             last_message_id: c.last_message_id.map(|m| m.0),
             created_at: c.created_time.naive_utc(),
+            version: c.version,
+            updated_at: c.updated_time.map(|t| t.naive_utc()),
         }
     }
 }
@@ -299,6 +309,8 @@ impl TryFrom<ChannelRow> for Channel {
             main_thread_id: ThreadId(r.main_thread_id),
             last_message_id: r.last_message_id.map(MessageId),
             created_time: utc(r.created_at),
+            version: r.version,
+            updated_time: r.updated_at.map(utc),
         })
     }
 }
@@ -361,6 +373,8 @@ pub(crate) struct MessageRow {
     pub parent_id: Option<i64>,
     pub created_at: NaiveDateTime,
     pub last_edited_at: Option<NaiveDateTime>,
+    pub version: i64,
+    pub updated_at: Option<NaiveDateTime>,
 }
 
 impl From<&Message> for MessageRow {
@@ -383,6 +397,8 @@ impl From<&Message> for MessageRow {
             parent_id: m.parent_id.map(|p| p.0),
             created_at: m.created_time.naive_utc(),
             last_edited_at: m.last_edited_time.map(|t| t.naive_utc()),
+            version: m.version,
+            updated_at: m.updated_time.map(|t| t.naive_utc()),
         }
     }
 }
@@ -409,6 +425,8 @@ impl TryFrom<MessageRow> for Message {
             parent_id: r.parent_id.map(MessageId),
             created_time: utc(r.created_at),
             last_edited_time: r.last_edited_at.map(utc),
+            version: r.version,
+            updated_time: r.updated_at.map(utc),
         })
     }
 }

@@ -18,6 +18,8 @@ diesel::table! {
         guest_users -> Bool,
         user_created_channels -> Bool,
         created_at -> Timestamp,
+        version -> BigInt,
+        updated_at -> Nullable<Timestamp>,
     }
 }
 
@@ -86,6 +88,8 @@ diesel::table! {
         direct_key -> Nullable<Text>,
         last_message_id -> Nullable<BigInt>,
         created_at -> Timestamp,
+        version -> BigInt,
+        updated_at -> Nullable<Timestamp>,
     }
 }
 
@@ -138,6 +142,8 @@ diesel::table! {
         parent_id -> Nullable<BigInt>,
         created_at -> Timestamp,
         last_edited_at -> Nullable<Timestamp>,
+        version -> BigInt,
+        updated_at -> Nullable<Timestamp>,
     }
 }
 

@@ -29,6 +29,8 @@ pub(crate) fn seed_application(
         key: uuid_like(ids),
         name: "Test".into(),
         created_time: now(),
+        version: 1,
+        updated_time: None,
         properties: Default::default(),
         settings: ApplicationSettings::default(),
     };
@@ -107,8 +109,8 @@ fn settings_are_updated_for_existing_applications_only() {
     for db in TestDatabase::all() {
         let (store, _, app, _) = with_application(&db);
         let settings = ApplicationSettings { guest_users: Toggle::Enabled, user_created_channels: Toggle::Disabled };
-        assert_eq!(store.update_settings(app.id, settings).unwrap().unwrap().settings, settings, "{}", db.label);
-        assert!(store.update_settings(ApplicationId(1), settings).unwrap().is_none());
+        assert_eq!(store.update_settings(app.id, None, settings, now()).unwrap().unwrap().settings, settings, "{}", db.label);
+        assert!(store.update_settings(ApplicationId(1), None, settings, now()).unwrap().is_none());
     }
 }
 
@@ -172,13 +174,13 @@ fn applications_see_only_their_own_users() {
         let other_jane = service(&store, &ids).create_user(&as_app(other.id), new_user("jane")).unwrap();
         assert!(store.find_user(other.id, jane.id).unwrap().is_none(), "{}", db.label);
         assert!(matches!(service(&store, &ids).get_user(&as_app(other.id), jane.id), Err(DomainError::NotFound(_))));
-        assert!(matches!(service(&store, &ids).delete_user(&as_app(other.id), jane.id), Err(DomainError::NotFound(_))));
-        service(&store, &ids).put_secret(&as_app(app.id), jane.id, "token", json!("mine")).unwrap();
+        assert!(matches!(service(&store, &ids).delete_user(&as_app(other.id), jane.id, None), Err(DomainError::NotFound(_))));
+        service(&store, &ids).put_secret(&as_app(app.id), jane.id, "token", json!("mine"), None).unwrap();
         assert!(matches!(
             service(&store, &ids).get_secret(&as_app(other.id), jane.id, "token"),
             Err(DomainError::NotFound(_))
         ));
-        service(&store, &ids).delete_user(&as_app(app.id), jane.id).unwrap();
+        service(&store, &ids).delete_user(&as_app(app.id), jane.id, None).unwrap();
         assert!(store.find_user(other.id, other_jane.id).unwrap().is_some(), "deleting one leaves the other's");
     }
 }
@@ -189,7 +191,7 @@ fn a_patch_is_stored_with_the_next_version() {
         let (store, ids, app, _) = with_application(&db);
         let jane = service(&store, &ids).create_user(&as_app(app.id), new_user("jane")).unwrap();
         let patch = json!({"displayName": "Jane D", "properties": {"team": "red", "drop": null}});
-        let patched = service(&store, &ids).patch_user(&as_app(app.id), jane.id, patch).unwrap();
+        let patched = service(&store, &ids).patch_user(&as_app(app.id), jane.id, patch, None).unwrap();
         assert_eq!(patched.version, 2, "{}", db.label);
         assert_eq!(store.find_user(app.id, jane.id).unwrap().unwrap(), patched);
     }
@@ -200,15 +202,15 @@ fn a_secret_put_again_is_replaced_and_goes_with_its_user() {
     for db in TestDatabase::all() {
         let (store, ids, app, _) = with_application(&db);
         let jane = service(&store, &ids).create_user(&as_app(app.id), new_user("jane")).unwrap();
-        service(&store, &ids).put_secret(&as_app(app.id), jane.id, "token", json!({"a": 1})).unwrap();
-        service(&store, &ids).put_secret(&as_app(app.id), jane.id, "token", json!("replaced")).unwrap();
+        service(&store, &ids).put_secret(&as_app(app.id), jane.id, "token", json!({"a": 1}), None).unwrap();
+        service(&store, &ids).put_secret(&as_app(app.id), jane.id, "token", json!("replaced"), None).unwrap();
         assert_eq!(
             service(&store, &ids).get_secret(&as_app(app.id), jane.id, "token").unwrap(),
             json!("replaced"),
             "{}",
             db.label
         );
-        service(&store, &ids).delete_user(&as_app(app.id), jane.id).unwrap();
+        service(&store, &ids).delete_user(&as_app(app.id), jane.id, None).unwrap();
         assert!(store.find_user(app.id, jane.id).unwrap().is_none());
         assert!(store.get_secret(app.id, jane.id, "token").unwrap().is_none(), "secrets go with the user");
     }

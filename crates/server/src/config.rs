@@ -51,6 +51,8 @@ pub struct Settings {
     pub metrics: bool,
     /// Serve `/metrics` on this address instead of the API's (e.g. `127.0.0.1:9090`).
     pub metrics_bind: Option<String>,
+    /// Refuse a `PUT`, `PATCH` or `DELETE` without `If-Match` / `If-Unmodified-Since` (428).
+    pub require_preconditions: bool,
 }
 
 impl Default for Settings {
@@ -73,6 +75,7 @@ impl Default for Settings {
             cors_allowed_origins: String::new(),
             metrics: true,
             metrics_bind: None,
+            require_preconditions: false,
         }
     }
 }
@@ -97,6 +100,7 @@ pub struct Config {
     pub cors_allowed_origins: Vec<String>,
     pub metrics: bool,
     pub metrics_bind: Option<SocketAddr>,
+    pub require_preconditions: bool,
 }
 
 /// The file read when no `--config` / `ROOST_CONFIG` names one; it may be absent.
@@ -260,6 +264,7 @@ impl Settings {
             cors_allowed_origins,
             metrics: self.metrics,
             metrics_bind,
+            require_preconditions: self.require_preconditions,
         })
     }
 }

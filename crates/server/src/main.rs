@@ -330,6 +330,7 @@ async fn serve(config: Config, ids: Arc<IdGenerator>) -> anyhow::Result<()> {
             (true, None) => MetricsExposure::WithApi,
             (true, Some(_)) => MetricsExposure::Separate,
         },
+        require_preconditions: config.require_preconditions,
         ..HttpSettings::default()
     };
     let state = web::Data::new(AppState::new(Ports::from_store(store.clone()), ids.clone(), hasher.clone(), settings)?);

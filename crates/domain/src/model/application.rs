@@ -30,6 +30,10 @@ pub struct Application {
     pub name: String,
     /// When it was created.
     pub created_time: Timestamp,
+    /// Raised by every change of its settings (conditional `PUT`s, RFC 9110 §13.1.1).
+    pub version: i64,
+    /// The last change of its settings; `None` until the first.
+    pub updated_time: Option<Timestamp>,
     /// Custom data.
     pub properties: Properties,
     /// Feature toggles.

@@ -75,6 +75,10 @@ pub struct Channel {
     pub last_message_id: Option<super::ids::MessageId>,
     /// Creation time.
     pub created_time: Timestamp,
+    /// Raised by every direct change: a write made from a stale read matches no row.
+    pub version: i64,
+    /// The last change of anything its representation shows; `None` until the first.
+    pub updated_time: Option<Timestamp>,
 }
 
 /// Input of `POST /v1/channels`.

@@ -114,6 +114,10 @@ pub struct Message {
     pub created_time: Timestamp,
     /// Last edit time.
     pub last_edited_time: Option<Timestamp>,
+    /// Raised by every direct change: a write made from a stale read matches no row.
+    pub version: i64,
+    /// The last change of anything its representation shows; `None` until the first.
+    pub updated_time: Option<Timestamp>,
 }
 
 /// Thread kinds.

@@ -1,9 +1,10 @@
 //! The application itself and its settings.
 
-use super::Service;
+use super::{check, Guard, Service};
 use crate::error::DomainError;
 use crate::model::application::{Application, SettingsUpdate};
 use crate::model::ids::ApplicationId;
+use crate::model::now;
 use crate::model::principal::Principal;
 
 impl Service {
@@ -13,10 +14,22 @@ impl Service {
     }
 
     /// Replaces the settings given in `update`; the others keep their values.
-    pub fn replace_settings(&self, principal: &Principal, update: SettingsUpdate) -> Result<Application, DomainError> {
+    pub fn replace_settings(
+        &self,
+        principal: &Principal,
+        update: SettingsUpdate,
+        guard: Guard<'_, Application>,
+    ) -> Result<Application, DomainError> {
         let id = principal.manage()?;
-        let current = self.application(id)?.settings;
-        self.ports.applications.update_settings(id, current.with(update))?.ok_or(DomainError::NotFound("application"))
+        let current = self.application(id)?;
+        check(guard, &current)?;
+        // A conditional PUT matches only the revision its precondition was checked on.
+        let revision = guard.map(|_| current.version);
+        match self.ports.applications.update_settings(id, revision, current.settings.with(update), now())? {
+            Some(updated) => Ok(updated),
+            None if revision.is_some() => Err(DomainError::PreconditionFailed),
+            None => Err(DomainError::NotFound("application")),
+        }
     }
 
     /// Whether this node can serve: its database answers and is migrated. Needs no principal:

@@ -1,7 +1,7 @@
 //! Channels, memberships, moderators and invites.
 
 use super::related::related;
-use super::{Service, View};
+use super::{check, stale, Guard, Service, View};
 use crate::error::{DomainError, FieldError, FieldErrorCode, StoreError};
 use crate::model::application::Application;
 use crate::model::channel::{
@@ -108,6 +108,8 @@ impl Service {
             main_thread_id: ThreadId(self.next_id()),
             last_message_id: None,
             created_time: now(),
+            version: 1,
+            updated_time: None,
         };
         match channels.insert_channel(&channel, key.as_deref(), &member_ids) {
             Ok(()) => Ok(channel),
@@ -168,20 +170,41 @@ impl Service {
         principal: &Principal,
         id: ChannelId,
         merge_patch: serde_json::Value,
+        guard: Guard<'_, View<Channel>>,
     ) -> Result<View<Channel>, DomainError> {
         let patch = ChannelPatch::from_merge_patch(merge_patch)?;
         let mut channel = self.channel(principal.manage()?, id)?;
+        if guard.is_some() {
+            check(guard, &self.channel_view(channel.clone())?)?;
+        }
         channel.apply(&patch)?;
-        self.ports.channels.update_channel(&channel)?;
+        channel.version += 1;
+        channel.updated_time = Some(now());
+        self.ports.channels.update_channel(&channel).map_err(|e| stale(guard, e))?;
         self.channel_view(channel)
     }
 
     /// Deletes a channel with its messages, threads, memberships, invites, reactions, read marks
     /// and notifications, in one transaction; answers with the application.
-    pub fn delete_channel(&self, principal: &Principal, id: ChannelId) -> Result<Application, DomainError> {
+    pub fn delete_channel(
+        &self,
+        principal: &Principal,
+        id: ChannelId,
+        guard: Guard<'_, View<Channel>>,
+    ) -> Result<Application, DomainError> {
         let application_id = principal.manage()?;
-        if !self.ports.channels.delete_channel(application_id, id)? {
-            return Err(DomainError::NotFound(RESOURCE));
+        let revision = match guard {
+            None => None,
+            Some(_) => {
+                let channel = self.channel(application_id, id)?;
+                let revision = channel.version;
+                check(guard, &self.channel_view(channel)?)?;
+                Some(revision)
+            }
+        };
+        if !self.ports.channels.delete_channel(application_id, id, revision)? {
+            // Gone, or (conditional) changed since it was read.
+            return Err(if revision.is_some() { DomainError::PreconditionFailed } else { DomainError::NotFound(RESOURCE) });
         }
         self.application(application_id)
     }

@@ -4,7 +4,7 @@
 use super::notify::plan_notifications;
 use super::related::{related, related_to_new_message, related_to_notifications};
 use super::text::analyse;
-use super::{Service, View};
+use super::{check, stale, Guard, Service, View};
 use crate::error::{DomainError, FieldErrorCode};
 use crate::model::application::Application;
 use crate::model::channel::Channel;
@@ -161,6 +161,8 @@ impl Service {
             parent_id: parent.as_ref().map(|p| p.id),
             created_time: now(),
             last_edited_time: None,
+            version: 1,
+            updated_time: None,
         };
         let notifications =
             plan_notifications(self.chat(), &channel, &members, sender.as_ref(), &message, parent.as_ref())?;
@@ -228,10 +230,14 @@ impl Service {
         principal: &Principal,
         id: MessageId,
         merge_patch: serde_json::Value,
+        guard: Guard<'_, View<Message>>,
     ) -> Result<View<Message>, DomainError> {
         let patch = MessagePatch::from_merge_patch(merge_patch)?;
         let application_id = principal.manage()?;
         let mut message = self.message(application_id, id)?;
+        if guard.is_some() {
+            check(guard, &self.message_view(message.clone())?)?;
+        }
         // A new body is checked like a new message's, and analysed only when valid; its
         // problems are reported together with those of the other fields.
         let mut errors = Vec::new();
@@ -255,17 +261,30 @@ impl Service {
             }
             Err(e) => return Err(e),
         }
-        self.ports.messages.update_message(&message)?;
+        message.version += 1;
+        message.updated_time = message.last_edited_time;
+        self.ports.messages.update_message(&message).map_err(|e| stale(guard, e))?;
         self.message_view(message)
     }
 
     /// Deletes a message with its replies, reactions and notifications; answers with the
     /// thread it lived in.
-    pub fn delete_message(&self, principal: &Principal, id: MessageId) -> Result<Thread, DomainError> {
+    pub fn delete_message(
+        &self,
+        principal: &Principal,
+        id: MessageId,
+        guard: Guard<'_, View<Message>>,
+    ) -> Result<Thread, DomainError> {
         let application_id = principal.manage()?;
         let message = self.message(application_id, id)?;
+        if guard.is_some() {
+            check(guard, &self.message_view(message.clone())?)?;
+        }
         let thread = self.thread(application_id, message.thread_id)?;
-        self.ports.messages.delete_message(&message)?;
+        // A conditional delete matches only the revision the precondition was checked on.
+        if !self.ports.messages.delete_message(&message, guard.is_some())? {
+            return Err(DomainError::PreconditionFailed);
+        }
         Ok(thread)
     }
 

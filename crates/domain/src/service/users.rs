@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use super::Service;
+use super::{check, stale, Guard, Service};
 use crate::error::{DomainError, FieldErrorCode, StoreError};
 use crate::model::application::Application;
 use crate::model::ids::{ApplicationId, UserId};
@@ -68,19 +68,40 @@ impl Service {
     }
 
     /// Applies an RFC 7396 merge patch to a user (`PATCH /v1/users/{id}`).
-    pub fn patch_user(&self, principal: &Principal, id: UserId, merge_patch: Value) -> Result<User, DomainError> {
+    pub fn patch_user(
+        &self,
+        principal: &Principal,
+        id: UserId,
+        merge_patch: Value,
+        guard: Guard<'_, User>,
+    ) -> Result<User, DomainError> {
         let patch = UserPatch::from_merge_patch(merge_patch)?;
         let mut user = self.get_user(principal, id)?;
+        check(guard, &user)?;
         user.apply(&patch, now())?;
-        self.ports.users.update_user(&user)?;
+        self.ports.users.update_user(&user).map_err(|e| stale(guard, e))?;
         Ok(user)
     }
 
     /// Deletes a user and its secrets (`DELETE /v1/users/{id}`); answers with the application.
-    pub fn delete_user(&self, principal: &Principal, id: UserId) -> Result<Application, DomainError> {
+    pub fn delete_user(
+        &self,
+        principal: &Principal,
+        id: UserId,
+        guard: Guard<'_, User>,
+    ) -> Result<Application, DomainError> {
         let application_id = principal.manage()?;
-        if !self.ports.users.delete_user(application_id, id)? {
-            return Err(DomainError::NotFound(RESOURCE));
+        let revision = match guard {
+            None => None,
+            Some(_) => {
+                let user = self.user(application_id, id)?;
+                check(guard, &user)?;
+                Some(user.version)
+            }
+        };
+        if !self.ports.users.delete_user(application_id, id, revision)? {
+            // Gone, or (conditional) changed since it was read.
+            return Err(if revision.is_some() { DomainError::PreconditionFailed } else { DomainError::NotFound(RESOURCE) });
         }
         self.application(application_id)
     }
@@ -111,20 +132,33 @@ impl Service {
         id: UserId,
         name: &str,
         secret: Value,
+        guard: Guard<'_, Option<Value>>,
     ) -> Result<User, DomainError> {
         validate_secret_name(name)?;
         validate_secret(&secret)?;
         let application_id = principal.manage()?;
         let user = self.user(application_id, id)?;
+        if guard.is_some() {
+            check(guard, &self.ports.users.get_secret(application_id, id, name)?)?;
+        }
         self.ports.users.put_secret(application_id, id, name, &secret, now())?;
         Ok(user)
     }
 
     /// Removes a user's named secret; answers with the user.
-    pub fn delete_secret(&self, principal: &Principal, id: UserId, name: &str) -> Result<User, DomainError> {
+    pub fn delete_secret(
+        &self,
+        principal: &Principal,
+        id: UserId,
+        name: &str,
+        guard: Guard<'_, Option<Value>>,
+    ) -> Result<User, DomainError> {
         validate_secret_name(name)?;
         let application_id = principal.manage()?;
         let user = self.user(application_id, id)?;
+        if guard.is_some() {
+            check(guard, &self.ports.users.get_secret(application_id, id, name)?)?;
+        }
         if self.ports.users.delete_secret(application_id, id, name)? {
             Ok(user)
         } else {

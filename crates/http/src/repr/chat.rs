@@ -54,10 +54,10 @@ pub struct MentionedChannelRepr {
     #[schema(value_type = crate::openapi::ChannelType)]
     channel_type: &'static str,
     id: i64,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "crate::output::omitted")]
     #[schema(nullable = false)]
     name: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "crate::output::omitted")]
     #[schema(nullable = false)]
     display_name: Option<String>,
     #[schema(format = DateTime)]
@@ -78,10 +78,10 @@ pub struct MentionRepr {
     tag: String,
     start_position: usize,
     end_position: usize,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "crate::output::omitted")]
     #[schema(nullable = false)]
     user: Option<UserRepr>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "crate::output::omitted")]
     #[schema(nullable = false)]
     channel: Option<MentionedChannelRepr>,
 }
@@ -116,16 +116,16 @@ pub struct MessageRepr {
     #[schema(value_type = crate::openapi::MessageType)]
     message_type: &'static str,
     channel_id: i64,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "crate::output::omitted")]
     #[schema(nullable = false)]
     user: Option<UserRepr>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "crate::output::omitted")]
     #[schema(nullable = false)]
     body: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "crate::output::omitted")]
     #[schema(nullable = false)]
     file: Option<FileRepr>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "crate::output::omitted")]
     #[schema(nullable = false)]
     group_tag: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -138,7 +138,7 @@ pub struct MessageRepr {
     replies_count: i64,
     #[schema(format = DateTime)]
     created_time: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "crate::output::omitted")]
     #[schema(nullable = false)]
     #[schema(format = DateTime)]
     last_edited_time: Option<String>,
@@ -156,19 +156,19 @@ pub struct ChannelRepr {
     #[serde(rename = "type")]
     #[schema(value_type = crate::openapi::ChannelType)]
     channel_type: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "crate::output::omitted")]
     #[schema(nullable = false)]
     name: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "crate::output::omitted")]
     #[schema(nullable = false)]
     display_name: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "crate::output::omitted")]
     #[schema(nullable = false)]
     members: Option<Vec<UserRepr>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "crate::output::omitted")]
     #[schema(nullable = false)]
     creator: Option<UserRepr>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "crate::output::omitted")]
     #[schema(nullable = false)]
     last_received_message: Option<MessageRepr>,
     #[schema(format = DateTime)]
@@ -201,16 +201,16 @@ pub struct NotificationDataRepr {
     #[schema(value_type = crate::openapi::NotificationType)]
     data_type: &'static str,
     channel_id: i64,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "crate::output::omitted")]
     #[schema(value_type = Option<crate::openapi::MessageResource>, nullable = false)]
     message: Option<Resource<MessageRepr>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "crate::output::omitted")]
     #[schema(nullable = false)]
     mentioned_user: Option<UserRepr>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "crate::output::omitted")]
     #[schema(nullable = false)]
     mentioned_channel: Option<ChannelRepr>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "crate::output::omitted")]
     #[schema(value_type = Option<crate::openapi::MessageResource>, nullable = false)]
     parent: Option<Resource<MessageRepr>>,
 }
@@ -223,14 +223,14 @@ pub struct NotificationRepr {
     id: i64,
     title: String,
     body: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "crate::output::omitted")]
     #[schema(nullable = false)]
     channel: Option<ChannelRepr>,
     data: NotificationDataRepr,
     muted: bool,
     #[schema(format = DateTime)]
     created_time: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "crate::output::omitted")]
     #[schema(nullable = false)]
     #[schema(format = DateTime)]
     read_time: Option<String>,

@@ -4,6 +4,7 @@ use actix_web::Responder;
 use roost_domain::model::application::{SettingsUpdate, Toggle};
 use serde::Deserialize;
 
+use crate::conditional::{LastModified, Preconditions};
 use crate::error::ApiError;
 use crate::extract::{Authenticated, Body, Domain};
 use crate::negotiate::Hal;
@@ -39,7 +40,7 @@ pub async fn root(_: Authenticated, urls: Urls) -> impl Responder {
 )]
 pub async fn get(domain: Domain, Authenticated(p): Authenticated, urls: Urls) -> Result<impl Responder, ApiError> {
     let app = domain.run(move |s| s.get_application(&p)).await?;
-    Ok(Hal(repr::application::application(&app, &urls)?))
+    Ok(Hal(repr::application::application(&app, &urls)?).modified(app.last_modified()))
 }
 
 #[utoipa::path(
@@ -59,7 +60,7 @@ pub async fn get_settings(
     urls: Urls,
 ) -> Result<impl Responder, ApiError> {
     let app = domain.run(move |s| s.get_application(&p)).await?;
-    Ok(Hal(repr::application::settings(&app, &urls)))
+    Ok(Hal(repr::application::settings(&app, &urls)).modified(app.last_modified()))
 }
 
 /// New application settings (ChatKitty's `ApplicationSettingsProperties`). A setting left out
@@ -94,11 +95,13 @@ pub async fn put_settings(
     domain: Domain,
     Authenticated(p): Authenticated,
     urls: Urls,
+    pre: Preconditions,
     body: Body<SettingsBody>,
 ) -> Result<impl Responder, ApiError> {
     let update = SettingsUpdate { guest_users: body.guest_users, user_created_channels: body.user_created_channels };
-    let app = domain.run(move |s| s.replace_settings(&p, update)).await?;
-    Ok(Hal(repr::application::settings(&app, &urls)))
+    let guard = pre.guard(&urls, repr::application::settings);
+    let app = domain.run(move |s| s.replace_settings(&p, update, guard.get())).await?;
+    Ok(Hal(repr::application::settings(&app, &urls)).modified(app.last_modified()))
 }
 
 /// `GET /v1/application/message-read-receipt-summaries` (newest official client): per channel

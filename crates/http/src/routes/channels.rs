@@ -14,6 +14,7 @@ use serde_json::Value;
 use super::bodies::{CreateMessageBody, KeystrokesBody, UserRefBody};
 use super::pages::{self, channel};
 use super::{endpoint, members};
+use crate::conditional::{LastModified, Preconditions};
 use crate::error::ApiError;
 use crate::extract::{Authenticated, Body, ChannelIdPath, Domain, ListRequest, QueryPairs, UserIdPath};
 use crate::negotiate::Hal;
@@ -217,7 +218,7 @@ pub async fn get(
     urls: Urls,
 ) -> Result<impl Responder, ApiError> {
     let found = domain.run(move |s| s.get_channel(&p, id)).await?;
-    Ok(Hal(channel(&found, &urls)))
+    Ok(Hal(channel(&found, &urls)).modified(found.last_modified()))
 }
 
 #[utoipa::path(
@@ -238,11 +239,13 @@ pub async fn patch(
     Authenticated(p): Authenticated,
     ChannelIdPath(id): ChannelIdPath,
     urls: Urls,
+    pre: Preconditions,
     body: Body<Value>,
 ) -> Result<impl Responder, ApiError> {
     let merge_patch = body.into_inner();
-    let patched = domain.run(move |s| s.patch_channel(&p, id, merge_patch)).await?;
-    Ok(Hal(channel(&patched, &urls)))
+    let guard = pre.guard(&urls, channel);
+    let patched = domain.run(move |s| s.patch_channel(&p, id, merge_patch, guard.get())).await?;
+    Ok(Hal(channel(&patched, &urls)).modified(patched.last_modified()))
 }
 
 /// `DELETE /v1/channels/{id}` answers with the application.
@@ -263,8 +266,10 @@ pub async fn delete(
     Authenticated(p): Authenticated,
     ChannelIdPath(id): ChannelIdPath,
     urls: Urls,
+    pre: Preconditions,
 ) -> Result<impl Responder, ApiError> {
-    let app = domain.run(move |s| s.delete_channel(&p, id)).await?;
+    let guard = pre.guard(&urls, channel);
+    let app = domain.run(move |s| s.delete_channel(&p, id, guard.get())).await?;
     Ok(Hal(repr::application::application(&app, &urls)?))
 }
 
@@ -408,7 +413,9 @@ pub async fn delete_many(
     Authenticated(p): Authenticated,
     query: QueryPairs,
     urls: Urls,
+    pre: Preconditions,
 ) -> Result<impl Responder, ApiError> {
+    pre.without_representation()?;
     let ids: Vec<ChannelId> = query.required_ids("DELETE /v1/channels")?.into_iter().map(ChannelId).collect();
     let app = domain.run(move |s| s.delete_channels(&p, &ids)).await?;
     Ok(Hal(repr::application::application(&app, &urls)?))

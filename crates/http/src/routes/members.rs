@@ -8,6 +8,7 @@ use serde::Deserialize;
 use super::bodies::UserRefBody;
 use super::endpoint;
 use super::pages::channel;
+use crate::conditional::Preconditions;
 use crate::error::ApiError;
 use crate::extract::{Authenticated, Body, ChannelIdPath, Domain, ListRequest, UserIdPath};
 use crate::negotiate::Hal;
@@ -196,7 +197,9 @@ pub async fn remove_member(
     ChannelIdPath(id): ChannelIdPath,
     UserIdPath(user): UserIdPath,
     urls: Urls,
+    pre: Preconditions,
 ) -> Result<impl Responder, ApiError> {
+    pre.without_representation()?;
     let found = domain.run(move |s| s.remove_member(&p, id, user)).await?;
     Ok(Hal(channel(&found, &urls)))
 }
@@ -245,7 +248,9 @@ pub async fn remove_moderator(
     ChannelIdPath(id): ChannelIdPath,
     UserIdPath(user): UserIdPath,
     urls: Urls,
+    pre: Preconditions,
 ) -> Result<impl Responder, ApiError> {
+    pre.without_representation()?;
     let found = domain.run(move |s| s.remove_moderator(&p, id, user)).await?;
     Ok(Hal(channel(&found, &urls)))
 }

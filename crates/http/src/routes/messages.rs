@@ -9,6 +9,7 @@ use serde_json::Value;
 
 use super::bodies::{user_ref_param, CreateMessageBody, ReactionBody, UserBody};
 use super::{endpoint, pages};
+use crate::conditional::{LastModified, Preconditions};
 use crate::error::ApiError;
 use crate::extract::{Authenticated, Body, Domain, ListRequest, MessageIdPath, QueryPairs, UserIdPath};
 use crate::negotiate::Hal;
@@ -126,7 +127,9 @@ pub async fn delete_all(
     Authenticated(p): Authenticated,
     query: QueryPairs,
     urls: Urls,
+    pre: Preconditions,
 ) -> Result<impl Responder, ApiError> {
+    pre.without_representation()?;
     let app = match query.ids()? {
         None => domain.run(move |s| s.delete_all_messages(&p)).await?,
         Some(ids) => {
@@ -156,7 +159,7 @@ pub async fn get(
     urls: Urls,
 ) -> Result<impl Responder, ApiError> {
     let found = domain.run(move |s| s.get_message(&p, id)).await?;
-    Ok(Hal(pages::message(&found, &urls)))
+    Ok(Hal(pages::message(&found, &urls)).modified(found.last_modified()))
 }
 
 #[utoipa::path(
@@ -177,11 +180,13 @@ pub async fn patch(
     Authenticated(p): Authenticated,
     MessageIdPath(id): MessageIdPath,
     urls: Urls,
+    pre: Preconditions,
     body: Body<Value>,
 ) -> Result<impl Responder, ApiError> {
     let merge_patch = body.into_inner();
-    let patched = domain.run(move |s| s.patch_message(&p, id, merge_patch)).await?;
-    Ok(Hal(pages::message(&patched, &urls)))
+    let guard = pre.guard(&urls, pages::message);
+    let patched = domain.run(move |s| s.patch_message(&p, id, merge_patch, guard.get())).await?;
+    Ok(Hal(pages::message(&patched, &urls)).modified(patched.last_modified()))
 }
 
 /// `DELETE /v1/messages/{id}` answers with the thread the message lived in.
@@ -202,8 +207,10 @@ pub async fn delete(
     Authenticated(p): Authenticated,
     MessageIdPath(id): MessageIdPath,
     urls: Urls,
+    pre: Preconditions,
 ) -> Result<impl Responder, ApiError> {
-    let thread = domain.run(move |s| s.delete_message(&p, id)).await?;
+    let guard = pre.guard(&urls, pages::message);
+    let thread = domain.run(move |s| s.delete_message(&p, id, guard.get())).await?;
     Ok(Hal(Renderer { urls: &urls, related: &Default::default() }.thread(&thread)))
 }
 
@@ -301,7 +308,9 @@ pub async fn unreact(
     urls: Urls,
     req: HttpRequest,
     query: QueryPairs,
+    pre: Preconditions,
 ) -> Result<impl Responder, ApiError> {
+    pre.without_representation()?;
     let emoji = req.match_info().get("emoji").unwrap_or_default().to_owned();
     let user = query.get("user").map(user_ref_param).ok_or_else(|| {
         DomainError::field(

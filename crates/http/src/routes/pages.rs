@@ -29,7 +29,7 @@ pub async fn message_page(
     // pages are read once while scrolling, and caching them only churns memory (issue 4: RSS
     // peaked at 120 MiB with them, 52 MiB without).
     let newest = list.query.get("start").is_none() && list.query.get("next").is_none();
-    let key = newest.then(|| ResponseCache::key(principal.application_id(), &list.urls.v1(""), &req, representation));
+    let key = newest.then(|| ResponseCache::key(principal.application_id(), &list.urls.v1(""), &req, &representation));
     if let Some(rendered) = key.as_deref().and_then(|key| domain.responses().get(key)) {
         return Ok(rendered);
     }
@@ -42,7 +42,7 @@ pub async fn message_page(
     let page = domain.run(move |s| s.list_messages(&principal, listing, query, &request)).await?;
     let renderer = Renderer { urls: &list.urls, related: &page.related };
     let rendered = Rendered::json(
-        representation,
+        &representation,
         &cursor_page("messages", &page.value, &list.cursor_links(), |m| renderer.message(m)),
     )?;
     if let Some(key) = key {

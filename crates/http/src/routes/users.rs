@@ -7,6 +7,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::endpoint;
+use crate::conditional::{LastModified, Preconditions};
 use crate::error::ApiError;
 use crate::extract::{Authenticated, Body, Domain, ListRequest, QueryPairs, UserIdPath};
 use crate::negotiate::{negotiate, Hal};
@@ -157,7 +158,7 @@ pub async fn get(
     urls: Urls,
 ) -> Result<impl Responder, ApiError> {
     let found = domain.run(move |s| s.get_user(&p, id)).await?;
-    Ok(Hal(repr::user::user(&found, &urls)))
+    Ok(Hal(repr::user::user(&found, &urls)).modified(found.last_modified()))
 }
 
 #[utoipa::path(
@@ -178,11 +179,13 @@ pub async fn patch(
     Authenticated(p): Authenticated,
     UserIdPath(id): UserIdPath,
     urls: Urls,
+    pre: Preconditions,
     body: Body<Value>,
 ) -> Result<impl Responder, ApiError> {
     let merge_patch = body.into_inner();
-    let patched = domain.run(move |s| s.patch_user(&p, id, merge_patch)).await?;
-    Ok(Hal(repr::user::user(&patched, &urls)))
+    let guard = pre.guard(&urls, repr::user::user);
+    let patched = domain.run(move |s| s.patch_user(&p, id, merge_patch, guard.get())).await?;
+    Ok(Hal(repr::user::user(&patched, &urls)).modified(patched.last_modified()))
 }
 
 /// `DELETE /v1/users/{id}` answers with the application (spec 2.41.9).
@@ -203,8 +206,10 @@ pub async fn delete(
     Authenticated(p): Authenticated,
     UserIdPath(id): UserIdPath,
     urls: Urls,
+    pre: Preconditions,
 ) -> Result<impl Responder, ApiError> {
-    let app = domain.run(move |s| s.delete_user(&p, id)).await?;
+    let guard = pre.guard(&urls, repr::user::user);
+    let app = domain.run(move |s| s.delete_user(&p, id, guard.get())).await?;
     Ok(Hal(repr::application::application(&app, &urls)?))
 }
 
@@ -221,6 +226,11 @@ pub struct SecretBody {
     /// The secret value (null when left out).
     #[serde(default)]
     secret: Value,
+}
+
+/// A secret as `GET` renders it (what a precondition on it compares with).
+fn secret_body(secret: &Option<Value>, _: &Urls) -> SecretBody {
+    SecretBody { secret: secret.clone().unwrap_or_default() }
 }
 
 #[utoipa::path(
@@ -265,11 +275,13 @@ pub async fn put_secret(
     UserIdPath(id): UserIdPath,
     req: HttpRequest,
     urls: Urls,
+    pre: Preconditions,
     body: Body<SecretBody>,
 ) -> Result<impl Responder, ApiError> {
     let name = secret_name(&req);
     let secret = body.into_inner().secret;
-    let owner = domain.run(move |s| s.put_secret(&p, id, &name, secret)).await?;
+    let guard = pre.guard(&urls, secret_body);
+    let owner = domain.run(move |s| s.put_secret(&p, id, &name, secret, guard.get())).await?;
     Ok(Hal(repr::user::user(&owner, &urls)))
 }
 
@@ -291,9 +303,11 @@ pub async fn delete_secret(
     UserIdPath(id): UserIdPath,
     req: HttpRequest,
     urls: Urls,
+    pre: Preconditions,
 ) -> Result<impl Responder, ApiError> {
     let name = secret_name(&req);
-    let owner = domain.run(move |s| s.delete_secret(&p, id, &name)).await?;
+    let guard = pre.guard(&urls, secret_body);
+    let owner = domain.run(move |s| s.delete_secret(&p, id, &name, guard.get())).await?;
     Ok(Hal(repr::user::user(&owner, &urls)))
 }
 
@@ -317,7 +331,9 @@ pub async fn delete_many(
     Authenticated(p): Authenticated,
     query: QueryPairs,
     urls: Urls,
+    pre: Preconditions,
 ) -> Result<impl Responder, ApiError> {
+    pre.without_representation()?;
     let ids: Vec<UserId> = query.required_ids("DELETE /v1/users")?.into_iter().map(UserId).collect();
     let app = domain.run(move |s| s.delete_users(&p, &ids)).await?;
     Ok(Hal(repr::application::application(&app, &urls)?))

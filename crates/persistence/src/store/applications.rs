@@ -1,7 +1,7 @@
 use diesel::prelude::*;
 use roost_domain::model::application::{Application, ApplicationSettings, OAuthClient, Organization};
 use roost_domain::ports::{ApplicationStore, StoreResult};
-use roost_domain::ApplicationId;
+use roost_domain::{ApplicationId, Timestamp};
 
 use super::{DieselResultExt, DieselStore};
 use crate::rows::{ApplicationRow, ClientRow, OrganizationRow};
@@ -75,12 +75,24 @@ impl ApplicationStore for DieselStore {
         })
     }
 
-    fn update_settings(&self, id: ApplicationId, settings: ApplicationSettings) -> StoreResult<Option<Application>> {
+    fn update_settings(
+        &self,
+        id: ApplicationId,
+        revision: Option<i64>,
+        settings: ApplicationSettings,
+        now: Timestamp,
+    ) -> StoreResult<Option<Application>> {
         self.write(|conn| {
-            let updated = diesel::update(applications::table.find(id.0))
+            let mut target = diesel::update(applications::table.filter(applications::id.eq(id.0))).into_boxed();
+            if let Some(version) = revision {
+                target = target.filter(applications::version.eq(version));
+            }
+            let updated = target
                 .set((
                     applications::guest_users.eq(settings.guest_users.is_enabled()),
                     applications::user_created_channels.eq(settings.user_created_channels.is_enabled()),
+                    applications::version.eq(applications::version + 1),
+                    applications::updated_at.eq(Some(now.naive_utc())),
                 ))
                 .execute(conn)
                 .store_err()?;

@@ -182,25 +182,38 @@ impl ChannelStore for DieselStore {
 
     fn update_channel(&self, channel: &Channel) -> StoreResult<()> {
         self.write(|conn| {
-            diesel::update(channels::table.filter(channels::id.eq(channel.id.0)))
-                .set((
-                    channels::display_name.eq(&channel.display_name),
-                    channels::properties.eq(crate::rows::properties_text(&channel.properties)),
-                ))
-                .execute(conn)
-                .store_err()?;
+            // Optimistic concurrency, as for users: a change made from a stale read matches no row.
+            let updated = diesel::update(
+                channels::table
+                    .filter(channels::id.eq(channel.id.0))
+                    .filter(channels::version.eq(channel.version - 1)),
+            )
+            .set((
+                channels::display_name.eq(&channel.display_name),
+                channels::properties.eq(crate::rows::properties_text(&channel.properties)),
+                channels::version.eq(channel.version),
+                channels::updated_at.eq(channel.updated_time.map(|t| t.naive_utc())),
+            ))
+            .execute(conn)
+            .store_err()?;
+            if updated == 0 {
+                return Err(StoreError::Conflict(format!("channel {} changed while being updated", channel.id)));
+            }
             Ok(())
         })
     }
 
-    fn delete_channel(&self, application_id: ApplicationId, id: ChannelId) -> StoreResult<bool> {
+    fn delete_channel(&self, application_id: ApplicationId, id: ChannelId, revision: Option<i64>) -> StoreResult<bool> {
         self.write(|conn| {
-            let exists = channels::table
-                .filter(channels::application_id.eq(application_id.0))
-                .filter(channels::id.eq(id.0))
-                .count()
-                .get_result::<i64>(conn)
-                .store_err()?;
+            // Claims the row (at `revision` when given: a stale conditional delete matches nothing).
+            let mut claim = diesel::update(
+                channels::table.filter(channels::application_id.eq(application_id.0)).filter(channels::id.eq(id.0)),
+            )
+            .into_boxed();
+            if let Some(version) = revision {
+                claim = claim.filter(channels::version.eq(version));
+            }
+            let exists = claim.set(channels::version.eq(channels::version)).execute(conn).store_err()?;
             if exists == 0 {
                 return Ok(false);
             }

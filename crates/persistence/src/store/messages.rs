@@ -141,22 +141,30 @@ impl MessageStore for DieselStore {
     fn update_message(&self, message: &Message) -> StoreResult<()> {
         let row = MessageRow::from(message);
         self.write(|conn| {
-            diesel::update(messages::table.filter(messages::id.eq(row.id)))
-                .set((
-                    messages::body.eq(&row.body),
-                    messages::mentions.eq(&row.mentions),
-                    messages::links.eq(&row.links),
-                    messages::properties.eq(&row.properties),
-                    messages::last_edited_at.eq(row.last_edited_at),
-                ))
-                .execute(conn)
-                .store_err()?;
+            // Optimistic concurrency, as for users: an edit made from a stale read matches no row.
+            let updated = diesel::update(
+                messages::table.filter(messages::id.eq(row.id)).filter(messages::version.eq(row.version - 1)),
+            )
+            .set((
+                messages::body.eq(&row.body),
+                messages::mentions.eq(&row.mentions),
+                messages::links.eq(&row.links),
+                messages::properties.eq(&row.properties),
+                messages::last_edited_at.eq(row.last_edited_at),
+                messages::version.eq(row.version),
+                messages::updated_at.eq(row.updated_at),
+            ))
+            .execute(conn)
+            .store_err()?;
+            if updated == 0 {
+                return Err(StoreError::Conflict(format!("message {} changed while being updated", message.id)));
+            }
             Ok(())
         })
     }
 
-    fn delete_message(&self, message: &Message) -> StoreResult<()> {
-        self.write(|conn| delete_message_rows(conn, message))
+    fn delete_message(&self, message: &Message, same_revision: bool) -> StoreResult<bool> {
+        self.write(|conn| delete_message_rows(conn, message, same_revision.then_some(message.version)))
     }
 
     fn delete_messages(&self, application_id: ApplicationId, ids: &[MessageId]) -> StoreResult<Option<MessageId>> {
@@ -175,7 +183,7 @@ impl MessageStore for DieselStore {
             }
             // One of them may be a reply of another, gone with it already: each delete checks.
             for message in &found {
-                delete_message_rows(conn, message)?;
+                delete_message_rows(conn, message, None)?;
             }
             Ok(None)
         })
@@ -249,17 +257,22 @@ impl MessageStore for DieselStore {
 
 /// Deletes a message and its replies inside the caller's transaction, keeping its parent's reply
 /// count and its channel's newest message right.
-fn delete_message_rows(conn: &mut AnyConnection, message: &Message) -> StoreResult<()> {
+/// `false` when the message is gone already, or (with `revision`) no longer at that version.
+fn delete_message_rows(conn: &mut AnyConnection, message: &Message, revision: Option<i64>) -> StoreResult<bool> {
     // Lock the channel as posts do, so the newest id computed below cannot be overtaken.
     diesel::update(channels::table.filter(channels::id.eq(message.channel_id.0)))
         .set(channels::last_message_id.eq(channels::last_message_id))
         .execute(conn)
         .store_err()?;
-    // A concurrent delete may have taken it already: then nothing more to do or count.
-    let still_there: i64 =
-        messages::table.filter(messages::id.eq(message.id.0)).count().get_result(conn).store_err()?;
+    // A concurrent delete may have taken it already: then nothing more to do or count. The
+    // check is an update, so on PostgreSQL it locks the row against a concurrent edit.
+    let mut claim = diesel::update(messages::table.filter(messages::id.eq(message.id.0))).into_boxed();
+    if let Some(version) = revision {
+        claim = claim.filter(messages::version.eq(version));
+    }
+    let still_there = claim.set(messages::version.eq(messages::version)).execute(conn).store_err()?;
     if still_there == 0 {
-        return Ok(());
+        return Ok(false);
     }
     let ids = message_tree(conn, message.id)?;
     diesel::delete(notifications::table.filter(notifications::message_id.eq_any(&ids))).execute(conn).store_err()?;
@@ -268,7 +281,11 @@ fn delete_message_rows(conn: &mut AnyConnection, message: &Message) -> StoreResu
     diesel::delete(threads::table.filter(threads::parent_message_id.eq_any(&ids))).execute(conn).store_err()?;
     if let Some(parent) = message.parent_id {
         diesel::update(messages::table.filter(messages::id.eq(parent.0)))
-            .set(messages::replies_count.eq(messages::replies_count - 1))
+            .set((
+                messages::replies_count.eq(messages::replies_count - 1),
+                // Its representation shows the count: `Last-Modified` moves with it.
+                messages::updated_at.eq(Some(chrono::Utc::now().naive_utc())),
+            ))
             .execute(conn)
             .store_err()?;
     }
@@ -281,5 +298,5 @@ fn delete_message_rows(conn: &mut AnyConnection, message: &Message) -> StoreResu
         .set(channels::last_message_id.eq(newest))
         .execute(conn)
         .store_err()?;
-    Ok(())
+    Ok(true)
 }

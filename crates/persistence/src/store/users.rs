@@ -148,8 +148,26 @@ impl UserStore for DieselStore {
         })
     }
 
-    fn delete_user(&self, application_id: ApplicationId, id: UserId) -> StoreResult<bool> {
-        self.write(|conn| delete_user_rows(conn, application_id, id))
+    fn delete_user(&self, application_id: ApplicationId, id: UserId, revision: Option<i64>) -> StoreResult<bool> {
+        self.write(|conn| {
+            if let Some(version) = revision {
+                // Claims the row at that version (a row lock on PostgreSQL, which re-checks the
+                // version after a concurrent writer commits): a stale delete matches nothing.
+                let claimed = diesel::update(
+                    users::table
+                        .filter(users::application_id.eq(application_id.0))
+                        .filter(users::id.eq(id.0))
+                        .filter(users::version.eq(version)),
+                )
+                .set(users::version.eq(users::version))
+                .execute(conn)
+                .store_err()?;
+                if claimed == 0 {
+                    return Ok(false);
+                }
+            }
+            delete_user_rows(conn, application_id, id)
+        })
     }
 
     fn delete_users(&self, application_id: ApplicationId, ids: &[UserId]) -> StoreResult<Option<UserId>> {

@@ -374,7 +374,7 @@ fn deleting_a_message_deletes_its_replies_and_their_notifications() {
         let hello = t.hello();
         let reply = t.reply(&hello, &t.bob);
         // Deleting the parent deletes the replies with it and returns the thread it lived in.
-        let lived_in = t.f.service.delete_message(&as_app(t.f.app), hello.id).unwrap();
+        let lived_in = t.f.service.delete_message(&as_app(t.f.app), hello.id, None).unwrap();
         assert_eq!(lived_in.id, t.private.main_thread_id, "{}", db.label);
         assert!(t.f.store.find_message(t.f.app, reply.id).unwrap().is_none());
         assert!(t.notifications(&t.jane).is_empty());
@@ -389,7 +389,7 @@ fn deleting_a_channel_deletes_everything_in_it() {
         t.reply(&hello, &t.bob);
         let later = t.f.say(&t.private, Some(&t.jane), "second");
         // Deleting the channel takes everything in it, in one transaction.
-        t.f.service.delete_channel(&as_app(t.f.app), t.private.id).unwrap();
+        t.f.service.delete_channel(&as_app(t.f.app), t.private.id, None).unwrap();
         assert!(t.f.store.find_message(t.f.app, later.id).unwrap().is_none(), "{}", db.label);
         assert!(t.f.store.find_thread(t.f.app, t.private.main_thread_id).unwrap().is_none());
         assert!(t.f.store.member_ids(t.private.id).unwrap().is_empty());
@@ -485,8 +485,8 @@ fn a_reply_deleted_twice_is_uncounted_once() {
         let (f, [_, bob, _], _, parent) = room_with_a_parent(&db);
         let reply = reply_re(&f, &parent, &bob);
         // The same delete twice (a retried request) counts once.
-        f.store.delete_message(&reply).unwrap();
-        f.store.delete_message(&reply).unwrap();
+        f.store.delete_message(&reply, false).unwrap();
+        f.store.delete_message(&reply, false).unwrap();
         assert_eq!(f.store.find_message(f.app, parent.id).unwrap().unwrap().replies_count, 0, "{}", db.label);
     }
 }
@@ -514,7 +514,7 @@ fn replies_to_a_deleted_users_message_still_work() {
     for db in TestDatabase::all() {
         let (f, [_, bob, carol], room, _) = room_with_a_parent(&db);
         let bobs = f.say(&room, Some(&bob), "from bob");
-        f.service.delete_user(&as_app(f.app), bob.id).unwrap();
+        f.service.delete_user(&as_app(f.app), bob.id, None).unwrap();
         let input = NewMessage {
             content: NewContent::Text("still here".into()),
             user: Some(UserRef::Id(carol.id)),
@@ -559,6 +559,8 @@ fn unread_works_for_a_member_of_a_thousand_channels() {
             main_thread_id: roost_domain::ThreadId(f.ids.next_id()),
             last_message_id: None,
             created_time: now(),
+            version: 1,
+            updated_time: None,
         };
         f.store.insert_channel(&c, None, &[member.id]).unwrap();
     }
@@ -606,7 +608,7 @@ fn concurrent_posts_are_committed_in_groups_each_answered_alone() {
                     .collect::<Vec<_>>()
             });
             std::thread::sleep(std::time::Duration::from_millis(5));
-            f.store.delete_message(&victim).unwrap();
+            f.store.delete_message(&victim, false).unwrap();
             let sent: Vec<Vec<message::Message>> = posters.into_iter().map(|p| p.join().unwrap()).collect();
             (sent, replier.join().unwrap())
         });

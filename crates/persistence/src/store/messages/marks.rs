@@ -11,7 +11,7 @@ use super::Db;
 use crate::conn::AnyConnection;
 use crate::prepared::{KeepPrepared, KeepPreparedLimit};
 use crate::rows::UserRow;
-use crate::schema::{reactions, read_marks, users};
+use crate::schema::{messages, reactions, read_marks, users};
 use crate::store::sort::sorted;
 use crate::store::{count_to_u64, DieselResultExt, DieselStore};
 
@@ -41,6 +41,7 @@ pub(super) fn add_reaction(
                 ))
                 .execute(conn)
                 .store_err()?;
+            touch_message(conn, message.id, now)?;
         }
         Ok(())
     })
@@ -61,8 +62,20 @@ pub(super) fn remove_reaction(
         )
         .execute(conn)
         .store_err()?;
+        if deleted > 0 {
+            touch_message(conn, message_id, roost_domain::now())?;
+        }
         Ok(deleted > 0)
     })
+}
+
+/// Records that a message's representation changed (its reactions), for `Last-Modified`.
+fn touch_message(conn: &mut AnyConnection, id: MessageId, now: Timestamp) -> StoreResult<()> {
+    diesel::update(messages::table.filter(messages::id.eq(id.0)))
+        .set(messages::updated_at.eq(Some(now.naive_utc())))
+        .execute(conn)
+        .store_err()?;
+    Ok(())
 }
 
 pub(super) fn reactions(

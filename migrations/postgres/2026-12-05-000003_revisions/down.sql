@@ -1,0 +1,6 @@
+ALTER TABLE messages DROP COLUMN updated_at;
+ALTER TABLE messages DROP COLUMN version;
+ALTER TABLE channels DROP COLUMN updated_at;
+ALTER TABLE channels DROP COLUMN version;
+ALTER TABLE applications DROP COLUMN updated_at;
+ALTER TABLE applications DROP COLUMN version;
