@@ -16,7 +16,7 @@ use crate::model::message::{
 };
 use crate::model::notification::Notification;
 use crate::model::page::{Page, PageRequest};
-use crate::model::user::{User, UserFilter, UserSort};
+use crate::model::user::{Secret, User, UserFilter, UserSort};
 use crate::model::Timestamp;
 
 /// Result of a storage call.
@@ -100,7 +100,7 @@ pub trait UserStore: Send + Sync {
     /// is not a user of the application, and then nothing was deleted.
     fn delete_users(&self, application_id: ApplicationId, ids: &[UserId]) -> StoreResult<Option<UserId>>;
     /// A user's named secret.
-    fn get_secret(&self, application_id: ApplicationId, user_id: UserId, name: &str) -> StoreResult<Option<Value>>;
+    fn get_secret(&self, application_id: ApplicationId, user_id: UserId, name: &str) -> StoreResult<Option<Secret>>;
     /// Creates or replaces a user's named secret.
     fn put_secret(
         &self,

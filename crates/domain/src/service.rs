@@ -20,7 +20,6 @@ use std::sync::Arc;
 pub use messages::{Keystrokes, MessageListing, MessageQuery};
 pub use related::Related;
 
-
 use crate::error::DomainError;
 use crate::model::ids::IdGenerator;
 use crate::model::message::MessageRules;

@@ -20,7 +20,7 @@ use actix_web::http::header::{self, HeaderMap, HttpDate};
 use actix_web::http::Method;
 use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
 use roost_domain::model::application::Application;
-use roost_domain::model::user::User;
+use roost_domain::model::user::{Secret, User};
 use roost_domain::{Guard, Timestamp, View};
 use serde::Serialize;
 
@@ -224,10 +224,10 @@ impl LastModified for roost_domain::model::message::Thread {
     }
 }
 
-/// A stored secret: no time of its own (`None`: not sent).
-impl LastModified for Option<serde_json::Value> {
+/// A stored secret, or none yet.
+impl LastModified for Option<Secret> {
     fn last_modified(&self) -> Option<Timestamp> {
-        None
+        self.as_ref().map(|s| s.updated_time)
     }
 }
 
@@ -248,7 +248,10 @@ impl FromRequest for Preconditions {
 }
 
 /// A guard for a use case ([`roost_domain::Guard`]), owned so it can move to a storage thread.
-pub struct OwnedGuard<T>(Option<Box<dyn Fn(&T) -> bool + Send>>);
+pub struct OwnedGuard<T>(Option<Check<T>>);
+
+/// A precondition check on a resource as read.
+type Check<T> = Box<dyn Fn(&T) -> bool + Send>;
 
 impl<T> OwnedGuard<T> {
     /// The guard to hand the use case.
@@ -320,7 +323,7 @@ pub trait Exists {
 impl Exists for User {}
 impl Exists for Application {}
 impl<T> Exists for View<T> {}
-impl Exists for Option<serde_json::Value> {
+impl Exists for Option<Secret> {
     fn exists(&self) -> bool {
         self.is_some()
     }
@@ -358,7 +361,10 @@ mod tests {
         assert_eq!(write(&[("if-match", "W/\"abc\"")]), Outcome::Failed);
         assert_eq!(write(&[("if-match", "\"other\"")]), Outcome::Failed);
         // If-Match present: If-Unmodified-Since is not evaluated (§13.2.2 step 2).
-        assert_eq!(write(&[("if-match", TAG), ("if-unmodified-since", "Thu, 01 Jan 1970 00:00:01 GMT")]), Outcome::Proceed);
+        assert_eq!(
+            write(&[("if-match", TAG), ("if-unmodified-since", "Thu, 01 Jan 1970 00:00:01 GMT")]),
+            Outcome::Proceed
+        );
         // No current representation: If-Match fails, even `*`.
         let gone = Validators { etag: None, last_modified: None };
         assert_eq!(conditions(&[("if-match", "*")]).evaluate(&gone, false), Outcome::Failed);

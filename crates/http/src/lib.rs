@@ -7,8 +7,8 @@
 
 mod cache;
 pub mod casing;
-pub mod connection;
 mod conditional;
+pub mod connection;
 mod cors;
 pub mod error;
 mod extract;
@@ -16,8 +16,8 @@ pub mod hashing;
 pub mod metrics;
 mod middleware;
 mod negotiate;
-mod output;
 mod openapi;
+mod output;
 mod paths;
 mod repr;
 mod routes;

@@ -91,6 +91,11 @@ impl<T> Hal<T> {
     pub fn modified(self, last_modified: Option<Timestamp>) -> Modified<T> {
         Modified { resource: self.0, last_modified }
     }
+
+    /// The same, with the time `record` last changed as `Last-Modified`.
+    pub fn modified_at(self, record: &impl crate::conditional::LastModified) -> Modified<T> {
+        self.modified(record.last_modified())
+    }
 }
 
 /// A resource rendered as [`Hal`] does, with the time it last changed.
@@ -171,11 +176,14 @@ impl Responder for Rendered {
         // Preconditions of a read are answered here; a write's were checked by its use case
         // against the representation before the change (see `crate::conditional`).
         if matches!(*req.method(), Method::GET | Method::HEAD) {
-            let current = Validators { etag: etag.as_ref().and_then(|e| e.to_str().ok()), last_modified: self.last_modified };
+            let current =
+                Validators { etag: etag.as_ref().and_then(|e| e.to_str().ok()), last_modified: self.last_modified };
             match Conditions::of(req).evaluate(&current, true) {
                 Outcome::Proceed => {}
                 Outcome::NotModified => status = StatusCode::NOT_MODIFIED,
-                Outcome::Failed => return ApiError::Domain(roost_domain::DomainError::PreconditionFailed).error_response(),
+                Outcome::Failed => {
+                    return ApiError::Domain(roost_domain::DomainError::PreconditionFailed).error_response()
+                }
             }
         }
         let mut response = HttpResponse::build(status);

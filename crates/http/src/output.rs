@@ -147,6 +147,12 @@ impl Fields {
         Ok(fields)
     }
 
+    /// `{keep: [paths], drop: [paths]}`, dotted, for the test resource's echo.
+    pub fn describe(&self) -> Value {
+        let dotted = |paths: &[Vec<String>]| paths.iter().map(|p| Value::String(p.join("."))).collect::<Vec<_>>();
+        serde_json::json!({"keep": dotted(&self.keep), "drop": dotted(&self.drop)})
+    }
+
     fn apply(&self, value: &mut Value) {
         if !self.keep.is_empty() {
             keep(value, &self.keep.iter().map(Vec::as_slice).collect::<Vec<_>>());
@@ -206,6 +212,11 @@ pub fn omitted<T>(value: &Option<T>) -> bool {
     value.is_none() && !EMPTY.with(Cell::get)
 }
 
+/// For lists: an empty one is left out, unless blank fields were asked for (then `[]`).
+pub fn omitted_list<T>(value: &[T]) -> bool {
+    value.is_empty() && !EMPTY.with(Cell::get)
+}
+
 /// Runs `serialize` with blank fields shown as `null` when `empty`.
 pub fn with_blanks<R>(empty: bool, serialize: impl FnOnce() -> R) -> R {
     if !empty {
@@ -262,7 +273,10 @@ mod tests {
     fn applies_to_every_item_of_a_page() {
         let page = json!({"_embedded": {"messages": [message(), message()]}, "page": {"size": 2}, "_links": {}});
         let kept = apply("type", page, true);
-        assert_eq!(kept["_embedded"]["messages"][1], json!({"id": 1, "type": "TEXT", "_links": {"self": {"href": "/v1/messages/1"}}}));
+        assert_eq!(
+            kept["_embedded"]["messages"][1],
+            json!({"id": 1, "type": "TEXT", "_links": {"self": {"href": "/v1/messages/1"}}})
+        );
         assert_eq!(kept["page"]["size"], 2);
     }
 

@@ -10,7 +10,7 @@ use roost_domain::{ApplicationId, OrganizationId, Properties, StoreError, Timest
 
 use crate::schema::{access_tokens, applications, oauth_clients, organizations, users};
 
-fn utc(t: NaiveDateTime) -> Timestamp {
+pub(crate) fn utc(t: NaiveDateTime) -> Timestamp {
     t.and_utc()
 }
 

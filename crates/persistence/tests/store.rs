@@ -109,7 +109,12 @@ fn settings_are_updated_for_existing_applications_only() {
     for db in TestDatabase::all() {
         let (store, _, app, _) = with_application(&db);
         let settings = ApplicationSettings { guest_users: Toggle::Enabled, user_created_channels: Toggle::Disabled };
-        assert_eq!(store.update_settings(app.id, None, settings, now()).unwrap().unwrap().settings, settings, "{}", db.label);
+        assert_eq!(
+            store.update_settings(app.id, None, settings, now()).unwrap().unwrap().settings,
+            settings,
+            "{}",
+            db.label
+        );
         assert!(store.update_settings(ApplicationId(1), None, settings, now()).unwrap().is_none());
     }
 }
@@ -174,7 +179,10 @@ fn applications_see_only_their_own_users() {
         let other_jane = service(&store, &ids).create_user(&as_app(other.id), new_user("jane")).unwrap();
         assert!(store.find_user(other.id, jane.id).unwrap().is_none(), "{}", db.label);
         assert!(matches!(service(&store, &ids).get_user(&as_app(other.id), jane.id), Err(DomainError::NotFound(_))));
-        assert!(matches!(service(&store, &ids).delete_user(&as_app(other.id), jane.id, None), Err(DomainError::NotFound(_))));
+        assert!(matches!(
+            service(&store, &ids).delete_user(&as_app(other.id), jane.id, None),
+            Err(DomainError::NotFound(_))
+        ));
         service(&store, &ids).put_secret(&as_app(app.id), jane.id, "token", json!("mine"), None).unwrap();
         assert!(matches!(
             service(&store, &ids).get_secret(&as_app(other.id), jane.id, "token"),
@@ -205,7 +213,7 @@ fn a_secret_put_again_is_replaced_and_goes_with_its_user() {
         service(&store, &ids).put_secret(&as_app(app.id), jane.id, "token", json!({"a": 1}), None).unwrap();
         service(&store, &ids).put_secret(&as_app(app.id), jane.id, "token", json!("replaced"), None).unwrap();
         assert_eq!(
-            service(&store, &ids).get_secret(&as_app(app.id), jane.id, "token").unwrap(),
+            service(&store, &ids).get_secret(&as_app(app.id), jane.id, "token").unwrap().value,
             json!("replaced"),
             "{}",
             db.label

@@ -83,6 +83,15 @@ pub struct User {
     pub version: i64,
 }
 
+/// A user's named secret as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Secret {
+    /// Any JSON value.
+    pub value: Value,
+    /// When it was last set (drives `Last-Modified`).
+    pub updated_time: Timestamp,
+}
+
 /// A reference to a user in a request body: `{"id": …}` or `{"username": …}`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum UserRef {

@@ -204,7 +204,11 @@ impl Service {
         };
         if !self.ports.channels.delete_channel(application_id, id, revision)? {
             // Gone, or (conditional) changed since it was read.
-            return Err(if revision.is_some() { DomainError::PreconditionFailed } else { DomainError::NotFound(RESOURCE) });
+            return Err(if revision.is_some() {
+                DomainError::PreconditionFailed
+            } else {
+                DomainError::NotFound(RESOURCE)
+            });
         }
         self.application(application_id)
     }

@@ -9,8 +9,8 @@ use crate::model::ids::{ApplicationId, UserId};
 use crate::model::page::{Page, PageRequest};
 use crate::model::principal::Principal;
 use crate::model::user::{
-    already_exists, new_user, validate_secret, validate_secret_name, NewUser, User, UserFilter, UserPatch, UserRef,
-    UserSort,
+    already_exists, new_user, validate_secret, validate_secret_name, NewUser, Secret, User, UserFilter, UserPatch,
+    UserRef, UserSort,
 };
 use crate::model::{has_nul, now};
 
@@ -101,7 +101,11 @@ impl Service {
         };
         if !self.ports.users.delete_user(application_id, id, revision)? {
             // Gone, or (conditional) changed since it was read.
-            return Err(if revision.is_some() { DomainError::PreconditionFailed } else { DomainError::NotFound(RESOURCE) });
+            return Err(if revision.is_some() {
+                DomainError::PreconditionFailed
+            } else {
+                DomainError::NotFound(RESOURCE)
+            });
         }
         self.application(application_id)
     }
@@ -118,7 +122,7 @@ impl Service {
     }
 
     /// A user's named secret.
-    pub fn get_secret(&self, principal: &Principal, id: UserId, name: &str) -> Result<Value, DomainError> {
+    pub fn get_secret(&self, principal: &Principal, id: UserId, name: &str) -> Result<Secret, DomainError> {
         validate_secret_name(name)?;
         let application_id = principal.manage()?;
         self.user(application_id, id)?;
@@ -132,7 +136,7 @@ impl Service {
         id: UserId,
         name: &str,
         secret: Value,
-        guard: Guard<'_, Option<Value>>,
+        guard: Guard<'_, Option<Secret>>,
     ) -> Result<User, DomainError> {
         validate_secret_name(name)?;
         validate_secret(&secret)?;
@@ -151,13 +155,18 @@ impl Service {
         principal: &Principal,
         id: UserId,
         name: &str,
-        guard: Guard<'_, Option<Value>>,
+        guard: Guard<'_, Option<Secret>>,
     ) -> Result<User, DomainError> {
         validate_secret_name(name)?;
         let application_id = principal.manage()?;
         let user = self.user(application_id, id)?;
         if guard.is_some() {
-            check(guard, &self.ports.users.get_secret(application_id, id, name)?)?;
+            let current = self.ports.users.get_secret(application_id, id, name)?;
+            // Without its precondition this would be a 404: so it is (RFC 9110 §13.2.1).
+            if current.is_none() {
+                return Err(DomainError::NotFound("secret"));
+            }
+            check(guard, &current)?;
         }
         if self.ports.users.delete_secret(application_id, id, name)? {
             Ok(user)

@@ -42,6 +42,13 @@ pub struct TestEcho {
     /// The body as read: JSON as sent, a form as an object of its fields, or `null`.
     #[schema(value_type = Option<Object>)]
     body: Option<serde_json::Value>,
+    /// The casing answers get (`camel` or `snake`), from `_case`, `X-Options` or `Accept`.
+    casing: String,
+    /// `fields` as read: `{keep: [paths], drop: [paths]}` (camelCase, dotted), or `null`.
+    #[schema(value_type = Option<Object>)]
+    fields: Option<serde_json::Value>,
+    /// Whether blank fields are rendered as `null` (`_empty`, `X-Options: empty`).
+    empty: bool,
 }
 
 /// An application setting's state (`roost_domain::model::application::Toggle` on the wire).

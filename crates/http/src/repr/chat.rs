@@ -128,11 +128,11 @@ pub struct MessageRepr {
     #[serde(skip_serializing_if = "crate::output::omitted")]
     #[schema(nullable = false)]
     group_tag: Option<String>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(skip_serializing_if = "crate::output::omitted_list")]
     links: Vec<LinkRepr>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(skip_serializing_if = "crate::output::omitted_list")]
     mentions: Vec<MentionRepr>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(skip_serializing_if = "crate::output::omitted_list")]
     reactions: Vec<ReactionRepr>,
     nested_level: i32,
     replies_count: i64,

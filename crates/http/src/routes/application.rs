@@ -4,7 +4,7 @@ use actix_web::Responder;
 use roost_domain::model::application::{SettingsUpdate, Toggle};
 use serde::Deserialize;
 
-use crate::conditional::{LastModified, Preconditions};
+use crate::conditional::Preconditions;
 use crate::error::ApiError;
 use crate::extract::{Authenticated, Body, Domain};
 use crate::negotiate::Hal;
@@ -40,7 +40,7 @@ pub async fn root(_: Authenticated, urls: Urls) -> impl Responder {
 )]
 pub async fn get(domain: Domain, Authenticated(p): Authenticated, urls: Urls) -> Result<impl Responder, ApiError> {
     let app = domain.run(move |s| s.get_application(&p)).await?;
-    Ok(Hal(repr::application::application(&app, &urls)?).modified(app.last_modified()))
+    Ok(Hal(repr::application::application(&app, &urls)?).modified_at(&app))
 }
 
 #[utoipa::path(
@@ -60,7 +60,7 @@ pub async fn get_settings(
     urls: Urls,
 ) -> Result<impl Responder, ApiError> {
     let app = domain.run(move |s| s.get_application(&p)).await?;
-    Ok(Hal(repr::application::settings(&app, &urls)).modified(app.last_modified()))
+    Ok(Hal(repr::application::settings(&app, &urls)).modified_at(&app))
 }
 
 /// New application settings (ChatKitty's `ApplicationSettingsProperties`). A setting left out
@@ -101,7 +101,7 @@ pub async fn put_settings(
     let update = SettingsUpdate { guest_users: body.guest_users, user_created_channels: body.user_created_channels };
     let guard = pre.guard(&urls, repr::application::settings);
     let app = domain.run(move |s| s.replace_settings(&p, update, guard.get())).await?;
-    Ok(Hal(repr::application::settings(&app, &urls)).modified(app.last_modified()))
+    Ok(Hal(repr::application::settings(&app, &urls)).modified_at(&app))
 }
 
 /// `GET /v1/application/message-read-receipt-summaries` (newest official client): per channel

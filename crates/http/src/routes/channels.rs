@@ -14,7 +14,7 @@ use serde_json::Value;
 use super::bodies::{CreateMessageBody, KeystrokesBody, UserRefBody};
 use super::pages::{self, channel};
 use super::{endpoint, members};
-use crate::conditional::{LastModified, Preconditions};
+use crate::conditional::Preconditions;
 use crate::error::ApiError;
 use crate::extract::{Authenticated, Body, ChannelIdPath, Domain, ListRequest, QueryPairs, UserIdPath};
 use crate::negotiate::Hal;
@@ -218,7 +218,7 @@ pub async fn get(
     urls: Urls,
 ) -> Result<impl Responder, ApiError> {
     let found = domain.run(move |s| s.get_channel(&p, id)).await?;
-    Ok(Hal(channel(&found, &urls)).modified(found.last_modified()))
+    Ok(Hal(channel(&found, &urls)).modified_at(&found))
 }
 
 #[utoipa::path(
@@ -245,7 +245,7 @@ pub async fn patch(
     let merge_patch = body.into_inner();
     let guard = pre.guard(&urls, channel);
     let patched = domain.run(move |s| s.patch_channel(&p, id, merge_patch, guard.get())).await?;
-    Ok(Hal(channel(&patched, &urls)).modified(patched.last_modified()))
+    Ok(Hal(channel(&patched, &urls)).modified_at(&patched))
 }
 
 /// `DELETE /v1/channels/{id}` answers with the application.

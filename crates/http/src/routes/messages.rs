@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use super::bodies::{user_ref_param, CreateMessageBody, ReactionBody, UserBody};
 use super::{endpoint, pages};
-use crate::conditional::{LastModified, Preconditions};
+use crate::conditional::Preconditions;
 use crate::error::ApiError;
 use crate::extract::{Authenticated, Body, Domain, ListRequest, MessageIdPath, QueryPairs, UserIdPath};
 use crate::negotiate::Hal;
@@ -159,7 +159,7 @@ pub async fn get(
     urls: Urls,
 ) -> Result<impl Responder, ApiError> {
     let found = domain.run(move |s| s.get_message(&p, id)).await?;
-    Ok(Hal(pages::message(&found, &urls)).modified(found.last_modified()))
+    Ok(Hal(pages::message(&found, &urls)).modified_at(&found))
 }
 
 #[utoipa::path(
@@ -186,7 +186,7 @@ pub async fn patch(
     let merge_patch = body.into_inner();
     let guard = pre.guard(&urls, pages::message);
     let patched = domain.run(move |s| s.patch_message(&p, id, merge_patch, guard.get())).await?;
-    Ok(Hal(pages::message(&patched, &urls)).modified(patched.last_modified()))
+    Ok(Hal(pages::message(&patched, &urls)).modified_at(&patched))
 }
 
 /// `DELETE /v1/messages/{id}` answers with the thread the message lived in.

@@ -54,6 +54,13 @@ fn echo(req: &HttpRequest, query: &QueryPairs, body: &[u8]) -> Result<HttpRespon
     let parameters: Map<String, Value> =
         req.match_info().iter().map(|(name, value)| (name.to_owned(), Value::String(value.to_owned()))).collect();
     let header = |name: header::HeaderName| req.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    // The output options are read as every resource reads them (an unknown field is a 400),
+    // and echoed rather than applied.
+    let output = crate::output::OutputOptions::of(req)?;
+    let casing = match crate::casing::requested(req) {
+        crate::casing::Casing::Camel => "camel",
+        crate::casing::Casing::Snake => "snake",
+    };
     Ok(HttpResponse::Ok().json(json!({
         "method": req.method().as_str(),
         "path": crate::urls::Urls::public_path(req),
@@ -63,6 +70,9 @@ fn echo(req: &HttpRequest, query: &QueryPairs, body: &[u8]) -> Result<HttpRespon
         "accept": header(header::ACCEPT),
         "options": header(header::HeaderName::from_static("x-options")),
         "body": parsed_body(req, body)?,
+        "casing": casing,
+        "fields": output.fields.map(|fields| fields.describe()),
+        "empty": output.empty,
     })))
 }
 

@@ -6,7 +6,6 @@ use roost_domain::service::MessageListing;
 
 use super::bodies::{CreateMessageBody, KeystrokesBody};
 use super::{endpoint, pages};
-use crate::conditional::LastModified;
 use crate::error::ApiError;
 use crate::extract::{Authenticated, Body, Domain, ListRequest, ThreadIdPath};
 use crate::negotiate::Hal;
@@ -43,7 +42,7 @@ pub async fn get(
     urls: Urls,
 ) -> Result<impl Responder, ApiError> {
     let found = domain.run(move |s| s.get_thread(&p, id)).await?;
-    Ok(Hal(Renderer { urls: &urls, related: &Default::default() }.thread(&found)).modified(found.last_modified()))
+    Ok(Hal(Renderer { urls: &urls, related: &Default::default() }.thread(&found)).modified_at(&found))
 }
 
 #[utoipa::path(

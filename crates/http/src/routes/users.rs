@@ -1,13 +1,13 @@
 //! `/v1/users…`: list, create, exists, get, merge-patch, delete, and user secrets.
 
 use actix_web::{web, HttpRequest, HttpResponse, Responder};
-use roost_domain::model::user::{NewUser, UserFilter};
+use roost_domain::model::user::{NewUser, Secret, UserFilter};
 use roost_domain::{Properties, UserId};
 use serde::Deserialize;
 use serde_json::Value;
 
 use super::endpoint;
-use crate::conditional::{LastModified, Preconditions};
+use crate::conditional::Preconditions;
 use crate::error::ApiError;
 use crate::extract::{Authenticated, Body, Domain, ListRequest, QueryPairs, UserIdPath};
 use crate::negotiate::{negotiate, Hal};
@@ -158,7 +158,7 @@ pub async fn get(
     urls: Urls,
 ) -> Result<impl Responder, ApiError> {
     let found = domain.run(move |s| s.get_user(&p, id)).await?;
-    Ok(Hal(repr::user::user(&found, &urls)).modified(found.last_modified()))
+    Ok(Hal(repr::user::user(&found, &urls)).modified_at(&found))
 }
 
 #[utoipa::path(
@@ -185,7 +185,7 @@ pub async fn patch(
     let merge_patch = body.into_inner();
     let guard = pre.guard(&urls, repr::user::user);
     let patched = domain.run(move |s| s.patch_user(&p, id, merge_patch, guard.get())).await?;
-    Ok(Hal(repr::user::user(&patched, &urls)).modified(patched.last_modified()))
+    Ok(Hal(repr::user::user(&patched, &urls)).modified_at(&patched))
 }
 
 /// `DELETE /v1/users/{id}` answers with the application (spec 2.41.9).
@@ -229,8 +229,8 @@ pub struct SecretBody {
 }
 
 /// A secret as `GET` renders it (what a precondition on it compares with).
-fn secret_body(secret: &Option<Value>, _: &Urls) -> SecretBody {
-    SecretBody { secret: secret.clone().unwrap_or_default() }
+fn secret_body(secret: &Option<Secret>, _: &Urls) -> SecretBody {
+    SecretBody { secret: secret.as_ref().map(|s| s.value.clone()).unwrap_or_default() }
 }
 
 #[utoipa::path(
@@ -253,7 +253,7 @@ pub async fn get_secret(
 ) -> Result<impl Responder, ApiError> {
     let name = secret_name(&req);
     let secret = domain.run(move |s| s.get_secret(&p, id, &name)).await?;
-    Ok(Hal(SecretBody { secret }))
+    Ok(Hal(SecretBody { secret: secret.value.clone() }).modified(Some(secret.updated_time)))
 }
 
 #[utoipa::path(

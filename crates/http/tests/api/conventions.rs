@@ -197,6 +197,9 @@ async fn the_test_resource_echoes_the_request() {
         assert_eq!(json_body.body["pathParameters"], json!({"id": "42"}));
         assert_eq!(json_body.body["query"], json!({"fields": "name", "sort": ["a", "b"]}));
         assert_eq!(json_body.body["options"], "snake");
+        assert_eq!(json_body.body["casing"], "snake");
+        assert_eq!(json_body.body["fields"], json!({"keep": ["name"], "drop": []}));
+        assert_eq!(json_body.body["empty"], false);
         assert_eq!(json_body.body["body"], json!({"name": "jane", "tags": ["a"]}));
 
         let form = t

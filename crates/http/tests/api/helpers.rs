@@ -106,8 +106,14 @@ impl TestApp {
             || (asked("accept").contains("application/vnd.chatkitty+json")
                 && !response.request().query_string().contains("_case=camel")
                 && !asked("x-options").contains("camel"));
+        // Partial output (`fields`, `_empty`) leaves the schemas on purpose: required fields
+        // dropped, blank ones as null. Everything else is checked.
+        let partial = route.as_deref().is_some_and(|r| !r.contains("/tests"))
+            && (response.request().query_string().contains("fields=")
+                || response.request().query_string().contains("_empty=")
+                || asked("x-options").contains("empty"));
         let raw = test::read_body(response).await.to_vec();
-        if let Some(route) = route {
+        if let Some(route) = route.filter(|_| !partial) {
             // Every response of every HTTP test is checked against the OpenAPI document.
             let content_type = headers.get("content-type").and_then(|v| v.to_str().ok());
             crate::openapi::check_response(&method, &route, status, content_type, snake, &raw);

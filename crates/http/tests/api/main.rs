@@ -6,6 +6,7 @@ mod helpers;
 
 mod application;
 mod chat;
+mod conditional;
 mod conventions;
 mod errors_and_headers;
 mod health;

@@ -184,9 +184,7 @@ impl ChannelStore for DieselStore {
         self.write(|conn| {
             // Optimistic concurrency, as for users: a change made from a stale read matches no row.
             let updated = diesel::update(
-                channels::table
-                    .filter(channels::id.eq(channel.id.0))
-                    .filter(channels::version.eq(channel.version - 1)),
+                channels::table.filter(channels::id.eq(channel.id.0)).filter(channels::version.eq(channel.version - 1)),
             )
             .set((
                 channels::display_name.eq(&channel.display_name),

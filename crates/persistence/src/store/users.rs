@@ -1,6 +1,6 @@
 use diesel::prelude::*;
 use roost_domain::model::page::{Page, PageRequest};
-use roost_domain::model::user::{User, UserFilter, UserSort};
+use roost_domain::model::user::{Secret, User, UserFilter, UserSort};
 use roost_domain::ports::{StoreResult, UserStore};
 use roost_domain::{ApplicationId, StoreError, Timestamp, UserId};
 use serde_json::Value;
@@ -189,17 +189,21 @@ impl UserStore for DieselStore {
         })
     }
 
-    fn get_secret(&self, application_id: ApplicationId, user_id: UserId, name: &str) -> StoreResult<Option<Value>> {
+    fn get_secret(&self, application_id: ApplicationId, user_id: UserId, name: &str) -> StoreResult<Option<Secret>> {
         self.read(|conn| {
-            let text: Option<String> = user_secrets::table
+            let row: Option<(String, chrono::NaiveDateTime)> = user_secrets::table
                 .filter(user_secrets::application_id.eq(application_id.0))
                 .filter(user_secrets::user_id.eq(user_id.0))
                 .filter(user_secrets::name.eq(name))
-                .select(user_secrets::secret)
+                .select((user_secrets::secret, user_secrets::updated_at))
                 .get_result(conn)
                 .optional()
                 .store_err()?;
-            text.map(|t| serde_json::from_str(&t).map_err(|e| StoreError::Other(Box::new(e)))).transpose()
+            row.map(|(text, updated_at)| {
+                let value = serde_json::from_str(&text).map_err(|e| StoreError::Other(Box::new(e)))?;
+                Ok(Secret { value, updated_time: crate::rows::utc(updated_at) })
+            })
+            .transpose()
         })
     }
 

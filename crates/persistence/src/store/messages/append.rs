@@ -135,13 +135,11 @@ fn append_all(conn: &mut AnyConnection, ids: &IdGenerator, drafts: &[MessageDraf
     let message_rows: Vec<MessageRow> = stored.iter().map(MessageRow::from).collect();
     insert_rows!(conn, messages::table, messages::id, message_rows);
     for (reply, parent) in stored.iter().filter_map(|m| m.parent_id.map(|parent| (m, parent))) {
-        let counted = KeepPrepared(
-            diesel::update(messages::table.filter(messages::id.eq(parent.0))).set((
-                messages::replies_count.eq(messages::replies_count + 1),
-                // Its representation shows the count: `Last-Modified` moves with it.
-                messages::updated_at.eq(Some(reply.created_time.naive_utc())),
-            )),
-        )
+        let counted = KeepPrepared(diesel::update(messages::table.filter(messages::id.eq(parent.0))).set((
+            messages::replies_count.eq(messages::replies_count + 1),
+            // Its representation shows the count: `Last-Modified` moves with it.
+            messages::updated_at.eq(Some(reply.created_time.naive_utc())),
+        )))
         .execute(conn)
         .store_err()?;
         if counted == 0 {
