@@ -7,7 +7,16 @@ use actix_web::http::header;
 
 /// Response headers a browser script may read: validators, the id to quote when reporting a
 /// problem, the API version and when to retry after a 429 or 503.
-const EXPOSED: [&str; 5] = ["etag", "x-response-token", "x-api-version", "retry-after", "location"];
+const EXPOSED: [&str; 8] = [
+    "etag",
+    "last-modified",
+    "x-response-token",
+    "x-api-version",
+    "retry-after",
+    "location",
+    "ratelimit",
+    "ratelimit-policy",
+];
 
 /// The CORS middleware for `origins` (`*` allows any origin), or `None` when there are none.
 /// Preflights allow `Authorization` (tokens are sent as a header, never as a cookie, so no
@@ -24,6 +33,10 @@ pub fn layer(origins: &[String]) -> Option<Cors> {
             header::CONTENT_TYPE,
             header::IF_MATCH,
             header::IF_NONE_MATCH,
+            header::IF_MODIFIED_SINCE,
+            header::IF_UNMODIFIED_SINCE,
+            header::HeaderName::from_static("x-options"),
+            header::HeaderName::from_static("idempotency-key"),
         ])
         .expose_headers(EXPOSED)
         .max_age(3600);

@@ -50,6 +50,12 @@ pub enum ApiError {
     /// The client accepts no media type we produce.
     #[error("not acceptable")]
     NotAcceptable,
+    /// The application or source address went past its rate limit ([`crate::rate_limit`]).
+    #[error("rate limit reached")]
+    RateLimited {
+        /// Seconds until a request would be allowed.
+        retry_after_secs: u64,
+    },
     /// The server requires writes to be conditional (`ROOST_REQUIRE_PRECONDITIONS`).
     #[error("precondition required")]
     PreconditionRequired,
@@ -177,6 +183,11 @@ impl ApiError {
                     "The resource was modified since the representation named by If-Match or \
                      If-Unmodified-Since; read it again",
                 ),
+            ),
+            // RFC 6585 §4.
+            Self::RateLimited { .. } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                api("RATE_LIMIT_REACHED", "Too many requests; retry after the time in Retry-After"),
             ),
             // RFC 6585 §3.
             Self::PreconditionRequired => (
@@ -340,8 +351,8 @@ impl ResponseError for ApiError {
                 serde_json::to_vec(&OAuthErrorBody { error: code, error_description: &description })
             }
         };
-        if let Self::OAuth(OAuthError::RateLimited { retry_after_secs } | OAuthError::Overloaded { retry_after_secs }) =
-            self
+        if let Self::OAuth(OAuthError::RateLimited { retry_after_secs } | OAuthError::Overloaded { retry_after_secs })
+        | Self::RateLimited { retry_after_secs } = self
         {
             response.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
         }
@@ -381,6 +392,7 @@ mod tests {
             (DomainError::Forbidden("no".into()).into(), 403),
             (DomainError::PreconditionFailed.into(), 412),
             (ApiError::PreconditionRequired, 428),
+            (ApiError::RateLimited { retry_after_secs: 1 }, 429),
             (StoreError::Unavailable("pool".into()).into(), 503),
             (StoreError::Conflict("raced".into()).into(), 409),
             (StoreError::Other("boom".into()).into(), 500),

@@ -96,6 +96,7 @@ impl FromRequest for Authenticated {
         let state = state(req);
         let authorization = req.headers().get(header::AUTHORIZATION).map(|v| v.to_str().map(str::to_owned));
         let app_param = req.match_info().get("app_id").map(str::to_owned);
+        let req = req.clone();
         Box::pin(async move {
             let state = state?;
             let authorization = match authorization {
@@ -118,6 +119,9 @@ impl FromRequest for Authenticated {
                 if app != "me" && app.parse::<i64>().ok() != Some(principal.application_id().0) {
                     return Err(DomainError::NotFound("application").into());
                 }
+            }
+            if let Some(limits) = &state.rate_limits {
+                limits.check_application(&req, principal.application_id().0)?;
             }
             Ok(Self(principal))
         })

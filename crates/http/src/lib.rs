@@ -19,6 +19,7 @@ mod negotiate;
 mod openapi;
 mod output;
 mod paths;
+pub mod rate_limit;
 mod repr;
 mod routes;
 mod state;

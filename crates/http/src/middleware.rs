@@ -80,9 +80,19 @@ pub async fn headers_and_log(
     // keeps that line (`roost::request=info`) keeps the token on it (measured: +6 300 instructions per request with method
     // and path in the span as well, on the cheapest read's ~143 000).
     let span = tracing::info_span!(target: "roost::request", "request", response_token = %token);
-    let state = req.app_data::<web::Data<AppState>>().filter(|s| s.settings.metrics != MetricsExposure::Off).cloned();
-    let mut response = next.call(req).instrument(span.clone()).await?;
-    if let Some(state) = state {
+    let state = req.app_data::<web::Data<AppState>>().cloned();
+    // Probes come every few seconds from every load balancer: never limited, not logged (below).
+    let probe = matches!(path.as_str(), "/healthz" | "/readyz" | "/metrics");
+    let limits = state.as_ref().filter(|s| s.rate_limits.is_some() && !probe);
+    let mut response = match limits.and_then(|s| s.rate_limits.as_ref()).map(|l| l.check_address(req.request())) {
+        Some(Err(refused)) => req.error_response(refused).map_into_right_body(),
+        _ => next.call(req).instrument(span.clone()).await?.map_into_left_body(),
+    };
+    if let Some(limits) = limits.and_then(|s| s.rate_limits.as_ref()) {
+        let (request, response) = (response.request().clone(), &mut response);
+        limits.write_headers(&request, response.headers_mut());
+    }
+    if let Some(state) = state.filter(|s| s.settings.metrics != MetricsExposure::Off) {
         let route = response.request().match_pattern();
         let status = response.status().as_u16();
         state.metrics.observe_request(&method, route, status, started.elapsed().as_secs_f64());
@@ -114,9 +124,8 @@ pub async fn headers_and_log(
     if let Ok(value) = HeaderValue::from_str(&token) {
         headers.insert(HeaderName::from_static("x-response-token"), value);
     }
-    // Probes come every few seconds from every load balancer: logging each would drown the
-    // requests that matter. Their failures still log (a 5xx logs its cause).
-    let probe = matches!(path.as_str(), "/healthz" | "/readyz" | "/metrics");
+    // Logging each probe would drown the requests that matter. Their failures still log (a
+    // 5xx logs its cause).
     span.in_scope(|| {
         if probe {
             return;

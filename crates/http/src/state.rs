@@ -9,6 +9,7 @@ use roost_domain::{IdGenerator, Ports, Service};
 use crate::cache::ResponseCache;
 use crate::hashing::{HashingQueue, QueueLimits};
 use crate::metrics::Metrics;
+use crate::rate_limit::{ApiRateLimits, RateLimitSettings};
 
 /// How long a secret check may wait for a hashing thread before it is dropped unrun: longer
 /// than a fair turn takes under any flood seen so far, shorter than common client timeouts.
@@ -48,6 +49,8 @@ pub struct HttpSettings {
     /// Whether every `PUT`, `PATCH` and `DELETE` must carry `If-Match` or
     /// `If-Unmodified-Since` (else `428`); off by default, since no official client sends them.
     pub require_preconditions: bool,
+    /// API-wide rate limits per application and per source address; `None`: none.
+    pub rate_limits: Option<RateLimitSettings>,
 }
 
 /// Where `GET /metrics` is served.
@@ -80,6 +83,7 @@ impl Default for HttpSettings {
             cors_allowed_origins: Vec::new(),
             metrics: MetricsExposure::WithApi,
             require_preconditions: false,
+            rate_limits: None,
         }
     }
 }
@@ -119,6 +123,8 @@ pub struct AppState {
     pub hashing: HashingQueue,
     /// Request and token counts for `/metrics`.
     pub metrics: Metrics,
+    /// API-wide rate limits, when set.
+    pub rate_limits: Option<ApiRateLimits>,
     /// Settings.
     pub settings: HttpSettings,
 }
@@ -160,6 +166,7 @@ impl AppState {
             limiter: Arc::new(TokenRateLimiter::new(settings.token_rate_per_second, settings.token_rate_burst)),
             hashing,
             metrics: Metrics::default(),
+            rate_limits: settings.rate_limits.map(ApiRateLimits::new),
             settings,
         })
     }

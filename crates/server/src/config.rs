@@ -53,6 +53,12 @@ pub struct Settings {
     pub metrics_bind: Option<String>,
     /// Refuse a `PUT`, `PATCH` or `DELETE` without `If-Match` / `If-Unmodified-Since` (428).
     pub require_preconditions: bool,
+    /// API requests per second sustained, per application and per source address (0: no limit).
+    pub rate_limit_per_second: u32,
+    /// Requests allowed at once on top of that rate (at least 1).
+    pub rate_limit_burst: u32,
+    /// Limit loopback clients too (exempt by default, so local benchmarks are not limited).
+    pub rate_limit_loopback: bool,
 }
 
 impl Default for Settings {
@@ -76,6 +82,11 @@ impl Default for Settings {
             metrics: true,
             metrics_bind: None,
             require_preconditions: false,
+            // A busy back end from one address: far above what a person causes, well below
+            // what one node serves (docs/benchmarks.md), so one tenant cannot take it all.
+            rate_limit_per_second: 1000,
+            rate_limit_burst: 2000,
+            rate_limit_loopback: false,
         }
     }
 }
@@ -101,6 +112,7 @@ pub struct Config {
     pub metrics: bool,
     pub metrics_bind: Option<SocketAddr>,
     pub require_preconditions: bool,
+    pub rate_limits: Option<roost_http::rate_limit::RateLimitSettings>,
 }
 
 /// The file read when no `--config` / `ROOST_CONFIG` names one; it may be absent.
@@ -265,6 +277,14 @@ impl Settings {
             metrics: self.metrics,
             metrics_bind,
             require_preconditions: self.require_preconditions,
+            rate_limits: match NonZeroU32::new(self.rate_limit_per_second) {
+                None => None,
+                Some(per_second) => Some(roost_http::rate_limit::RateLimitSettings {
+                    per_second,
+                    burst: positive("RATE_LIMIT_BURST", self.rate_limit_burst)?,
+                    loopback: self.rate_limit_loopback,
+                }),
+            },
         })
     }
 }

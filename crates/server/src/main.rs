@@ -331,6 +331,7 @@ async fn serve(config: Config, ids: Arc<IdGenerator>) -> anyhow::Result<()> {
             (true, Some(_)) => MetricsExposure::Separate,
         },
         require_preconditions: config.require_preconditions,
+        rate_limits: config.rate_limits,
         ..HttpSettings::default()
     };
     let state = web::Data::new(AppState::new(Ports::from_store(store.clone()), ids.clone(), hasher.clone(), settings)?);
@@ -425,6 +426,9 @@ fn spawn_housekeeping(state: web::Data<AppState>) {
         loop {
             interval.tick().await;
             state.limiter.retain_recent();
+            if let Some(limits) = &state.rate_limits {
+                limits.retain_recent();
+            }
             let purging = state.clone();
             match web::block(move || purging.auth.purge_expired_tokens(now())).await {
                 Ok(Ok(0)) => {}

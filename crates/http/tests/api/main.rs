@@ -10,6 +10,7 @@ mod conditional;
 mod conventions;
 mod errors_and_headers;
 mod health;
+mod limits;
 mod nul_characters;
 mod oauth;
 mod openapi;
