@@ -10,6 +10,7 @@ use crate::error::StoreError;
 use crate::model::application::{AccessTokenRecord, Application, ApplicationSettings, OAuthClient, Organization};
 use crate::model::channel::{Channel, ChannelFilter, ChannelSort, Invite, MemberFilter, Membership};
 use crate::model::cursor::{CursorPage, CursorRequest};
+use crate::model::idempotency::{Claim, KeyClaim, RecordedResponse};
 use crate::model::ids::{ApplicationId, ChannelId, MessageId, ThreadId, UserId};
 use crate::model::message::{
     Message, MessageDraft, MessageFilter, MessageScope, ReactionSummary, ReadReceipt, Thread, UnreadSummary,
@@ -282,6 +283,21 @@ pub struct StoreStats {
     pub group_commit_sizes: Vec<(u64, u64)>,
 }
 
+/// Records of idempotent requests ([`crate::model::idempotency`]).
+pub trait IdempotencyStore: Send + Sync {
+    /// Claims `claim.key` for the application: [`Claim::Started`] (and the key is marked
+    /// running) when it is free, expired or abandoned; otherwise what its record holds. Two
+    /// claims of one key at once, on any nodes, never both get `Started`.
+    fn claim_key(&self, application_id: ApplicationId, claim: &KeyClaim<'_>) -> StoreResult<Claim>;
+    /// Records the answer of a request that claimed `key`.
+    fn record_response(&self, application_id: ApplicationId, key: &str, response: &RecordedResponse)
+        -> StoreResult<()>;
+    /// Frees a key whose request failed in a way a retry may not repeat (a 5xx).
+    fn release_key(&self, application_id: ApplicationId, key: &str) -> StoreResult<()>;
+    /// Deletes the records that expired before `now`; returns how many.
+    fn purge_keys(&self, now: Timestamp) -> StoreResult<u64>;
+}
+
 /// Every port, as shared handles. Cheap to clone.
 #[derive(Clone)]
 pub struct Ports {
@@ -299,6 +315,8 @@ pub struct Ports {
     pub notifications: Arc<dyn NotificationStore>,
     /// The store's health.
     pub health: Arc<dyn HealthStore>,
+    /// Idempotency keys.
+    pub idempotency: Arc<dyn IdempotencyStore>,
 }
 
 impl Ports {
@@ -312,6 +330,7 @@ impl Ports {
             + MessageStore
             + NotificationStore
             + HealthStore
+            + IdempotencyStore
             + 'static,
     {
         Self {
@@ -321,7 +340,8 @@ impl Ports {
             channels: store.clone(),
             messages: store.clone(),
             notifications: store.clone(),
-            health: store,
+            health: store.clone(),
+            idempotency: store,
         }
     }
 }

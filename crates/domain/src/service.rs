@@ -9,6 +9,7 @@
 
 mod applications;
 mod channels;
+mod idempotency;
 mod messages;
 mod notify;
 mod related;

@@ -56,6 +56,12 @@ pub enum ApiError {
         /// Seconds until a request would be allowed.
         retry_after_secs: u64,
     },
+    /// An `Idempotency-Key` already used for a different request.
+    #[error("idempotency key reused")]
+    IdempotencyKeyReused,
+    /// An `Idempotency-Key` whose first request is still running.
+    #[error("idempotency key in use")]
+    IdempotencyKeyInUse,
     /// The server requires writes to be conditional (`ROOST_REQUIRE_PRECONDITIONS`).
     #[error("precondition required")]
     PreconditionRequired,
@@ -188,6 +194,20 @@ impl ApiError {
             Self::RateLimited { .. } => (
                 StatusCode::TOO_MANY_REQUESTS,
                 api("RATE_LIMIT_REACHED", "Too many requests; retry after the time in Retry-After"),
+            ),
+            Self::IdempotencyKeyReused => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                api(
+                    "IDEMPOTENCY_KEY_REUSED",
+                    "This Idempotency-Key was used for a different request (method, path, query or body)",
+                ),
+            ),
+            Self::IdempotencyKeyInUse => (
+                StatusCode::CONFLICT,
+                api(
+                    "IDEMPOTENCY_KEY_IN_USE",
+                    "A request with this Idempotency-Key is still running; retry shortly to get its answer",
+                ),
             ),
             // RFC 6585 §3.
             Self::PreconditionRequired => (
@@ -393,6 +413,8 @@ mod tests {
             (DomainError::PreconditionFailed.into(), 412),
             (ApiError::PreconditionRequired, 428),
             (ApiError::RateLimited { retry_after_secs: 1 }, 429),
+            (ApiError::IdempotencyKeyReused, 422),
+            (ApiError::IdempotencyKeyInUse, 409),
             (StoreError::Unavailable("pool".into()).into(), 503),
             (StoreError::Conflict("raced".into()).into(), 409),
             (StoreError::Other("boom".into()).into(), 500),

@@ -99,22 +99,7 @@ impl FromRequest for Authenticated {
         let req = req.clone();
         Box::pin(async move {
             let state = state?;
-            let authorization = match authorization {
-                None => None,
-                Some(Ok(value)) => Some(value),
-                Some(Err(_)) => {
-                    return Err(roost_auth::BearerError::InvalidRequest("the Authorization header is not ASCII").into())
-                }
-            };
-            // A token checked recently needs no trip to storage.
-            let principal = match state.auth.authenticate_cached(authorization.as_deref(), now())? {
-                Some(principal) => principal,
-                None => {
-                    let looking_up = state.clone();
-                    blocking(&state, None, move || Ok(looking_up.auth.authenticate(authorization.as_deref(), now())?))
-                        .await?
-                }
-            };
+            let principal = authenticate(&state, authorization).await?;
             if let Some(app) = app_param {
                 if app != "me" && app.parse::<i64>().ok() != Some(principal.application_id().0) {
                     return Err(DomainError::NotFound("application").into());
@@ -125,6 +110,28 @@ impl FromRequest for Authenticated {
             }
             Ok(Self(principal))
         })
+    }
+}
+
+/// The principal of a request's `Authorization` header (as read by `header::AUTHORIZATION`).
+pub(crate) async fn authenticate(
+    state: &web::Data<AppState>,
+    authorization: Option<Result<String, header::ToStrError>>,
+) -> Result<Principal, ApiError> {
+    let authorization = match authorization {
+        None => None,
+        Some(Ok(value)) => Some(value),
+        Some(Err(_)) => {
+            return Err(roost_auth::BearerError::InvalidRequest("the Authorization header is not ASCII").into())
+        }
+    };
+    // A token checked recently needs no trip to storage.
+    match state.auth.authenticate_cached(authorization.as_deref(), now())? {
+        Some(principal) => Ok(principal),
+        None => {
+            let looking_up = state.clone();
+            blocking(state, None, move || Ok(looking_up.auth.authenticate(authorization.as_deref(), now())?)).await
+        }
     }
 }
 

@@ -13,6 +13,7 @@ mod cors;
 pub mod error;
 mod extract;
 pub mod hashing;
+mod idempotency;
 pub mod metrics;
 mod middleware;
 mod negotiate;

@@ -86,7 +86,12 @@ pub async fn headers_and_log(
     let limits = state.as_ref().filter(|s| s.rate_limits.is_some() && !probe);
     let mut response = match limits.and_then(|s| s.rate_limits.as_ref()).map(|l| l.check_address(req.request())) {
         Some(Err(refused)) => req.error_response(refused).map_into_right_body(),
-        _ => next.call(req).instrument(span.clone()).await?.map_into_left_body(),
+        _ => match state.clone().filter(|_| crate::idempotency::applies(&req)) {
+            Some(state) => {
+                crate::idempotency::run(req, next, state).instrument(span.clone()).await?.map_into_right_body()
+            }
+            None => next.call(req).instrument(span.clone()).await?.map_into_left_body(),
+        },
     };
     if let Some(limits) = limits.and_then(|s| s.rate_limits.as_ref()) {
         let (request, response) = (response.request().clone(), &mut response);

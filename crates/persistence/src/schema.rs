@@ -184,6 +184,21 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    idempotency_keys (application_id, idempotency_key) {
+        application_id -> BigInt,
+        idempotency_key -> Text,
+        fingerprint -> Text,
+        status -> Nullable<BigInt>,
+        content_type -> Nullable<Text>,
+        etag -> Nullable<Text>,
+        location -> Nullable<Text>,
+        body -> Nullable<Binary>,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(channel_members -> users (user_id));
 diesel::joinable!(channel_invites -> users (user_id));
 diesel::joinable!(read_marks -> users (user_id));
@@ -204,4 +219,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     reactions,
     read_marks,
     notifications,
+    idempotency_keys,
 );

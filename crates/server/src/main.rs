@@ -430,6 +430,13 @@ fn spawn_housekeeping(state: web::Data<AppState>) {
                 limits.retain_recent();
             }
             let purging = state.clone();
+            match web::block(move || purging.service.purge_idempotency_keys()).await {
+                Ok(Ok(0)) => {}
+                Ok(Ok(n)) => tracing::info!(purged = n, "expired idempotency keys deleted"),
+                Ok(Err(e)) => tracing::warn!(error = %e, "idempotency key purge failed"),
+                Err(e) => tracing::warn!(error = %e, "idempotency key purge failed"),
+            }
+            let purging = state.clone();
             match web::block(move || purging.auth.purge_expired_tokens(now())).await {
                 Ok(Ok(0)) => {}
                 Ok(Ok(n)) => tracing::info!(purged = n, "expired access tokens deleted"),

@@ -1,3 +1,4 @@
+DROP TABLE idempotency_keys;
 ALTER TABLE messages DROP COLUMN updated_at;
 ALTER TABLE messages DROP COLUMN version;
 ALTER TABLE channels DROP COLUMN updated_at;

@@ -7,3 +7,20 @@ ALTER TABLE channels ADD COLUMN version BIGINT NOT NULL DEFAULT 1;
 ALTER TABLE channels ADD COLUMN updated_at TIMESTAMP;
 ALTER TABLE messages ADD COLUMN version BIGINT NOT NULL DEFAULT 1;
 ALTER TABLE messages ADD COLUMN updated_at TIMESTAMP;
+
+-- Idempotency keys: the first answer to a POST with an `Idempotency-Key`, kept a day per
+-- application and replayed to a repeat. `status` NULL: the request is still running.
+CREATE TABLE idempotency_keys (
+    application_id BIGINT NOT NULL REFERENCES applications (id) ON DELETE CASCADE,
+    idempotency_key TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    status BIGINT,
+    content_type TEXT,
+    etag TEXT,
+    location TEXT,
+    body BLOB,
+    created_at TIMESTAMP NOT NULL,
+    expires_at TIMESTAMP NOT NULL,
+    PRIMARY KEY (application_id, idempotency_key)
+);
+CREATE INDEX idempotency_keys_expires ON idempotency_keys (expires_at);

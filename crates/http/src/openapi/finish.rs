@@ -51,9 +51,12 @@ impl Modify for Finish {
             add_alias(components, schema, alias, field);
         }
         untagged_any_of(components, "ChatUserReference");
-        for (_, item) in openapi.paths.paths.iter_mut() {
+        for (path, item) in openapi.paths.paths.iter_mut() {
             if let Some(read) = item.get.as_mut() {
                 add_not_modified(read);
+            }
+            if path.starts_with("/v1/") && !path.starts_with("/v1/tests") {
+                add_request_headers(item);
             }
             for operation in operations_mut(item) {
                 finish_operation(operation);
@@ -164,6 +167,40 @@ pub(super) fn finish_operation(operation: &mut Operation) {
             .build()
             .into()
     });
+}
+
+/// A request header the API reads.
+fn header_parameter(name: &str, description: &str) -> Parameter {
+    ParameterBuilder::new()
+        .name(name)
+        .parameter_in(ParameterIn::Header)
+        .required(utoipa::openapi::Required::False)
+        .description(Some(description))
+        .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+        .build()
+}
+
+/// `Idempotency-Key` on every `POST` (`crate::idempotency`); `If-Match` and
+/// `If-Unmodified-Since` on every `PUT`, `PATCH` and `DELETE` (`crate::conditional`).
+fn add_request_headers(item: &mut PathItem) {
+    if let Some(post) = item.post.as_mut() {
+        post.parameters.get_or_insert_with(Vec::new).push(header_parameter(
+            "Idempotency-Key",
+            "Makes a retry safe: the first answer to this key is kept 24 h and replayed (`Idempotent-Replayed: true`); \
+             the same key with another request is a 422, a repeat while the first runs waits for it or gets a 409.",
+        ));
+    }
+    for write in [item.put.as_mut(), item.patch.as_mut(), item.delete.as_mut()].into_iter().flatten() {
+        let parameters = write.parameters.get_or_insert_with(Vec::new);
+        parameters.push(header_parameter(
+            "If-Match",
+            "Only if the resource still has this `ETag` (or exists, for `*`); else 412 `RESOURCE_MODIFIED`.",
+        ));
+        parameters.push(header_parameter(
+            "If-Unmodified-Since",
+            "Only if the resource has not changed since this HTTP date; else 412 `RESOURCE_MODIFIED`.",
+        ));
+    }
 }
 
 pub(super) fn app_id_parameter() -> Parameter {

@@ -10,6 +10,7 @@ mod conditional;
 mod conventions;
 mod errors_and_headers;
 mod health;
+mod idempotency;
 mod limits;
 mod nul_characters;
 mod oauth;

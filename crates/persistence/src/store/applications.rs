@@ -6,8 +6,8 @@ use roost_domain::{ApplicationId, Timestamp};
 use super::{DieselResultExt, DieselStore};
 use crate::rows::{ApplicationRow, ClientRow, OrganizationRow};
 use crate::schema::{
-    access_tokens, applications, channel_invites, channel_members, channels, messages, notifications, oauth_clients,
-    organizations, reactions, read_marks, threads, user_secrets, users,
+    access_tokens, applications, channel_invites, channel_members, channels, idempotency_keys, messages, notifications,
+    oauth_clients, organizations, reactions, read_marks, threads, user_secrets, users,
 };
 
 impl ApplicationStore for DieselStore {
@@ -144,6 +144,9 @@ impl ApplicationStore for DieselStore {
                 .execute(conn)
                 .store_err()?;
             diesel::delete(users::table.filter(users::application_id.eq(app))).execute(conn).store_err()?;
+            diesel::delete(idempotency_keys::table.filter(idempotency_keys::application_id.eq(app)))
+                .execute(conn)
+                .store_err()?;
             diesel::delete(access_tokens::table.filter(access_tokens::application_id.eq(app)))
                 .execute(conn)
                 .store_err()?;
