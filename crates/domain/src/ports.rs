@@ -94,6 +94,8 @@ pub trait UserStore: Send + Sync {
     /// Writes every mutable field of an existing user whose stored version is `user.version - 1`;
     /// [`StoreError::Conflict`] when another change came first.
     fn update_user(&self, user: &User) -> StoreResult<()>;
+    /// [`UserStore::update_user`] for each of `users`, in one transaction: all or none.
+    fn update_users(&self, users: &[User]) -> StoreResult<()>;
     /// Deletes a user with its secrets; `false` when it did not exist or (with `revision`) is no
     /// longer at that version.
     fn delete_user(&self, application_id: ApplicationId, id: UserId, revision: Option<i64>) -> StoreResult<bool>;
@@ -138,6 +140,8 @@ pub trait ChannelStore: Send + Sync {
     /// Writes display name, properties, version and update time, if the stored row is still at
     /// the version before `channel.version`; else [`StoreError::Conflict`].
     fn update_channel(&self, channel: &Channel) -> StoreResult<()>;
+    /// [`ChannelStore::update_channel`] for each of `channels`, in one transaction: all or none.
+    fn update_channels(&self, channels: &[Channel]) -> StoreResult<()>;
     /// Deletes a channel and everything in it, in one transaction; `false` if it did not exist
     /// or (with `revision`) is no longer at that version.
     fn delete_channel(&self, application_id: ApplicationId, id: ChannelId, revision: Option<i64>) -> StoreResult<bool>;
@@ -204,6 +208,8 @@ pub trait MessageStore: Send + Sync {
     /// Writes body, mentions, links, properties, edit time and version, if the stored row is
     /// still at the version before `message.version`; else [`StoreError::Conflict`].
     fn update_message(&self, message: &Message) -> StoreResult<()>;
+    /// [`MessageStore::update_message`] for each of `messages`, in one transaction: all or none.
+    fn update_messages(&self, messages: &[Message]) -> StoreResult<()>;
     /// Deletes a message, its replies (recursively), reactions and notifications, in one
     /// transaction. With `same_revision`, only if it is still at `message.version` (else `false`).
     fn delete_message(&self, message: &Message, same_revision: bool) -> StoreResult<bool>;

@@ -8,6 +8,7 @@
 //! async callers run them on a thread of their own.
 
 mod applications;
+mod bulk;
 mod channels;
 mod idempotency;
 mod messages;

@@ -238,12 +238,19 @@ impl Service {
         if guard.is_some() {
             check(guard, &self.message_view(message.clone())?)?;
         }
-        // A new body is checked like a new message's, and analysed only when valid; its
-        // problems are reported together with those of the other fields.
+        self.edit(&mut message, &patch)?;
+        self.ports.messages.update_message(&message).map_err(|e| stale(guard, e))?;
+        self.message_view(message)
+    }
+
+    /// Applies `patch` to `message` (not stored): a new body is checked like a new message's,
+    /// and analysed only when valid; its problems are reported together with those of the
+    /// other fields. Raises the version for the optimistic write.
+    pub(super) fn edit(&self, message: &mut Message, patch: &MessagePatch) -> Result<(), DomainError> {
         let mut errors = Vec::new();
         let analysed = match patch.body.as_deref() {
             Some(body) if message.body.is_some() => match validate_body(body, self.rules) {
-                Ok(()) => Some(analyse(body, application_id, self.chat())?),
+                Ok(()) => Some(analyse(body, message.application_id, self.chat())?),
                 Err(DomainError::Validation(mut e)) => {
                     errors.append(&mut e);
                     None
@@ -252,7 +259,7 @@ impl Service {
             },
             _ => None,
         };
-        match message.apply(&patch, analysed, now()) {
+        match message.apply(patch, analysed, now()) {
             Ok(()) if errors.is_empty() => {}
             Ok(()) => return Err(DomainError::Validation(errors)),
             Err(DomainError::Validation(mut e)) => {
@@ -263,8 +270,7 @@ impl Service {
         }
         message.version += 1;
         message.updated_time = message.last_edited_time;
-        self.ports.messages.update_message(&message).map_err(|e| stale(guard, e))?;
-        self.message_view(message)
+        Ok(())
     }
 
     /// Deletes a message with its replies, reactions and notifications; answers with the
@@ -497,7 +503,7 @@ impl Service {
         self.ports.messages.find_thread(application_id, id)?.ok_or(DomainError::NotFound("thread"))
     }
 
-    fn message_view(&self, message: Message) -> Result<View<Message>, DomainError> {
+    pub(super) fn message_view(&self, message: Message) -> Result<View<Message>, DomainError> {
         let related = related(self.chat(), message.application_id, &[], std::slice::from_ref(&message), &[])?;
         Ok(View { value: message, related })
     }

@@ -235,6 +235,8 @@ pub type InvitePage = NumberedPage<InviteRepr>;
 pub type ReceiptPage = NumberedPage<ReceiptRepr>;
 /// A cursor page of messages.
 pub type MessagePage = CursorPage<MessageRepr>;
+/// The messages a bulk update changed, as one numbered page.
+pub type MessageList = NumberedPage<MessageRepr>;
 /// `PagedModelMessageReadReceiptSummaryResource`.
 pub type SummaryPage = NumberedPage<SummaryRepr>;
 /// `PagedModelReportedMessageResource`.

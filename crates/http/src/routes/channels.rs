@@ -29,7 +29,7 @@ use crate::urls::Urls;
 /// Routes under `/v1/channels`.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     let c = "/{channel_id}";
-    cfg.service(endpoint("").get(list).post(create).delete(delete_many))
+    cfg.service(endpoint("").get(list).post(create).delete(delete_many).patch(patch_many))
         .service(endpoint(c).get(get).patch(patch).delete(delete))
         .configure(members::configure)
         .service(endpoint(&format!("{c}/messages")).get(messages).post(send))
@@ -448,4 +448,32 @@ pub async fn reported_messages(
     let related = roost_domain::service::Related::default();
     let renderer = Renderer { urls: &list.urls, related: &related };
     Ok(Hal(numbered_page("messages", &reported, &list.page_links(), |(m, n)| renderer.reported(m, *n))))
+}
+
+/// `PATCH /v1/channels?ids=1,2,3`: one merge patch applied to each channel named, all or none.
+#[utoipa::path(
+    patch,
+    path = "/v1/channels",
+    operation_id = "update-channels",
+    tag = "channels",
+    summary = "Update several channels at once",
+    params(("ids" = String, Query, description = "Comma-separated ids (or `ids` repeated), 1 to 100")),
+    request_body(description = "A JSON merge patch (RFC 7396) applied to each", content((Object = "application/merge-patch+json"), (Object = "application/json+merge-patch"), (Object = "application/json"))),
+    responses(
+        (status = 200, description = "Every one, updated, in the order of `ids`", body = ChannelPage, content_type = "application/hal+json"),
+    ),
+    security(("oauth2" = [])),
+)]
+pub async fn patch_many(
+    domain: Domain,
+    Authenticated(p): Authenticated,
+    list: ListRequest,
+    pre: Preconditions,
+    body: Body<Value>,
+) -> Result<impl Responder, ApiError> {
+    pre.without_representation()?;
+    let ids: Vec<ChannelId> = list.query.required_ids("PATCH /v1/channels")?.into_iter().map(ChannelId).collect();
+    let merge_patch = body.into_inner();
+    let channels = domain.run(move |s| s.patch_channels(&p, &ids, merge_patch)).await?;
+    Ok(Hal(channel_page(&channels, &list)))
 }

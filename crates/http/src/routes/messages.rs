@@ -24,7 +24,7 @@ use crate::urls::Urls;
 /// Routes under `/v1/messages`.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     let m = "/{message_id}";
-    cfg.service(endpoint("").get(list).delete(delete_all))
+    cfg.service(endpoint("").get(list).delete(delete_all).patch(patch_many))
         .service(endpoint(m).get(get).patch(patch).delete(delete))
         .service(endpoint(&format!("{m}/replies")).get(replies).post(reply))
         .service(endpoint(&format!("{m}/reactions")).post(react))
@@ -372,4 +372,33 @@ pub async fn mark_read(
     let user = UserRef::from(body.into_inner().user);
     let receipt = domain.run(move |s| s.mark_read(&p, id, &user)).await?;
     Ok(Hal(chat_repr::receipt(&receipt, id, &urls)))
+}
+
+/// `PATCH /v1/messages?ids=1,2,3`: one merge patch applied to each message named, all or none.
+#[utoipa::path(
+    patch,
+    path = "/v1/messages",
+    operation_id = "update-messages",
+    tag = "messages",
+    summary = "Update several messages at once",
+    params(("ids" = String, Query, description = "Comma-separated ids (or `ids` repeated), 1 to 100")),
+    request_body(description = "A JSON merge patch (RFC 7396) applied to each", content((Object = "application/merge-patch+json"), (Object = "application/json+merge-patch"), (Object = "application/json"))),
+    responses(
+        (status = 200, description = "Every one, updated, in the order of `ids`", body = crate::openapi::MessageList, content_type = "application/hal+json"),
+    ),
+    security(("oauth2" = [])),
+)]
+pub async fn patch_many(
+    domain: Domain,
+    Authenticated(p): Authenticated,
+    list: ListRequest,
+    pre: Preconditions,
+    body: Body<Value>,
+) -> Result<impl Responder, ApiError> {
+    pre.without_representation()?;
+    let ids: Vec<MessageId> = list.query.required_ids("PATCH /v1/messages")?.into_iter().map(MessageId).collect();
+    let merge_patch = body.into_inner();
+    let messages = domain.run(move |s| s.patch_messages(&p, &ids, merge_patch)).await?;
+    let renderer = Renderer { urls: &list.urls, related: &messages.related };
+    Ok(Hal(numbered_page("messages", &messages.value, &list.page_links(), |m| renderer.message(m))))
 }

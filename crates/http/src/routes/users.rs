@@ -17,7 +17,7 @@ use crate::urls::Urls;
 
 /// Routes under `/v1/users` (and the legacy `/v1/applications/{app_id}/users`).
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(endpoint("").get(list).post(create).head(exists).delete(delete_many))
+    cfg.service(endpoint("").get(list).post(create).head(exists).delete(delete_many).patch(patch_many))
         .service(endpoint("/{user_id}").get(get).patch(patch).delete(delete))
         .service(endpoint("/{user_id}/channels").get(super::channels::of_user))
         .service(endpoint("/{user_id}/messages").get(super::messages::of_user))
@@ -337,4 +337,34 @@ pub async fn delete_many(
     let ids: Vec<UserId> = query.required_ids("DELETE /v1/users")?.into_iter().map(UserId).collect();
     let app = domain.run(move |s| s.delete_users(&p, &ids)).await?;
     Ok(Hal(repr::application::application(&app, &urls)?))
+}
+
+/// `PATCH /v1/users?ids=1,2,3`: one merge patch applied to each user named, in one
+/// transaction, all or none (an unknown or another application's id is a 404 naming it); at most
+/// 100 ids. Answers with the users, updated, as one page.
+#[utoipa::path(
+    patch,
+    path = "/v1/users",
+    operation_id = "update-users",
+    tag = "users",
+    summary = "Update several users at once",
+    params(("ids" = String, Query, description = "Comma-separated ids (or `ids` repeated), 1 to 100")),
+    request_body(description = "A JSON merge patch (RFC 7396) applied to each", content((Object = "application/merge-patch+json"), (Object = "application/json+merge-patch"), (Object = "application/json"))),
+    responses(
+        (status = 200, description = "Every one, updated, in the order of `ids`", body = UserPage, content_type = "application/hal+json"),
+    ),
+    security(("oauth2" = [])),
+)]
+pub async fn patch_many(
+    domain: Domain,
+    Authenticated(p): Authenticated,
+    list: ListRequest,
+    pre: Preconditions,
+    body: Body<Value>,
+) -> Result<impl Responder, ApiError> {
+    pre.without_representation()?;
+    let ids: Vec<UserId> = list.query.required_ids("PATCH /v1/users")?.into_iter().map(UserId).collect();
+    let merge_patch = body.into_inner();
+    let users = domain.run(move |s| s.patch_users(&p, &ids, merge_patch)).await?;
+    Ok(Hal(repr::user::user_page(&users, &list.urls, &list.page_links())))
 }

@@ -496,3 +496,63 @@ async fn writes_accept_form_bodies() {
         assert!(explanation.contains("application/x-www-form-urlencoded"), "{}", plain.body);
     }
 }
+
+/// `PATCH /v1/{users,channels,messages}?ids=…`: one merge patch applied to each, all or none
+/// (an unknown id, or an invalid change to any one of them, changes nothing), in the order of
+/// `ids`; the same limits on `ids` as bulk deletes.
+#[actix_web::test]
+async fn bulk_patches_are_all_or_nothing() {
+    for t in TestApp::each().await {
+        let mut users = Vec::new();
+        for name in ["bp-a", "bp-b"] {
+            users.push(t.create_user(name).await["id"].as_i64().unwrap());
+        }
+        let mut channels = Vec::new();
+        for name in ["bp-1", "bp-2"] {
+            channels.push(
+                t.post_json("/v1/channels", json!({"type": "PUBLIC", "name": name})).await.body["id"].as_i64().unwrap(),
+            );
+        }
+        let mut messages = Vec::new();
+        for body in ["one", "two"] {
+            let made = t
+                .post_json(&format!("/v1/channels/{}/messages", channels[0]), json!({"type": "TEXT", "body": body}))
+                .await;
+            messages.push(made.body["id"].as_i64().unwrap());
+        }
+        // (collection, ids, embedded name, a valid patch and the field it sets, an invalid patch)
+        let rows = [
+            ("users", &users, json!({"displayName": "Bulk"}), "displayName", json!({"displayName": ""})),
+            ("channels", &channels, json!({"displayName": "Bulk"}), "displayName", json!({"displayName": ""})),
+            ("messages", &messages, json!({"body": "bulk"}), "body", json!({"body": ""})),
+        ];
+        for (family, ids, patch, field, invalid) in rows {
+            let list = |ids: &[i64]| ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+            let send = |query: String, body: &serde_json::Value| {
+                t.call(TestRequest::patch().uri(&format!("/v1/{family}?{query}")).set_json(body.clone()))
+            };
+            let reversed: Vec<i64> = ids.iter().rev().copied().collect();
+            let done = send(format!("ids={}", list(&reversed)), &patch).await;
+            assert_eq!(done.status, 200, "{family} {}: {}", t.label(), done.body);
+            let items = done.body["_embedded"][family].as_array().unwrap();
+            let answered: Vec<i64> = items.iter().map(|i| i["id"].as_i64().unwrap()).collect();
+            assert_eq!(answered, reversed, "{family}: in the order of ids");
+            for id in ids.iter() {
+                let read = t.get(&format!("/v1/{family}/{id}")).await;
+                assert_eq!(read.body[field], patch[field], "{family} {id} was updated");
+            }
+            let unknown = send(format!("ids={},999999999", list(ids)), &json!({field: "never"})).await;
+            assert_eq!(unknown.status, 404, "{family}: {}", unknown.body);
+            assert!(unknown.body["explanation"].as_str().unwrap_or_default().contains("999999999"));
+            let refused = send(format!("ids={}", list(ids)), &invalid).await;
+            assert_eq!(refused.status, 400, "{family}: {}", refused.body);
+            for id in ids.iter() {
+                let read = t.get(&format!("/v1/{family}/{id}")).await;
+                assert_eq!(read.body[field], patch[field], "{family} {id}: a refused bulk update changed nothing");
+            }
+            assert_eq!(send("ids=".into(), &patch).await.status, 400, "{family}: empty ids");
+            let too_many: Vec<i64> = (1..=101).collect();
+            assert_eq!(send(format!("ids={}", list(&too_many)), &patch).await.status, 400);
+        }
+    }
+}

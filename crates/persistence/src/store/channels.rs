@@ -181,24 +181,11 @@ impl ChannelStore for DieselStore {
     }
 
     fn update_channel(&self, channel: &Channel) -> StoreResult<()> {
-        self.write(|conn| {
-            // Optimistic concurrency, as for users: a change made from a stale read matches no row.
-            let updated = diesel::update(
-                channels::table.filter(channels::id.eq(channel.id.0)).filter(channels::version.eq(channel.version - 1)),
-            )
-            .set((
-                channels::display_name.eq(&channel.display_name),
-                channels::properties.eq(crate::rows::properties_text(&channel.properties)),
-                channels::version.eq(channel.version),
-                channels::updated_at.eq(channel.updated_time.map(|t| t.naive_utc())),
-            ))
-            .execute(conn)
-            .store_err()?;
-            if updated == 0 {
-                return Err(StoreError::Conflict(format!("channel {} changed while being updated", channel.id)));
-            }
-            Ok(())
-        })
+        self.write(|conn| update_channel_row(conn, channel))
+    }
+
+    fn update_channels(&self, channels: &[Channel]) -> StoreResult<()> {
+        self.write(|conn| channels.iter().try_for_each(|channel| update_channel_row(conn, channel)))
     }
 
     fn delete_channel(&self, application_id: ApplicationId, id: ChannelId, revision: Option<i64>) -> StoreResult<bool> {
@@ -454,6 +441,25 @@ impl ChannelStore for DieselStore {
 
 /// Deletes a channel and everything in it inside the caller's transaction. Children first,
 /// explicitly: the same on both engines whatever their FK settings.
+/// Optimistic concurrency, as for users: a change made from a stale read matches no row.
+fn update_channel_row(conn: &mut AnyConnection, channel: &Channel) -> StoreResult<()> {
+    let updated = diesel::update(
+        channels::table.filter(channels::id.eq(channel.id.0)).filter(channels::version.eq(channel.version - 1)),
+    )
+    .set((
+        channels::display_name.eq(&channel.display_name),
+        channels::properties.eq(crate::rows::properties_text(&channel.properties)),
+        channels::version.eq(channel.version),
+        channels::updated_at.eq(channel.updated_time.map(|t| t.naive_utc())),
+    ))
+    .execute(conn)
+    .store_err()?;
+    if updated == 0 {
+        return Err(StoreError::Conflict(format!("channel {} changed while being updated", channel.id)));
+    }
+    Ok(())
+}
+
 fn delete_channel_rows(conn: &mut AnyConnection, id: ChannelId) -> StoreResult<()> {
     diesel::delete(notifications::table.filter(notifications::channel_id.eq(id.0))).execute(conn).store_err()?;
     let channel_messages = messages::table.filter(messages::channel_id.eq(id.0)).select(messages::id);

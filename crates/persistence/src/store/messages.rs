@@ -139,28 +139,11 @@ impl MessageStore for DieselStore {
     }
 
     fn update_message(&self, message: &Message) -> StoreResult<()> {
-        let row = MessageRow::from(message);
-        self.write(|conn| {
-            // Optimistic concurrency, as for users: an edit made from a stale read matches no row.
-            let updated = diesel::update(
-                messages::table.filter(messages::id.eq(row.id)).filter(messages::version.eq(row.version - 1)),
-            )
-            .set((
-                messages::body.eq(&row.body),
-                messages::mentions.eq(&row.mentions),
-                messages::links.eq(&row.links),
-                messages::properties.eq(&row.properties),
-                messages::last_edited_at.eq(row.last_edited_at),
-                messages::version.eq(row.version),
-                messages::updated_at.eq(row.updated_at),
-            ))
-            .execute(conn)
-            .store_err()?;
-            if updated == 0 {
-                return Err(StoreError::Conflict(format!("message {} changed while being updated", message.id)));
-            }
-            Ok(())
-        })
+        self.write(|conn| update_message_row(conn, message))
+    }
+
+    fn update_messages(&self, messages: &[Message]) -> StoreResult<()> {
+        self.write(|conn| messages.iter().try_for_each(|message| update_message_row(conn, message)))
     }
 
     fn delete_message(&self, message: &Message, same_revision: bool) -> StoreResult<bool> {
@@ -257,6 +240,28 @@ impl MessageStore for DieselStore {
 
 /// Deletes a message and its replies inside the caller's transaction, keeping its parent's reply
 /// count and its channel's newest message right.
+/// Optimistic concurrency, as for users: an edit made from a stale read matches no row.
+fn update_message_row(conn: &mut AnyConnection, message: &Message) -> StoreResult<()> {
+    let row = MessageRow::from(message);
+    let updated =
+        diesel::update(messages::table.filter(messages::id.eq(row.id)).filter(messages::version.eq(row.version - 1)))
+            .set((
+                messages::body.eq(&row.body),
+                messages::mentions.eq(&row.mentions),
+                messages::links.eq(&row.links),
+                messages::properties.eq(&row.properties),
+                messages::last_edited_at.eq(row.last_edited_at),
+                messages::version.eq(row.version),
+                messages::updated_at.eq(row.updated_at),
+            ))
+            .execute(conn)
+            .store_err()?;
+    if updated == 0 {
+        return Err(StoreError::Conflict(format!("message {} changed while being updated", message.id)));
+    }
+    Ok(())
+}
+
 /// `false` when the message is gone already, or (with `revision`) no longer at that version.
 fn delete_message_rows(conn: &mut AnyConnection, message: &Message, revision: Option<i64>) -> StoreResult<bool> {
     // Lock the channel as posts do, so the newest id computed below cannot be overtaken.

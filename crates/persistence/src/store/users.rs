@@ -129,23 +129,11 @@ impl UserStore for DieselStore {
     }
 
     fn update_user(&self, user: &User) -> StoreResult<()> {
-        self.write(|conn| {
-            // Optimistic concurrency: the row must still be at the version the change was made
-            // from, or a concurrent PATCH would be silently overwritten.
-            let updated = diesel::update(
-                users::table
-                    .filter(users::application_id.eq(user.application_id.0))
-                    .filter(users::id.eq(user.id.0))
-                    .filter(users::version.eq(user.version - 1)),
-            )
-            .set(UserRow::from(user))
-            .execute(conn)
-            .store_err()?;
-            if updated == 0 {
-                return Err(StoreError::Conflict(format!("user {} changed while being updated", user.id)));
-            }
-            Ok(())
-        })
+        self.write(|conn| update_user_row(conn, user))
+    }
+
+    fn update_users(&self, users: &[User]) -> StoreResult<()> {
+        self.write(|conn| users.iter().try_for_each(|user| update_user_row(conn, user)))
     }
 
     fn delete_user(&self, application_id: ApplicationId, id: UserId, revision: Option<i64>) -> StoreResult<bool> {
@@ -257,6 +245,24 @@ impl UserStore for DieselStore {
 }
 
 /// Deletes a user and its secrets inside the caller's transaction; `false` when there was none.
+/// Optimistic concurrency: the row must still be at the version the change was made from, or a
+/// concurrent PATCH would be silently overwritten.
+fn update_user_row(conn: &mut AnyConnection, user: &User) -> StoreResult<()> {
+    let updated = diesel::update(
+        users::table
+            .filter(users::application_id.eq(user.application_id.0))
+            .filter(users::id.eq(user.id.0))
+            .filter(users::version.eq(user.version - 1)),
+    )
+    .set(UserRow::from(user))
+    .execute(conn)
+    .store_err()?;
+    if updated == 0 {
+        return Err(StoreError::Conflict(format!("user {} changed while being updated", user.id)));
+    }
+    Ok(())
+}
+
 fn delete_user_rows(conn: &mut AnyConnection, application_id: ApplicationId, id: UserId) -> StoreResult<bool> {
     diesel::delete(
         user_secrets::table
