@@ -27,6 +27,8 @@ pub struct CursorPageMetadata {
     /// Oldest id of the page, when older items exist.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next: Option<String>,
+    /// Items in the whole list, all pages.
+    pub total: u64,
 }
 
 /// A page of embedded resources: `{"_embedded": {name: [...]}, "_links": ..., "page": ...}`.

@@ -90,6 +90,7 @@ diesel::table! {
         created_at -> Timestamp,
         version -> BigInt,
         updated_at -> Nullable<Timestamp>,
+        message_count -> BigInt,
     }
 }
 

@@ -8,6 +8,13 @@ ALTER TABLE channels ADD COLUMN updated_at TIMESTAMP;
 ALTER TABLE messages ADD COLUMN version BIGINT NOT NULL DEFAULT 1;
 ALTER TABLE messages ADD COLUMN updated_at TIMESTAMP;
 
+-- A channel's top-level messages (its MAIN thread), kept with the newest message id so a cursor
+-- page's `total` needs no count of the channel's messages (a reply thread's is its parent's
+-- `replies_count`).
+ALTER TABLE channels ADD COLUMN message_count BIGINT NOT NULL DEFAULT 0;
+UPDATE channels SET message_count = (SELECT COUNT(*) FROM messages WHERE messages.thread_id = channels.main_thread_id);
+CREATE INDEX channels_main_thread ON channels (main_thread_id);
+
 -- Idempotency keys: the first answer to a POST with an `Idempotency-Key`, kept a day per
 -- application and replayed to a repeat. `status` NULL: the request is still running.
 CREATE TABLE idempotency_keys (

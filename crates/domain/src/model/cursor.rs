@@ -111,6 +111,8 @@ pub struct CursorPage<T> {
     pub next: Option<i64>,
     /// Newer items than this page exist.
     pub has_newer: bool,
+    /// Items in the whole list, all pages (the newer spec's `page.total`).
+    pub total: u64,
 }
 
 impl<T> CursorPage<T> {
@@ -134,7 +136,7 @@ impl<T> CursorPage<T> {
         };
         let start = items.first().map(&id);
         let next = if older_exist { items.last().map(&id) } else { None };
-        Self { items, size: request.size, start, next, has_newer: newer_exist }
+        Self { items, size: request.size, start, next, has_newer: newer_exist, total: 0 }
     }
 
     /// Maps the items.
@@ -145,6 +147,7 @@ impl<T> CursorPage<T> {
             start: self.start,
             next: self.next,
             has_newer: self.has_newer,
+            total: self.total,
         }
     }
 }

@@ -173,7 +173,9 @@ impl<T: Embedded> ToSchema for CursorPage<T> {
             .property("size", integer("The requested page size."))
             .required("size")
             .property("start", cursor("The newest id of the page; omitted when it is empty."))
-            .property("next", cursor("The oldest id of the page, when older items exist."));
+            .property("next", cursor("The oldest id of the page, when older items exist."))
+            .property("total", integer("Items in the whole list, all pages (the newer spec requires it)."))
+            .required("total");
         schemas.push(("CursorPageMetadata".into(), metadata.into()));
         schemas.push((resource_name::<T>(), HalResource::<T>::schema()));
         HalResource::<T>::schemas(schemas);

@@ -282,6 +282,7 @@ pub fn cursor_page<T, R>(
             size: u64::from(page.size),
             start: page.start.map(|s| s.to_string()),
             next: page.next.map(|n| n.to_string()),
+            total: page.total,
         },
     }
 }

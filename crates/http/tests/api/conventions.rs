@@ -556,3 +556,48 @@ async fn bulk_patches_are_all_or_nothing() {
         }
     }
 }
+
+/// Cursor pages carry `page.total`, the items of the whole list, on every cursor listing; it
+/// follows posts, replies and deletes.
+#[actix_web::test]
+async fn cursor_pages_carry_the_total() {
+    for t in TestApp::each().await {
+        let jane = t.create_user("total-jane").await;
+        let room = t
+            .post_json(
+                "/v1/channels",
+                json!({"type": "PUBLIC", "name": "total-room", "members": [{"username": "total-jane"}]}),
+            )
+            .await;
+        assert_eq!(room.status, 200, "{}", room.body);
+        let room = format!("/v1/channels/{}", room.body["id"]);
+        let mut ids = Vec::new();
+        for n in 0..5 {
+            let body = json!({"type": "TEXT", "body": format!("m{n}"), "user": {"username": "total-jane"}});
+            ids.push(t.post_json(&format!("{room}/messages"), body).await.body["id"].as_i64().unwrap());
+        }
+        let reply =
+            t.post_json(&format!("/v1/messages/{}/replies", ids[0]), json!({"type": "TEXT", "body": "r"})).await;
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        let total = |path: String| {
+            let t = &t;
+            async move {
+                let page = t.get(&path).await;
+                assert_eq!(page.status, 200, "{path}: {}", page.body);
+                page.body["page"]["total"].as_u64().unwrap_or_else(|| panic!("{path}: no total in {}", page.body))
+            }
+        };
+        assert_eq!(total(format!("{room}/messages?size=2")).await, 5, "top-level messages, whatever the page size");
+        assert_eq!(total(format!("{room}/messages?size=2&next={}", ids[2])).await, 5, "on every page");
+        assert_eq!(total(format!("/v1/messages/{}/replies", ids[0])).await, 1);
+        assert_eq!(total(format!("{room}/messages?query=m1")).await, 1, "filters count");
+        assert_eq!(total("/v1/messages".into()).await, 6, "the application's messages");
+        assert_eq!(total(format!("/v1/users/{}/messages", jane["id"])).await, 5, "what jane sent");
+        assert_eq!(total(format!("/v1/users/{}/notifications", jane["id"])).await, 1, "the reply notified jane");
+        assert_eq!(t.call(TestRequest::delete().uri(&format!("/v1/messages/{}", ids[4]))).await.status, 200);
+        assert_eq!(total(format!("{room}/messages")).await, 4, "a delete counts");
+        assert_eq!(t.call(TestRequest::delete().uri(&format!("/v1/messages/{}", reply.body["id"]))).await.status, 200);
+        assert_eq!(total(format!("/v1/messages/{}/replies", ids[0])).await, 0);
+        assert_eq!(total(format!("{room}/messages")).await, 4, "a reply is not top-level");
+    }
+}

@@ -188,7 +188,7 @@ impl MessageStore for DieselStore {
             .execute(conn)
             .store_err()?;
             diesel::update(channels::table.filter(channels::application_id.eq(app)))
-                .set(channels::last_message_id.eq(None::<i64>))
+                .set((channels::last_message_id.eq(None::<i64>), channels::message_count.eq(0)))
                 .execute(conn)
                 .store_err()?;
             Ok(u64::try_from(deleted).unwrap_or(u64::MAX))
@@ -238,8 +238,6 @@ impl MessageStore for DieselStore {
     }
 }
 
-/// Deletes a message and its replies inside the caller's transaction, keeping its parent's reply
-/// count and its channel's newest message right.
 /// Optimistic concurrency, as for users: an edit made from a stale read matches no row.
 fn update_message_row(conn: &mut AnyConnection, message: &Message) -> StoreResult<()> {
     let row = MessageRow::from(message);
@@ -262,6 +260,8 @@ fn update_message_row(conn: &mut AnyConnection, message: &Message) -> StoreResul
     Ok(())
 }
 
+/// Deletes a message and its replies inside the caller's transaction, keeping its parent's reply
+/// count and its channel's newest message right.
 /// `false` when the message is gone already, or (with `revision`) no longer at that version.
 fn delete_message_rows(conn: &mut AnyConnection, message: &Message, revision: Option<i64>) -> StoreResult<bool> {
     // Lock the channel as posts do, so the newest id computed below cannot be overtaken.
@@ -299,8 +299,10 @@ fn delete_message_rows(conn: &mut AnyConnection, message: &Message, revision: Op
         .select(diesel::dsl::max(messages::id))
         .get_result(conn)
         .store_err()?;
+    // A top-level message leaves its channel's count (replies leave their parent's).
+    let top_level = i64::from(message.parent_id.is_none());
     diesel::update(channels::table.filter(channels::id.eq(message.channel_id.0)))
-        .set(channels::last_message_id.eq(newest))
+        .set((channels::last_message_id.eq(newest), channels::message_count.eq(channels::message_count - top_level)))
         .execute(conn)
         .store_err()?;
     Ok(true)

@@ -46,7 +46,10 @@ impl NotificationStore for DieselStore {
                     .store_err()?
                     .is_some())
             };
-            cursor_page(conn, request, |n: &Notification| n.id.0, EmptyPage::NoNewer, read, newer)
+            let mut page = cursor_page(conn, request, |n: &Notification| n.id.0, EmptyPage::NoNewer, read, newer)?;
+            let total: i64 = base().count().get_result(conn).store_err()?;
+            page.total = u64::try_from(total).unwrap_or(0);
+            Ok(page)
         })
     }
 }

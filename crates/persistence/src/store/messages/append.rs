@@ -111,6 +111,9 @@ fn append_all(conn: &mut AnyConnection, ids: &IdGenerator, drafts: &[MessageDraf
     for channel_id in channel_ids {
         let new_ids = || stored.iter().filter(|m| m.channel_id.0 == channel_id).map(|m| m.id.0);
         let (first, last) = (new_ids().min().unwrap_or_default(), new_ids().max().unwrap_or_default());
+        // The channel's count of top-level messages (its MAIN thread) moves in the same statement.
+        let top_level = stored.iter().filter(|m| m.channel_id.0 == channel_id && m.parent_id.is_none()).count();
+        let top_level = i64::try_from(top_level).unwrap_or(i64::MAX);
         // Lock the channel and record its newest message in one statement, as long as every
         // new id is above the newest stored one: ids come from this node's clock, and another
         // node's may run ahead.
@@ -120,12 +123,12 @@ fn append_all(conn: &mut AnyConnection, ids: &IdGenerator, drafts: &[MessageDraf
                     .filter(channels::id.eq(channel_id))
                     .filter(channels::last_message_id.is_null().or(channels::last_message_id.lt(first))),
             )
-            .set(channels::last_message_id.eq(last))
+            .set((channels::last_message_id.eq(last), channels::message_count.eq(channels::message_count + top_level)))
             .returning(channels::id),
         );
         let claimed: Option<i64> = on_engine!(&mut *conn, |c| claim.get_result(c).optional()).store_err()?;
         if claimed.is_none() {
-            renumber_after_newest(conn, ids, channel_id, &mut stored)?;
+            renumber_after_newest(conn, ids, channel_id, &mut stored, top_level)?;
         }
     }
     let mut notification_rows = Vec::new();
@@ -159,6 +162,7 @@ fn renumber_after_newest(
     ids: &IdGenerator,
     channel_id: i64,
     stored: &mut [Message],
+    top_level: i64,
 ) -> StoreResult<()> {
     let newest: Option<i64> = KeepPrepared(
         diesel::update(channels::table.filter(channels::id.eq(channel_id)))
@@ -177,7 +181,8 @@ fn renumber_after_newest(
         last = message.id.0;
     }
     KeepPrepared(
-        diesel::update(channels::table.filter(channels::id.eq(channel_id))).set(channels::last_message_id.eq(last)),
+        diesel::update(channels::table.filter(channels::id.eq(channel_id)))
+            .set((channels::last_message_id.eq(last), channels::message_count.eq(channels::message_count + top_level))),
     )
     .execute(conn)
     .store_err()?;

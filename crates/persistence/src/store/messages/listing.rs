@@ -9,9 +9,9 @@ use roost_domain::ApplicationId;
 
 use super::{to_messages, Db};
 use crate::conn::AnyConnection;
-use crate::prepared::KeepPreparedLimit;
+use crate::prepared::{KeepPrepared, KeepPreparedLimit};
 use crate::rows::MessageRow;
-use crate::schema::{channel_members, messages, read_marks};
+use crate::schema::{channel_members, channels, messages, read_marks, threads};
 use crate::store::cursor::{cursor_page, within_key_range, EmptyPage};
 use crate::store::DieselResultExt;
 
@@ -210,7 +210,46 @@ pub(super) fn messages_page(
             .store_err()?
             .is_some())
     };
-    cursor_page(conn, request, |m: &Message| m.id.0, EmptyPage::ProbeFromBound, read, newer)
+    let mut page = cursor_page(conn, request, |m: &Message| m.id.0, EmptyPage::ProbeFromBound, read, newer)?;
+    page.total = total(conn, application_id, scope, filter)?;
+    Ok(page)
+}
+
+/// A cursor page's `total`. A thread's, unfiltered, is kept as its messages are written: a
+/// channel's MAIN thread in `channels.message_count`, a reply thread in its parent's
+/// `replies_count`; so the hottest page costs one indexed row read, not a count of a channel's
+/// messages. Other scopes and filtered lists are counted.
+fn total(
+    conn: &mut AnyConnection,
+    application_id: ApplicationId,
+    scope: &MessageScope,
+    filter: &MessageFilter,
+) -> StoreResult<u64> {
+    let MessageScope::Thread(thread) = scope else {
+        return count_messages(conn, application_id, scope, filter);
+    };
+    if filter.sender.is_some() || filter.query.is_some() {
+        return count_messages(conn, application_id, scope, filter);
+    }
+    let kept: Option<i64> =
+        KeepPrepared(channels::table.filter(channels::main_thread_id.eq(thread.0)).select(channels::message_count))
+            .get_result(conn)
+            .optional()
+            .store_err()?;
+    let kept = match kept {
+        Some(count) => Some(count),
+        None => threads::table
+            .inner_join(messages::table.on(threads::parent_message_id.eq(messages::id.nullable())))
+            .filter(threads::id.eq(thread.0))
+            .select(messages::replies_count)
+            .get_result(conn)
+            .optional()
+            .store_err()?,
+    };
+    match kept {
+        Some(count) => Ok(u64::try_from(count).unwrap_or(0)),
+        None => count_messages(conn, application_id, scope, filter),
+    }
 }
 
 /// How many messages a scope holds: what `messages_page` lists, all pages.
