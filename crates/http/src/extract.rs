@@ -192,6 +192,23 @@ fn is_form(req: &HttpRequest) -> bool {
 
 /// A form's pairs rewritten for `serde_qs`: names in camelCase (but `properties[…]` keys), and a
 /// repeated plain name numbered as an array (`tag=a&tag=b` → `tag[0]=a&tag[1]=b`).
+/// The form with the plain field that `error` says expected a sequence written as the list of
+/// its comma-separated parts; `None` when there is no such field.
+/// User data (`properties…`) is never split.
+fn comma_list(pairs: &[(String, String)], error: &str) -> Option<Vec<(String, String)>> {
+    if !error.contains("expected a sequence") {
+        return None;
+    }
+    let (name, value) = pairs.iter().find(|(name, value)| {
+        !name.contains('[') && !name.starts_with("properties") && error.contains(&format!("\"{value}\""))
+    })?;
+    let mut split: Vec<(String, String)> = pairs.iter().filter(|(n, _)| n != name).cloned().collect();
+    let parts = value.split(',').map(str::trim).filter(|p| !p.is_empty());
+    // Indexed names: a list of one part is a list too.
+    split.extend(parts.enumerate().map(|(i, part)| (format!("{name}[{i}]"), part.to_owned())));
+    Some(split)
+}
+
 fn form_for_qs(pairs: Vec<(String, String)>) -> Result<String, ApiError> {
     let mut seen: Vec<(String, usize)> = Vec::new();
     for (name, _) in &pairs {
@@ -241,13 +258,22 @@ impl<T: serde::de::DeserializeOwned + 'static> FromRequest for Body<T> {
                 let bytes = bytes.await?;
                 let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&bytes)
                     .map_err(|e| ApiError::BadRequest(format!("malformed form body: {e}")))?;
-                let form = form_for_qs(pairs)?;
+                let form = form_for_qs(pairs.clone())?;
                 let qs = serde_qs::Config::new(5, false);
                 let typed = qs.deserialize_str::<T>(&form);
-                let error = match typed {
+                let mut error = match typed {
                     Ok(body) => return Ok(Self(body)),
                     Err(e) => e,
                 };
+                // A field typed as an array may come as a comma list (`members=jane,bob`): a value
+                // is split only when its field expected a sequence, so a comma inside a text stays.
+                let mut pairs = pairs;
+                while let Some(split) = comma_list(&pairs, &error.to_string()) {
+                    match qs.deserialize_str::<T>(&form_for_qs(split.clone())?) {
+                        Ok(body) => return Ok(Self(body)),
+                        Err(e) => (pairs, error) = (split, e),
+                    }
+                }
                 // A body with no fixed type (a merge patch): the form as a JSON object, its values
                 // strings, `true` and `false` booleans.
                 qs.deserialize_str::<serde_json::Map<String, serde_json::Value>>(&form)

@@ -22,6 +22,9 @@ pub enum UserRefBody {
         /// The username.
         username: String,
     },
+    /// `"jane"` or `"42"`, as forms write a user (`members=jane,42`): an id when numeric, else a
+    /// username, as the `?user=` parameter reads it.
+    Written(String),
 }
 
 impl From<UserRefBody> for UserRef {
@@ -29,6 +32,7 @@ impl From<UserRefBody> for UserRef {
         match body {
             UserRefBody::Id { id } => Self::Id(UserId(id)),
             UserRefBody::Name { username } => Self::Name(username),
+            UserRefBody::Written(written) => user_ref_param(&written),
         }
     }
 }

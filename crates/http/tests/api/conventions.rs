@@ -476,6 +476,31 @@ async fn writes_accept_form_bodies() {
             (sent.body["body"].as_str(), sent.body["user"]["name"].as_str()),
             (Some("hello there"), Some("form-jane"))
         );
+        // Array fields: a comma list or repeated names; a comma inside a text stays.
+        t.create_user("form-bob").await;
+        let lists = [
+            ("form-list", "members=form-jane,form-bob", &["form-jane", "form-bob"][..]),
+            ("form-repeat", "members=form-jane&members=form-bob", &["form-jane", "form-bob"]),
+            ("form-one", "members=form-bob", &["form-bob"]),
+        ];
+        for (name, members, expected) in lists {
+            let direct = t
+                .call(form(
+                    TestRequest::post().uri("/v1/channels"),
+                    &format!("type=PRIVATE&name={name}&displayName=Doe%2C+Jane&{members}"),
+                ))
+                .await;
+            assert_eq!(direct.status, 200, "{members}: {}", direct.body);
+            assert_eq!(direct.body["displayName"], "Doe, Jane");
+            let listed = t.get(&format!("/v1/channels/{}/members", direct.body["id"])).await;
+            let names: Vec<&str> = listed.body["_embedded"]["users"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter_map(|u| u["name"].as_str())
+                .collect();
+            assert!(expected.iter().all(|e| names.contains(e)), "{members}: {names:?}");
+        }
         let settings = t.call(form(TestRequest::put().uri("/v1/application/settings"), "guestUsers=ENABLED")).await;
         assert_eq!(settings.status, 200, "{}", settings.body);
         assert_eq!(settings.body["guestUsers"], "ENABLED");
