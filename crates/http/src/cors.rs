@@ -7,7 +7,7 @@ use actix_web::http::header;
 
 /// Response headers a browser script may read: validators, the id to quote when reporting a
 /// problem, the API version and when to retry after a 429 or 503.
-const EXPOSED: [&str; 8] = [
+const EXPOSED: [&str; 9] = [
     "etag",
     "last-modified",
     "x-response-token",
@@ -16,6 +16,7 @@ const EXPOSED: [&str; 8] = [
     "location",
     "ratelimit",
     "ratelimit-policy",
+    "idempotent-replayed",
 ];
 
 /// The CORS middleware for `origins` (`*` allows any origin), or `None` when there are none.

@@ -4,7 +4,8 @@
 //! gets it again with `Idempotent-Replayed: true`. The same key with a different request (method,
 //! path, query, content type or body) is a 422; a repeat while the first still runs waits for its
 //! answer, up to [`WAIT`], then gets a 409. The key is claimed in the database, so this holds
-//! across nodes. A 5xx is not kept: the key is freed so a retry runs again.
+//! across nodes. A 5xx, 409 or 429 is not kept (they say "retry"): the key is freed so a retry
+//! runs again.
 
 use std::time::{Duration, Instant};
 
@@ -124,7 +125,9 @@ async fn keep<B: MessageBody + 'static>(
     let bytes =
         body::to_bytes(body).await.map_err(|e| ApiError::Internal(format!("reading an answer: {}", e.into())))?;
     let service = state.clone();
-    let outcome = if status.is_server_error() {
+    // Answers that say "retry later" are not the request's answer: a retry should run it.
+    let transient = status.is_server_error() || matches!(status, StatusCode::CONFLICT | StatusCode::TOO_MANY_REQUESTS);
+    let outcome = if transient {
         blocking(state, None, move || Ok(service.service.release_idempotency_key(&principal, &key)?)).await
     } else {
         let recorded = RecordedResponse { status: status.as_u16(), content_type, etag, location, body: bytes.to_vec() };

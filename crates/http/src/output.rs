@@ -73,7 +73,7 @@ impl OutputOptions {
     pub fn of(req: &HttpRequest) -> Result<Self, ApiError> {
         let mut options = Self { collection: crate::conditional::is_collection(req), ..Self::default() };
         let query = req.query_string();
-        if query.contains("fields=") || query.contains("_empty=") {
+        if query.contains("fields=") || query.contains("_empty") {
             let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query).unwrap_or_default();
             for (name, value) in pairs {
                 match name.as_str() {

@@ -15,6 +15,8 @@ pub enum UserRefBody {
     /// `{"id": 1}`
     Id {
         /// The user id.
+        #[serde(deserialize_with = "integer_or_digits")]
+        #[schema(value_type = i64)]
         id: i64,
     },
     /// `{"username": "jane"}`
@@ -25,6 +27,21 @@ pub enum UserRefBody {
     /// `"jane"` or `"42"`, as forms write a user (`members=jane,42`): an id when numeric, else a
     /// username, as the `?user=` parameter reads it.
     Written(String),
+}
+
+/// An integer, or a string of digits: forms carry every value as text, and an untagged enum
+/// cannot let the form reader convert it by the field's type (`user[id]=42`).
+fn integer_or_digits<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Written {
+        Integer(i64),
+        Text(String),
+    }
+    match Written::deserialize(deserializer)? {
+        Written::Integer(id) => Ok(id),
+        Written::Text(text) => text.parse().map_err(|_| serde::de::Error::custom(format!("'{text}' is not an id"))),
+    }
 }
 
 impl From<UserRefBody> for UserRef {

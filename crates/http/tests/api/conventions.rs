@@ -477,11 +477,12 @@ async fn writes_accept_form_bodies() {
             (Some("hello there"), Some("form-jane"))
         );
         // Array fields: a comma list or repeated names; a comma inside a text stays.
-        t.create_user("form-bob").await;
+        let bob = t.create_user("form-bob").await;
         let lists = [
             ("form-list", "members=form-jane,form-bob", &["form-jane", "form-bob"][..]),
             ("form-repeat", "members=form-jane&members=form-bob", &["form-jane", "form-bob"]),
             ("form-one", "members=form-bob", &["form-bob"]),
+            ("form-ids", &format!("members%5B0%5D%5Bid%5D={}", bob["id"]), &["form-bob"]),
         ];
         for (name, members, expected) in lists {
             let direct = t
