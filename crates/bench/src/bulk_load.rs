@@ -28,6 +28,13 @@ pub fn bulk_load_messages(
         )
     };
     let err = |e: &dyn std::fmt::Display| e.to_string();
+    // The channel's top-level count moves as the API's posts move it (`page.total`). A binary
+    // from before that count (compared against with `ROOST_BIN`) has no such column.
+    let counted = format!("UPDATE channels SET message_count = message_count + {count} WHERE id = {channel_id}");
+    let count_kept = |result: Result<(), diesel::result::Error>| match result {
+        Err(e) if !e.to_string().contains("message_count") => Err(err(&e)),
+        _ => Ok(()),
+    };
     match url.kind() {
         DatabaseKind::Sqlite => {
             let sql = format!(
@@ -37,7 +44,8 @@ pub fn bulk_load_messages(
             );
             let mut conn = SqliteConnection::establish(url.sqlite_path().unwrap_or_default()).map_err(|e| err(&e))?;
             conn.batch_execute("PRAGMA busy_timeout = 30000").map_err(|e| err(&e))?;
-            conn.batch_execute(&sql).map_err(|e| err(&e))
+            conn.batch_execute(&sql).map_err(|e| err(&e))?;
+            count_kept(conn.batch_execute(&counted))
         }
         DatabaseKind::Postgres => {
             let sql = format!(
@@ -46,6 +54,7 @@ pub fn bulk_load_messages(
             );
             let mut conn = PgConnection::establish(&url.to_url_string()).map_err(|e| err(&e))?;
             conn.batch_execute(&sql).map_err(|e| err(&e))?;
+            count_kept(conn.batch_execute(&counted))?;
             // Vacuum now (outside the INSERT's transaction), or autovacuum does it for the new
             // rows in the middle of whatever is measured next.
             conn.batch_execute("VACUUM messages").map_err(|e| err(&e))

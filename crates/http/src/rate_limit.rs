@@ -2,8 +2,8 @@
 //! with the IETF httpapi draft's structured fields (draft-ietf-httpapi-ratelimit-headers):
 //!
 //! ```text
-//! RateLimit-Policy: "application";q=2000;w=2, "address";q=2000;w=2
-//! RateLimit: "application";r=1999;t=1, "address";r=1999;t=1
+//! RateLimit-Policy: "address";q=2000;w=2, "application";q=2000;w=2
+//! RateLimit: "address";r=1999;t=1, "application";r=1999;t=1
 //! ```
 //!
 //! Each limit is a GCRA bucket (the `governor` crate): `burst` requests at once, refilled at
@@ -47,29 +47,40 @@ pub struct ApiRateLimits {
     per_application: Keyed<i64>,
     per_address: Keyed<IpAddr>,
     clock: DefaultClock,
+    /// `RateLimit-Policy` for the address limit alone, and for both: the same on every answer,
+    /// so written once.
+    policies: [HeaderValue; 2],
 }
 
-/// What one limit said about a request, for the headers.
-#[derive(Debug, Clone, Copy)]
-struct Standing {
-    name: &'static str,
-    remaining: u32,
+/// What the limits a request went through left (`None`: not applied), kept in its extensions
+/// until the answer is written.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Standings {
+    address: Option<u32>,
+    application: Option<u32>,
 }
-
-/// The limits a request went through, kept in its extensions until the answer is written.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct Standings(Vec<Standing>);
 
 impl ApiRateLimits {
     /// Limiters with these settings.
     pub fn new(settings: RateLimitSettings) -> Self {
         let quota = Quota::per_second(settings.per_second).allow_burst(settings.burst);
+        let (burst, window) = (settings.burst.get(), Self::window(settings));
+        let policy = |names: &[&str]| {
+            let items: Vec<String> = names.iter().map(|n| format!("\"{n}\";q={burst};w={window}")).collect();
+            HeaderValue::from_str(&items.join(", ")).unwrap_or(HeaderValue::from_static(""))
+        };
         Self {
             settings,
             per_application: RateLimiter::keyed(quota).with_middleware::<StateInformationMiddleware>(),
             per_address: RateLimiter::keyed(quota).with_middleware::<StateInformationMiddleware>(),
             clock: DefaultClock::default(),
+            policies: [policy(&["address"]), policy(&["address", "application"])],
         }
+    }
+
+    /// Seconds for a full refill: the policy's window.
+    fn window(settings: RateLimitSettings) -> u32 {
+        settings.burst.get().div_ceil(settings.per_second.get()).max(1)
     }
 
     /// Whether requests from `address` are limited at all.
@@ -77,63 +88,51 @@ impl ApiRateLimits {
         address.is_some_and(|a| self.settings.loopback || !a.is_loopback())
     }
 
-    fn check<K: std::hash::Hash + Eq + Clone>(
-        &self,
-        limiter: &Keyed<K>,
-        key: &K,
-        name: &'static str,
-        req: &HttpRequest,
-    ) -> Result<(), ApiError> {
+    /// What is left of `key`'s allowance after this request, or how long to wait.
+    fn check<K: std::hash::Hash + Eq + Clone>(&self, limiter: &Keyed<K>, key: &K) -> Result<u32, u64> {
         match limiter.check_key(key) {
-            Ok(snapshot) => {
-                let standing = Standing { name, remaining: snapshot.remaining_burst_capacity() };
-                req.extensions_mut().get_or_insert_with(Standings::default).0.push(standing);
-                Ok(())
-            }
-            Err(not_until) => {
-                let wait = not_until.wait_time_from(self.clock.now()).as_secs().max(1);
-                req.extensions_mut().get_or_insert_with(Standings::default).0.push(Standing { name, remaining: 0 });
-                Err(ApiError::RateLimited { retry_after_secs: wait })
-            }
+            Ok(snapshot) => Ok(snapshot.remaining_burst_capacity()),
+            Err(not_until) => Err(not_until.wait_time_from(self.clock.now()).as_secs().max(1)),
         }
     }
 
     /// Counts a request from its source address.
     pub fn check_address(&self, req: &HttpRequest) -> Result<(), ApiError> {
-        match req.peer_addr().map(|a| a.ip()) {
-            Some(address) if self.applies_to(Some(address)) => self.check(&self.per_address, &address, "address", req),
-            _ => Ok(()),
-        }
+        let Some(address) = req.peer_addr().map(|a| a.ip()).filter(|a| self.applies_to(Some(*a))) else {
+            return Ok(());
+        };
+        let checked = self.check(&self.per_address, &address);
+        req.extensions_mut().insert(Standings { address: Some(checked.unwrap_or(0)), application: None });
+        checked.map(drop).map_err(|retry_after_secs| ApiError::RateLimited { retry_after_secs })
     }
 
     /// Counts a request for the application its token names.
     pub fn check_application(&self, req: &HttpRequest, application: i64) -> Result<(), ApiError> {
-        if self.applies_to(req.peer_addr().map(|a| a.ip())) {
-            self.check(&self.per_application, &application, "application", req)
-        } else {
-            Ok(())
+        if !self.applies_to(req.peer_addr().map(|a| a.ip())) {
+            return Ok(());
         }
+        let checked = self.check(&self.per_application, &application);
+        req.extensions_mut().get_or_insert_with(Standings::default).application = Some(checked.unwrap_or(0));
+        checked.map(drop).map_err(|retry_after_secs| ApiError::RateLimited { retry_after_secs })
     }
 
     /// Writes `RateLimit-Policy` and `RateLimit` for the limits `req` went through.
     pub(crate) fn write_headers(&self, req: &HttpRequest, headers: &mut HeaderMap) {
-        let Some(standings) = req.extensions().get::<Standings>().cloned() else { return };
+        use std::fmt::Write;
+        let Some(standings) = req.extensions().get::<Standings>().copied() else { return };
+        let Some(address) = standings.address else { return };
         let (burst, rate) = (self.settings.burst.get(), self.settings.per_second.get());
-        // Seconds for a full refill: the policy's window.
-        let window = burst.div_ceil(rate).max(1);
-        let policy: Vec<String> = standings.0.iter().map(|s| format!("\"{}\";q={burst};w={window}", s.name)).collect();
-        let state: Vec<String> = standings
-            .0
-            .iter()
-            .map(|s| format!("\"{}\";r={};t={}", s.name, s.remaining, (burst - s.remaining.min(burst)).div_ceil(rate)))
-            .collect();
-        let policy_name = HeaderName::from_static("ratelimit-policy");
-        let state_name = HeaderName::from_static("ratelimit");
-        if let (Ok(policy), Ok(state)) =
-            (HeaderValue::from_str(&policy.join(", ")), HeaderValue::from_str(&state.join(", ")))
-        {
-            headers.insert(policy_name, policy);
-            headers.insert(state_name, state);
+        // `t`: seconds until the allowance is full again.
+        let refill = |remaining: u32| (burst - remaining.min(burst)).div_ceil(rate);
+        let mut state = String::with_capacity(64);
+        let _ = write!(state, "\"address\";r={address};t={}", refill(address));
+        if let Some(application) = standings.application {
+            let _ = write!(state, ", \"application\";r={application};t={}", refill(application));
+        }
+        let policy = &self.policies[usize::from(standings.application.is_some())];
+        if let Ok(state) = HeaderValue::from_str(&state) {
+            headers.insert(HeaderName::from_static("ratelimit-policy"), policy.clone());
+            headers.insert(HeaderName::from_static("ratelimit"), state);
         }
     }
 
