@@ -295,11 +295,18 @@ pub trait IdempotencyStore: Send + Sync {
     /// running) when it is free, expired or abandoned; otherwise what its record holds. Two
     /// claims of one key at once, on any nodes, never both get `Started`.
     fn claim_key(&self, application_id: ApplicationId, claim: &KeyClaim<'_>) -> StoreResult<Claim>;
-    /// Records the answer of a request that claimed `key`.
-    fn record_response(&self, application_id: ApplicationId, key: &str, response: &RecordedResponse)
-        -> StoreResult<()>;
-    /// Frees a key whose request failed in a way a retry may not repeat (a 5xx).
-    fn release_key(&self, application_id: ApplicationId, key: &str) -> StoreResult<()>;
+    /// Records the answer of the request whose claim of `key` was made at `claimed` (a claim
+    /// taken over since records nothing).
+    fn record_response(
+        &self,
+        application_id: ApplicationId,
+        key: &str,
+        claimed: Timestamp,
+        response: &RecordedResponse,
+    ) -> StoreResult<()>;
+    /// Frees `key`, if still held by the claim made at `claimed`, after its request failed in a
+    /// way a retry should run again.
+    fn release_key(&self, application_id: ApplicationId, key: &str, claimed: Timestamp) -> StoreResult<()>;
     /// Deletes the records that expired before `now`; returns how many.
     fn purge_keys(&self, now: Timestamp) -> StoreResult<u64>;
 }

@@ -199,7 +199,13 @@ impl<T: LastModified> LastModified for View<T> {
     /// renamed sender changes a message's representation too).
     fn last_modified(&self) -> Option<Timestamp> {
         let related = &self.related;
-        let users = related.users.values().chain(related.direct_members.values().flatten()).map(|u| u.updated_time);
+        let reacting = related.reactions.values().flatten().flat_map(|r| r.users.iter());
+        let users = related
+            .users
+            .values()
+            .chain(related.direct_members.values().flatten())
+            .chain(reacting)
+            .map(|u| u.updated_time);
         let channels = related.channels.values().filter_map(LastModified::last_modified);
         let messages = related.messages.values().filter_map(LastModified::last_modified);
         self.value.last_modified().into_iter().chain(users).chain(channels).chain(messages).max()
@@ -264,10 +270,12 @@ impl Preconditions {
     fn of(req: &HttpRequest) -> Result<Self, ApiError> {
         let conditions = Conditions::of(req);
         let required = req.app_data::<web::Data<AppState>>().is_some_and(|s| s.settings.require_preconditions);
+        // `If-None-Match: *` is a precondition too: "only if it does not exist" (a create by PUT).
         if required
             && is_write(req.method())
             && conditions.if_match.is_none()
             && conditions.if_unmodified_since.is_none()
+            && conditions.if_none_match.is_none()
         {
             return Err(ApiError::PreconditionRequired);
         }

@@ -96,8 +96,12 @@ impl FromRequest for Authenticated {
         let state = state(req);
         let authorization = req.headers().get(header::AUTHORIZATION).map(|v| v.to_str().map(str::to_owned));
         let app_param = req.match_info().get("app_id").map(str::to_owned);
+        // Output options are checked before the handler runs: a bad `fields=` must not be found
+        // only when answering, after a write committed.
+        let options = crate::output::OutputOptions::of(req);
         let req = req.clone();
         Box::pin(async move {
+            options?;
             let state = state?;
             let principal = authenticate(&state, authorization).await?;
             if let Some(app) = app_param {
@@ -192,21 +196,25 @@ fn is_form(req: &HttpRequest) -> bool {
 
 /// A form's pairs rewritten for `serde_qs`: names in camelCase (but `properties[…]` keys), and a
 /// repeated plain name numbered as an array (`tag=a&tag=b` → `tag[0]=a&tag[1]=b`).
-/// The form with the plain field that `error` says expected a sequence written as the list of
-/// its comma-separated parts; `None` when there is no such field.
-/// User data (`properties…`) is never split.
-fn comma_list(pairs: &[(String, String)], error: &str) -> Option<Vec<(String, String)>> {
+/// For each plain field whose value `error` names as not being the sequence it expected: the
+/// form with that field written as the list of its comma-separated parts. User data
+/// (`properties…`) is never split.
+fn comma_lists(pairs: &[(String, String)], error: &str) -> Vec<(String, Vec<(String, String)>)> {
     if !error.contains("expected a sequence") {
-        return None;
+        return Vec::new();
     }
-    let (name, value) = pairs.iter().find(|(name, value)| {
+    let candidates = pairs.iter().filter(|(name, value)| {
         !name.contains('[') && !name.starts_with("properties") && error.contains(&format!("\"{value}\""))
-    })?;
-    let mut split: Vec<(String, String)> = pairs.iter().filter(|(n, _)| n != name).cloned().collect();
-    let parts = value.split(',').map(str::trim).filter(|p| !p.is_empty());
-    // Indexed names: a list of one part is a list too.
-    split.extend(parts.enumerate().map(|(i, part)| (format!("{name}[{i}]"), part.to_owned())));
-    Some(split)
+    });
+    candidates
+        .map(|(name, value)| {
+            let mut split: Vec<(String, String)> = pairs.iter().filter(|(n, _)| n != name).cloned().collect();
+            let parts = value.split(',').map(str::trim).filter(|p| !p.is_empty());
+            // Indexed names: a list of one part is a list too.
+            split.extend(parts.enumerate().map(|(i, part)| (format!("{name}[{i}]"), part.to_owned())));
+            (value.clone(), split)
+        })
+        .collect()
 }
 
 fn form_for_qs(pairs: Vec<(String, String)>) -> Result<String, ApiError> {
@@ -267,12 +275,24 @@ impl<T: serde::de::DeserializeOwned + 'static> FromRequest for Body<T> {
                 };
                 // A field typed as an array may come as a comma list (`members=jane,bob`): a value
                 // is split only when its field expected a sequence, so a comma inside a text stays.
+                // Several fields may hold the value the error names: each is tried, and a split
+                // is kept when what remains is another array field's comma list.
                 let mut pairs = pairs;
-                while let Some(split) = comma_list(&pairs, &error.to_string()) {
-                    match qs.deserialize_str::<T>(&form_for_qs(split.clone())?) {
-                        Ok(body) => return Ok(Self(body)),
-                        Err(e) => (pairs, error) = (split, e),
+                'fields: loop {
+                    let message = error.to_string();
+                    for (value, split) in comma_lists(&pairs, &message) {
+                        match qs.deserialize_str::<T>(&form_for_qs(split.clone())?) {
+                            Ok(body) => return Ok(Self(body)),
+                            Err(e) => {
+                                let next = e.to_string();
+                                if next.contains("expected a sequence") && !next.contains(&format!("\"{value}\"")) {
+                                    (pairs, error) = (split, e);
+                                    continue 'fields;
+                                }
+                            }
+                        }
                     }
+                    break;
                 }
                 // A body with no fixed type (a merge patch): the form as a JSON object, its values
                 // strings, `true` and `false` booleans.

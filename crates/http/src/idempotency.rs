@@ -65,20 +65,54 @@ pub(crate) async fn run<B: MessageBody + 'static>(
     req.set_payload(actix_web::dev::Payload::from(body));
 
     let started = Instant::now();
-    loop {
+    let claimed = loop {
         let (service, p, k, f) = (state.clone(), principal.clone(), key.clone(), fingerprint.clone());
         let claim = blocking(&state, None, move || Ok(service.service.claim_idempotency_key(&p, &k, &f)?)).await;
         match claim {
-            Ok(Claim::Started) => break,
+            Ok(Claim::Started(claimed)) => break claimed,
             Ok(Claim::Done(recorded)) => return Ok(req.into_response(replay(recorded))),
             Ok(Claim::OtherRequest) => return Ok(req.error_response(ApiError::IdempotencyKeyReused)),
             Ok(Claim::Running) if started.elapsed() < WAIT => actix_web::rt::time::sleep(POLL).await,
             Ok(Claim::Running) => return Ok(req.error_response(ApiError::IdempotencyKeyInUse)),
             Err(error) => return Ok(req.error_response(error)),
         }
+    };
+    // Run to the end on a task of its own, even if the client goes away meanwhile: a request
+    // whose answer was neither kept nor freed would leave its key running until abandoned, and
+    // then run again.
+    let owner = Owner { state: state.clone(), principal, key, claimed };
+    let finished = actix_web::rt::spawn(async move {
+        match next.call(req).await {
+            Ok(response) => keep(response, owner).await,
+            Err(error) => {
+                owner.release().await;
+                Err(error)
+            }
+        }
+    });
+    finished.await.map_err(|e| ApiError::Internal(format!("an idempotent request's task failed: {e}")))?
+}
+
+/// The claim a request holds on its key.
+struct Owner {
+    state: web::Data<AppState>,
+    principal: Principal,
+    key: String,
+    claimed: roost_domain::Timestamp,
+}
+
+impl Owner {
+    /// Frees the key so a retry runs the request again.
+    async fn release(self) {
+        let Self { state, principal, key, claimed } = self;
+        let service = state.clone();
+        let released =
+            blocking(&state, None, move || Ok(service.service.release_idempotency_key(&principal, &key, claimed)?))
+                .await;
+        if let Err(error) = released {
+            tracing::warn!(error = %error.cause_chain(), "could not free an idempotency key");
+        }
     }
-    let response = next.call(req).await?;
-    keep(response, &state, principal, key).await
 }
 
 /// Reads the whole body, at most [`BODY_LIMIT`] bytes.
@@ -109,12 +143,10 @@ fn fingerprint(req: &ServiceRequest, body: &[u8]) -> String {
     digest.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Keeps the first answer (or frees the key after a 5xx), and sends it.
+/// Keeps the first answer (or frees the key after a 5xx, 409 or 429), and sends it.
 async fn keep<B: MessageBody + 'static>(
     response: ServiceResponse<B>,
-    state: &web::Data<AppState>,
-    principal: Principal,
-    key: String,
+    owner: Owner,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let (request, response) = response.into_parts();
     let status = response.status();
@@ -122,21 +154,29 @@ async fn keep<B: MessageBody + 'static>(
     let (content_type, etag, location) =
         (header_of(header::CONTENT_TYPE), header_of(header::ETAG), header_of(header::LOCATION));
     let (head, body) = response.into_parts();
-    let bytes =
-        body::to_bytes(body).await.map_err(|e| ApiError::Internal(format!("reading an answer: {}", e.into())))?;
-    let service = state.clone();
+    let bytes = match body::to_bytes(body).await {
+        Ok(bytes) => bytes,
+        Err(e) => {
+            owner.release().await;
+            return Err(ApiError::Internal(format!("reading an answer: {}", e.into())).into());
+        }
+    };
     // Answers that say "retry later" are not the request's answer: a retry should run it.
     let transient = status.is_server_error() || matches!(status, StatusCode::CONFLICT | StatusCode::TOO_MANY_REQUESTS);
-    let outcome = if transient {
-        blocking(state, None, move || Ok(service.service.release_idempotency_key(&principal, &key)?)).await
+    if transient {
+        owner.release().await;
     } else {
+        let Owner { state, principal, key, claimed } = owner;
         let recorded = RecordedResponse { status: status.as_u16(), content_type, etag, location, body: bytes.to_vec() };
-        blocking(state, None, move || Ok(service.service.record_idempotent_response(&principal, &key, &recorded)?))
-            .await
-    };
-    if let Err(error) = outcome {
-        // The change is made and its answer goes out; only a replay of it is lost.
-        tracing::warn!(error = %error.cause_chain(), "could not keep the answer of an idempotent request");
+        let service = state.clone();
+        let kept = blocking(&state, None, move || {
+            Ok(service.service.record_idempotent_response(&principal, &key, claimed, &recorded)?)
+        })
+        .await;
+        if let Err(error) = kept {
+            // The change is made and its answer goes out; only a replay of it is lost.
+            tracing::warn!(error = %error.cause_chain(), "could not keep the answer of an idempotent request");
+        }
     }
     Ok(ServiceResponse::new(request, head.set_body(BoxBody::new(bytes))))
 }

@@ -217,15 +217,17 @@ pub fn omitted_list<T>(value: &[T]) -> bool {
     value.is_empty() && !EMPTY.with(Cell::get)
 }
 
-/// Runs `serialize` with blank fields shown as `null` when `empty`.
+/// Runs `serialize` with blank fields shown as `null` when `empty`, and puts the flag back as
+/// it was afterwards, even if `serialize` panics.
 pub fn with_blanks<R>(empty: bool, serialize: impl FnOnce() -> R) -> R {
-    if !empty {
-        return serialize();
+    struct Restore(bool);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            EMPTY.with(|flag| flag.set(self.0));
+        }
     }
-    EMPTY.with(|flag| flag.set(true));
-    let result = serialize();
-    EMPTY.with(|flag| flag.set(false));
-    result
+    let _restore = Restore(EMPTY.with(|flag| flag.replace(empty)));
+    serialize()
 }
 
 #[cfg(test)]

@@ -92,7 +92,8 @@ impl ApiRateLimits {
     fn check<K: std::hash::Hash + Eq + Clone>(&self, limiter: &Keyed<K>, key: &K) -> Result<u32, u64> {
         match limiter.check_key(key) {
             Ok(snapshot) => Ok(snapshot.remaining_burst_capacity()),
-            Err(not_until) => Err(not_until.wait_time_from(self.clock.now()).as_secs().max(1)),
+            // Rounded up: a retry after a rounded-down wait would be refused again.
+            Err(not_until) => Err(not_until.wait_time_from(self.clock.now()).as_secs_f64().ceil().max(1.0) as u64),
         }
     }
 

@@ -36,7 +36,8 @@ pub struct RecordedResponse {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Claim {
     /// The key was free (or its record expired, or its request was abandoned): run the request.
-    Started,
+    /// The time is the claim's: it owns the record, so only this claim records or frees it.
+    Started(Timestamp),
     /// The same request is running under this key (on this node or another).
     Running,
     /// The same request ran: replay its answer.

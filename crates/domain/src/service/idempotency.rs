@@ -3,8 +3,10 @@
 use super::Service;
 use crate::error::DomainError;
 use crate::model::idempotency::{validate_key, Claim, KeyClaim, RecordedResponse};
-use crate::model::now;
+use chrono::SubsecRound;
+
 use crate::model::principal::Principal;
+use crate::model::{now, Timestamp};
 
 impl Service {
     /// Claims `key` for a request with this `fingerprint`, for the principal's application.
@@ -16,7 +18,9 @@ impl Service {
     ) -> Result<Claim, DomainError> {
         validate_key(key)?;
         let application_id = principal.application_id();
-        let claim = KeyClaim { key, fingerprint, now: now() };
+        // Whole microseconds: the claim's time is its ownership token, compared with what the
+        // database kept (PostgreSQL keeps microseconds).
+        let claim = KeyClaim { key, fingerprint, now: now().trunc_subsecs(6) };
         match self.ports.idempotency.claim_key(application_id, &claim) {
             // Another node inserted the key between this claim's read and write: read again.
             Err(crate::error::StoreError::Conflict(_)) => {
@@ -31,14 +35,20 @@ impl Service {
         &self,
         principal: &Principal,
         key: &str,
+        claimed: Timestamp,
         response: &RecordedResponse,
     ) -> Result<(), DomainError> {
-        Ok(self.ports.idempotency.record_response(principal.application_id(), key, response)?)
+        Ok(self.ports.idempotency.record_response(principal.application_id(), key, claimed, response)?)
     }
 
     /// Frees `key` after its request failed in a way a retry should run again.
-    pub fn release_idempotency_key(&self, principal: &Principal, key: &str) -> Result<(), DomainError> {
-        Ok(self.ports.idempotency.release_key(principal.application_id(), key)?)
+    pub fn release_idempotency_key(
+        &self,
+        principal: &Principal,
+        key: &str,
+        claimed: Timestamp,
+    ) -> Result<(), DomainError> {
+        Ok(self.ports.idempotency.release_key(principal.application_id(), key, claimed)?)
     }
 
     /// Deletes expired records (housekeeping; no principal).

@@ -289,7 +289,12 @@ impl Service {
         let thread = self.thread(application_id, message.thread_id)?;
         // A conditional delete matches only the revision the precondition was checked on.
         if !self.ports.messages.delete_message(&message, guard.is_some())? {
-            return Err(DomainError::PreconditionFailed);
+            // Changed since read (conditional), or deleted meanwhile by another request.
+            return Err(if guard.is_some() {
+                DomainError::PreconditionFailed
+            } else {
+                DomainError::NotFound("message")
+            });
         }
         Ok(thread)
     }

@@ -282,7 +282,14 @@ pub async fn put_secret(
     let secret = body.into_inner().secret;
     let guard = pre.guard(&urls, secret_body);
     let owner = domain.run(move |s| s.put_secret(&p, id, &name, secret, guard.get())).await?;
-    Ok(Hal(repr::user::user(&owner, &urls)))
+    Ok(without_validator(Hal(repr::user::user(&owner, &urls)).respond_to(&req)))
+}
+
+/// A secret's writes answer with its user: that body's `ETag` is not the secret's, and an
+/// answer must not carry a validator of another resource (RFC 9110 §9.3.4).
+fn without_validator(mut response: HttpResponse) -> HttpResponse {
+    response.headers_mut().remove(actix_web::http::header::ETAG);
+    response
 }
 
 #[utoipa::path(
@@ -308,7 +315,7 @@ pub async fn delete_secret(
     let name = secret_name(&req);
     let guard = pre.guard(&urls, secret_body);
     let owner = domain.run(move |s| s.delete_secret(&p, id, &name, guard.get())).await?;
-    Ok(Hal(repr::user::user(&owner, &urls)))
+    Ok(without_validator(Hal(repr::user::user(&owner, &urls)).respond_to(&req)))
 }
 
 /// `DELETE /v1/users?ids=1,2,3`: the users named, in one transaction, all or none (an unknown or

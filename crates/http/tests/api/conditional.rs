@@ -198,6 +198,10 @@ async fn stale_preconditions_fail_on_every_write() {
 
             let done = t.call(request(&write, Some(("if-match", &tag)))).await;
             assert_eq!(done.status, 200, "{what}: {}", done.body);
+            if write.path.contains("/secrets/") {
+                // The answer is the user: its ETag would not be the secret's (RFC 9110 §9.3.4).
+                assert_eq!(done.header("etag"), None, "{what}");
+            }
             let again = t.call(request(&write, Some(("if-match", &tag)))).await;
             // Once deleted, the request would be a 404 without its precondition, so it is one
             // (RFC 9110 §13.2.1: preconditions are ignored when the answer would not be 2xx).
@@ -317,6 +321,17 @@ async fn required_preconditions_refuse_unconditional_writes() {
             .call(TestRequest::delete().uri(&format!("/v1/users?ids={}", user["id"])).insert_header(("if-match", "*")))
             .await;
         assert_eq!(bulk.status, 200, "{}", bulk.body);
+        // `If-None-Match: *` is a precondition too: create-only.
+        let owner = t.create_user("required-secret").await;
+        let secret = format!("/v1/users/{}/secrets/fresh", owner["id"]);
+        let created = t
+            .call(TestRequest::put().uri(&secret).insert_header(("if-none-match", "*")).set_json(json!({"secret": 1})))
+            .await;
+        assert_eq!(created.status, 200, "{}", created.body);
+        let again = t
+            .call(TestRequest::put().uri(&secret).insert_header(("if-none-match", "*")).set_json(json!({"secret": 2})))
+            .await;
+        assert_eq!(again.status, 412, "it exists now: {}", again.body);
         let echo = t.send(TestRequest::patch().uri("/v1/tests/1").set_json(json!({"a": 1}))).await;
         assert_eq!(echo.status, 200, "the test resource echoes without preconditions");
     }
@@ -369,5 +384,9 @@ async fn partial_output_and_blank_fields() {
             assert_eq!(blank.body.get("mentions"), Some(&json!([])), "{}", blank.body);
         }
         assert_eq!(t.get(&format!("{}?_empty=maybe", f.message)).await.status, 400);
+        // A bad option is refused before the write, not after it.
+        let refused = t.post_json("/v1/users?fields=colour", json!({"name": "fields-never"})).await;
+        assert_eq!(refused.status, 400, "{}", refused.body);
+        assert_eq!(t.get("/v1/users?name=fields-never").await.body["page"]["totalElements"], 0, "nothing was created");
     }
 }

@@ -482,6 +482,8 @@ async fn writes_accept_form_bodies() {
             ("form-list", "members=form-jane,form-bob", &["form-jane", "form-bob"][..]),
             ("form-repeat", "members=form-jane&members=form-bob", &["form-jane", "form-bob"]),
             ("form-one", "members=form-bob", &["form-bob"]),
+            // The name has the members' value too: the member list is the field split.
+            ("form-bob", "members=form-bob", &["form-bob"]),
             ("form-ids", &format!("members%5B0%5D%5Bid%5D={}", bob["id"]), &["form-bob"]),
         ];
         for (name, members, expected) in lists {

@@ -108,7 +108,11 @@ impl ApplicationStore for DieselStore {
     fn rename_application(&self, id: ApplicationId, name: &str) -> StoreResult<Option<Application>> {
         self.write(|conn| {
             let updated = diesel::update(applications::table.find(id.0))
-                .set(applications::name.eq(name))
+                .set((
+                    applications::name.eq(name),
+                    applications::version.eq(applications::version + 1),
+                    applications::updated_at.eq(Some(chrono::Utc::now().naive_utc())),
+                ))
                 .execute(conn)
                 .store_err()?;
             if updated == 0 {

@@ -302,7 +302,12 @@ fn delete_message_rows(conn: &mut AnyConnection, message: &Message, revision: Op
     // A top-level message leaves its channel's count (replies leave their parent's).
     let top_level = i64::from(message.parent_id.is_none());
     diesel::update(channels::table.filter(channels::id.eq(message.channel_id.0)))
-        .set((channels::last_message_id.eq(newest), channels::message_count.eq(channels::message_count - top_level)))
+        .set((
+            channels::last_message_id.eq(newest),
+            channels::message_count.eq(channels::message_count - top_level),
+            // Its `lastReceivedMessage` may have changed to an older one: `Last-Modified` moves.
+            channels::updated_at.eq(Some(chrono::Utc::now().naive_utc())),
+        ))
         .execute(conn)
         .store_err()?;
     Ok(true)
