@@ -5,6 +5,7 @@
 pub mod application;
 pub mod channel;
 pub mod cursor;
+pub mod file;
 pub mod idempotency;
 pub mod ids;
 pub mod message;

@@ -10,6 +10,7 @@ use crate::error::StoreError;
 use crate::model::application::{AccessTokenRecord, Application, ApplicationSettings, OAuthClient, Organization};
 use crate::model::channel::{Channel, ChannelFilter, ChannelSort, Invite, MemberFilter, Membership};
 use crate::model::cursor::{CursorPage, CursorRequest};
+use crate::model::file::{Picture, StoredFile};
 use crate::model::idempotency::{Claim, KeyClaim, RecordedResponse};
 use crate::model::ids::{ApplicationId, ChannelId, MessageId, ThreadId, UserId};
 use crate::model::message::{
@@ -289,6 +290,25 @@ pub struct StoreStats {
     pub group_commit_sizes: Vec<(u64, u64)>,
 }
 
+/// Hosted files' metadata (the bytes are in the file store, outside the database).
+pub trait FileStore: Send + Sync {
+    /// The file with this key, of any application (a download needs no token: the key is the
+    /// secret).
+    fn find_file(&self, key: &str) -> StoreResult<Option<StoredFile>>;
+    /// Sets a user's display picture in one transaction, recording `file` when the picture is
+    /// hosted and raising the user's version: the user as stored, and the key of the hosted
+    /// picture it replaced (its row deleted; its bytes are the caller's to remove once this
+    /// committed). `None` when the user does not exist.
+    fn set_display_picture(
+        &self,
+        application_id: ApplicationId,
+        user_id: UserId,
+        picture: &Picture,
+        file: Option<&StoredFile>,
+        now: Timestamp,
+    ) -> StoreResult<Option<(User, Option<String>)>>;
+}
+
 /// Records of idempotent requests ([`crate::model::idempotency`]).
 pub trait IdempotencyStore: Send + Sync {
     /// Claims `claim.key` for the application: [`Claim::Started`] (and the key is marked
@@ -330,6 +350,8 @@ pub struct Ports {
     pub health: Arc<dyn HealthStore>,
     /// Idempotency keys.
     pub idempotency: Arc<dyn IdempotencyStore>,
+    /// Hosted files.
+    pub files: Arc<dyn FileStore>,
 }
 
 impl Ports {
@@ -344,6 +366,7 @@ impl Ports {
             + NotificationStore
             + HealthStore
             + IdempotencyStore
+            + FileStore
             + 'static,
     {
         Self {
@@ -354,7 +377,8 @@ impl Ports {
             messages: store.clone(),
             notifications: store.clone(),
             health: store.clone(),
-            idempotency: store,
+            idempotency: store.clone(),
+            files: store,
         }
     }
 }

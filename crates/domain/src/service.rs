@@ -10,6 +10,7 @@
 mod applications;
 mod bulk;
 mod channels;
+mod files;
 mod idempotency;
 mod messages;
 mod notify;
@@ -19,6 +20,7 @@ mod users;
 
 use std::sync::Arc;
 
+pub use files::NewPicture;
 pub use messages::{Keystrokes, MessageListing, MessageQuery};
 pub use related::Related;
 

@@ -56,6 +56,12 @@ pub enum ApiError {
         /// Seconds until a request would be allowed.
         retry_after_secs: u64,
     },
+    /// The `Range` asked for lies outside the file (RFC 9110 §15.5.17); `size`: the file's.
+    #[error("range not satisfiable")]
+    RangeNotSatisfiable {
+        /// The file's size, for `Content-Range: bytes */size`.
+        size: Option<u64>,
+    },
     /// An `Idempotency-Key` already used for a different request.
     #[error("idempotency key reused")]
     IdempotencyKeyReused,
@@ -194,6 +200,10 @@ impl ApiError {
             Self::RateLimited { .. } => (
                 StatusCode::TOO_MANY_REQUESTS,
                 api("RATE_LIMIT_REACHED", "Too many requests; retry after the time in Retry-After"),
+            ),
+            Self::RangeNotSatisfiable { .. } => (
+                StatusCode::RANGE_NOT_SATISFIABLE,
+                api("RangeNotSatisfiableError", "The requested range lies outside the file"),
             ),
             Self::IdempotencyKeyReused => (
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -376,6 +386,9 @@ impl ResponseError for ApiError {
         {
             response.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
         }
+        if let Self::RangeNotSatisfiable { size: Some(size) } = self {
+            response.insert_header((header::CONTENT_RANGE, format!("bytes */{size}")));
+        }
         if matches!(self, Self::OAuth(_)) {
             // Token endpoint responses are never cached (RFC 6749 §5.1, §5.2).
             response.insert_header((header::CACHE_CONTROL, "no-store"));
@@ -414,6 +427,7 @@ mod tests {
             (ApiError::PreconditionRequired, 428),
             (ApiError::RateLimited { retry_after_secs: 1 }, 429),
             (ApiError::IdempotencyKeyReused, 422),
+            (ApiError::RangeNotSatisfiable { size: Some(1) }, 416),
             (ApiError::IdempotencyKeyInUse, 409),
             (StoreError::Unavailable("pool".into()).into(), 503),
             (StoreError::Conflict("raced".into()).into(), 409),

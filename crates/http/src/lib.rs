@@ -24,6 +24,7 @@ pub mod rate_limit;
 mod repr;
 mod routes;
 mod state;
+mod upload;
 mod urls;
 pub mod workers;
 

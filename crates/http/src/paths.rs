@@ -10,8 +10,18 @@ use actix_web::HttpMessage;
 
 /// The first path segments of the API's resource families (everything under `/v1` but the API
 /// root itself, which `/` already is).
-const FAMILIES: [&str; 9] =
-    ["users", "channels", "messages", "threads", "application", "applications", "picture", "tests", "openapi.json"];
+const FAMILIES: [&str; 10] = [
+    "users",
+    "channels",
+    "messages",
+    "threads",
+    "application",
+    "applications",
+    "picture",
+    "files",
+    "tests",
+    "openapi.json",
+];
 
 /// Marks a request that named an API path without `/v1`.
 #[derive(Debug, Clone, Copy)]

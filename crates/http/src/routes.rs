@@ -12,6 +12,7 @@ pub(crate) mod messages;
 pub(crate) mod notifications;
 pub(crate) mod oauth;
 mod pages;
+pub(crate) mod files;
 pub(crate) mod picture;
 pub(crate) mod tests;
 pub(crate) mod threads;
@@ -57,6 +58,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(endpoint("/v1/application/settings").get(application::get_settings).put(application::put_settings))
         .service(endpoint("/v1/application/message-read-receipt-summaries").get(application::read_receipt_summaries))
         .service(endpoint("/v1/picture/{name}").get(picture::get))
+        .service(endpoint("/v1/files/{key}").get(files::download))
         .service(endpoint("/v1/openapi.json").get(crate::openapi::serve))
         // Scopes first match a fixed prefix (a string comparison), then only their own routes:
         // actix tries routes one by one, each a regex (issue 4: 6 % of CPU in route matching).

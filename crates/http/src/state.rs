@@ -51,6 +51,10 @@ pub struct HttpSettings {
     pub require_preconditions: bool,
     /// API-wide rate limits per application and per source address; `None`: none.
     pub rate_limits: Option<RateLimitSettings>,
+    /// Where hosted files' bytes go; `None`: uploads are refused (503).
+    pub files: Option<roost_files::Files>,
+    /// Largest display picture, in bytes.
+    pub picture_max_bytes: u64,
 }
 
 /// Where `GET /metrics` is served.
@@ -84,6 +88,8 @@ impl Default for HttpSettings {
             metrics: MetricsExposure::WithApi,
             require_preconditions: false,
             rate_limits: None,
+            files: None,
+            picture_max_bytes: 5 << 20,
         }
     }
 }

@@ -5,6 +5,7 @@ use diesel::prelude::*;
 use roost_domain::model::application::{
     AccessTokenRecord, Application, ApplicationSettings, OAuthClient, Organization, Toggle,
 };
+use roost_domain::model::file::Picture;
 use roost_domain::model::user::{Presence, User, UserType};
 use roost_domain::{ApplicationId, OrganizationId, Properties, StoreError, Timestamp, UserId};
 
@@ -185,6 +186,8 @@ pub(crate) struct UserRow {
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     pub version: i64,
+    pub display_picture_key: Option<String>,
+    pub display_picture_url: Option<String>,
 }
 
 impl From<&User> for UserRow {
@@ -202,6 +205,14 @@ impl From<&User> for UserRow {
             created_at: u.created_time.naive_utc(),
             updated_at: u.updated_time.naive_utc(),
             version: u.version,
+            display_picture_key: match &u.display_picture {
+                Some(Picture::Hosted(key)) => Some(key.clone()),
+                _ => None,
+            },
+            display_picture_url: match &u.display_picture {
+                Some(Picture::External(url)) => Some(url.clone()),
+                _ => None,
+            },
         }
     }
 }
@@ -223,6 +234,11 @@ impl TryFrom<UserRow> for User {
             created_time: utc(r.created_at),
             updated_time: utc(r.updated_at),
             version: r.version,
+            display_picture: match (r.display_picture_key, r.display_picture_url) {
+                (Some(key), _) => Some(Picture::Hosted(key)),
+                (None, Some(url)) => Some(Picture::External(url)),
+                (None, None) => None,
+            },
         })
     }
 }

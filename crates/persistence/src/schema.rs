@@ -59,6 +59,8 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         version -> BigInt,
+        display_picture_key -> Nullable<Text>,
+        display_picture_url -> Nullable<Text>,
     }
 }
 
@@ -186,6 +188,18 @@ diesel::table! {
 }
 
 diesel::table! {
+    files (file_key) {
+        file_key -> Text,
+        application_id -> BigInt,
+        name -> Text,
+        content_type -> Text,
+        size -> BigInt,
+        checksum -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     idempotency_keys (application_id, idempotency_key) {
         application_id -> BigInt,
         idempotency_key -> Text,
@@ -221,4 +235,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     read_marks,
     notifications,
     idempotency_keys,
+    files,
 );

@@ -21,6 +21,7 @@ mod credentials;
 mod cursor;
 mod group_commit;
 mod health;
+mod files;
 mod idempotency;
 mod messages;
 mod notifications;

@@ -59,6 +59,10 @@ pub struct Settings {
     pub rate_limit_burst: u32,
     /// Limit loopback clients too (exempt by default, so local benchmarks are not limited).
     pub rate_limit_loopback: bool,
+    /// The data directory: hosted files go to `files/` under it.
+    pub data_dir: String,
+    /// Largest display picture, in bytes.
+    pub picture_max_bytes: u64,
 }
 
 impl Default for Settings {
@@ -87,6 +91,8 @@ impl Default for Settings {
             rate_limit_per_second: 1000,
             rate_limit_burst: 2000,
             rate_limit_loopback: false,
+            data_dir: "data".into(),
+            picture_max_bytes: 5 << 20,
         }
     }
 }
@@ -113,6 +119,8 @@ pub struct Config {
     pub metrics_bind: Option<SocketAddr>,
     pub require_preconditions: bool,
     pub rate_limits: Option<roost_http::rate_limit::RateLimitSettings>,
+    pub files_dir: std::path::PathBuf,
+    pub picture_max_bytes: u64,
 }
 
 /// The file read when no `--config` / `ROOST_CONFIG` names one; it may be absent.
@@ -277,6 +285,11 @@ impl Settings {
             metrics: self.metrics,
             metrics_bind,
             require_preconditions: self.require_preconditions,
+            files_dir: Path::new(&self.data_dir).join("files"),
+            picture_max_bytes: match self.picture_max_bytes {
+                0 => bail!("invalid ROOST_PICTURE_MAX_BYTES: must be at least 1"),
+                bytes => bytes,
+            },
             rate_limits: match NonZeroU32::new(self.rate_limit_per_second) {
                 None => None,
                 Some(per_second) => Some(roost_http::rate_limit::RateLimitSettings {

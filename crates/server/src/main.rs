@@ -332,6 +332,11 @@ async fn serve(config: Config, ids: Arc<IdGenerator>) -> anyhow::Result<()> {
         },
         require_preconditions: config.require_preconditions,
         rate_limits: config.rate_limits,
+        files: Some(
+            roost_files::Files::local(&config.files_dir)
+                .with_context(|| format!("cannot open the file store at {}", config.files_dir.display()))?,
+        ),
+        picture_max_bytes: config.picture_max_bytes,
         ..HttpSettings::default()
     };
     let state = web::Data::new(AppState::new(Ports::from_store(store.clone()), ids.clone(), hasher.clone(), settings)?);

@@ -81,6 +81,8 @@ pub struct User {
     pub updated_time: Timestamp,
     /// Incremented on every change (drives the `ETag`).
     pub version: i64,
+    /// Its display picture; `None`: the generated default.
+    pub display_picture: Option<super::file::Picture>,
 }
 
 /// A user's named secret as stored.
@@ -271,6 +273,7 @@ pub fn new_user(
         created_time: now,
         updated_time: now,
         version: 1,
+        display_picture: None,
     })
 }
 
@@ -415,6 +418,7 @@ mod tests {
             created_time: chrono::Utc::now(),
             updated_time: chrono::Utc::now(),
             version: 1,
+            display_picture: None,
         };
         let filter = |v: Value| UserFilter { name: None, properties: Some(props(v)), ..UserFilter::default() };
         assert!(filter(json!({"team": "red"})).matches_properties(&user));

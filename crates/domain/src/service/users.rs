@@ -89,16 +89,11 @@ impl Service {
         principal: &Principal,
         id: UserId,
         guard: Guard<'_, User>,
-    ) -> Result<Application, DomainError> {
+    ) -> Result<(Application, Vec<String>), DomainError> {
         let application_id = principal.manage()?;
-        let revision = match guard {
-            None => None,
-            Some(_) => {
-                let user = self.user(application_id, id)?;
-                check(guard, &user)?;
-                Some(user.version)
-            }
-        };
+        let user = self.user(application_id, id)?;
+        check(guard, &user)?;
+        let revision = guard.map(|_| user.version);
         if !self.ports.users.delete_user(application_id, id, revision)? {
             // Gone, or (conditional) changed since it was read.
             return Err(if revision.is_some() {
@@ -107,18 +102,23 @@ impl Service {
                 DomainError::NotFound(RESOURCE)
             });
         }
-        self.application(application_id)
+        Ok((self.application(application_id)?, hosted_pictures([user])))
     }
 
     /// Deletes the users `ids` in one transaction, all or none (`DELETE /v1/users?ids=`);
-    /// answers with the application.
-    pub fn delete_users(&self, principal: &Principal, ids: &[UserId]) -> Result<Application, DomainError> {
+    /// answers with the application, and the keys of the hosted pictures whose bytes to remove.
+    pub fn delete_users(
+        &self,
+        principal: &Principal,
+        ids: &[UserId],
+    ) -> Result<(Application, Vec<String>), DomainError> {
         let application_id = principal.manage()?;
         let ids = super::bulk_ids(ids)?;
+        let users = self.ports.users.users_by_ids(application_id, &ids)?;
         if let Some(missing) = self.ports.users.delete_users(application_id, &ids)? {
             return Err(DomainError::NotFoundId { resource: RESOURCE, id: missing.0 });
         }
-        self.application(application_id)
+        Ok((self.application(application_id)?, hosted_pictures(users)))
     }
 
     /// A user's named secret.
@@ -200,4 +200,15 @@ impl Service {
             DomainError::field("user", field, FieldErrorCode::Invalid, what)
         })
     }
+}
+
+/// The keys of the hosted pictures of `users` (whose bytes go once the users are deleted).
+fn hosted_pictures(users: impl IntoIterator<Item = User>) -> Vec<String> {
+    users
+        .into_iter()
+        .filter_map(|u| match u.display_picture {
+            Some(crate::model::file::Picture::Hosted(key)) => Some(key),
+            _ => None,
+        })
+        .collect()
 }

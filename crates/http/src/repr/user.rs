@@ -1,3 +1,4 @@
+use roost_domain::model::file::Picture;
 use roost_domain::model::page::Page;
 use roost_domain::model::user::User;
 use roost_domain::Properties;
@@ -41,7 +42,11 @@ pub fn user_state(user: &User, urls: &Urls) -> UserRepr {
         user_type: user.user_type.as_str(),
         name: user.name.clone(),
         display_name: user.display_name.clone(),
-        display_picture_url: urls.v1(&format!("/picture/{}", segment(&user.display_name))),
+        display_picture_url: match &user.display_picture {
+            Some(Picture::Hosted(key)) => urls.v1(&format!("/files/{key}")),
+            Some(Picture::External(url)) => url.clone(),
+            None => urls.v1(&format!("/picture/{}", segment(&user.display_name))),
+        },
         is_guest: user.is_guest,
         presence: PresenceRepr { status: user.presence.status.clone(), online: user.presence.online },
         properties: user.properties.clone(),

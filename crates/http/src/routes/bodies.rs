@@ -75,6 +75,13 @@ pub struct ExternalFileBody {
     size: i64,
 }
 
+impl ExternalFileBody {
+    /// Where the file is.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+}
+
 /// A new message (`CreateTextMessageResource` or `CreateFileMessageResource`): a TEXT message
 /// has a `body`, a FILE message a `file`; `type` may be left out.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]

@@ -9,6 +9,7 @@ use serde_json::Value;
 use super::endpoint;
 use crate::conditional::Preconditions;
 use crate::error::ApiError;
+use crate::state::AppState;
 use crate::extract::{Authenticated, Body, Domain, ListRequest, QueryPairs, UserIdPath};
 use crate::negotiate::{negotiate, Hal};
 use crate::openapi::{ApplicationResource, PageParams, UserFilterParams, UserIdParam, UserPage, UserResource};
@@ -20,6 +21,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(endpoint("").get(list).post(create).head(exists).delete(delete_many).patch(patch_many))
         .service(endpoint("/{user_id}").get(get).patch(patch).delete(delete))
         .service(endpoint("/{user_id}/channels").get(super::channels::of_user))
+        .service(endpoint("/{user_id}/display-picture").post(super::files::display_picture))
         .service(endpoint("/{user_id}/messages").get(super::messages::of_user))
         .service(endpoint("/{user_id}/messages/unread/count").get(super::messages::unread_count))
         .service(endpoint("/{user_id}/notifications").get(super::notifications::of_user))
@@ -207,9 +209,11 @@ pub async fn delete(
     UserIdPath(id): UserIdPath,
     urls: Urls,
     pre: Preconditions,
+    state: web::Data<AppState>,
 ) -> Result<impl Responder, ApiError> {
     let guard = pre.guard(&urls, repr::user::user);
-    let app = domain.run(move |s| s.delete_user(&p, id, guard.get())).await?;
+    let (app, pictures) = domain.run(move |s| s.delete_user(&p, id, guard.get())).await?;
+    crate::upload::remove(&state, pictures).await;
     Ok(Hal(repr::application::application(&app, &urls)?))
 }
 
@@ -339,10 +343,12 @@ pub async fn delete_many(
     query: QueryPairs,
     urls: Urls,
     pre: Preconditions,
+    state: web::Data<AppState>,
 ) -> Result<impl Responder, ApiError> {
     pre.without_representation()?;
     let ids: Vec<UserId> = query.required_ids("DELETE /v1/users")?.into_iter().map(UserId).collect();
-    let app = domain.run(move |s| s.delete_users(&p, &ids)).await?;
+    let (app, pictures) = domain.run(move |s| s.delete_users(&p, &ids)).await?;
+    crate::upload::remove(&state, pictures).await;
     Ok(Hal(repr::application::application(&app, &urls)?))
 }
 

@@ -1,0 +1,3 @@
+ALTER TABLE users DROP COLUMN display_picture_url;
+ALTER TABLE users DROP COLUMN display_picture_key;
+DROP TABLE files;
