@@ -90,10 +90,9 @@ impl std::fmt::Debug for Files {
 impl Files {
     /// Files in `dir` on this machine (created when missing).
     pub fn local(dir: &Path) -> Result<Self, FilesError> {
-        std::fs::create_dir_all(dir).map_err(|e| FilesError::Store(object_store::Error::Generic {
-            store: "LocalFileSystem",
-            source: Box::new(e),
-        }))?;
+        std::fs::create_dir_all(dir).map_err(|e| {
+            FilesError::Store(object_store::Error::Generic { store: "LocalFileSystem", source: Box::new(e) })
+        })?;
         let store = LocalFileSystem::new_with_prefix(dir)?;
         Ok(Self { store: Arc::new(store), location: dir.display().to_string() })
     }
@@ -186,7 +185,11 @@ mod tests {
         futures_util::stream::iter(parts.iter().map(|p| Ok(Bytes::from_static(p))).collect::<Vec<_>>())
     }
 
-    async fn read(files: &Files, key: &str, range: Option<Range<u64>>) -> Result<(Vec<u8>, Range<u64>, u64), FilesError> {
+    async fn read(
+        files: &Files,
+        key: &str,
+        range: Option<Range<u64>>,
+    ) -> Result<(Vec<u8>, Range<u64>, u64), FilesError> {
         let download = files.download(key, range).await?;
         let bytes: Vec<Bytes> = download.bytes.try_collect().await?;
         Ok((bytes.concat(), download.range, download.size))

@@ -82,7 +82,8 @@ pub async fn upload_picture(
         let (head, rest) = peek(field).await?;
         let content_type = check_picture(&declared, &head)?;
         let key = Files::new_key();
-        let body = futures_util::stream::iter([Ok(Bytes::from(head))]).chain(rest);
+        let body =
+            futures_util::stream::iter([Ok(Bytes::from(head))]).chain(futures_util::stream::iter(rest).flatten());
         let stored = files.upload(&key, body, limit).await?;
         return Ok(StoredFile {
             key,
@@ -106,16 +107,17 @@ async fn drain(mut field: Field) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// The first [`SIGNATURE_BYTES`] of a part (fewer if it is shorter), and the part.
-async fn peek(mut field: Field) -> Result<(Vec<u8>, Field), ApiError> {
+/// The first [`SIGNATURE_BYTES`] of a part (fewer if it is shorter), and the rest of the part
+/// (`None` when it ended: a finished part must not be read again).
+async fn peek(mut field: Field) -> Result<(Vec<u8>, Option<Field>), ApiError> {
     let mut head = Vec::with_capacity(SIGNATURE_BYTES);
     while head.len() < SIGNATURE_BYTES {
         match field.try_next().await.map_err(malformed)? {
             Some(chunk) => head.extend_from_slice(&chunk),
-            None => break,
+            None => return Ok((head, None)),
         }
     }
-    Ok((head, field))
+    Ok((head, Some(field)))
 }
 
 /// A single `Range: bytes=…` request (RFC 9110 §14.1.2) over a file of `size` bytes: `None`
@@ -148,8 +150,11 @@ pub fn requested_range(headers: &HeaderMap, size: u64) -> Result<Option<Range<u6
 pub fn disposition(file: &StoredFile) -> HeaderValue {
     let media = file.content_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
     let kind = if EXECUTABLE.contains(&media.as_str()) { "attachment" } else { "inline" };
-    let ascii: String =
-        file.name.chars().map(|c| if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' { c } else { '_' }).collect();
+    let ascii: String = file
+        .name
+        .chars()
+        .map(|c| if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' { c } else { '_' })
+        .collect();
     let encoded = percent_encoding::utf8_percent_encode(&file.name, percent_encoding::NON_ALPHANUMERIC);
     HeaderValue::from_str(&format!("{kind}; filename=\"{ascii}\"; filename*=UTF-8''{encoded}"))
         .unwrap_or(HeaderValue::from_static("attachment"))

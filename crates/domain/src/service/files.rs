@@ -42,7 +42,9 @@ impl Service {
             NewPicture::Hosted(file) if file.application_id == application_id => {
                 (Picture::Hosted(file.key.clone()), Some(file))
             }
-            NewPicture::Hosted(_) => return Err(DomainError::Forbidden("the file belongs to another application".into())),
+            NewPicture::Hosted(_) => {
+                return Err(DomainError::Forbidden("the file belongs to another application".into()))
+            }
             NewPicture::External { url } => {
                 let absolute = url.starts_with("https://") || url.starts_with("http://");
                 if !absolute || url.len() > MAX_URL_LENGTH || url.chars().any(char::is_whitespace) {

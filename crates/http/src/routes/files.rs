@@ -66,7 +66,8 @@ pub async fn download(domain: Domain, req: HttpRequest, state: web::Data<AppStat
             format!("bytes {}-{}/{}", download.range.start, download.range.end.saturating_sub(1), download.size),
         ));
     }
-    let content_type = HeaderValue::from_str(&file.content_type).unwrap_or(HeaderValue::from_static("application/octet-stream"));
+    let content_type =
+        HeaderValue::from_str(&file.content_type).unwrap_or(HeaderValue::from_static("application/octet-stream"));
     let length = download.range.end - download.range.start;
     let bytes = download.bytes.map_err(|e| -> Box<dyn std::error::Error> { Box::new(e) });
     Ok(response.insert_header((header::CONTENT_TYPE, content_type)).body(SizedStream::new(length, bytes)))
@@ -101,7 +102,8 @@ pub async fn display_picture(
         let principal = p.clone();
         domain.run(move |s| s.get_user(&principal, id)).await?;
         let files = files(&state)?;
-        let stored = upload_picture(req.headers(), payload, files, p.application_id(), state.settings.picture_max_bytes).await?;
+        let stored =
+            upload_picture(req.headers(), payload, files, p.application_id(), state.settings.picture_max_bytes).await?;
         NewPicture::Hosted(stored)
     } else {
         let mut payload = payload.into_inner();

@@ -9,11 +9,11 @@ use serde_json::Value;
 use super::endpoint;
 use crate::conditional::Preconditions;
 use crate::error::ApiError;
-use crate::state::AppState;
 use crate::extract::{Authenticated, Body, Domain, ListRequest, QueryPairs, UserIdPath};
 use crate::negotiate::{negotiate, Hal};
 use crate::openapi::{ApplicationResource, PageParams, UserFilterParams, UserIdParam, UserPage, UserResource};
 use crate::repr;
+use crate::state::AppState;
 use crate::urls::Urls;
 
 /// Routes under `/v1/users` (and the legacy `/v1/applications/{app_id}/users`).

@@ -9,6 +9,7 @@ mod chat;
 mod conditional;
 mod conventions;
 mod errors_and_headers;
+mod files;
 mod health;
 mod idempotency;
 mod limits;
