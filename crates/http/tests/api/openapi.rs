@@ -77,7 +77,8 @@ fn the_document_is_openapi_3_1_with_oauth2_client_credentials() {
     assert_eq!(scheme["type"], "oauth2");
     assert_eq!(scheme["flows"]["clientCredentials"]["tokenUrl"], "/oauth/token");
     assert!(scheme["flows"]["clientCredentials"]["scopes"].is_object());
-    let public = ["/v1/picture/{name}", "/v1/tests", "/v1/tests/{id}"];
+    // Public: the generated pictures, hosted files (their key is the secret), the test resource.
+    let public = ["/v1/picture/{name}", "/v1/files/{key}", "/v1/tests", "/v1/tests/{id}"];
     for (method, path) in operations(doc) {
         let operation = &doc["paths"][&path][method.to_ascii_lowercase()];
         assert!(operation["operationId"].is_string(), "{method} {path} has no operationId");
