@@ -105,7 +105,9 @@ pub trait UserStore: Send + Sync {
     fn delete_users(&self, application_id: ApplicationId, ids: &[UserId]) -> StoreResult<Option<UserId>>;
     /// A user's named secret.
     fn get_secret(&self, application_id: ApplicationId, user_id: UserId, name: &str) -> StoreResult<Option<Secret>>;
-    /// Creates or replaces a user's named secret.
+    /// Creates or replaces a user's named secret. With `seen` (a conditional write), only if the
+    /// secret is still as it was seen: `Some(None)` absent, `Some(Some(t))` last set at `t`;
+    /// `false` when it is not.
     fn put_secret(
         &self,
         application_id: ApplicationId,
@@ -113,9 +115,17 @@ pub trait UserStore: Send + Sync {
         name: &str,
         value: &Value,
         now: Timestamp,
-    ) -> StoreResult<()>;
-    /// Removes a user's named secret; `false` when it did not exist.
-    fn delete_secret(&self, application_id: ApplicationId, user_id: UserId, name: &str) -> StoreResult<bool>;
+        seen: Option<Option<Timestamp>>,
+    ) -> StoreResult<bool>;
+    /// Removes a user's named secret (with `seen`, only if it was last set then); `false` when
+    /// it did not exist or was set since.
+    fn delete_secret(
+        &self,
+        application_id: ApplicationId,
+        user_id: UserId,
+        name: &str,
+        seen: Option<Timestamp>,
+    ) -> StoreResult<bool>;
 }
 
 /// Channels, memberships, moderators and invites.

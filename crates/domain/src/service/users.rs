@@ -142,11 +142,22 @@ impl Service {
         validate_secret(&secret)?;
         let application_id = principal.manage()?;
         let user = self.user(application_id, id)?;
-        if guard.is_some() {
-            check(guard, &self.ports.users.get_secret(application_id, id, name)?)?;
+        // A conditional write writes only the secret as its precondition saw it.
+        let seen = match guard {
+            None => None,
+            Some(_) => {
+                let current = self.ports.users.get_secret(application_id, id, name)?;
+                check(guard, &current)?;
+                Some(current.map(|s| s.updated_time))
+            }
+        };
+        match self.ports.users.put_secret(application_id, id, name, &secret, now(), seen) {
+            Ok(true) => Ok(user),
+            // Changed (or created by another request) since its precondition saw it.
+            Ok(false) => Err(DomainError::PreconditionFailed),
+            Err(StoreError::Conflict(_)) if seen.is_some() => Err(DomainError::PreconditionFailed),
+            Err(e) => Err(e.into()),
         }
-        self.ports.users.put_secret(application_id, id, name, &secret, now())?;
-        Ok(user)
     }
 
     /// Removes a user's named secret; answers with the user.
@@ -160,16 +171,21 @@ impl Service {
         validate_secret_name(name)?;
         let application_id = principal.manage()?;
         let user = self.user(application_id, id)?;
-        if guard.is_some() {
-            let current = self.ports.users.get_secret(application_id, id, name)?;
-            // Without its precondition this would be a 404: so it is (RFC 9110 §13.2.1).
-            if current.is_none() {
-                return Err(DomainError::NotFound("secret"));
+        let seen = match guard {
+            None => None,
+            Some(_) => {
+                // Without its precondition this would be a 404: so it is (RFC 9110 §13.2.1).
+                let current = self.ports.users.get_secret(application_id, id, name)?.map(Some);
+                let Some(current) = current else { return Err(DomainError::NotFound("secret")) };
+                check(guard, &current)?;
+                current.map(|s| s.updated_time)
             }
-            check(guard, &current)?;
-        }
-        if self.ports.users.delete_secret(application_id, id, name)? {
+        };
+        if self.ports.users.delete_secret(application_id, id, name, seen)? {
             Ok(user)
+        } else if seen.is_some() {
+            // Set again since its precondition saw it.
+            Err(DomainError::PreconditionFailed)
         } else {
             Err(DomainError::NotFound("secret"))
         }

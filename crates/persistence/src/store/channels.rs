@@ -439,8 +439,6 @@ impl ChannelStore for DieselStore {
     }
 }
 
-/// Deletes a channel and everything in it inside the caller's transaction. Children first,
-/// explicitly: the same on both engines whatever their FK settings.
 /// Optimistic concurrency, as for users: a change made from a stale read matches no row.
 fn update_channel_row(conn: &mut AnyConnection, channel: &Channel) -> StoreResult<()> {
     let updated = diesel::update(
@@ -460,6 +458,8 @@ fn update_channel_row(conn: &mut AnyConnection, channel: &Channel) -> StoreResul
     Ok(())
 }
 
+/// Deletes a channel and everything in it inside the caller's transaction. Children first,
+/// explicitly: the same on both engines whatever their FK settings.
 fn delete_channel_rows(conn: &mut AnyConnection, id: ChannelId) -> StoreResult<()> {
     diesel::delete(notifications::table.filter(notifications::channel_id.eq(id.0))).execute(conn).store_err()?;
     let channel_messages = messages::table.filter(messages::channel_id.eq(id.0)).select(messages::id);

@@ -202,17 +202,31 @@ impl UserStore for DieselStore {
         name: &str,
         value: &Value,
         now: Timestamp,
-    ) -> StoreResult<()> {
+        seen: Option<Option<Timestamp>>,
+    ) -> StoreResult<bool> {
         let text = value.to_string();
         self.write(|conn| {
             // Update-then-insert inside the write transaction: portable, and no upsert syntax
-            // is needed on the multi-backend connection (style-anchors §10, pitfall 1).
-            let updated = diesel::update(
+            // is needed on the multi-backend connection (style-anchors §10, pitfall 1). A
+            // conditional write updates only the row as it was seen, or inserts only if none
+            // was (a concurrent insert is then a unique violation: refused as a conflict).
+            let mut target = diesel::update(
                 user_secrets::table.filter(user_secrets::user_id.eq(user_id.0)).filter(user_secrets::name.eq(name)),
             )
-            .set((user_secrets::secret.eq(&text), user_secrets::updated_at.eq(now.naive_utc())))
-            .execute(conn)
-            .store_err()?;
+            .into_boxed();
+            if let Some(Some(at)) = seen {
+                target = target.filter(user_secrets::updated_at.eq(at.naive_utc()));
+            }
+            let updated = match seen {
+                Some(None) => 0,
+                _ => target
+                    .set((user_secrets::secret.eq(&text), user_secrets::updated_at.eq(now.naive_utc())))
+                    .execute(conn)
+                    .store_err()?,
+            };
+            if updated == 0 && matches!(seen, Some(Some(_))) {
+                return Ok(false);
+            }
             if updated == 0 {
                 diesel::insert_into(user_secrets::table)
                     .values((
@@ -225,26 +239,33 @@ impl UserStore for DieselStore {
                     .execute(conn)
                     .store_err()?;
             }
-            Ok(())
+            Ok(true)
         })
     }
 
-    fn delete_secret(&self, application_id: ApplicationId, user_id: UserId, name: &str) -> StoreResult<bool> {
+    fn delete_secret(
+        &self,
+        application_id: ApplicationId,
+        user_id: UserId,
+        name: &str,
+        seen: Option<Timestamp>,
+    ) -> StoreResult<bool> {
         self.write(|conn| {
-            let deleted = diesel::delete(
+            let mut target = diesel::delete(
                 user_secrets::table
                     .filter(user_secrets::application_id.eq(application_id.0))
                     .filter(user_secrets::user_id.eq(user_id.0))
                     .filter(user_secrets::name.eq(name)),
             )
-            .execute(conn)
-            .store_err()?;
-            Ok(deleted > 0)
+            .into_boxed();
+            if let Some(at) = seen {
+                target = target.filter(user_secrets::updated_at.eq(at.naive_utc()));
+            }
+            Ok(target.execute(conn).store_err()? > 0)
         })
     }
 }
 
-/// Deletes a user and its secrets inside the caller's transaction; `false` when there was none.
 /// Optimistic concurrency: the row must still be at the version the change was made from, or a
 /// concurrent PATCH would be silently overwritten.
 fn update_user_row(conn: &mut AnyConnection, user: &User) -> StoreResult<()> {
@@ -263,6 +284,7 @@ fn update_user_row(conn: &mut AnyConnection, user: &User) -> StoreResult<()> {
     Ok(())
 }
 
+/// Deletes a user and its secrets inside the caller's transaction; `false` when there was none.
 fn delete_user_rows(conn: &mut AnyConnection, application_id: ApplicationId, id: UserId) -> StoreResult<bool> {
     // Its hosted picture's record goes with it (the bytes are removed after the commit).
     let picture: Option<Option<String>> = users::table
