@@ -51,7 +51,8 @@ pub struct HttpSettings {
     pub require_preconditions: bool,
     /// API-wide rate limits per application and per source address; `None`: none.
     pub rate_limits: Option<RateLimitSettings>,
-    /// Where hosted files' bytes go; `None`: uploads are refused (503).
+    /// Where hosted files' bytes go; `None` (tests of other things): uploads and downloads fail
+    /// with a 500. The server always sets one.
     pub files: Option<roost_files::Files>,
     /// Largest display picture, in bytes.
     pub picture_max_bytes: u64,

@@ -4,7 +4,7 @@ use diesel::prelude::*;
 use roost_domain::model::file::{Picture, StoredFile};
 use roost_domain::model::user::User;
 use roost_domain::ports::{FileStore, StoreResult};
-use roost_domain::{ApplicationId, StoreError, Timestamp, UserId};
+use roost_domain::{ApplicationId, Timestamp, UserId};
 
 use super::{DieselResultExt, DieselStore};
 use crate::rows::{utc, UserRow};
@@ -94,7 +94,7 @@ impl FileStore for DieselStore {
                 diesel::delete(files::table.find(old)).execute(conn).store_err()?;
             }
             let row = this.select(UserRow::as_select()).get_result(conn).store_err()?;
-            Ok(Some((User::try_from(row).map_err(|e: StoreError| e)?, replaced)))
+            Ok(Some((User::try_from(row)?, replaced)))
         })
     }
 }
