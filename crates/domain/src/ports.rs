@@ -306,9 +306,8 @@ pub trait FileStore: Send + Sync {
     /// secret).
     fn find_file(&self, key: &str) -> StoreResult<Option<StoredFile>>;
     /// Sets a user's display picture in one transaction, recording `file` when the picture is
-    /// hosted and raising the user's version: the user as stored, and the key of the hosted
-    /// picture it replaced (its row deleted; its bytes are the caller's to remove once this
-    /// committed). `None` when the user does not exist.
+    /// hosted, marking the hosted picture it replaced removed, and raising the user's version:
+    /// the user as stored; `None` when the user does not exist.
     fn set_display_picture(
         &self,
         application_id: ApplicationId,
@@ -316,7 +315,18 @@ pub trait FileStore: Send + Sync {
         picture: &Picture,
         file: Option<&StoredFile>,
         now: Timestamp,
-    ) -> StoreResult<Option<(User, Option<String>)>>;
+    ) -> StoreResult<Option<User>>;
+    /// Keys of files marked removed (their message, user or picture is gone; every delete marks
+    /// them in its own transaction), oldest first, at most `limit`: bytes still to remove.
+    fn removed_files(&self, limit: u32) -> StoreResult<Vec<String>>;
+    /// Deletes the rows of `keys` (whose bytes are gone); how many there were.
+    fn forget_files(&self, keys: &[String]) -> StoreResult<u64>;
+    /// Marks removed every file no message and no user refers to; how many.
+    fn mark_unreferenced_files(&self, now: Timestamp) -> StoreResult<u64>;
+    /// Which of `keys` have a row, removed or not.
+    fn recorded_files(&self, keys: &[String]) -> StoreResult<Vec<String>>;
+    /// Files not marked removed whose key sorts after `after`, in key order, at most `limit`.
+    fn files_after(&self, after: Option<&str>, limit: u32) -> StoreResult<Vec<StoredFile>>;
 }
 
 /// Records of idempotent requests ([`crate::model::idempotency`]).

@@ -13,8 +13,10 @@ use std::sync::Arc;
 use bytes::Bytes;
 use futures_util::stream::BoxStream;
 use futures_util::{Stream, StreamExt, TryStreamExt};
+use object_store::aws::AmazonS3Builder;
 use object_store::local::LocalFileSystem;
 use object_store::path::Path as Key;
+use object_store::prefix::PrefixStore;
 use object_store::{GetOptions, GetRange, ObjectStore, WriteMultipart};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
@@ -40,6 +42,9 @@ pub enum FilesError {
     /// The range asked for is outside the file.
     #[error("the range is outside the file")]
     Unsatisfiable,
+    /// The store's address or settings are wrong.
+    #[error("{0}")]
+    Config(String),
     /// The store failed.
     #[error("the file store failed: {0}")]
     Store(#[source] object_store::Error),
@@ -95,6 +100,51 @@ impl Files {
         })?;
         let store = LocalFileSystem::new_with_prefix(dir)?;
         Ok(Self { store: Arc::new(store), location: dir.display().to_string() })
+    }
+
+    /// Files in an S3-compatible store, from a URL `s3://bucket/prefix` (the prefix may be
+    /// empty). Credentials, region and endpoint come from the standard variables
+    /// (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_REGION`, `AWS_ENDPOINT_URL`,
+    /// `AWS_ALLOW_HTTP`, …), as `object_store` reads them.
+    pub fn s3(url: &str) -> Result<Self, FilesError> {
+        let rest = url
+            .strip_prefix("s3://")
+            .ok_or_else(|| FilesError::Config(format!("'{url}' is not s3://bucket/prefix")))?;
+        let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+        if bucket.is_empty() {
+            return Err(FilesError::Config(format!("'{url}' names no bucket")));
+        }
+        let mut builder = AmazonS3Builder::from_env().with_bucket_name(bucket);
+        // `object_store` reads `AWS_ENDPOINT`; the AWS SDKs' own name is `AWS_ENDPOINT_URL`.
+        if let Ok(endpoint) = std::env::var("AWS_ENDPOINT_URL") {
+            builder = builder.with_endpoint(endpoint);
+        }
+        let store = builder.build()?;
+        let prefix = prefix.trim_matches('/');
+        let store: Arc<dyn ObjectStore> =
+            if prefix.is_empty() { Arc::new(store) } else { Arc::new(PrefixStore::new(store, prefix)) };
+        Ok(Self { store, location: url.trim_end_matches('/').to_owned() })
+    }
+
+    /// Files at `url`: `s3://bucket/prefix`, or else a folder on this machine.
+    pub fn open(url: &str) -> Result<Self, FilesError> {
+        if url.starts_with("s3://") {
+            Self::s3(url)
+        } else {
+            Self::local(Path::new(url.strip_prefix("file://").unwrap_or(url)))
+        }
+    }
+
+    /// Whether the store answers (for S3: the bucket exists and the credentials may list it).
+    pub async fn check(&self) -> Result<(), FilesError> {
+        self.store.list_with_delimiter(None).await?;
+        Ok(())
+    }
+
+    /// Every key in the store, with when it was written.
+    pub async fn list(&self) -> Result<Vec<(String, chrono::DateTime<chrono::Utc>)>, FilesError> {
+        let objects: Vec<_> = self.store.list(None).try_collect().await?;
+        Ok(objects.into_iter().map(|meta| (meta.location.to_string(), meta.last_modified)).collect())
     }
 
     /// Where the files are, for start-up messages.

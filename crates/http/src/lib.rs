@@ -12,6 +12,7 @@ pub mod connection;
 mod cors;
 pub mod error;
 mod extract;
+pub mod file_cleanup;
 pub mod hashing;
 mod idempotency;
 pub mod metrics;

@@ -56,6 +56,8 @@ pub struct HttpSettings {
     pub files: Option<roost_files::Files>,
     /// Largest display picture, in bytes.
     pub picture_max_bytes: u64,
+    /// Largest file a message may carry, in bytes (`ROOST_FILES_MAX_BYTES`).
+    pub files_max_bytes: u64,
 }
 
 /// Where `GET /metrics` is served.
@@ -91,6 +93,7 @@ impl Default for HttpSettings {
             rate_limits: None,
             files: None,
             picture_max_bytes: 5 << 20,
+            files_max_bytes: 50 << 20,
         }
     }
 }
@@ -132,6 +135,8 @@ pub struct AppState {
     pub metrics: Metrics,
     /// API-wide rate limits, when set.
     pub rate_limits: Option<ApiRateLimits>,
+    /// Removes the bytes of deleted files ([`crate::file_cleanup`]).
+    pub file_cleanup: crate::file_cleanup::FileCleanup,
     /// Settings.
     pub settings: HttpSettings,
 }
@@ -174,6 +179,7 @@ impl AppState {
             hashing,
             metrics: Metrics::default(),
             rate_limits: settings.rate_limits.map(ApiRateLimits::new),
+            file_cleanup: crate::file_cleanup::FileCleanup::default(),
             settings,
         })
     }

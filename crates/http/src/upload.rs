@@ -6,12 +6,18 @@ use std::ops::Range;
 use actix_multipart::{Field, Multipart};
 use actix_web::http::header::{self, HeaderMap, HeaderValue};
 use actix_web::web::{self, Bytes};
+use actix_web::{FromRequest, HttpRequest};
 use futures_util::{StreamExt, TryStreamExt};
 use roost_domain::model::file::{check_picture, sanitize_name, StoredFile};
-use roost_domain::{ApplicationId, DomainError, FieldErrorCode};
+use roost_domain::model::message::{NewContent, NewMessage};
+use roost_domain::model::user::UserRef;
+use roost_domain::{ApplicationId, DomainError, FieldErrorCode, Properties};
 use roost_files::{Files, FilesError};
 
 use crate::error::ApiError;
+use crate::extract::Body;
+use crate::routes::bodies::{CreateMessageBody, UserRefBody};
+use crate::state::AppState;
 
 /// Bytes read before a picture's type is checked: enough for every signature checked.
 const SIGNATURE_BYTES: usize = 16;
@@ -38,19 +44,64 @@ impl From<FilesError> for ApiError {
             FilesError::NotFound => ApiError::Domain(DomainError::NotFound("file")),
             FilesError::Unsatisfiable => ApiError::RangeNotSatisfiable { size: None },
             FilesError::Store(e) => ApiError::Internal(format!("file store: {e}")),
+            FilesError::Config(why) => ApiError::Internal(format!("file store: {why}")),
         }
     }
 }
 
-/// Removes the bytes of files whose records are gone (after the transaction that removed them
-/// committed). A failure is logged: `roost files sweep` finds what is left.
-pub async fn remove(state: &crate::state::AppState, keys: impl IntoIterator<Item = String>) {
-    let Some(files) = &state.settings.files else { return };
-    for key in keys {
-        if let Err(error) = files.delete(&key).await {
-            tracing::warn!(error = %error, "could not remove a file's bytes");
-        }
+/// The node's file store; a server always has one (`None` only in tests of other things).
+pub fn store(state: &AppState) -> Result<&Files, ApiError> {
+    state.settings.files.as_ref().ok_or_else(|| ApiError::Internal("no file store is configured".into()))
+}
+
+/// Bytes stored for a request that has not recorded them yet.
+#[must_use = "an upload must be settled: its bytes are removed when the request fails"]
+pub struct Pending(Option<(Files, String)>);
+
+impl Pending {
+    /// The bytes under `key`.
+    pub fn of(files: &Files, key: &str) -> Self {
+        Self(Some((files.clone(), key.to_owned())))
     }
+
+    /// Nothing was uploaded.
+    pub fn none() -> Self {
+        Self(None)
+    }
+
+    /// Passes `result` on; when it is an error, the bytes go first (nothing records them).
+    pub async fn settle<T, E>(self, result: Result<T, E>) -> Result<T, E> {
+        if let (Err(_), Some((files, key))) = (&result, &self.0) {
+            forget_upload(files, key).await;
+        }
+        result
+    }
+}
+
+/// The new message of `POST /v1/channels/{id}/messages`, `/v1/threads/{id}/messages` and
+/// `/v1/messages/{id}/replies`: an upload (`multipart/form-data`: a FILE message, or SYSTEM_FILE
+/// when no part names a user), or a JSON or form body (text, or an external file).
+pub async fn new_message(
+    req: &HttpRequest,
+    payload: web::Payload,
+    state: &AppState,
+    application_id: ApplicationId,
+) -> Result<(NewMessage, Pending), actix_web::Error> {
+    if !is_multipart(req.headers()) {
+        let body = Body::<CreateMessageBody>::from_request(req, &mut payload.into_inner()).await?;
+        return Ok((body.into_inner().into_new_message()?, Pending::none()));
+    }
+    let files = store(state)?;
+    let limit = state.settings.files_max_bytes;
+    let (file, parts) = upload_message_file(req.headers(), payload, files, application_id, limit).await?;
+    let pending = Pending::of(files, &file.key);
+    let message = NewMessage {
+        content: NewContent::Hosted(file),
+        user: parts.user,
+        group_tag: parts.group_tag,
+        properties: parts.properties,
+    };
+    Ok((message, pending))
 }
 
 /// Whether the request body is `multipart/form-data`.
@@ -96,6 +147,134 @@ pub async fn upload_picture(
         });
     }
     Err(DomainError::field("file", "file", FieldErrorCode::MissingField, "the upload has no part named 'file'").into())
+}
+
+/// Longest part other than the file (they are held in memory): a user, a tag, properties.
+const MAX_FIELD_BYTES: usize = 64 * 1024;
+
+/// The parts of a file message's upload besides the file (the ChatKitty files seed).
+#[derive(Debug, Default)]
+pub struct UploadParts {
+    /// `groupTag` (or `group_tag`).
+    pub group_tag: Option<String>,
+    /// `username` (a user name) or `user` (a JSON reference): the sender of a FILE message.
+    pub user: Option<UserRef>,
+    /// `properties`: a JSON object.
+    pub properties: Properties,
+}
+
+/// A file message's upload: the part `file` streamed to the store (at most `limit` bytes), the
+/// other parts read as [`UploadParts`]. Parts may come in any order; when any part is bad, the
+/// bytes stored are removed before the error is returned.
+pub async fn upload_message_file(
+    headers: &HeaderMap,
+    payload: web::Payload,
+    files: &Files,
+    application_id: ApplicationId,
+    limit: u64,
+) -> Result<(StoredFile, UploadParts), ApiError> {
+    let mut stored = None;
+    let read = read_message_parts(headers, payload, files, application_id, limit, &mut stored).await;
+    match (read, stored) {
+        (Ok(parts), Some(file)) => Ok((file, parts)),
+        (Ok(_), None) => Err(DomainError::field(
+            "message",
+            "file",
+            FieldErrorCode::MissingField,
+            "the upload has no part named 'file'",
+        )
+        .into()),
+        (Err(error), stored) => {
+            if let Some(file) = stored {
+                forget_upload(files, &file.key).await;
+            }
+            Err(error)
+        }
+    }
+}
+
+async fn read_message_parts(
+    headers: &HeaderMap,
+    payload: web::Payload,
+    files: &Files,
+    application_id: ApplicationId,
+    limit: u64,
+    stored: &mut Option<StoredFile>,
+) -> Result<UploadParts, ApiError> {
+    let mut parts = UploadParts::default();
+    let mut multipart = Multipart::new(headers, payload);
+    while let Some(field) = multipart.try_next().await.map_err(malformed)? {
+        let name = field.name().unwrap_or_default().to_owned();
+        if name == "file" {
+            if stored.is_some() {
+                return Err(ApiError::BadRequest("send one part named 'file' per message".into()));
+            }
+            let content_type =
+                field.content_type().map_or("application/octet-stream".to_owned(), |m| m.essence_str().to_owned());
+            let file_name =
+                sanitize_name(field.content_disposition().and_then(|d| d.get_filename()).unwrap_or_default());
+            let key = Files::new_key();
+            let uploaded = files.upload(&key, field, limit).await?;
+            *stored = Some(StoredFile {
+                key,
+                application_id,
+                name: file_name,
+                content_type,
+                size: uploaded.size,
+                checksum: uploaded.sha256,
+                created_time: roost_domain::now(),
+            });
+            continue;
+        }
+        let value = read_field(field, &name).await?;
+        let invalid = |why: String| ApiError::from(DomainError::field("message", &name, FieldErrorCode::Invalid, why));
+        let text = || String::from_utf8(value.to_vec()).map_err(|_| invalid(format!("'{name}' must be UTF-8 text")));
+        match name.as_str() {
+            "groupTag" | "group_tag" => parts.group_tag = Some(text()?),
+            "username" | "user" if parts.user.is_some() => {
+                return Err(invalid("name the sender once, with 'username' or 'user'".into()))
+            }
+            "username" => parts.user = Some(UserRef::Name(text()?)),
+            "user" => {
+                let reference: UserRefBody = serde_json::from_slice(&value)
+                    .map_err(|e| invalid(format!("'user' must be {{\"id\"}} or {{\"username\"}}: {e}")))?;
+                parts.user = Some(reference.into());
+            }
+            "properties" => {
+                parts.properties = serde_json::from_slice(&value)
+                    .map_err(|e| invalid(format!("'properties' must be a JSON object: {e}")))?;
+            }
+            // A FILE message is what an upload makes: `type` may say so, and nothing else.
+            "type" if matches!(text()?.as_str(), "FILE" | "SYSTEM_FILE") => {}
+            other => {
+                return Err(ApiError::BadRequest(format!(
+                    "unexpected part '{other}': an upload has 'file', and optionally 'groupTag', 'username' or \
+                     'user', and 'properties'"
+                )))
+            }
+        }
+    }
+    Ok(parts)
+}
+
+/// A part other than the file, whole, at most [`MAX_FIELD_BYTES`].
+async fn read_field(mut field: Field, name: &str) -> Result<Bytes, ApiError> {
+    let mut value = web::BytesMut::new();
+    while let Some(chunk) = field.try_next().await.map_err(malformed)? {
+        if value.len() + chunk.len() > MAX_FIELD_BYTES {
+            return Err(ApiError::PayloadTooLarge(format!("the part '{name}' is larger than {MAX_FIELD_BYTES} bytes")));
+        }
+        value.extend_from_slice(&chunk);
+    }
+    Ok(value.freeze())
+}
+
+/// Removes the bytes of an upload that was not recorded (its request failed). A failure is only
+/// logged: with no row, the bytes are what `roost files sweep` removes.
+pub async fn forget_upload(files: &Files, key: &str) {
+    if let Err(error) = files.delete(key).await {
+        tracing::warn!(error = %error, "could not remove the bytes of a failed upload");
+    }
 }
 
 fn malformed(e: actix_multipart::MultipartError) -> ApiError {

@@ -44,6 +44,11 @@ impl Urls {
         format!("{}{}{}", self.base, self.api, path)
     }
 
+    /// Where Roost serves the hosted file `key` (`GET /v1/files/{key}`, no token needed).
+    pub fn file(&self, key: &str) -> String {
+        self.v1(&format!("/files/{key}"))
+    }
+
     /// The path of `req` as its client wrote it (without `/v1` when it left the version out).
     pub fn public_path(req: &HttpRequest) -> String {
         let path = req.path();

@@ -136,6 +136,7 @@ diesel::table! {
         user_id -> Nullable<BigInt>,
         body -> Nullable<Text>,
         file -> Nullable<Text>,
+        file_key -> Nullable<Text>,
         group_tag -> Nullable<Text>,
         properties -> Text,
         mentions -> Text,
@@ -196,6 +197,7 @@ diesel::table! {
         size -> BigInt,
         checksum -> Text,
         created_at -> Timestamp,
+        deleted_at -> Nullable<Timestamp>,
     }
 }
 

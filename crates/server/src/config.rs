@@ -63,6 +63,11 @@ pub struct Settings {
     pub data_dir: String,
     /// Largest display picture, in bytes.
     pub picture_max_bytes: u64,
+    /// Where hosted files go: `s3://bucket/prefix` for an S3-compatible store (credentials,
+    /// region and endpoint from the `AWS_*` variables); unset: `files/` under the data directory.
+    pub files_url: Option<String>,
+    /// Largest file a message may carry, in bytes.
+    pub files_max_bytes: u64,
 }
 
 impl Default for Settings {
@@ -93,6 +98,8 @@ impl Default for Settings {
             rate_limit_loopback: false,
             data_dir: "data".into(),
             picture_max_bytes: 5 << 20,
+            files_url: None,
+            files_max_bytes: 50 << 20,
         }
     }
 }
@@ -119,8 +126,10 @@ pub struct Config {
     pub metrics_bind: Option<SocketAddr>,
     pub require_preconditions: bool,
     pub rate_limits: Option<roost_http::rate_limit::RateLimitSettings>,
-    pub files_dir: std::path::PathBuf,
+    /// Where hosted files go: `s3://bucket/prefix`, or a folder.
+    pub files: String,
     pub picture_max_bytes: u64,
+    pub files_max_bytes: u64,
 }
 
 /// The file read when no `--config` / `ROOST_CONFIG` names one; it may be absent.
@@ -285,7 +294,15 @@ impl Settings {
             metrics: self.metrics,
             metrics_bind,
             require_preconditions: self.require_preconditions,
-            files_dir: Path::new(&self.data_dir).join("files"),
+            files: match self.files_url.filter(|url| !url.trim().is_empty()) {
+                Some(url) if url.starts_with("s3://") => url,
+                Some(url) => bail!("invalid ROOST_FILES_URL '{url}': expected s3://bucket/prefix"),
+                None => Path::new(&self.data_dir).join("files").display().to_string(),
+            },
+            files_max_bytes: match self.files_max_bytes {
+                0 => bail!("invalid ROOST_FILES_MAX_BYTES: must be at least 1"),
+                bytes => bytes,
+            },
             picture_max_bytes: match self.picture_max_bytes {
                 0 => bail!("invalid ROOST_PICTURE_MAX_BYTES: must be at least 1"),
                 bytes => bytes,

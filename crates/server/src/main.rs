@@ -2,6 +2,7 @@
 //! shutdown. Everything else lives in the library crates.
 
 mod config;
+mod files;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -48,6 +49,9 @@ enum Command {
     /// Manage OAuth clients.
     #[command(subcommand)]
     Clients(ClientsCommand),
+    /// Manage hosted files.
+    #[command(subcommand)]
+    Files(FilesCommand),
     /// Print the API's OpenAPI 3.1 document (what `GET /v1/openapi.json` serves) and exit.
     Openapi,
 }
@@ -83,6 +87,17 @@ enum AppsCommand {
         /// Confirms the deletion; without it nothing is deleted.
         #[arg(long)]
         yes: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum FilesCommand {
+    /// Reconcile the file store with the database: delete the bytes no record refers to (older
+    /// than an hour), the records whose bytes are gone, and what deletions left; report it.
+    Sweep {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -156,6 +171,10 @@ fn main() -> anyhow::Result<()> {
                     .with_context(|| format!("cannot rotate the client of application {app_id}"))?;
             print_credentials(&rotated, json);
             Ok(())
+        }
+        Command::Files(FilesCommand::Sweep { json }) => {
+            let store = open_store_for_command(&config, ids.clone())?;
+            files::sweep_command(&config, store, ids, json)
         }
         // Answered above, before the configuration is read.
         Command::Openapi => Ok(()),
@@ -332,11 +351,9 @@ async fn serve(config: Config, ids: Arc<IdGenerator>) -> anyhow::Result<()> {
         },
         require_preconditions: config.require_preconditions,
         rate_limits: config.rate_limits,
-        files: Some(
-            roost_files::Files::local(&config.files_dir)
-                .with_context(|| format!("cannot open the file store at {}", config.files_dir.display()))?,
-        ),
+        files: Some(files::open(&config).await?),
         picture_max_bytes: config.picture_max_bytes,
+        files_max_bytes: config.files_max_bytes,
         ..HttpSettings::default()
     };
     let state = web::Data::new(AppState::new(Ports::from_store(store.clone()), ids.clone(), hasher.clone(), settings)?);
@@ -379,6 +396,9 @@ async fn serve(config: Config, ids: Arc<IdGenerator>) -> anyhow::Result<()> {
         }
     }
     spawn_housekeeping(state.clone());
+    if let Some(files) = state.settings.files.clone() {
+        actix_web::rt::spawn(files::sweep_at_start(state.service.clone(), files));
+    }
     let server = server.run();
     let metrics_server = metrics_server.map(|metrics| {
         for addr in metrics.addrs() {
@@ -431,6 +451,8 @@ fn spawn_housekeeping(state: web::Data<AppState>) {
         loop {
             interval.tick().await;
             state.limiter.retain_recent();
+            // Another node may have marked files removed and stopped before removing them.
+            roost_http::file_cleanup::wake(&state);
             if let Some(limits) = &state.rate_limits {
                 limits.retain_recent();
             }

@@ -2,6 +2,7 @@
 
 pub mod text;
 
+use super::file::StoredFile;
 use super::ids::{ApplicationId, ChannelId, MessageId, ThreadId, UserId};
 use super::notification::NotificationDraft;
 use super::properties::{patch_properties, validate_properties};
@@ -75,6 +76,23 @@ pub struct FileRef {
     pub content_type: String,
     /// Size in bytes.
     pub size: i64,
+    /// A hosted file's key in the file store (its `url` is made from it when rendered).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+}
+
+impl FileRef {
+    /// A file uploaded to the file store (`HOSTED`).
+    pub fn hosted(file: &StoredFile) -> Self {
+        Self {
+            file_type: "HOSTED".into(),
+            url: String::new(),
+            name: file.name.clone(),
+            content_type: file.content_type.clone(),
+            size: i64::try_from(file.size).unwrap_or(i64::MAX),
+            key: Some(file.key.clone()),
+        }
+    }
 }
 
 /// A message.
@@ -172,6 +190,8 @@ pub enum NewContent {
     Text(String),
     /// An external file.
     File(FileRef),
+    /// A file uploaded to the file store (not yet recorded: it is recorded with the message).
+    Hosted(StoredFile),
 }
 
 /// Input of the message-sending endpoints.
@@ -208,6 +228,8 @@ pub struct MessageDraft {
     pub message: Message,
     /// Notifications to create with it.
     pub notifications: Vec<NotificationDraft>,
+    /// The hosted file it carries, recorded in the same transaction.
+    pub file: Option<StoredFile>,
 }
 
 /// Which messages a list reads.
@@ -270,6 +292,8 @@ pub(crate) fn validate_new_message(input: &NewMessage, rules: MessageRules) -> R
         NewContent::File(file) => {
             vec![("file.url", &file.url), ("file.name", &file.name), ("file.contentType", &file.content_type)]
         }
+        // Its name was sanitised and its type read from the upload.
+        NewContent::Hosted(_) => Vec::new(),
     };
     texts.extend(input.group_tag.as_deref().map(|tag| ("groupTag", tag)));
     for (field, text) in texts {
@@ -333,6 +357,7 @@ pub(crate) fn validate_new_message(input: &NewMessage, rules: MessageRules) -> R
                 ));
             }
         }
+        NewContent::Hosted(_) => {}
     }
     if let Some(tag) = &input.group_tag {
         if tag.chars().count() > MAX_GROUP_TAG_CHARS {

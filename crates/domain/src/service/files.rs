@@ -29,14 +29,14 @@ impl Service {
         self.ports.files.find_file(key)?.ok_or(DomainError::NotFound("file"))
     }
 
-    /// Sets a user's display picture (`POST /v1/users/{id}/display-picture`): the user, and the
-    /// key of the hosted picture it replaced, whose bytes the caller removes.
+    /// Sets a user's display picture (`POST /v1/users/{id}/display-picture`): the user. A hosted
+    /// picture it replaces is marked removed.
     pub fn set_display_picture(
         &self,
         principal: &Principal,
         id: UserId,
         picture: NewPicture,
-    ) -> Result<(User, Option<String>), DomainError> {
+    ) -> Result<User, DomainError> {
         let application_id = principal.manage()?;
         let (picture, file) = match picture {
             NewPicture::Hosted(file) if file.application_id == application_id => {
@@ -62,5 +62,31 @@ impl Service {
             .files
             .set_display_picture(application_id, id, &picture, file.as_ref(), now())?
             .ok_or(DomainError::NotFound("user"))
+    }
+
+    /// Keys of files whose bytes are to be removed (their message, user or picture is gone),
+    /// oldest first, at most `limit`. For the file cleanup, which needs no principal.
+    pub fn removed_files(&self, limit: u32) -> Result<Vec<String>, DomainError> {
+        Ok(self.ports.files.removed_files(limit)?)
+    }
+
+    /// Forgets the files `keys` once their bytes are gone: how many rows went.
+    pub fn forget_files(&self, keys: &[String]) -> Result<u64, DomainError> {
+        Ok(self.ports.files.forget_files(keys)?)
+    }
+
+    /// Marks removed every file that no message and no user refers to (`roost files sweep`).
+    pub fn mark_unreferenced_files(&self) -> Result<u64, DomainError> {
+        Ok(self.ports.files.mark_unreferenced_files(now())?)
+    }
+
+    /// Which of `keys` (found in the file store) have a record.
+    pub fn recorded_files(&self, keys: &[String]) -> Result<Vec<String>, DomainError> {
+        Ok(self.ports.files.recorded_files(keys)?)
+    }
+
+    /// Live files in key order after `after`, at most `limit` (the sweep's walk over records).
+    pub fn files_after(&self, after: Option<&str>, limit: u32) -> Result<Vec<StoredFile>, DomainError> {
+        Ok(self.ports.files.files_after(after, limit)?)
     }
 }

@@ -11,7 +11,7 @@ use crate::model::channel::Channel;
 use crate::model::cursor::{CursorPage, CursorRequest};
 use crate::model::ids::{ApplicationId, ChannelId, MessageId, ThreadId, UserId};
 use crate::model::message::{
-    validate_body, validate_emoji, validate_event, validate_new_message, Message, MessageDraft, MessageFilter,
+    validate_body, validate_emoji, validate_event, validate_new_message, FileRef, Message, MessageDraft, MessageFilter,
     MessagePatch, MessageScope, MessageType, NewContent, NewMessage, ReadReceipt, Thread, ThreadType, UnreadSummary,
     RESOURCE,
 };
@@ -133,11 +133,21 @@ impl Service {
         if let Some(sender) = &sender {
             channel.check_may_post(sender, || Ok(members.contains(&sender.id)))?;
         }
-        let (message_type, body, file) = match (input.content, sender.is_some()) {
-            (NewContent::Text(body), true) => (MessageType::Text, Some(body), None),
-            (NewContent::Text(body), false) => (MessageType::SystemText, Some(body), None),
-            (NewContent::File(file), true) => (MessageType::File, None, Some(file)),
-            (NewContent::File(file), false) => (MessageType::SystemFile, None, Some(file)),
+        let (body, file, hosted) = match input.content {
+            NewContent::Text(body) => (Some(body), None, None),
+            NewContent::File(file) => (None, Some(file), None),
+            NewContent::Hosted(stored) if stored.application_id == application_id => {
+                (None, Some(FileRef::hosted(&stored)), Some(stored))
+            }
+            NewContent::Hosted(_) => {
+                return Err(DomainError::Forbidden("the file belongs to another application".into()))
+            }
+        };
+        let message_type = match (file.is_some(), sender.is_some()) {
+            (false, true) => MessageType::Text,
+            (false, false) => MessageType::SystemText,
+            (true, true) => MessageType::File,
+            (true, false) => MessageType::SystemFile,
         };
         let (mentions, links) = match &body {
             Some(body) => analyse(body, application_id, self.chat())?,
@@ -166,7 +176,7 @@ impl Service {
         };
         let notifications =
             plan_notifications(self.chat(), &channel, &members, sender.as_ref(), &message, parent.as_ref())?;
-        let message = self.ports.messages.append_message(MessageDraft { message, notifications })?;
+        let message = self.ports.messages.append_message(MessageDraft { message, notifications, file: hosted })?;
         let related = related_to_new_message(self.chat(), application_id, &message, sender.as_ref())?;
         Ok(View { value: message, related })
     }

@@ -89,7 +89,7 @@ impl Service {
         principal: &Principal,
         id: UserId,
         guard: Guard<'_, User>,
-    ) -> Result<(Application, Vec<String>), DomainError> {
+    ) -> Result<Application, DomainError> {
         let application_id = principal.manage()?;
         let user = self.user(application_id, id)?;
         check(guard, &user)?;
@@ -102,23 +102,18 @@ impl Service {
                 DomainError::NotFound(RESOURCE)
             });
         }
-        Ok((self.application(application_id)?, hosted_pictures([user])))
+        self.application(application_id)
     }
 
     /// Deletes the users `ids` in one transaction, all or none (`DELETE /v1/users?ids=`);
-    /// answers with the application, and the keys of the hosted pictures whose bytes to remove.
-    pub fn delete_users(
-        &self,
-        principal: &Principal,
-        ids: &[UserId],
-    ) -> Result<(Application, Vec<String>), DomainError> {
+    /// answers with the application. Their hosted pictures are marked removed with them.
+    pub fn delete_users(&self, principal: &Principal, ids: &[UserId]) -> Result<Application, DomainError> {
         let application_id = principal.manage()?;
         let ids = super::bulk_ids(ids)?;
-        let users = self.ports.users.users_by_ids(application_id, &ids)?;
         if let Some(missing) = self.ports.users.delete_users(application_id, &ids)? {
             return Err(DomainError::NotFoundId { resource: RESOURCE, id: missing.0 });
         }
-        Ok((self.application(application_id)?, hosted_pictures(users)))
+        self.application(application_id)
     }
 
     /// A user's named secret.
@@ -216,15 +211,4 @@ impl Service {
             DomainError::field("user", field, FieldErrorCode::Invalid, what)
         })
     }
-}
-
-/// The keys of the hosted pictures of `users` (whose bytes go once the users are deleted).
-fn hosted_pictures(users: impl IntoIterator<Item = User>) -> Vec<String> {
-    users
-        .into_iter()
-        .filter_map(|u| match u.display_picture {
-            Some(crate::model::file::Picture::Hosted(key)) => Some(key),
-            _ => None,
-        })
-        .collect()
 }

@@ -353,7 +353,8 @@ impl Renderer<'_> {
             body: m.body.clone(),
             file: m.file.as_ref().map(|f| FileRepr {
                 file_type: f.file_type.clone(),
-                url: f.url.clone(),
+                // A hosted file is served by Roost, at a URL made from its key.
+                url: f.key.as_ref().map_or_else(|| f.url.clone(), |key| self.urls.file(key)),
                 name: f.name.clone(),
                 content_type: f.content_type.clone(),
                 size: f.size,

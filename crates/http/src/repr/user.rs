@@ -43,7 +43,7 @@ pub fn user_state(user: &User, urls: &Urls) -> UserRepr {
         name: user.name.clone(),
         display_name: user.display_name.clone(),
         display_picture_url: match &user.display_picture {
-            Some(Picture::Hosted(key)) => urls.v1(&format!("/files/{key}")),
+            Some(Picture::Hosted(key)) => urls.file(key),
             Some(Picture::External(url)) => url.clone(),
             None => urls.v1(&format!("/picture/{}", segment(&user.display_name))),
         },

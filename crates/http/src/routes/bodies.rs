@@ -120,6 +120,7 @@ impl CreateMessageBody {
                 name: file.name,
                 content_type: file.content_type,
                 size: file.size,
+                key: None,
             }),
             (Some("FILE"), _, None) => return Err(missing("file", "a FILE message needs a file")),
             (None, None, None) => return Err(missing("type", "type (TEXT or FILE) with a body or a file is required")),

@@ -24,6 +24,8 @@ use crate::openapi::{
 };
 use crate::repr::chat::{keystrokes, EventRepr, Renderer};
 use crate::repr::{self, numbered_page};
+use crate::state::AppState;
+use crate::upload::new_message;
 use crate::urls::Urls;
 
 /// Routes under `/v1/channels`.
@@ -267,9 +269,11 @@ pub async fn delete(
     ChannelIdPath(id): ChannelIdPath,
     urls: Urls,
     pre: Preconditions,
+    state: web::Data<AppState>,
 ) -> Result<impl Responder, ApiError> {
     let guard = pre.guard(&urls, channel);
     let app = domain.run(move |s| s.delete_channel(&p, id, guard.get())).await?;
+    crate::file_cleanup::after_delete(&state).await;
     Ok(Hal(repr::application::application(&app, &urls)?))
 }
 
@@ -302,7 +306,7 @@ pub async fn messages(
     tag = "channels",
     summary = "Send a message",
     params(ChannelIdParam),
-    request_body(content = CreateMessageBody, content_type = "application/json"),
+    request_body(content((CreateMessageBody = "application/json"), (Object = "multipart/form-data"))),
     responses(
         (status = 200, description = "The new message", body = MessageResource, content_type = "application/hal+json"),
     ),
@@ -313,10 +317,12 @@ pub async fn send(
     Authenticated(p): Authenticated,
     ChannelIdPath(id): ChannelIdPath,
     urls: Urls,
-    body: Body<CreateMessageBody>,
-) -> Result<impl Responder, ApiError> {
-    let input = body.into_inner().into_new_message()?;
-    let posted = domain.run(move |s| s.send_channel_message(&p, id, input)).await?;
+    req: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<impl Responder, actix_web::Error> {
+    let (input, upload) = new_message(&req, payload, &state, p.application_id()).await?;
+    let posted = upload.settle(domain.run(move |s| s.send_channel_message(&p, id, input)).await).await?;
     Ok(Hal(pages::message(&posted, &urls)))
 }
 
@@ -414,10 +420,12 @@ pub async fn delete_many(
     query: QueryPairs,
     urls: Urls,
     pre: Preconditions,
+    state: web::Data<AppState>,
 ) -> Result<impl Responder, ApiError> {
     pre.without_representation()?;
     let ids: Vec<ChannelId> = query.required_ids("DELETE /v1/channels")?.into_iter().map(ChannelId).collect();
     let app = domain.run(move |s| s.delete_channels(&p, &ids)).await?;
+    crate::file_cleanup::after_delete(&state).await;
     Ok(Hal(repr::application::application(&app, &urls)?))
 }
 

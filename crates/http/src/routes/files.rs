@@ -11,16 +11,13 @@ use roost_domain::service::NewPicture;
 use crate::conditional::{Conditions, Outcome, Validators};
 use crate::error::ApiError;
 use crate::extract::{Authenticated, Body, Domain, UserIdPath};
+use crate::file_cleanup;
 use crate::negotiate::Hal;
 use crate::openapi::{UserIdParam, UserResource};
 use crate::routes::bodies::ExternalFileBody;
-use crate::upload::{disposition, is_multipart, requested_range, upload_picture};
+use crate::upload::{disposition, is_multipart, requested_range, store, upload_picture, Pending};
 use crate::urls::Urls;
 use crate::{repr, state::AppState};
-
-fn files(state: &AppState) -> Result<&roost_files::Files, ApiError> {
-    state.settings.files.as_ref().ok_or_else(|| ApiError::Internal("no file store is configured".into()))
-}
 
 #[utoipa::path(
     get,
@@ -59,7 +56,7 @@ pub async fn download(domain: Domain, req: HttpRequest, state: web::Data<AppStat
         return Ok(response.finish());
     }
     let range = requested_range(req.headers(), file.size)?;
-    let download = files(&state)?.download(&file.key, range.clone()).await?;
+    let download = store(&state)?.download(&file.key, range.clone()).await?;
     if range.is_some() {
         response.status(StatusCode::PARTIAL_CONTENT).insert_header((
             header::CONTENT_RANGE,
@@ -97,33 +94,21 @@ pub async fn display_picture(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, actix_web::Error> {
-    let picture = if is_multipart(req.headers()) {
+    let (picture, upload) = if is_multipart(req.headers()) {
         // The user must exist before any byte is stored.
         let principal = p.clone();
         domain.run(move |s| s.get_user(&principal, id)).await?;
-        let files = files(&state)?;
-        let stored =
-            upload_picture(req.headers(), payload, files, p.application_id(), state.settings.picture_max_bytes).await?;
-        NewPicture::Hosted(stored)
+        let files = store(&state)?;
+        let limit = state.settings.picture_max_bytes;
+        let stored = upload_picture(req.headers(), payload, files, p.application_id(), limit).await?;
+        let upload = Pending::of(files, &stored.key);
+        (NewPicture::Hosted(stored), upload)
     } else {
         let mut payload = payload.into_inner();
         let body = Body::<ExternalFileBody>::from_request(&req, &mut payload).await?.into_inner();
-        NewPicture::External { url: body.url().to_owned() }
+        (NewPicture::External { url: body.url().to_owned() }, Pending::none())
     };
-    let uploaded = match &picture {
-        NewPicture::Hosted(file) => Some(file.key.clone()),
-        NewPicture::External { .. } => None,
-    };
-    let (user, replaced) = match domain.run(move |s| s.set_display_picture(&p, id, picture)).await {
-        Ok(done) => done,
-        Err(error) => {
-            // Not recorded: its bytes must not stay behind.
-            if let (Some(key), Ok(files)) = (uploaded, files(&state)) {
-                let _ = files.delete(&key).await;
-            }
-            return Err(error.into());
-        }
-    };
-    crate::upload::remove(&state, replaced).await;
+    let user = upload.settle(domain.run(move |s| s.set_display_picture(&p, id, picture)).await).await?;
+    file_cleanup::after_delete(&state).await;
     Ok(Hal(repr::user::user(&user, &urls)).respond_to(&req))
 }

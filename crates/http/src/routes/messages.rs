@@ -19,6 +19,8 @@ use crate::openapi::{
 };
 use crate::repr::chat::{self as chat_repr, Renderer};
 use crate::repr::{self, numbered_page};
+use crate::state::AppState;
+use crate::upload::new_message;
 use crate::urls::Urls;
 
 /// Routes under `/v1/messages`.
@@ -128,6 +130,7 @@ pub async fn delete_all(
     query: QueryPairs,
     urls: Urls,
     pre: Preconditions,
+    state: web::Data<AppState>,
 ) -> Result<impl Responder, ApiError> {
     pre.without_representation()?;
     let app = match query.ids()? {
@@ -137,6 +140,7 @@ pub async fn delete_all(
             domain.run(move |s| s.delete_messages(&p, &ids)).await?
         }
     };
+    crate::file_cleanup::after_delete(&state).await;
     Ok(Hal(repr::application::application(&app, &urls)?))
 }
 
@@ -208,9 +212,11 @@ pub async fn delete(
     MessageIdPath(id): MessageIdPath,
     urls: Urls,
     pre: Preconditions,
+    state: web::Data<AppState>,
 ) -> Result<impl Responder, ApiError> {
     let guard = pre.guard(&urls, pages::message);
     let thread = domain.run(move |s| s.delete_message(&p, id, guard.get())).await?;
+    crate::file_cleanup::after_delete(&state).await;
     Ok(Hal(Renderer { urls: &urls, related: &Default::default() }.thread(&thread)))
 }
 
@@ -244,7 +250,7 @@ pub async fn replies(
     tag = "messages",
     summary = "Reply to a message",
     params(MessageIdParam),
-    request_body(content = CreateMessageBody, content_type = "application/json"),
+    request_body(content((CreateMessageBody = "application/json"), (Object = "multipart/form-data"))),
     responses(
         (status = 200, description = "The reply", body = MessageResource, content_type = "application/hal+json"),
     ),
@@ -255,10 +261,12 @@ pub async fn reply(
     Authenticated(p): Authenticated,
     MessageIdPath(id): MessageIdPath,
     urls: Urls,
-    body: Body<CreateMessageBody>,
-) -> Result<impl Responder, ApiError> {
-    let input = body.into_inner().into_new_message()?;
-    let posted = domain.run(move |s| s.reply_to_message(&p, id, input)).await?;
+    req: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<impl Responder, actix_web::Error> {
+    let (input, upload) = new_message(&req, payload, &state, p.application_id()).await?;
+    let posted = upload.settle(domain.run(move |s| s.reply_to_message(&p, id, input)).await).await?;
     Ok(Hal(pages::message(&posted, &urls)))
 }
 

@@ -13,6 +13,8 @@ use crate::openapi::{
     CursorParams, KeystrokesResource, MessageFilterParams, MessagePage, MessageResource, ThreadIdParam, ThreadResource,
 };
 use crate::repr::chat::{keystrokes, Renderer};
+use crate::state::AppState;
+use crate::upload::new_message;
 use crate::urls::Urls;
 
 /// Routes under `/v1/threads`.
@@ -74,7 +76,7 @@ pub async fn messages(
     tag = "threads",
     summary = "Send a message to a thread",
     params(ThreadIdParam),
-    request_body(content = CreateMessageBody, content_type = "application/json"),
+    request_body(content((CreateMessageBody = "application/json"), (Object = "multipart/form-data"))),
     responses(
         (status = 200, description = "The new message", body = MessageResource, content_type = "application/hal+json"),
     ),
@@ -85,10 +87,12 @@ pub async fn send(
     Authenticated(p): Authenticated,
     ThreadIdPath(id): ThreadIdPath,
     urls: Urls,
-    body: Body<CreateMessageBody>,
-) -> Result<impl Responder, ApiError> {
-    let input = body.into_inner().into_new_message()?;
-    let posted = domain.run(move |s| s.send_thread_message(&p, id, input)).await?;
+    req: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<impl Responder, actix_web::Error> {
+    let (input, upload) = new_message(&req, payload, &state, p.application_id()).await?;
+    let posted = upload.settle(domain.run(move |s| s.send_thread_message(&p, id, input)).await).await?;
     Ok(Hal(pages::message(&posted, &urls)))
 }
 

@@ -212,8 +212,8 @@ pub async fn delete(
     state: web::Data<AppState>,
 ) -> Result<impl Responder, ApiError> {
     let guard = pre.guard(&urls, repr::user::user);
-    let (app, pictures) = domain.run(move |s| s.delete_user(&p, id, guard.get())).await?;
-    crate::upload::remove(&state, pictures).await;
+    let app = domain.run(move |s| s.delete_user(&p, id, guard.get())).await?;
+    crate::file_cleanup::after_delete(&state).await;
     Ok(Hal(repr::application::application(&app, &urls)?))
 }
 
@@ -347,8 +347,8 @@ pub async fn delete_many(
 ) -> Result<impl Responder, ApiError> {
     pre.without_representation()?;
     let ids: Vec<UserId> = query.required_ids("DELETE /v1/users")?.into_iter().map(UserId).collect();
-    let (app, pictures) = domain.run(move |s| s.delete_users(&p, &ids)).await?;
-    crate::upload::remove(&state, pictures).await;
+    let app = domain.run(move |s| s.delete_users(&p, &ids)).await?;
+    crate::file_cleanup::after_delete(&state).await;
     Ok(Hal(repr::application::application(&app, &urls)?))
 }
 

@@ -49,18 +49,10 @@ fn picture_path(user: &Value) -> String {
     url[at..].to_owned()
 }
 
-fn stored_files(t: &TestApp) -> usize {
-    fn walk(dir: &std::path::Path) -> usize {
-        std::fs::read_dir(dir)
-            .map_or(0, |entries| entries.flatten().map(|e| if e.path().is_dir() { walk(&e.path()) } else { 1 }).sum())
-    }
-    walk(t.files_dir.path())
-}
-
 /// Upload, download whole, revalidate, in ranges, then replace: the old bytes go.
 #[actix_web::test]
 async fn a_picture_is_uploaded_served_and_replaced() {
-    for t in TestApp::each().await {
+    for t in TestApp::each_file_store(HttpSettings::default()).await {
         let jane = t.create_user("pic-jane").await;
         let picture: Vec<u8> = PNG.iter().copied().chain((0..200u8).cycle().take(4000)).collect();
         let uploaded = upload(&t, &jane, multipart("../../etc/passwd.png", "image/png", &picture, &[])).await;
@@ -100,13 +92,13 @@ async fn a_picture_is_uploaded_served_and_replaced() {
         let replaced = upload(&t, &jane, multipart("new.gif", "image/gif", b"GIF89a\x01\0\x01\0\0\0\0;", &[])).await;
         assert_eq!(replaced.status, 200, "{}", replaced.body);
         assert_eq!(t.send(TestRequest::get().uri(&path)).await.status, 404, "the old picture is gone");
-        assert_eq!(stored_files(&t), 1, "and its bytes");
+        assert_eq!(t.stored_files().await, 1, "and its bytes");
         let newer = t.send(TestRequest::get().uri(&picture_path(&replaced.body))).await;
         assert_eq!(newer.header("content-type"), Some("image/gif"));
 
         // Deleting the user removes its picture's bytes.
         assert_eq!(t.call(TestRequest::delete().uri(&format!("/v1/users/{}", jane["id"]))).await.status, 200);
-        assert_eq!(stored_files(&t), 0, "{}", t.label());
+        assert_eq!(t.stored_files().await, 0, "{}", t.label());
         assert_eq!(t.send(TestRequest::get().uri(&picture_path(&replaced.body))).await.status, 404);
     }
 }
@@ -115,7 +107,7 @@ async fn a_picture_is_uploaded_served_and_replaced() {
 #[actix_web::test]
 async fn refused_pictures_leave_nothing_behind() {
     let settings = HttpSettings { picture_max_bytes: 1000, ..HttpSettings::default() };
-    for t in TestApp::each_with(settings).await {
+    for t in TestApp::each_file_store(settings).await {
         let ben = t.create_user("pic-ben").await;
         let mismatch = upload(&t, &ben, multipart("a.jpg", "image/jpeg", PNG, &[])).await;
         assert_eq!(mismatch.status, 400, "{}", mismatch.body);
@@ -149,7 +141,7 @@ async fn refused_pictures_leave_nothing_behind() {
         assert_eq!(malformed.status, 400, "{}", malformed.body);
         let unknown = upload(&t, &json!({"id": 1}), multipart("a.png", "image/png", PNG, &[])).await;
         assert_eq!(unknown.status, 404);
-        assert_eq!(stored_files(&t), 0, "{}: nothing in the store", t.label());
+        assert_eq!(t.stored_files().await, 0, "{}: nothing in the store", t.label());
         assert_eq!(t.db.count("SELECT COUNT(*) FROM files"), 0, "nothing in the database");
         let user = t.get(&format!("/v1/users/{}", ben["id"])).await;
         assert!(user.body["displayPictureUrl"].as_str().unwrap_or_default().contains("/picture/"), "the default stays");

@@ -22,9 +22,15 @@ pub struct TestApp {
     pub state: web::Data<AppState>,
     pub app: Provisioned,
     pub token: String,
-    /// Where this Roost's hosted files go.
+    /// Where this Roost's hosted files go (unless `s3`).
     pub files_dir: tempfile::TempDir,
+    /// The files go to the S3-compatible server of `ROOST_TEST_S3_URL` instead.
+    pub s3: bool,
 }
+
+/// The S3-compatible store the files tests also run on (`s3://bucket`; the endpoint and
+/// credentials in the `AWS_*` variables); `.ci/run` starts one (moto) and sets it.
+pub const S3_ENV: &str = "ROOST_TEST_S3_URL";
 
 pub struct Reply {
     pub status: StatusCode,
@@ -55,6 +61,38 @@ impl TestApp {
         apps
     }
 
+    /// As [`Self::each_with`], plus a Roost on SQLite whose files go to the S3-compatible
+    /// server of [`S3_ENV`] (required under `CI=true`: the S3 path must run there).
+    pub async fn each_file_store(settings: HttpSettings) -> Vec<TestApp> {
+        let mut apps = Self::each_with(settings.clone()).await;
+        match std::env::var(S3_ENV) {
+            Ok(url) => {
+                // A prefix of its own: tests share the bucket and count what they leave.
+                let url = format!("{}/{}", url.trim_end_matches('/'), roost_files::Files::new_key());
+                let files = roost_files::Files::s3(&url).unwrap_or_else(|e| panic!("{S3_ENV}={url}: {e}"));
+                files.check().await.unwrap_or_else(|e| panic!("the S3 store of {S3_ENV} does not answer: {e}"));
+                let mut app = Self::new(TestDatabase::sqlite(), HttpSettings { files: Some(files), ..settings }).await;
+                app.s3 = true;
+                apps.push(app);
+            }
+            Err(_) if std::env::var("CI").is_ok_and(|ci| ci == "true") => {
+                panic!("{S3_ENV} is not set: under CI the files tests run against an S3-compatible server")
+            }
+            Err(_) => {}
+        }
+        apps
+    }
+
+    /// The file store this Roost uses.
+    pub fn files(&self) -> &roost_files::Files {
+        self.state.settings.files.as_ref().unwrap()
+    }
+
+    /// How many objects the file store holds.
+    pub async fn stored_files(&self) -> usize {
+        self.files().list().await.unwrap().len()
+    }
+
     async fn new(db: TestDatabase, mut settings: HttpSettings) -> Self {
         let files_dir = tempfile::tempdir().unwrap();
         if settings.files.is_none() {
@@ -66,13 +104,17 @@ impl TestApp {
         let app = create_application(store.as_ref(), &ids, &hasher, "Test app", now()).unwrap();
         let state =
             web::Data::new(AppState::new(Ports::from_store(store.clone()), ids.clone(), hasher, settings).unwrap());
-        let mut this = Self { db, store, ids, state, app, token: String::new(), files_dir };
+        let mut this = Self { db, store, ids, state, app, token: String::new(), files_dir, s3: false };
         this.token = this.token_for(&this.app.clone()).await;
         this
     }
 
     pub fn label(&self) -> &'static str {
-        self.db.label
+        if self.s3 {
+            "sqlite + S3"
+        } else {
+            self.db.label
+        }
     }
 
     /// A second application in the same Roost, with its own token.

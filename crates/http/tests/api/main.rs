@@ -16,4 +16,5 @@ mod limits;
 mod nul_characters;
 mod oauth;
 mod openapi;
+mod uploads;
 mod users;

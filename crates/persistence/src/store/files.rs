@@ -7,8 +7,9 @@ use roost_domain::ports::{FileStore, StoreResult};
 use roost_domain::{ApplicationId, Timestamp, UserId};
 
 use super::{DieselResultExt, DieselStore};
+use crate::conn::AnyConnection;
 use crate::rows::{utc, UserRow};
-use crate::schema::{files, users};
+use crate::schema::{files, messages, users};
 
 #[derive(Queryable, Selectable, Insertable)]
 #[diesel(table_name = files)]
@@ -53,8 +54,13 @@ impl From<FileRow> for StoredFile {
 impl FileStore for DieselStore {
     fn find_file(&self, key: &str) -> StoreResult<Option<StoredFile>> {
         self.read(|conn| {
-            let row: Option<FileRow> =
-                files::table.find(key).select(FileRow::as_select()).get_result(conn).optional().store_err()?;
+            let row: Option<FileRow> = files::table
+                .find(key)
+                .filter(files::deleted_at.is_null())
+                .select(FileRow::as_select())
+                .get_result(conn)
+                .optional()
+                .store_err()?;
             Ok(row.map(StoredFile::from))
         })
     }
@@ -66,7 +72,7 @@ impl FileStore for DieselStore {
         picture: &Picture,
         file: Option<&StoredFile>,
         now: Timestamp,
-    ) -> StoreResult<Option<(User, Option<String>)>> {
+    ) -> StoreResult<Option<User>> {
         self.write(|conn| {
             let this = users::table.filter(users::application_id.eq(application_id.0)).filter(users::id.eq(user_id.0));
             let Some(replaced) =
@@ -90,11 +96,98 @@ impl FileStore for DieselStore {
                 ))
                 .execute(conn)
                 .store_err()?;
-            if let Some(old) = &replaced {
-                diesel::delete(files::table.find(old)).execute(conn).store_err()?;
-            }
+            mark_removed(conn, replaced)?;
             let row = this.select(UserRow::as_select()).get_result(conn).store_err()?;
-            Ok(Some((User::try_from(row)?, replaced)))
+            Ok(Some(User::try_from(row)?))
         })
     }
+
+    fn removed_files(&self, limit: u32) -> StoreResult<Vec<String>> {
+        self.read(|conn| {
+            files::table
+                .filter(files::deleted_at.is_not_null())
+                .order(files::deleted_at)
+                .select(files::file_key)
+                .limit(i64::from(limit))
+                .load(conn)
+                .store_err()
+        })
+    }
+
+    fn forget_files(&self, keys: &[String]) -> StoreResult<u64> {
+        if keys.is_empty() {
+            return Ok(0);
+        }
+        self.write(|conn| {
+            let deleted =
+                diesel::delete(files::table.filter(files::file_key.eq_any(keys))).execute(conn).store_err()?;
+            Ok(u64::try_from(deleted).unwrap_or(u64::MAX))
+        })
+    }
+
+    fn mark_unreferenced_files(&self, now: Timestamp) -> StoreResult<u64> {
+        self.write(|conn| {
+            // NOT IN over a list holding NULL is never true (SQL's three-valued logic): the
+            // subqueries leave NULLs out.
+            let in_messages = messages::table.filter(messages::file_key.is_not_null()).select(messages::file_key);
+            let in_users =
+                users::table.filter(users::display_picture_key.is_not_null()).select(users::display_picture_key);
+            let marked = diesel::update(
+                files::table
+                    .filter(files::deleted_at.is_null())
+                    .filter(diesel::dsl::not(files::file_key.nullable().eq_any(in_messages)))
+                    .filter(diesel::dsl::not(files::file_key.nullable().eq_any(in_users))),
+            )
+            .set(files::deleted_at.eq(Some(now.naive_utc())))
+            .execute(conn)
+            .store_err()?;
+            Ok(u64::try_from(marked).unwrap_or(u64::MAX))
+        })
+    }
+
+    fn recorded_files(&self, keys: &[String]) -> StoreResult<Vec<String>> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.read(|conn| {
+            files::table.filter(files::file_key.eq_any(keys)).select(files::file_key).load(conn).store_err()
+        })
+    }
+
+    fn files_after(&self, after: Option<&str>, limit: u32) -> StoreResult<Vec<StoredFile>> {
+        self.read(|conn| {
+            let mut query = files::table.filter(files::deleted_at.is_null()).into_boxed();
+            if let Some(after) = after {
+                query = query.filter(files::file_key.gt(after));
+            }
+            let rows: Vec<FileRow> = query
+                .order(files::file_key)
+                .limit(i64::from(limit))
+                .select(FileRow::as_select())
+                .load(conn)
+                .store_err()?;
+            Ok(rows.into_iter().map(StoredFile::from).collect())
+        })
+    }
+}
+
+/// Marks the files `keys` removed, inside the caller's transaction: their bytes are removed
+/// once it committed, then their rows ([`FileStore::removed_files`]). A download no longer finds
+/// them from the commit on.
+pub(crate) fn mark_removed(conn: &mut AnyConnection, keys: impl IntoIterator<Item = String>) -> StoreResult<()> {
+    let keys: Vec<String> = keys.into_iter().collect();
+    if keys.is_empty() {
+        return Ok(());
+    }
+    diesel::update(files::table.filter(files::file_key.eq_any(&keys)).filter(files::deleted_at.is_null()))
+        .set(files::deleted_at.eq(Some(chrono::Utc::now().naive_utc())))
+        .execute(conn)
+        .store_err()?;
+    Ok(())
+}
+
+/// Records a message's hosted file inside the caller's transaction (the message's own insert).
+pub(crate) fn insert_file(conn: &mut AnyConnection, file: &StoredFile) -> StoreResult<()> {
+    diesel::insert_into(files::table).values(FileRow::from(file)).execute(conn).store_err()?;
+    Ok(())
 }

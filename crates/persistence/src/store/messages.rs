@@ -15,6 +15,7 @@ use roost_domain::model::user::UserSort;
 use roost_domain::ports::{MessageStore, StoreResult};
 use roost_domain::{ApplicationId, MessageId, StoreError, ThreadId, Timestamp, UserId};
 
+use super::files::mark_removed;
 use super::{DieselResultExt, DieselStore};
 use crate::conn::AnyConnection;
 use crate::rows::{MessageRow, ThreadRow};
@@ -180,6 +181,13 @@ impl MessageStore for DieselStore {
                 .store_err()?;
             diesel::delete(reactions::table.filter(reactions::application_id.eq(app))).execute(conn).store_err()?;
             diesel::delete(read_marks::table.filter(read_marks::application_id.eq(app))).execute(conn).store_err()?;
+            let keys: Vec<Option<String>> = messages::table
+                .filter(messages::application_id.eq(app))
+                .filter(messages::file_key.is_not_null())
+                .select(messages::file_key)
+                .load(conn)
+                .store_err()?;
+            mark_removed(conn, keys.into_iter().flatten())?;
             let deleted =
                 diesel::delete(messages::table.filter(messages::application_id.eq(app))).execute(conn).store_err()?;
             diesel::delete(
@@ -280,6 +288,13 @@ fn delete_message_rows(conn: &mut AnyConnection, message: &Message, revision: Op
         return Ok(false);
     }
     let ids = message_tree(conn, message.id)?;
+    let keys: Vec<Option<String>> = messages::table
+        .filter(messages::id.eq_any(&ids))
+        .filter(messages::file_key.is_not_null())
+        .select(messages::file_key)
+        .load(conn)
+        .store_err()?;
+    mark_removed(conn, keys.into_iter().flatten())?;
     diesel::delete(notifications::table.filter(notifications::message_id.eq_any(&ids))).execute(conn).store_err()?;
     diesel::delete(reactions::table.filter(reactions::message_id.eq_any(&ids))).execute(conn).store_err()?;
     diesel::delete(messages::table.filter(messages::id.eq_any(&ids))).execute(conn).store_err()?;

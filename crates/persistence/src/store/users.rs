@@ -10,7 +10,7 @@ use super::{DieselResultExt, DieselStore};
 use crate::conn::AnyConnection;
 use crate::prepared::KeepPreparedLimit;
 use crate::rows::UserRow;
-use crate::schema::{files, user_secrets, users};
+use crate::schema::{user_secrets, users};
 
 type Db = <AnyConnection as Connection>::Backend;
 
@@ -286,7 +286,7 @@ fn update_user_row(conn: &mut AnyConnection, user: &User) -> StoreResult<()> {
 
 /// Deletes a user and its secrets inside the caller's transaction; `false` when there was none.
 fn delete_user_rows(conn: &mut AnyConnection, application_id: ApplicationId, id: UserId) -> StoreResult<bool> {
-    // Its hosted picture's record goes with it (the bytes are removed after the commit).
+    // Its hosted picture is marked removed (the bytes go after the commit).
     let picture: Option<Option<String>> = users::table
         .filter(users::application_id.eq(application_id.0))
         .filter(users::id.eq(id.0))
@@ -294,9 +294,7 @@ fn delete_user_rows(conn: &mut AnyConnection, application_id: ApplicationId, id:
         .get_result(conn)
         .optional()
         .store_err()?;
-    if let Some(Some(key)) = picture {
-        diesel::delete(files::table.filter(files::file_key.eq(key))).execute(conn).store_err()?;
-    }
+    super::files::mark_removed(conn, picture.flatten())?;
     diesel::delete(
         user_secrets::table
             .filter(user_secrets::application_id.eq(application_id.0))

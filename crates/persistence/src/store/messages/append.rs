@@ -135,6 +135,9 @@ fn append_all(conn: &mut AnyConnection, ids: &IdGenerator, drafts: &[MessageDraf
     for (draft, message) in drafts.iter().zip(&stored) {
         notification_rows.extend(draft.notifications.iter().map(|n| notification_row(n, message, ids.next_id())));
     }
+    for file in drafts.iter().filter_map(|draft| draft.file.as_ref()) {
+        crate::store::files::insert_file(conn, file)?;
+    }
     let message_rows: Vec<MessageRow> = stored.iter().map(MessageRow::from).collect();
     insert_rows!(conn, messages::table, messages::id, message_rows);
     for (reply, parent) in stored.iter().filter_map(|m| m.parent_id.map(|parent| (m, parent))) {
