@@ -288,6 +288,8 @@ fn bad_configuration_stops_start_up_with_a_clear_message() {
         ("ROOST_LOG", "info,roost=loud", "invalid ROOST_LOG"),
         ("ROOST_LOG_FORMAT", "xml", "invalid ROOST_LOG_FORMAT 'xml'"),
         ("ROOST_CORS_ALLOWED_ORIGINS", "https://app.example/", "ROOST_CORS_ALLOWED_ORIGINS"),
+        ("ROOST_FILES_URL", "ftp://files.example/roost", "invalid ROOST_FILES_URL"),
+        ("ROOST_FILES_MAX_BYTES", "0", "ROOST_FILES_MAX_BYTES"),
         ("ROOST_CONFIG", "/nonexistent/roost.toml", "the configuration file /nonexistent/roost.toml does not exist"),
         // Filesystem problems say what failed and where.
         ("ROOST_DATABASE_URL", "sqlite:///dev/null/data/roost.db", "cannot create directory /dev/null/data"),
@@ -328,6 +330,7 @@ fn official_javascript_sdk_drives_roost() {
             ("chat.mjs", run("chat.mjs"), "interop: chat OK"),
             // The newest official client (npm `chatkitty` 2.106.x): paths without /v1, snake_case.
             ("newest.mjs", run("newest.mjs"), "interop: chatkitty 2.106 OK"),
+            ("files.mjs", run("files.mjs"), "interop: files OK"),
         ];
         let (_, log) = server.stop();
         for (script, output, expected) in outputs {
@@ -762,4 +765,55 @@ fn the_openapi_document_validates() {
     );
     let printed = run(Command::new(BIN).arg("openapi").current_dir(dir.path()).env_clear());
     assert_eq!(String::from_utf8_lossy(&printed.stdout).trim_end(), document);
+}
+
+/// The binary on an S3-compatible store (`ROOST_FILES_URL`, the `AWS_*` variables): a bucket that
+/// does not exist stops start-up with a message saying so; an existing one takes uploads and
+/// serves them, and `roost files sweep` reports on it.
+#[test]
+#[ignore = "needs an S3-compatible server in ROOST_TEST_S3_URL and AWS_*; .ci/run starts moto and runs it with --include-ignored"]
+fn the_binary_stores_files_in_s3() {
+    let bucket = std::env::var("ROOST_TEST_S3_URL").expect("ROOST_TEST_S3_URL (s3://bucket) is not set");
+    let aws: Vec<(String, String)> = std::env::vars().filter(|(name, _)| name.starts_with("AWS_")).collect();
+    let db = TestDatabase::sqlite();
+    let data = tempfile::tempdir().unwrap();
+    let missing =
+        roost(&db, data.path()).envs(aws.clone()).env("ROOST_FILES_URL", "s3://no-such-bucket-here").output().unwrap();
+    assert!(!missing.status.success());
+    let stderr = String::from_utf8_lossy(&missing.stderr);
+    assert!(stderr.contains("the bucket must exist"), "{stderr}");
+
+    let prefix = format!("{}/e2e-{}", bucket.trim_end_matches('/'), std::process::id());
+    let mut env: Vec<(&str, &str)> = aws.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    env.push(("ROOST_FILES_URL", &prefix));
+    let server = Server::start(&db, data.path(), &env);
+    let token = token(&server.base, &server.printed("client_id:"), &server.printed("client_secret:")).unwrap();
+    let (status, _) =
+        api("POST", &format!("{}/v1/users", server.base), &token, Some(json!({"name": "s3-jo", "displayName": "Jo"})));
+    assert_eq!(status, 200);
+    let (status, channel) =
+        api("POST", &format!("{}/v1/channels", server.base), &token, Some(json!({"type": "PUBLIC", "name": "s3"})));
+    assert_eq!(status, 200);
+    let boundary = "e2e-boundary";
+    let body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"hello.txt\"\r\nContent-Type: text/plain\r\n\r\nhello from S3\r\n--{boundary}--\r\n"
+    );
+    let message: Value = ureq::post(&format!("{}/v1/channels/{}/messages", server.base, channel["id"]))
+        .set("authorization", &format!("Bearer {token}"))
+        .set("content-type", &format!("multipart/form-data; boundary={boundary}"))
+        .send_bytes(body.as_bytes())
+        .unwrap()
+        .into_json()
+        .unwrap();
+    assert_eq!(message["file"]["type"], "HOSTED", "{message}");
+    let url = message["file"]["url"].as_str().unwrap();
+    let served = ureq::get(url).call().unwrap().into_string().unwrap();
+    assert_eq!(served, "hello from S3");
+    let (_, log) = server.stop();
+    assert!(!log.contains("sweep failed"), "{log}");
+    let sweep =
+        run(roost(&db, data.path()).envs(aws).env("ROOST_FILES_URL", &prefix).args(["files", "sweep", "--json"]));
+    let report: Value = serde_json::from_slice(&sweep.stdout).unwrap();
+    assert_eq!(report["missing_bytes"], 0, "{report}");
+    assert_eq!(report["orphaned_bytes"], 0, "{report}");
 }
