@@ -518,6 +518,7 @@ mod tests {
             name: "a.png".into(),
             content_type: "image/png".into(),
             size: 1,
+            key: None,
         };
         let input =
             NewMessage { content: NewContent::File(file), user: None, group_tag: None, properties: Properties::new() };

@@ -8,6 +8,7 @@ use roost_domain::{ApplicationId, Timestamp, UserId};
 
 use super::{DieselResultExt, DieselStore};
 use crate::conn::AnyConnection;
+use crate::prepared::KeepPreparedLimit;
 use crate::rows::{utc, UserRow};
 use crate::schema::{files, messages, users};
 
@@ -108,7 +109,7 @@ impl FileStore for DieselStore {
                 .filter(files::deleted_at.is_not_null())
                 .order(files::deleted_at)
                 .select(files::file_key)
-                .limit(i64::from(limit))
+                .limit_prepared(i64::from(limit))
                 .load(conn)
                 .store_err()
         })
@@ -162,8 +163,8 @@ impl FileStore for DieselStore {
             }
             let rows: Vec<FileRow> = query
                 .order(files::file_key)
-                .limit(i64::from(limit))
                 .select(FileRow::as_select())
+                .limit_prepared(i64::from(limit))
                 .load(conn)
                 .store_err()?;
             Ok(rows.into_iter().map(StoredFile::from).collect())
