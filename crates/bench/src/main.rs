@@ -17,6 +17,9 @@
 //! `roost-bench token-flood` measures how fast a legitimate client gets a token during a flood of
 //! abandoned wrong-secret requests ([`token_flood`]).
 //!
+//! `roost-bench files` uploads and downloads a 20 MiB file next to a plain copy, and measures the
+//! server's peak RSS during 8 concurrent uploads ([`files`]).
+//!
 //! `roost-bench instructions` counts instructions per request under callgrind instead: figures
 //! that repeat exactly on a machine whose throughput does not.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "a benchmark fails by panicking")]
@@ -34,6 +37,7 @@ use serde_json::{json, Value};
 use crate::bulk_load::{bulk_load_messages, count_channel_messages};
 
 mod bulk_load;
+mod files;
 mod token_flood;
 
 const CONCURRENCY: [u32; 3] = [1, 16, 64];
@@ -679,6 +683,14 @@ fn main() -> anyhow::Result<()> {
         let results = count_instructions(&bin, &out)?;
         std::fs::write(out.join("instructions.json"), serde_json::to_string_pretty(&results)?)?;
         println!("written: target/bench/instructions.json");
+        return Ok(());
+    }
+    if std::env::args().nth(1).as_deref() == Some("files") {
+        let out = root.join("target/bench");
+        std::fs::create_dir_all(&out)?;
+        let result = files::run(&bin)?;
+        std::fs::write(out.join("files.json"), serde_json::to_string_pretty(&result)?)?;
+        println!("written: target/bench/files.json");
         return Ok(());
     }
     if std::env::args().nth(1).as_deref() == Some("token-flood") {

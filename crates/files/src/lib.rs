@@ -23,6 +23,10 @@ use sha2::{Digest, Sha256};
 
 /// Parts written to the store at once while uploading: bounds an upload's memory to a few parts.
 const PARTS_IN_FLIGHT: usize = 2;
+/// Bytes per part on this machine's disk: small, since each upload buffers a part or so.
+const LOCAL_PART_BYTES: usize = 1 << 20;
+/// Bytes per part on S3, whose parts (all but the last) must be at least 5 MiB.
+const S3_PART_BYTES: usize = 5 << 20;
 
 /// What went wrong with a file.
 #[derive(Debug, thiserror::Error)]
@@ -82,6 +86,8 @@ pub struct Download {
 #[derive(Clone)]
 pub struct Files {
     store: Arc<dyn ObjectStore>,
+    /// Bytes buffered per part of a multipart upload.
+    part_bytes: usize,
     /// Where the files are, for messages (never a secret: no credentials).
     location: String,
 }
@@ -99,7 +105,7 @@ impl Files {
             FilesError::Store(object_store::Error::Generic { store: "LocalFileSystem", source: Box::new(e) })
         })?;
         let store = LocalFileSystem::new_with_prefix(dir)?;
-        Ok(Self { store: Arc::new(store), location: dir.display().to_string() })
+        Ok(Self { store: Arc::new(store), part_bytes: LOCAL_PART_BYTES, location: dir.display().to_string() })
     }
 
     /// Files in an S3-compatible store, from a URL `s3://bucket/prefix` (the prefix may be
@@ -123,7 +129,7 @@ impl Files {
         let prefix = prefix.trim_matches('/');
         let store: Arc<dyn ObjectStore> =
             if prefix.is_empty() { Arc::new(store) } else { Arc::new(PrefixStore::new(store, prefix)) };
-        Ok(Self { store, location: url.trim_end_matches('/').to_owned() })
+        Ok(Self { store, part_bytes: S3_PART_BYTES, location: url.trim_end_matches('/').to_owned() })
     }
 
     /// Files at `url`: `s3://bucket/prefix`, or else a folder on this machine.
@@ -167,7 +173,7 @@ impl Files {
         E: std::fmt::Display,
     {
         let upload = self.store.put_multipart(&Key::from(key)).await?;
-        let mut writer = WriteMultipart::new(upload);
+        let mut writer = WriteMultipart::new_with_chunk_size(upload, self.part_bytes);
         match write_all(&mut writer, body, limit).await {
             Ok(uploaded) => {
                 writer.finish().await?;

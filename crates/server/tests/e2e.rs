@@ -492,7 +492,9 @@ fn json_logs_name_the_response_token() {
     let db = TestDatabase::sqlite();
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(&db, dir.path(), &[("ROOST_LOG_FORMAT", "json")]);
-    let tokens: Vec<String> = ["/v1", "/v1/nowhere"]
+    // A hosted file's key is its secret: the log shows the route, never the key.
+    let key = "5ec7e75ec7e75ec7e75ec7e75ec7e75e";
+    let tokens: Vec<String> = ["/v1", "/v1/nowhere", &format!("/v1/files/{key}")]
         .iter()
         .map(|path| {
             let response = match ureq::get(&format!("{}{path}", server.base)).call() {
@@ -516,6 +518,8 @@ fn json_logs_name_the_response_token() {
         assert!(line["fields"]["status"].as_u64().is_some(), "{line}");
     }
     assert!(lines.iter().any(|l| l["fields"]["message"] == "stopped"), "{stderr}");
+    assert!(!stderr.contains(key), "a file key was logged: {stderr}");
+    assert!(lines.iter().any(|l| l["fields"]["path"] == "/v1/files/{key}"), "{stderr}");
 }
 
 fn free_port() -> u16 {
