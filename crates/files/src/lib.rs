@@ -17,7 +17,7 @@ use object_store::aws::AmazonS3Builder;
 use object_store::local::LocalFileSystem;
 use object_store::path::Path as Key;
 use object_store::prefix::PrefixStore;
-use object_store::{GetOptions, GetRange, ObjectStore, WriteMultipart};
+use object_store::{GetOptions, GetRange, GetResultPayload, ObjectStore, WriteMultipart};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
@@ -199,7 +199,12 @@ impl Files {
         };
         let options = GetOptions { range: Some(GetRange::Bounded(range.clone())), ..GetOptions::default() };
         let result = self.store.get_opts(&location, options).await?;
-        let bytes = result.into_stream().map_err(FilesError::from).boxed();
+        let bytes = match result.payload {
+            // `object_store` would read a local file 8 KiB at a time: a 20 MiB download then took
+            // 2 560 trips to a blocking thread (roost-bench files: 477 MiB/s).
+            GetResultPayload::File(file, _) => read_file(file, result.range.clone()),
+            GetResultPayload::Stream(stream) => stream.map_err(FilesError::from).boxed(),
+        };
         Ok(Download { bytes, range, size })
     }
 
@@ -210,6 +215,33 @@ impl Files {
             Err(e) => Err(e.into()),
         }
     }
+}
+
+/// Bytes read from a local file per trip to a blocking thread.
+const READ_CHUNK_BYTES: u64 = 256 << 10;
+
+/// `range` of a local file, [`READ_CHUNK_BYTES`] at a time, each read on a blocking thread.
+fn read_file(file: std::fs::File, range: Range<u64>) -> BoxStream<'static, Result<Bytes, FilesError>> {
+    let failed = |e: std::io::Error| {
+        FilesError::Store(object_store::Error::Generic { store: "LocalFileSystem", source: Box::new(e) })
+    };
+    futures_util::stream::try_unfold((file, range), move |(file, range)| async move {
+        if range.start >= range.end {
+            return Ok(None);
+        }
+        let at = range.start;
+        let take = (range.end - at).min(READ_CHUNK_BYTES);
+        let (file, chunk) = tokio::task::spawn_blocking(move || {
+            use std::os::unix::fs::FileExt;
+            let mut chunk = vec![0; usize::try_from(take).unwrap_or(0)];
+            file.read_exact_at(&mut chunk, at).map(|()| (file, chunk))
+        })
+        .await
+        .map_err(|e| failed(std::io::Error::other(e)))?
+        .map_err(failed)?;
+        Ok(Some((Bytes::from(chunk), (file, at + take..range.end))))
+    })
+    .boxed()
 }
 
 async fn write_all<S, E>(writer: &mut WriteMultipart, mut body: S, limit: u64) -> Result<Uploaded, FilesError>
