@@ -225,7 +225,12 @@ async fn the_sweep_reconciles_the_store_with_the_database() {
         let stream = futures_util::stream::iter([Ok::<_, String>(actix_web::web::Bytes::from_static(b"orphan"))]);
         t.files().upload(&orphan, stream, 100).await.unwrap();
 
+        // And a row nothing refers to (its message's reference lost, as by a bad manual edit).
+        let unreferenced = upload(&t, &messages, form(&[Part::File("stray.txt", "text/plain", b"stray")])).await;
+        t.db.execute(&format!("UPDATE messages SET file_key = NULL WHERE id = {}", unreferenced.body["id"]));
+
         let report = roost_http::file_cleanup::sweep(&t.state.service, t.files()).await.unwrap();
+        assert_eq!((report.unreferenced, report.removed), (1, 1), "{}: {report:?}", t.label());
         assert_eq!(report.missing_bytes, 1, "{}: {report:?}", t.label());
         assert_eq!(report.recent_kept, 1, "a recent orphan may be an upload in flight: {report:?}");
         assert_eq!(t.stored_files().await, 2);
