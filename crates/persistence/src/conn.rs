@@ -84,7 +84,10 @@ impl DatabaseUrl {
     /// Opens one connection, with the per-connection SQLite settings applied.
     pub fn connect(&self) -> Result<AnyConnection, ConnectError> {
         match self.kind {
-            DatabaseKind::Postgres => Ok(AnyConnection::Postgresql(PgConnection::establish(&self.target)?)),
+            DatabaseKind::Postgres => {
+                without_exit_cleanup();
+                Ok(AnyConnection::Postgresql(PgConnection::establish(&self.target)?))
+            }
             DatabaseKind::Sqlite => Ok(AnyConnection::Sqlite(connect_sqlite(&self.target)?)),
         }
     }
@@ -244,6 +247,14 @@ impl r2d2::ManageConnection for ConnectionManager {
         use diesel::connection::TransactionManager;
         conn.lost || <AnyConnection as Connection>::TransactionManager::is_broken_transaction_manager(&mut conn.conn)
     }
+}
+
+/// Initialises OpenSSL (inside libpq) before a first PostgreSQL connection, so that it registers
+/// no exit-time cleanup (OPENSSL_INIT_NO_ATEXIT, OpenSSL ≥ 1.1.1b). Otherwise a connection the pool
+/// is still opening in the background when the process exits meets that cleanup and crashes the
+/// process (seen as a segfault after the server logged "stopped").
+pub(crate) fn without_exit_cleanup() {
+    openssl_sys::init();
 }
 
 /// Pool sizing.

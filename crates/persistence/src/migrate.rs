@@ -71,6 +71,7 @@ pub fn run_migrations(url: &DatabaseUrl) -> Result<Vec<String>, MigrationError> 
             conn.run_pending_migrations(SQLITE).map_err(|e| migrate(&*e))?.iter().map(ToString::to_string).collect()
         }
         DatabaseKind::Postgres => {
+            crate::conn::without_exit_cleanup();
             let mut conn = PgConnection::establish(url.target()).map_err(|e| connect(&e))?;
             conn.run_pending_migrations(POSTGRES).map_err(|e| migrate(&*e))?.iter().map(ToString::to_string).collect()
         }
