@@ -59,16 +59,28 @@ impl TokenCache {
     /// Records a token just found active in storage, unless a revocation happened since
     /// `revocations_before` was read (the lookup may predate it).
     pub fn remember(&self, record: &AccessTokenRecord, principal: &Principal, now: Timestamp, revocations_before: u64) {
+        self.remember_until(&record.token_hash, record.expires_time, principal, now, revocations_before);
+    }
+
+    /// [`Self::remember`] for any token (a user session's too) that expires at `expires`.
+    pub fn remember_until(
+        &self,
+        token_hash: &str,
+        expires: Timestamp,
+        principal: &Principal,
+        now: Timestamp,
+        revocations_before: u64,
+    ) {
         let Some(entries) = &self.entries else { return };
         if self.revocations() != revocations_before {
             return;
         }
-        let usable_until = record.expires_time.min(now + self.trust_for);
-        entries.insert(record.token_hash.clone(), Remembered { principal: principal.clone(), usable_until });
+        let usable_until = expires.min(now + self.trust_for);
+        entries.insert(token_hash.to_owned(), Remembered { principal: principal.clone(), usable_until });
         // A revocation between the check above and the insert: `forget` counts before it
         // removes, so either it removed this entry or the count differs now.
         if self.revocations() != revocations_before {
-            entries.remove(&record.token_hash);
+            entries.remove(token_hash);
         }
     }
 

@@ -244,11 +244,29 @@ pub fn authenticate_bearer(
     authorization: Option<&str>,
     now: Timestamp,
 ) -> Result<Principal, BearerError> {
-    let token_hash = hash_token(bearer_token(authorization)?);
+    let bearer = bearer_token(authorization)?;
+    let token_hash = hash_token(bearer);
     if let Some(principal) = cache.principal(&token_hash, now) {
         return Ok(principal);
     }
     let revocations = cache.revocations();
+    if bearer.starts_with(crate::token::SESSION_TOKEN_PREFIX) {
+        let session =
+            store.find_session(&token_hash)?.ok_or(BearerError::InvalidToken("The access token is invalid"))?;
+        if session.ended_time.is_some() {
+            return Err(BearerError::InvalidToken("The session has ended"));
+        }
+        if !session.is_active(now) {
+            return Err(BearerError::InvalidToken("The access token expired"));
+        }
+        let principal = Principal::User {
+            application_id: session.application_id,
+            user_id: session.user_id,
+            session_id: session.id,
+        };
+        cache.remember_until(&token_hash, session.expires_time, &principal, now, revocations);
+        return Ok(principal);
+    }
     let record = store.find_token(&token_hash)?.ok_or(BearerError::InvalidToken("The access token is invalid"))?;
     if record.revoked {
         return Err(BearerError::InvalidToken("The access token has been revoked"));
@@ -276,7 +294,7 @@ pub fn authenticate_cached(
 }
 
 /// The bearer string of an `Authorization` header (RFC 6750 §2.1), checked for shape only.
-fn bearer_token(authorization: Option<&str>) -> Result<&str, BearerError> {
+pub(crate) fn bearer_token(authorization: Option<&str>) -> Result<&str, BearerError> {
     let header = authorization.map(str::trim).filter(|h| !h.is_empty()).ok_or(BearerError::Missing)?;
     let (scheme, token) = header.split_once(' ').unwrap_or((header, ""));
     // Another scheme (Basic, Digest, …) is a method this API does not support: RFC 6750 §3.1
@@ -288,7 +306,7 @@ fn bearer_token(authorization: Option<&str>) -> Result<&str, BearerError> {
     if token.is_empty() || token.len() > 512 {
         return Err(BearerError::InvalidToken("The access token is malformed"));
     }
-    if !token.starts_with(ACCESS_TOKEN_PREFIX) {
+    if !token.starts_with(ACCESS_TOKEN_PREFIX) && !token.starts_with(crate::token::SESSION_TOKEN_PREFIX) {
         return Err(BearerError::InvalidToken("The access token is invalid"));
     }
     Ok(token)

@@ -99,6 +99,21 @@ impl SecretHasher {
     }
 }
 
+/// End users' passwords, hashed as client secrets are.
+impl roost_domain::ports::PasswordHasher for SecretHasher {
+    fn hash_password(&self, password: &str) -> Result<String, String> {
+        self.hash(password).map_err(|e| e.to_string())
+    }
+
+    fn verify_password(&self, password: &str, hash: &str) -> bool {
+        self.verify(password, hash)
+    }
+
+    fn verify_decoy(&self, password: &str) {
+        SecretHasher::verify_decoy(self, password);
+    }
+}
+
 /// A fresh client secret: the prefix and 32 random bytes in base64url.
 pub fn generate_client_secret() -> String {
     let mut bytes = [0u8; 32];

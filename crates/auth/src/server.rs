@@ -62,6 +62,14 @@ impl AuthServer {
         grant::issue_authenticated(self.credentials.as_ref(), &self.settings, client, form, now)
     }
 
+    /// Forgets a bearer token this node may have cached, after its session ended (other nodes
+    /// trust it until their cache entry runs out, as for revocations).
+    pub fn forget(&self, authorization: Option<&str>) {
+        if let Ok(bearer) = grant::bearer_token(authorization) {
+            self.tokens.forget(&crate::token::hash_token(bearer));
+        }
+    }
+
     /// Revokes one of the client's tokens (RFC 7009).
     pub fn revoke(&self, client: &OAuthClient, form: &FormParams) -> Result<(), OAuthError> {
         grant::revoke_token(self.credentials.as_ref(), &self.tokens, client, form)

@@ -9,11 +9,29 @@ use sha2::{Digest, Sha256};
 /// Prefix of access tokens.
 pub const ACCESS_TOKEN_PREFIX: &str = "rat_";
 
+/// Prefix of user session tokens: the bearer check tells the two kinds apart by it.
+pub const SESSION_TOKEN_PREFIX: &str = "rus_";
+
+/// Prefix of the single-use tokens mailed to users (activation).
+pub const MAIL_TOKEN_PREFIX: &str = "rmt_";
+
 /// A fresh bearer string.
 pub fn generate_access_token() -> String {
+    random_token(ACCESS_TOKEN_PREFIX)
+}
+
+/// A fresh secret with `prefix`: 256 random bits in base64url.
+pub fn random_token(prefix: &str) -> String {
     let mut bytes = [0u8; 32];
     rand::rng().fill_bytes(&mut bytes);
-    format!("{ACCESS_TOKEN_PREFIX}{}", URL_SAFE_NO_PAD.encode(bytes))
+    format!("{prefix}{}", URL_SAFE_NO_PAD.encode(bytes))
+}
+
+/// A fresh secret with `prefix` and its hash, as the domain's use cases take it.
+pub fn issue_secret(prefix: &str) -> roost_domain::service::IssuedSecret {
+    let secret = random_token(prefix);
+    let hash = hash_token(&secret);
+    roost_domain::service::IssuedSecret { secret, hash }
 }
 
 /// Hex SHA-256 of a bearer string: the only form in which tokens are stored.

@@ -23,6 +23,10 @@ pub enum DomainError {
     /// The principal may not do this.
     #[error("forbidden: {0}")]
     Forbidden(String),
+    /// A login's user name or password is wrong (never saying which, nor whether the user
+    /// exists).
+    #[error("the user name or password is wrong")]
+    InvalidCredentials,
     /// The client's precondition (`If-Match`, `If-Unmodified-Since`) does not hold: the
     /// resource changed since the client read it (RFC 9110 §13.1).
     #[error("the resource was modified since the precondition's representation")]

@@ -2,6 +2,7 @@
 //! functions: nothing here reads or writes storage (that is [`crate::ports`]) or runs a use case
 //! (that is [`crate::service`]).
 
+pub mod account;
 pub mod application;
 pub mod channel;
 pub mod cursor;

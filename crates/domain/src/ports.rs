@@ -7,6 +7,7 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use crate::error::StoreError;
+use crate::model::account::{AccountSecret, AccountToken, Mail, Session};
 use crate::model::application::{AccessTokenRecord, Application, ApplicationSettings, OAuthClient, Organization};
 use crate::model::channel::{Channel, ChannelFilter, ChannelSort, Invite, MemberFilter, Membership};
 use crate::model::cursor::{CursorPage, CursorRequest};
@@ -73,6 +74,52 @@ pub trait CredentialStore: Send + Sync {
     fn revoke_token(&self, token_hash: &str, client_id: &str) -> StoreResult<bool>;
     /// Deletes tokens that expired before `before`; returns how many.
     fn purge_expired_tokens(&self, before: Timestamp) -> StoreResult<u64>;
+    /// A user session by the SHA-256 of its bearer string.
+    fn find_session(&self, token_hash: &str) -> StoreResult<Option<Session>>;
+}
+
+/// End-user accounts: their sign-in data beside their users, the single-use tokens mailed to
+/// them, their sessions and the outbox of mail not sent by SMTP.
+pub trait AccountStore: Send + Sync {
+    /// The application whose public key is `key`.
+    fn application_by_key(&self, key: &str) -> StoreResult<Option<Application>>;
+    /// Creates `user` with its account (`email`, `password_hash`, not activated yet), its
+    /// activation `token` and the `mail` that carries it, in one transaction;
+    /// [`StoreError::Conflict`] when the user name or the email is taken.
+    fn create_account(
+        &self,
+        user: &User,
+        email: &str,
+        password_hash: &str,
+        token: &AccountToken,
+        mail: &Mail,
+    ) -> StoreResult<()>;
+    /// Uses the activation token of `token_hash` at `now`, once: activates its account in the
+    /// same transaction. The user; `None` when the token is unknown, used or expired.
+    fn activate_account(&self, token_hash: &str, now: Timestamp) -> StoreResult<Option<User>>;
+    /// The user named `username` with its sign-in data.
+    fn find_account(&self, application_id: ApplicationId, username: &str)
+        -> StoreResult<Option<(User, AccountSecret)>>;
+    /// A user's sign-in data.
+    fn account_of(&self, application_id: ApplicationId, user_id: UserId) -> StoreResult<Option<AccountSecret>>;
+    /// Stores a new session.
+    fn insert_session(&self, session: &Session) -> StoreResult<()>;
+    /// Ends the session `session_id` at `now`; `false` when it was ended already or is not there.
+    fn end_session(&self, application_id: ApplicationId, session_id: i64, now: Timestamp) -> StoreResult<bool>;
+    /// The mail kept for the operator, oldest first.
+    fn outbox(&self) -> StoreResult<Vec<Mail>>;
+}
+
+/// Password hashing (argon2id, in `roost-auth`): slow on purpose, so callers run the use cases
+/// that hash on threads of their own, with bounded concurrency.
+pub trait PasswordHasher: Send + Sync {
+    /// A PHC string of `password`.
+    fn hash_password(&self, password: &str) -> Result<String, String>;
+    /// Whether `password` matches the PHC string `hash`.
+    fn verify_password(&self, password: &str, hash: &str) -> bool;
+    /// Takes the time a verification takes, for a user that does not exist: the answer must
+    /// not tell whether it does.
+    fn verify_decoy(&self, password: &str);
 }
 
 /// Chat users and their secrets.
@@ -372,6 +419,8 @@ pub struct Ports {
     pub idempotency: Arc<dyn IdempotencyStore>,
     /// Hosted files.
     pub files: Arc<dyn FileStore>,
+    /// End-user accounts.
+    pub accounts: Arc<dyn AccountStore>,
 }
 
 impl Ports {
@@ -387,6 +436,7 @@ impl Ports {
             + HealthStore
             + IdempotencyStore
             + FileStore
+            + AccountStore
             + 'static,
     {
         Self {
@@ -398,7 +448,8 @@ impl Ports {
             notifications: store.clone(),
             health: store.clone(),
             idempotency: store.clone(),
-            files: store,
+            files: store.clone(),
+            accounts: store,
         }
     }
 }

@@ -7,6 +7,7 @@
 //! crate) therefore makes one call per request. Calls are synchronous and may block on storage:
 //! async callers run them on a thread of their own.
 
+mod accounts;
 mod applications;
 mod bulk;
 mod channels;
@@ -20,6 +21,7 @@ mod users;
 
 use std::sync::Arc;
 
+pub use accounts::{IssuedSecret, OwnAccount, SignUpContext};
 pub use files::NewPicture;
 pub use messages::{Keystrokes, MessageListing, MessageQuery};
 pub use related::Related;

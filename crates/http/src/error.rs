@@ -237,6 +237,9 @@ impl ApiError {
                     errors: &[],
                 },
             ),
+            Self::Domain(DomainError::InvalidCredentials) => {
+                (StatusCode::UNAUTHORIZED, api("InvalidCredentialsError", "The user name or password is wrong"))
+            }
             Self::Domain(DomainError::Store(StoreError::Unavailable(_))) => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 api("ServiceUnavailableError", "The service is temporarily unavailable"),

@@ -131,8 +131,8 @@ pub async fn headers_and_log(
     }
     // Logging each probe would drown the requests that matter. Their failures still log (a
     // 5xx logs its cause).
-    // A route whose path holds a secret (a file's key) is logged by its template.
-    let secret = response.request().match_pattern().filter(|p| p.contains("{key}"));
+    // A route whose path holds a secret (a file's key, a mailed token) is logged by its template.
+    let secret = response.request().match_pattern().filter(|p| p.contains("{key}") || p.contains("{token}"));
     let path = secret.unwrap_or(path);
     span.in_scope(|| {
         if probe {

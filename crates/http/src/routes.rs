@@ -1,6 +1,7 @@
 //! The route table. Legacy application-scoped paths (`/v1/applications/{app_id}/…`, seed
 //! 001) are served by the same handlers as the flat ones.
 
+pub(crate) mod accounts;
 pub(crate) mod application;
 pub(crate) mod bodies;
 pub(crate) mod channels;
@@ -59,6 +60,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(endpoint("/v1/application/message-read-receipt-summaries").get(application::read_receipt_summaries))
         .service(endpoint("/v1/picture/{name}").get(picture::get))
         .service(endpoint("/v1/files/{key}").get(files::download))
+        .configure(accounts::configure)
         .service(endpoint("/v1/openapi.json").get(crate::openapi::serve))
         // Scopes first match a fixed prefix (a string comparison), then only their own routes:
         // actix tries routes one by one, each a regex (issue 4: 6 % of CPU in route matching).

@@ -58,6 +58,8 @@ pub struct HttpSettings {
     pub picture_max_bytes: u64,
     /// Largest file a message may carry, in bytes (`ROOST_FILES_MAX_BYTES`).
     pub files_max_bytes: u64,
+    /// What end users' passwords must be (`ROOST_PASSWORD_MIN_LENGTH`).
+    pub accounts: roost_domain::model::account::AccountRules,
 }
 
 /// Where `GET /metrics` is served.
@@ -94,6 +96,7 @@ impl Default for HttpSettings {
             files: None,
             picture_max_bytes: 5 << 20,
             files_max_bytes: 50 << 20,
+            accounts: roost_domain::model::account::AccountRules::default(),
         }
     }
 }

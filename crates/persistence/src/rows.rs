@@ -58,6 +58,7 @@ pub(crate) struct ApplicationRow {
     pub created_at: NaiveDateTime,
     pub version: i64,
     pub updated_at: Option<NaiveDateTime>,
+    pub user_sign_up: bool,
 }
 
 impl From<&Application> for ApplicationRow {
@@ -73,6 +74,7 @@ impl From<&Application> for ApplicationRow {
             created_at: a.created_time.naive_utc(),
             version: a.version,
             updated_at: a.updated_time.map(|t| t.naive_utc()),
+            user_sign_up: a.settings.user_sign_up.is_enabled(),
         }
     }
 }
@@ -92,6 +94,7 @@ impl TryFrom<ApplicationRow> for Application {
             settings: ApplicationSettings {
                 guest_users: Toggle::from(r.guest_users),
                 user_created_channels: Toggle::from(r.user_created_channels),
+                user_sign_up: Toggle::from(r.user_sign_up),
             },
         })
     }

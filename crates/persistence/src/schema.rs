@@ -20,6 +20,7 @@ diesel::table! {
         created_at -> Timestamp,
         version -> BigInt,
         updated_at -> Nullable<Timestamp>,
+        user_sign_up -> Bool,
     }
 }
 
@@ -61,6 +62,45 @@ diesel::table! {
         version -> BigInt,
         display_picture_key -> Nullable<Text>,
         display_picture_url -> Nullable<Text>,
+        email -> Nullable<Text>,
+        password_hash -> Nullable<Text>,
+        activated_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    account_tokens (token_hash) {
+        token_hash -> Text,
+        application_id -> BigInt,
+        user_id -> BigInt,
+        purpose -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    user_sessions (token_hash) {
+        token_hash -> Text,
+        id -> BigInt,
+        application_id -> BigInt,
+        user_id -> BigInt,
+        user_agent -> Nullable<Text>,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        ended_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    outbox (id) {
+        id -> BigInt,
+        application_id -> BigInt,
+        recipient -> Text,
+        subject -> Text,
+        body -> Text,
+        created_at -> Timestamp,
     }
 }
 
@@ -238,4 +278,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     notifications,
     idempotency_keys,
     files,
+    account_tokens,
+    user_sessions,
+    outbox,
 );

@@ -15,6 +15,7 @@ macro_rules! on_engine {
     };
 }
 
+mod accounts;
 mod applications;
 mod channels;
 mod credentials;

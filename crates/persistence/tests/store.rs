@@ -108,7 +108,11 @@ fn applications_and_clients_round_trip() {
 fn settings_are_updated_for_existing_applications_only() {
     for db in TestDatabase::all() {
         let (store, _, app, _) = with_application(&db);
-        let settings = ApplicationSettings { guest_users: Toggle::Enabled, user_created_channels: Toggle::Disabled };
+        let settings = ApplicationSettings {
+            guest_users: Toggle::Enabled,
+            user_created_channels: Toggle::Disabled,
+            user_sign_up: Toggle::Enabled,
+        };
         assert_eq!(
             store.update_settings(app.id, None, settings, now()).unwrap().unwrap().settings,
             settings,

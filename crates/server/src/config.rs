@@ -68,6 +68,8 @@ pub struct Settings {
     pub files_url: Option<String>,
     /// Largest file a message may carry, in bytes.
     pub files_max_bytes: u64,
+    /// Shortest password an end user may choose, in characters.
+    pub password_min_length: usize,
 }
 
 impl Default for Settings {
@@ -100,6 +102,7 @@ impl Default for Settings {
             picture_max_bytes: 5 << 20,
             files_url: None,
             files_max_bytes: 50 << 20,
+            password_min_length: roost_domain::model::account::DEFAULT_PASSWORD_MIN_LENGTH,
         }
     }
 }
@@ -130,6 +133,7 @@ pub struct Config {
     pub files: String,
     pub picture_max_bytes: u64,
     pub files_max_bytes: u64,
+    pub accounts: roost_domain::model::account::AccountRules,
 }
 
 /// The file read when no `--config` / `ROOST_CONFIG` names one; it may be absent.
@@ -298,6 +302,15 @@ impl Settings {
                 Some(url) if url.starts_with("s3://") => url,
                 Some(url) => bail!("invalid ROOST_FILES_URL '{url}': expected s3://bucket/prefix"),
                 None => Path::new(&self.data_dir).join("files").display().to_string(),
+            },
+            accounts: match self.password_min_length {
+                length @ 1..=roost_domain::model::account::MAX_PASSWORD_CHARS => {
+                    roost_domain::model::account::AccountRules { password_min_length: length }
+                }
+                _ => bail!(
+                    "invalid ROOST_PASSWORD_MIN_LENGTH: must be 1 to {}",
+                    roost_domain::model::account::MAX_PASSWORD_CHARS
+                ),
             },
             files_max_bytes: match self.files_max_bytes {
                 0 => bail!("invalid ROOST_FILES_MAX_BYTES: must be at least 1"),

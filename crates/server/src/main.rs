@@ -52,6 +52,9 @@ enum Command {
     /// Manage hosted files.
     #[command(subcommand)]
     Files(FilesCommand),
+    /// The mail written for end users while no SMTP server is configured.
+    #[command(subcommand)]
+    Outbox(OutboxCommand),
     /// Print the API's OpenAPI 3.1 document (what `GET /v1/openapi.json` serves) and exit.
     Openapi,
 }
@@ -87,6 +90,16 @@ enum AppsCommand {
         /// Confirms the deletion; without it nothing is deleted.
         #[arg(long)]
         yes: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum OutboxCommand {
+    /// Print the mail kept for end users (activation tokens), oldest first.
+    List {
+        /// Print JSON: one object per mail.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -172,12 +185,44 @@ fn main() -> anyhow::Result<()> {
             print_credentials(&rotated, json);
             Ok(())
         }
+        Command::Outbox(OutboxCommand::List { json }) => {
+            let store = open_store_for_command(&config, ids.clone())?;
+            let service = roost_domain::Service::new(Ports::from_store(Arc::new(store)), ids, config.messages);
+            print_outbox(&service.outbox()?, json);
+            Ok(())
+        }
         Command::Files(FilesCommand::Sweep { json }) => {
             let store = open_store_for_command(&config, ids.clone())?;
             files::sweep_command(&config, store, ids, json)
         }
         // Answered above, before the configuration is read.
         Command::Openapi => Ok(()),
+    }
+}
+
+/// The outbox, for `roost outbox list`.
+fn print_outbox(mails: &[roost_domain::model::account::Mail], json: bool) {
+    for mail in mails {
+        if json {
+            let line = serde_json::json!({
+                "id": mail.id,
+                "application_id": mail.application_id.0,
+                "to": mail.to,
+                "subject": mail.subject,
+                "body": mail.body,
+                "created_time": mail.created_time.to_rfc3339(),
+            });
+            println!("{line}");
+        } else {
+            println!(
+                "--- {} to {} ({}, application {})",
+                mail.created_time.to_rfc3339(),
+                mail.to,
+                mail.subject,
+                mail.application_id
+            );
+            println!("{}", mail.body);
+        }
     }
 }
 
@@ -354,6 +399,7 @@ async fn serve(config: Config, ids: Arc<IdGenerator>) -> anyhow::Result<()> {
         files: Some(files::open(&config).await?),
         picture_max_bytes: config.picture_max_bytes,
         files_max_bytes: config.files_max_bytes,
+        accounts: config.accounts,
         ..HttpSettings::default()
     };
     let state = web::Data::new(AppState::new(Ports::from_store(store.clone()), ids.clone(), hasher.clone(), settings)?);

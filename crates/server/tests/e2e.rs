@@ -290,6 +290,7 @@ fn bad_configuration_stops_start_up_with_a_clear_message() {
         ("ROOST_CORS_ALLOWED_ORIGINS", "https://app.example/", "ROOST_CORS_ALLOWED_ORIGINS"),
         ("ROOST_FILES_URL", "ftp://files.example/roost", "invalid ROOST_FILES_URL"),
         ("ROOST_FILES_MAX_BYTES", "0", "ROOST_FILES_MAX_BYTES"),
+        ("ROOST_PASSWORD_MIN_LENGTH", "0", "invalid ROOST_PASSWORD_MIN_LENGTH"),
         ("ROOST_CONFIG", "/nonexistent/roost.toml", "the configuration file /nonexistent/roost.toml does not exist"),
         // Filesystem problems say what failed and where.
         ("ROOST_DATABASE_URL", "sqlite:///dev/null/data/roost.db", "cannot create directory /dev/null/data"),

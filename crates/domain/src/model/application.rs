@@ -74,6 +74,8 @@ pub struct ApplicationSettings {
     pub guest_users: Toggle,
     /// Whether end users may create channels themselves.
     pub user_created_channels: Toggle,
+    /// Whether end users may sign up for an account (`POST /v1/accounts`).
+    pub user_sign_up: Toggle,
 }
 
 /// A `PUT /v1/application/settings` body: a setting left out keeps its value, since older
@@ -85,6 +87,8 @@ pub struct SettingsUpdate {
     pub guest_users: Option<Toggle>,
     /// New `userCreatedChannels`, if given.
     pub user_created_channels: Option<Toggle>,
+    /// New `userSignUp`, if given.
+    pub user_sign_up: Option<Toggle>,
 }
 
 impl ApplicationSettings {
@@ -93,13 +97,14 @@ impl ApplicationSettings {
         Self {
             guest_users: update.guest_users.unwrap_or(self.guest_users),
             user_created_channels: update.user_created_channels.unwrap_or(self.user_created_channels),
+            user_sign_up: update.user_sign_up.unwrap_or(self.user_sign_up),
         }
     }
 }
 
 impl Default for ApplicationSettings {
     fn default() -> Self {
-        Self { guest_users: Toggle::Disabled, user_created_channels: Toggle::Disabled }
+        Self { guest_users: Toggle::Disabled, user_created_channels: Toggle::Disabled, user_sign_up: Toggle::Disabled }
     }
 }
 

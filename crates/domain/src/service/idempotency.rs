@@ -17,6 +17,7 @@ impl Service {
         fingerprint: &str,
     ) -> Result<Claim, DomainError> {
         validate_key(key)?;
+        let key = &scoped(principal, key);
         let application_id = principal.application_id();
         // Whole microseconds: the claim's time is its ownership token, compared with what the
         // database kept (PostgreSQL keeps microseconds).
@@ -38,7 +39,12 @@ impl Service {
         claimed: Timestamp,
         response: &RecordedResponse,
     ) -> Result<(), DomainError> {
-        Ok(self.ports.idempotency.record_response(principal.application_id(), key, claimed, response)?)
+        Ok(self.ports.idempotency.record_response(
+            principal.application_id(),
+            &scoped(principal, key),
+            claimed,
+            response,
+        )?)
     }
 
     /// Frees `key` after its request failed in a way a retry should run again.
@@ -48,11 +54,20 @@ impl Service {
         key: &str,
         claimed: Timestamp,
     ) -> Result<(), DomainError> {
-        Ok(self.ports.idempotency.release_key(principal.application_id(), key, claimed)?)
+        Ok(self.ports.idempotency.release_key(principal.application_id(), &scoped(principal, key), claimed)?)
     }
 
     /// Deletes expired records (housekeeping; no principal).
     pub fn purge_idempotency_keys(&self) -> Result<u64, DomainError> {
         Ok(self.ports.idempotency.purge_keys(now())?)
+    }
+}
+
+/// The key as stored: an application's keys as sent, a user's in a namespace of their own, so
+/// no one replays another's recorded answer by reusing its key.
+fn scoped(principal: &Principal, key: &str) -> String {
+    match principal.user_id() {
+        None => key.to_owned(),
+        Some(user) => format!("user:{user}:{key}"),
     }
 }

@@ -11,6 +11,7 @@ pub(super) const ALIASES: &[(&str, &str, &str)] = &[
     ("CreatePersonChatUserResource", "guest", "isGuest"),
     ("ApplicationSettingsUpdate", "guest_users", "guestUsers"),
     ("ApplicationSettingsUpdate", "user_created_channels", "userCreatedChannels"),
+    ("ApplicationSettingsUpdate", "user_sign_up", "userSignUp"),
     ("CreateChannelResource", "display_name", "displayName"),
     ("CreateExternalFileProperties", "content_type", "contentType"),
     ("CreateMessageResource", "group_tag", "groupTag"),

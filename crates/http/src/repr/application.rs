@@ -55,6 +55,10 @@ pub struct SettingsRepr {
     guest_users: roost_domain::model::application::Toggle,
     #[schema(value_type = crate::openapi::Toggle)]
     user_created_channels: roost_domain::model::application::Toggle,
+    /// Whether end users may sign up for an account (`POST /v1/accounts`; Roost's, beside the
+    /// spec's two).
+    #[schema(value_type = crate::openapi::Toggle)]
+    user_sign_up: roost_domain::model::application::Toggle,
 }
 
 /// The application's settings.
@@ -63,6 +67,7 @@ pub fn settings(app: &Application, urls: &Urls) -> Resource<SettingsRepr> {
         SettingsRepr {
             guest_users: app.settings.guest_users,
             user_created_channels: app.settings.user_created_channels,
+            user_sign_up: app.settings.user_sign_up,
         },
         Links::new()
             .with_href("self", urls.v1("/application/settings"))

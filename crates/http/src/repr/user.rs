@@ -80,6 +80,50 @@ pub fn user(user: &User, urls: &Urls) -> Resource<UserRepr> {
     Resource::new(user_state(user, urls), links)
 }
 
+/// A user's own account (`GET /v1/me`): the user's fields, and what only its owner sees. Spelled
+/// out rather than flattened: a flattened schema is an `allOf`, which no strict validator of the
+/// document accepts with `_links` added.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = OwnAccountProperties)]
+#[serde(rename_all = "camelCase")]
+pub struct OwnAccountRepr {
+    id: i64,
+    #[serde(rename = "type")]
+    #[schema(value_type = crate::openapi::UserType)]
+    user_type: &'static str,
+    name: String,
+    display_name: String,
+    display_picture_url: String,
+    is_guest: bool,
+    presence: PresenceRepr,
+    #[schema(value_type = Object)]
+    properties: Properties,
+    /// The account's email (none for users made through the Platform API).
+    email: Option<String>,
+}
+
+/// A user's own account, with `self` at `/v1/me` and a link to the user.
+pub fn own_account(account: &roost_domain::service::OwnAccount, urls: &Urls) -> Resource<OwnAccountRepr> {
+    let links = Links::new()
+        .with_href("self", urls.v1("/me"))
+        .with_href("user", urls.v1(&format!("/users/{}", account.user.id)));
+    let UserRepr { id, user_type, name, display_name, display_picture_url, is_guest, presence, properties } =
+        user_state(&account.user, urls);
+    let email = account.email.clone();
+    let repr = OwnAccountRepr {
+        id,
+        user_type,
+        name,
+        display_name,
+        display_picture_url,
+        is_guest,
+        presence,
+        properties,
+        email,
+    };
+    Resource::new(repr, links)
+}
+
 /// A numbered page of users (`_embedded.users`).
 pub fn user_page(page: &Page<User>, urls: &Urls, links: &PageLinks) -> PagedResource<Resource<UserRepr>, PageMetadata> {
     numbered_page("users", page, links, |u| user(u, urls))

@@ -77,6 +77,10 @@ pub struct SettingsBody {
     #[serde(alias = "user_created_channels")]
     #[schema(value_type = Option<crate::openapi::Toggle>)]
     user_created_channels: Option<Toggle>,
+    /// Whether end users may sign up for an account (`POST /v1/accounts`).
+    #[serde(alias = "user_sign_up")]
+    #[schema(value_type = Option<crate::openapi::Toggle>)]
+    user_sign_up: Option<Toggle>,
 }
 
 #[utoipa::path(
@@ -98,7 +102,11 @@ pub async fn put_settings(
     pre: Preconditions,
     body: Body<SettingsBody>,
 ) -> Result<impl Responder, ApiError> {
-    let update = SettingsUpdate { guest_users: body.guest_users, user_created_channels: body.user_created_channels };
+    let update = SettingsUpdate {
+        guest_users: body.guest_users,
+        user_created_channels: body.user_created_channels,
+        user_sign_up: body.user_sign_up,
+    };
     let guard = pre.guard(&urls, repr::application::settings);
     let app = domain.run(move |s| s.replace_settings(&p, update, guard.get())).await?;
     Ok(Hal(repr::application::settings(&app, &urls)).modified_at(&app))

@@ -28,7 +28,8 @@ pub async fn message_page(
     // Only a newest page is kept: that is what every client reads again and again, while older
     // pages are read once while scrolling, and caching them only churns memory (issue 4: RSS
     // peaked at 120 MiB with them, 52 MiB without).
-    let newest = list.query.get("start").is_none() && list.query.get("next").is_none();
+    // A user session's page is what that user may see: only the application's pages are kept.
+    let newest = list.query.get("start").is_none() && list.query.get("next").is_none() && principal.user_id().is_none();
     let key = newest.then(|| ResponseCache::key(principal.application_id(), &list.urls.v1(""), &req, &representation));
     if let Some(rendered) = key.as_deref().and_then(|key| domain.responses().get(key)) {
         return Ok(rendered);

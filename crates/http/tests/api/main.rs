@@ -4,6 +4,7 @@
 
 mod helpers;
 
+mod accounts;
 mod application;
 mod chat;
 mod conditional;

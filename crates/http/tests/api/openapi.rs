@@ -77,8 +77,19 @@ fn the_document_is_openapi_3_1_with_oauth2_client_credentials() {
     assert_eq!(scheme["type"], "oauth2");
     assert_eq!(scheme["flows"]["clientCredentials"]["tokenUrl"], "/oauth/token");
     assert!(scheme["flows"]["clientCredentials"]["scopes"].is_object());
-    // Public: the generated pictures, hosted files (their key is the secret), the test resource.
-    let public = ["/v1/picture/{name}", "/v1/files/{key}", "/v1/tests", "/v1/tests/{id}"];
+    // Public: the generated pictures, hosted files (their key is the secret), the test resource,
+    // and end users' calls made before they have a session (the application's public key, or a
+    // mailed single-use token, names who they are).
+    let public = [
+        "/v1/picture/{name}",
+        "/v1/files/{key}",
+        "/v1/tests",
+        "/v1/tests/{id}",
+        "/v1/accounts",
+        "/v1/accounts/activate",
+        "/v1/accounts/activate/{token}",
+        "/v1/sessions",
+    ];
     for (method, path) in operations(doc) {
         let operation = &doc["paths"][&path][method.to_ascii_lowercase()];
         assert!(operation["operationId"].is_string(), "{method} {path} has no operationId");

@@ -91,6 +91,7 @@ impl ApplicationStore for DieselStore {
                 .set((
                     applications::guest_users.eq(settings.guest_users.is_enabled()),
                     applications::user_created_channels.eq(settings.user_created_channels.is_enabled()),
+                    applications::user_sign_up.eq(settings.user_sign_up.is_enabled()),
                     applications::version.eq(applications::version + 1),
                     applications::updated_at.eq(Some(now.naive_utc())),
                 ))

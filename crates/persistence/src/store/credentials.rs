@@ -1,4 +1,5 @@
 use diesel::prelude::*;
+use roost_domain::model::account::Session;
 use roost_domain::model::application::{AccessTokenRecord, OAuthClient};
 use roost_domain::ports::{CredentialStore, StoreResult};
 use roost_domain::{ApplicationId, Timestamp};
@@ -90,5 +91,9 @@ impl CredentialStore for DieselStore {
                 .store_err()?;
             Ok(u64::try_from(deleted).unwrap_or(u64::MAX))
         })
+    }
+
+    fn find_session(&self, token_hash: &str) -> StoreResult<Option<Session>> {
+        super::accounts::find_session(self, token_hash)
     }
 }

@@ -1,0 +1,235 @@
+//! End-user accounts (the Kinglet seed): a user of an application who signs up with an email and
+//! a password, activates the account with a single-use token sent by mail, and logs in for a
+//! session whose bearer token acts as that user.
+
+use super::ids::{ApplicationId, UserId};
+use super::Timestamp;
+use crate::error::{DomainError, FieldErrorCode};
+
+pub(crate) const RESOURCE: &str = "account";
+/// Default shortest password, in characters (`ROOST_PASSWORD_MIN_LENGTH`).
+pub const DEFAULT_PASSWORD_MIN_LENGTH: usize = 8;
+/// Longest password accepted: argon2 would take any length, but a megabyte of password is an
+/// attack on the hashing threads, not a password.
+pub const MAX_PASSWORD_CHARS: usize = 256;
+/// Longest email address (RFC 5321 §4.5.3.1.3: a path of 256 octets, less the brackets).
+pub const MAX_EMAIL_CHARS: usize = 254;
+/// How long an activation token may be used.
+pub const ACTIVATION_HOURS: i64 = 24;
+
+/// What an operator configures about accounts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AccountRules {
+    /// Shortest password, in characters.
+    pub password_min_length: usize,
+}
+
+impl Default for AccountRules {
+    fn default() -> Self {
+        Self { password_min_length: DEFAULT_PASSWORD_MIN_LENGTH }
+    }
+}
+
+/// A sign-up (`POST /v1/accounts`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewAccount {
+    /// The application's public key.
+    pub key: String,
+    /// The user name (the user's `name`).
+    pub username: String,
+    /// Where the activation mail goes.
+    pub email: String,
+    /// The password, as typed: hashed at once, never stored, returned or logged.
+    pub password: String,
+    /// Shown name; the user name when absent.
+    pub display_name: Option<String>,
+}
+
+/// A login (`POST /v1/sessions`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Login {
+    /// The application's public key.
+    pub key: String,
+    /// The user name.
+    pub username: String,
+    /// The password, as typed.
+    pub password: String,
+    /// The client's `User-Agent`, shown in its session.
+    pub user_agent: Option<String>,
+}
+
+/// An account's sign-in data, as stored beside its user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountSecret {
+    /// The user.
+    pub user_id: UserId,
+    /// Its email.
+    pub email: Option<String>,
+    /// argon2id PHC string of the password; `None` for users created through the Platform API.
+    pub password_hash: Option<String>,
+    /// When the account was activated; `None` until it is.
+    pub activated_time: Option<Timestamp>,
+}
+
+/// What a single-use token mailed to a user is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenPurpose {
+    /// Activating a new account.
+    Activate,
+}
+
+impl TokenPurpose {
+    /// Storage spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Activate => "ACTIVATE",
+        }
+    }
+}
+
+/// A single-use token mailed to a user; only its SHA-256 is stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountToken {
+    /// Hex SHA-256 of the token.
+    pub token_hash: String,
+    /// The tenant.
+    pub application_id: ApplicationId,
+    /// Whose it is.
+    pub user_id: UserId,
+    /// What it does.
+    pub purpose: TokenPurpose,
+    /// When it was issued.
+    pub created_time: Timestamp,
+    /// When it stops working.
+    pub expires_time: Timestamp,
+}
+
+/// A mail to a user: sent by SMTP, or kept in the outbox for the operator.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mail {
+    /// Its id (the outbox's order).
+    pub id: i64,
+    /// The application it is sent for.
+    pub application_id: ApplicationId,
+    /// The address.
+    pub to: String,
+    /// Subject line.
+    pub subject: String,
+    /// Plain-text body.
+    pub body: String,
+    /// When it was written.
+    pub created_time: Timestamp,
+}
+
+/// A user session: an end user's bearer token (only its SHA-256 is stored).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    /// Its id (`GET /v1/user-sessions`).
+    pub id: i64,
+    /// Hex SHA-256 of the bearer token.
+    pub token_hash: String,
+    /// The tenant.
+    pub application_id: ApplicationId,
+    /// Who it acts as.
+    pub user_id: UserId,
+    /// The client's `User-Agent` at login.
+    pub user_agent: Option<String>,
+    /// When it started.
+    pub created_time: Timestamp,
+    /// When its token stops working.
+    pub expires_time: Timestamp,
+    /// When it was ended (logout); `None` while it lasts.
+    pub ended_time: Option<Timestamp>,
+}
+
+impl Session {
+    /// Usable at `now`: not ended, not expired.
+    pub fn is_active(&self, now: Timestamp) -> bool {
+        self.ended_time.is_none() && now < self.expires_time
+    }
+}
+
+/// An email address as accepted: one `@` with text on both sides, no spaces or control
+/// characters, at most [`MAX_EMAIL_CHARS`]; kept as written, compared case-insensitively.
+pub fn check_email(email: &str) -> Result<(), DomainError> {
+    let valid = email.chars().count() <= MAX_EMAIL_CHARS
+        && !email.chars().any(|c| c.is_whitespace() || c.is_control())
+        && matches!(email.split_once('@'), Some((local, domain)) if !local.is_empty() && domain.contains('.') && !domain.contains('@') && !domain.starts_with('.') && !domain.ends_with('.'));
+    if valid {
+        Ok(())
+    } else {
+        Err(DomainError::field(RESOURCE, "email", FieldErrorCode::Invalid, "not an email address"))
+    }
+}
+
+/// A password as accepted: at least `rules.password_min_length` characters, at most
+/// [`MAX_PASSWORD_CHARS`], and neither equal to nor containing the user name or the email
+/// (case-insensitively): the first things an attacker tries.
+pub fn check_password(password: &str, username: &str, email: &str, rules: AccountRules) -> Result<(), DomainError> {
+    let invalid = |why: String| DomainError::field(RESOURCE, "password", FieldErrorCode::Invalid, why);
+    let length = password.chars().count();
+    if length < rules.password_min_length {
+        return Err(invalid(format!("a password needs at least {} characters", rules.password_min_length)));
+    }
+    if length > MAX_PASSWORD_CHARS {
+        return Err(invalid(format!("a password may have at most {MAX_PASSWORD_CHARS} characters")));
+    }
+    let lower = password.to_lowercase();
+    for (what, value) in [("user name", username), ("email", email)] {
+        let value = value.trim().to_lowercase();
+        if !value.is_empty() && lower.contains(&value) {
+            return Err(invalid(format!("a password must not contain your {what}")));
+        }
+    }
+    Ok(())
+}
+
+/// The mail that carries an activation token, with a link when the server knows its public URL.
+pub fn activation_mail(username: &str, token: &str, public_url: Option<&str>) -> (String, String) {
+    let subject = "Activate your account".to_owned();
+    let mut body = format!(
+        "Hello {username},\n\nto activate your account, use this token (valid {ACTIVATION_HOURS} hours):\n\n    {token}\n"
+    );
+    if let Some(base) = public_url {
+        body.push_str(&format!("\nor open {}/v1/accounts/activate/{token}\n", base.trim_end_matches('/')));
+    }
+    body.push_str("\nIf you did not sign up, ignore this mail.\n");
+    (subject, body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails_need_a_local_part_and_a_domain() {
+        for good in ["jane@example.com", "J.Doe+chat@mail.example.org"] {
+            assert!(check_email(good).is_ok(), "{good}");
+        }
+        for bad in ["", "jane", "@example.com", "jane@", "jane@localhost", "ja ne@example.com", "a@b@c.com", "j@.com"] {
+            assert!(check_email(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn passwords_are_long_enough_and_not_the_name_or_email() {
+        let rules = AccountRules::default();
+        assert!(check_password("correct horse", "jane", "jane@example.com", rules).is_ok());
+        assert!(check_password("short", "jane", "jane@example.com", rules).is_err());
+        assert!(check_password("Jane1234", "jane", "j@example.com", rules).is_err(), "contains the name");
+        assert!(
+            check_password("x-jane@example.com-x", "bob", "Jane@Example.com", rules).is_err(),
+            "contains the email"
+        );
+        assert!(check_password(&"a".repeat(300), "jane", "j@example.com", rules).is_err());
+        assert!(check_password("abcdefgh", "jane", "j@example.com", AccountRules { password_min_length: 12 }).is_err());
+    }
+
+    #[test]
+    fn the_activation_mail_carries_the_token_and_a_link_when_it_can() {
+        let (_, plain) = activation_mail("jane", "tok123", None);
+        assert!(plain.contains("tok123") && !plain.contains("http"));
+        let (_, linked) = activation_mail("jane", "tok123", Some("https://chat.example/"));
+        assert!(linked.contains("https://chat.example/v1/accounts/activate/tok123"));
+    }
+}

@@ -1,0 +1,190 @@
+//! End-user accounts (the Kinglet seed): sign-up, activation, login, logout and a user's own
+//! account. The calls that hash a password take the hasher: their callers run them on the
+//! bounded hashing threads.
+
+use super::Service;
+use crate::error::{DomainError, FieldErrorCode, StoreError};
+use crate::model::account::{
+    activation_mail, check_email, check_password, AccountRules, AccountToken, Login, Mail, NewAccount, Session,
+    TokenPurpose, ACTIVATION_HOURS, RESOURCE,
+};
+use crate::model::application::Application;
+use crate::model::ids::UserId;
+use crate::model::now;
+use crate::model::principal::Principal;
+use crate::model::user::{already_exists, new_user, NewUser, User};
+use crate::ports::PasswordHasher;
+
+/// Longest `User-Agent` kept with a session.
+const MAX_USER_AGENT_CHARS: usize = 512;
+
+/// A secret made by the caller (a random bearer string) and the SHA-256 under which it is
+/// stored: the domain keeps only the hash, the client gets the secret once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IssuedSecret {
+    /// The secret, for the client (or the mail).
+    pub secret: String,
+    /// Its hex SHA-256, for storage.
+    pub hash: String,
+}
+
+/// A user's own account (`GET /v1/me`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct OwnAccount {
+    /// The user.
+    pub user: User,
+    /// Its email (an account made through the Platform API has none).
+    pub email: Option<String>,
+}
+
+/// What sign-up needs besides the input.
+#[derive(Clone, Copy)]
+pub struct SignUpContext<'a> {
+    /// The password hasher.
+    pub hasher: &'a dyn PasswordHasher,
+    /// The rules the password obeys.
+    pub rules: AccountRules,
+    /// The activation token (its secret goes into the mail only).
+    pub activation: &'a IssuedSecret,
+    /// The server's public URL, for the activation link.
+    pub public_url: Option<&'a str>,
+}
+
+impl Service {
+    /// `POST /v1/accounts`: a new account of the application whose public key the input names,
+    /// when its `userSignUp` setting allows; not activated until the token mailed to its email
+    /// is used.
+    pub fn sign_up(&self, input: NewAccount, context: SignUpContext<'_>) -> Result<User, DomainError> {
+        let application = self.application_by_key(&input.key)?;
+        if !application.settings.user_sign_up.is_enabled() {
+            return Err(DomainError::Forbidden("this application does not let users sign up (userSignUp)".into()));
+        }
+        let new =
+            NewUser { name: Some(input.username.clone()), display_name: input.display_name, ..NewUser::default() };
+        let mut user = new_user(UserId(0), application.id, new, now())?;
+        check_email(&input.email)?;
+        check_password(&input.password, &input.username, &input.email, context.rules)?;
+        if self.ports.users.find_user_by_name(application.id, &user.name)?.is_some() {
+            return Err(already_exists(&user.name));
+        }
+        let password_hash = context.hasher.hash_password(&input.password).map_err(|e| StoreError::Other(e.into()))?;
+        user.id = UserId(self.next_id());
+        let created = now();
+        let token = AccountToken {
+            token_hash: context.activation.hash.clone(),
+            application_id: application.id,
+            user_id: user.id,
+            purpose: TokenPurpose::Activate,
+            created_time: created,
+            expires_time: created + chrono::Duration::hours(ACTIVATION_HOURS),
+        };
+        let (subject, body) = activation_mail(&user.name, &context.activation.secret, context.public_url);
+        let mail = Mail {
+            id: self.next_id(),
+            application_id: application.id,
+            to: input.email.clone(),
+            subject,
+            body,
+            created_time: created,
+        };
+        match self.ports.accounts.create_account(&user, &input.email, &password_hash, &token, &mail) {
+            Ok(()) => Ok(user),
+            // The name was checked just above: the email is taken, or the name was taken meanwhile.
+            Err(StoreError::Conflict(_)) => Err(DomainError::field(
+                RESOURCE,
+                "email",
+                FieldErrorCode::AlreadyExists,
+                "an account with this user name or email already exists",
+            )),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// `POST /v1/accounts/activate`: activates the account of a token mailed at sign-up, once.
+    pub fn activate_account(&self, token_hash: &str) -> Result<User, DomainError> {
+        self.ports.accounts.activate_account(token_hash, now())?.ok_or_else(|| {
+            DomainError::field(RESOURCE, "token", FieldErrorCode::Invalid, "the token is unknown, used or expired")
+        })
+    }
+
+    /// `POST /v1/sessions`: checks a user's password and starts a session whose bearer token
+    /// (`session`'s secret) acts as the user for `lifetime`. A wrong key is a 400; a wrong name
+    /// or password is the same answer, after the same work, whether the user exists or not.
+    pub fn log_in(
+        &self,
+        hasher: &dyn PasswordHasher,
+        input: Login,
+        session: &IssuedSecret,
+        lifetime: chrono::Duration,
+    ) -> Result<(Session, User), DomainError> {
+        let application = self.application_by_key(&input.key)?;
+        let account = self.ports.accounts.find_account(application.id, &input.username)?;
+        let Some((user, secret)) = account else {
+            hasher.verify_decoy(&input.password);
+            return Err(DomainError::InvalidCredentials);
+        };
+        let Some(hash) = secret.password_hash.as_deref() else {
+            hasher.verify_decoy(&input.password);
+            return Err(DomainError::InvalidCredentials);
+        };
+        if !hasher.verify_password(&input.password, hash) {
+            return Err(DomainError::InvalidCredentials);
+        }
+        if secret.activated_time.is_none() {
+            return Err(DomainError::Forbidden(
+                "the account is not activated yet: use the token mailed to you at sign-up".into(),
+            ));
+        }
+        let started = now();
+        let session = Session {
+            id: self.next_id(),
+            token_hash: session.hash.clone(),
+            application_id: application.id,
+            user_id: user.id,
+            user_agent: input
+                .user_agent
+                .map(|agent| agent.chars().filter(|c| !c.is_control()).take(MAX_USER_AGENT_CHARS).collect()),
+            created_time: started,
+            expires_time: started + lifetime,
+            ended_time: None,
+        };
+        self.ports.accounts.insert_session(&session)?;
+        Ok((session, user))
+    }
+
+    /// `DELETE /v1/sessions/current`: ends the session of the token used.
+    pub fn log_out(&self, principal: &Principal) -> Result<(), DomainError> {
+        let (application_id, _, session_id) = principal.own_account()?;
+        if self.ports.accounts.end_session(application_id, session_id, now())? {
+            Ok(())
+        } else {
+            Err(DomainError::NotFound("session"))
+        }
+    }
+
+    /// `GET /v1/me`: the user of a session, with its email.
+    pub fn own_account(&self, principal: &Principal) -> Result<OwnAccount, DomainError> {
+        let (application_id, user_id, _) = principal.own_account()?;
+        let user = self.user(application_id, user_id)?;
+        let email = self.ports.accounts.account_of(application_id, user_id)?.and_then(|a| a.email);
+        Ok(OwnAccount { user, email })
+    }
+
+    /// The mail kept for the operator (`roost outbox list`).
+    pub fn outbox(&self) -> Result<Vec<Mail>, DomainError> {
+        Ok(self.ports.accounts.outbox()?)
+    }
+
+    fn application_by_key(&self, key: &str) -> Result<Application, DomainError> {
+        let known =
+            if key.is_empty() || key.len() > 64 { None } else { self.ports.accounts.application_by_key(key)? };
+        known.ok_or_else(|| {
+            DomainError::field(
+                RESOURCE,
+                "key",
+                FieldErrorCode::Invalid,
+                "no application has this key (send its public key, from GET /v1/application)",
+            )
+        })
+    }
+}

@@ -1,0 +1,142 @@
+//! End users' accounts (issue 22, first part): sign-up behind `userSignUp`, activation by the
+//! mailed token, login for a session token that acts as the user, `GET /v1/me`, logout; and the
+//! user principal refused on the Platform API.
+
+use actix_web::test::TestRequest;
+use roost_http::HttpSettings;
+use serde_json::{json, Value};
+
+use crate::helpers::{Reply, TestApp};
+
+async fn post_public(t: &TestApp, uri: &str, body: Value) -> Reply {
+    t.send(TestRequest::post().uri(uri).set_json(body)).await
+}
+
+async fn as_session(t: &TestApp, req: TestRequest, token: &str) -> Reply {
+    t.send(req.insert_header(("authorization", format!("Bearer {token}")))).await
+}
+
+/// The activation token in the newest mail to `to`.
+fn mailed_token(t: &TestApp, to: &str) -> String {
+    let outbox = t.state.service.outbox().unwrap();
+    let mail = outbox.iter().rev().find(|m| m.to == to).unwrap_or_else(|| panic!("no mail to {to}: {outbox:?}"));
+    let token = mail.body.split_whitespace().find(|w| w.starts_with("rmt_")).expect("a token in the mail");
+    token.to_owned()
+}
+
+async fn app_key(t: &TestApp) -> String {
+    t.get("/v1/application").await.body["key"].as_str().unwrap().to_owned()
+}
+
+async fn enable_sign_up(t: &TestApp) {
+    let put =
+        t.call(TestRequest::put().uri("/v1/application/settings").set_json(json!({"userSignUp": "ENABLED"}))).await;
+    assert_eq!(put.status, 200, "{}", put.body);
+    assert_eq!(put.body["userSignUp"], "ENABLED");
+}
+
+#[actix_web::test]
+async fn sign_up_activate_log_in_and_out() {
+    for t in TestApp::each().await {
+        let key = app_key(&t).await;
+        let jane = json!({"key": key, "username": "acc-jane", "email": "Jane@Example.com", "password": "correct horse battery"});
+        let disabled = post_public(&t, "/v1/accounts", jane.clone()).await;
+        assert_eq!(disabled.status, 403, "{}: sign-up is off by default: {}", t.label(), disabled.body);
+        assert_eq!(t.get("/v1/application/settings").await.body["userSignUp"], "DISABLED");
+        enable_sign_up(&t).await;
+
+        let refused = [
+            (
+                json!({"key": "nope", "username": "acc-x", "email": "x@example.com", "password": "long enough pw"}),
+                "key",
+            ),
+            (json!({"key": key, "username": "acc-x", "email": "x@example.com", "password": "short"}), "password"),
+            (
+                json!({"key": key, "username": "acc-x", "email": "x@example.com", "password": "acc-x-is-me!"}),
+                "password",
+            ),
+            (json!({"key": key, "username": "acc-x", "email": "not-an-email", "password": "long enough pw"}), "email"),
+        ];
+        for (body, field) in refused {
+            let reply = post_public(&t, "/v1/accounts", body).await;
+            assert_eq!(reply.status, 400, "{}", reply.body);
+            assert_eq!(reply.body["errors"][0]["field"], field, "{}", reply.body);
+        }
+        let created = post_public(&t, "/v1/accounts", jane.clone()).await;
+        assert_eq!(created.status, 201, "{}: {}", t.label(), created.body);
+        assert_eq!(created.body["name"], "acc-jane");
+        assert!(!created.body.to_string().contains("horse"), "the password is never returned");
+        let stored = t.db.count("SELECT COUNT(*) FROM users WHERE password_hash LIKE '$argon2id$%'");
+        assert_eq!(stored, 1, "only an argon2id hash is stored");
+        let twice = post_public(&t, "/v1/accounts", jane.clone()).await;
+        assert_eq!(twice.status, 400, "{}", twice.body);
+        let same_email =
+            json!({"key": key, "username": "acc-jane2", "email": "jane@example.COM", "password": "another long one"});
+        assert_eq!(post_public(&t, "/v1/accounts", same_email).await.status, 400, "an email is one account's");
+
+        let login = |username: &str, password: &str| {
+            TestRequest::post()
+                .uri("/v1/sessions")
+                .insert_header(("x-api-key", key.as_str()))
+                .insert_header(("user-agent", "roost-test/1"))
+                .set_json(json!({"username": username, "password": password}))
+        };
+        let early = t.send(login("acc-jane", "correct horse battery")).await;
+        assert_eq!(early.status, 403, "not activated yet: {}", early.body);
+        let wrong = t.send(login("acc-jane", "wrong horse battery")).await;
+        let nobody = t.send(login("acc-nobody", "wrong horse battery")).await;
+        assert_eq!((wrong.status.as_u16(), nobody.status.as_u16()), (401, 401));
+        assert_eq!(wrong.body["error"], nobody.body["error"], "no hint whether the user exists");
+
+        let token = mailed_token(&t, "Jane@Example.com");
+        let activated = post_public(&t, "/v1/accounts/activate", json!({"token": token})).await;
+        assert_eq!(activated.status, 200, "{}", activated.body);
+        assert_eq!(post_public(&t, "/v1/accounts/activate", json!({"token": token})).await.status, 400, "single use");
+
+        let session = t.send(login("acc-jane", "correct horse battery")).await;
+        assert_eq!(session.status, 200, "{}", session.body);
+        assert_eq!(session.header("cache-control"), Some("no-store"));
+        assert_eq!(session.body["token_type"], "Bearer");
+        assert!(session.body["expires_in"].as_i64().unwrap() > 0);
+        assert_eq!(session.body["user"]["name"], "acc-jane");
+        let bearer = session.body["access_token"].as_str().unwrap().to_owned();
+        assert!(bearer.starts_with("rus_"));
+
+        let me = as_session(&t, TestRequest::get().uri("/v1/me"), &bearer).await;
+        assert_eq!(me.status, 200, "{}", me.body);
+        assert_eq!((me.body["name"].as_str(), me.body["email"].as_str()), (Some("acc-jane"), Some("jane@example.com")));
+        // The Platform API is the application's: a user session may not use it.
+        let users = as_session(&t, TestRequest::get().uri("/v1/users"), &bearer).await;
+        assert_eq!(users.status, 403, "{}", users.body);
+        assert!(!users.body.to_string().contains("acc-"), "no user data in a refusal");
+        assert_eq!(t.get("/v1/me").await.status, 403, "an application has no account");
+
+        let out = as_session(&t, TestRequest::delete().uri("/v1/sessions/current"), &bearer).await;
+        assert_eq!(out.status, 204, "{}", out.body);
+        let after = as_session(&t, TestRequest::get().uri("/v1/me"), &bearer).await;
+        assert_eq!(after.status, 401, "the token ended with its session");
+    }
+}
+
+/// The mailed link activates too; an unknown token is refused.
+#[actix_web::test]
+async fn the_activation_link_works_once() {
+    let settings = HttpSettings { public_url: Some("https://chat.example".into()), ..HttpSettings::default() };
+    for t in TestApp::each_with(settings).await {
+        let key = app_key(&t).await;
+        enable_sign_up(&t).await;
+        let ann = json!({"key": key, "username": "acc-ann", "email": "ann@example.com", "password": "a long passphrase", "displayName": "Ann"});
+        assert_eq!(post_public(&t, "/v1/accounts", ann).await.status, 201);
+        let outbox = t.state.service.outbox().unwrap();
+        let body = &outbox.iter().rev().find(|m| m.to == "ann@example.com").unwrap().body;
+        assert!(body.contains("https://chat.example/v1/accounts/activate/rmt_"), "{body}");
+        let token = mailed_token(&t, "ann@example.com");
+        let link = t.send(TestRequest::get().uri(&format!("/v1/accounts/activate/{token}"))).await;
+        assert_eq!(link.status, 200, "{}", link.body);
+        assert_eq!(link.body["displayName"], "Ann");
+        let again = t.send(TestRequest::get().uri(&format!("/v1/accounts/activate/{token}"))).await;
+        assert_eq!(again.status, 400);
+        let unknown = t.send(TestRequest::get().uri("/v1/accounts/activate/rmt_unknown")).await;
+        assert_eq!(unknown.status, 400);
+    }
+}

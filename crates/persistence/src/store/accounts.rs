@@ -1,0 +1,250 @@
+//! End-user accounts: sign-in data beside users, single-use tokens, sessions and the outbox.
+
+use diesel::prelude::*;
+use roost_domain::model::account::{AccountSecret, AccountToken, Mail, Session, TokenPurpose};
+use roost_domain::model::application::Application;
+use roost_domain::model::user::User;
+use roost_domain::ports::{AccountStore, StoreResult};
+use roost_domain::{ApplicationId, Timestamp, UserId};
+
+use super::{DieselResultExt, DieselStore};
+use crate::rows::{utc, ApplicationRow, UserRow};
+use crate::schema::{account_tokens, applications, outbox, user_sessions, users};
+
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = user_sessions)]
+pub(crate) struct SessionRow {
+    token_hash: String,
+    id: i64,
+    application_id: i64,
+    user_id: i64,
+    user_agent: Option<String>,
+    created_at: chrono::NaiveDateTime,
+    expires_at: chrono::NaiveDateTime,
+    ended_at: Option<chrono::NaiveDateTime>,
+}
+
+impl From<&Session> for SessionRow {
+    fn from(s: &Session) -> Self {
+        Self {
+            token_hash: s.token_hash.clone(),
+            id: s.id,
+            application_id: s.application_id.0,
+            user_id: s.user_id.0,
+            user_agent: s.user_agent.clone(),
+            created_at: s.created_time.naive_utc(),
+            expires_at: s.expires_time.naive_utc(),
+            ended_at: s.ended_time.map(|t| t.naive_utc()),
+        }
+    }
+}
+
+impl From<SessionRow> for Session {
+    fn from(r: SessionRow) -> Self {
+        Self {
+            id: r.id,
+            token_hash: r.token_hash,
+            application_id: ApplicationId(r.application_id),
+            user_id: UserId(r.user_id),
+            user_agent: r.user_agent,
+            created_time: utc(r.created_at),
+            expires_time: utc(r.expires_at),
+            ended_time: r.ended_at.map(utc),
+        }
+    }
+}
+
+/// A user's email, password hash and activation time.
+type SignInColumns = (Option<String>, Option<String>, Option<chrono::NaiveDateTime>);
+
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = outbox)]
+struct MailRow {
+    id: i64,
+    application_id: i64,
+    recipient: String,
+    subject: String,
+    body: String,
+    created_at: chrono::NaiveDateTime,
+}
+
+/// A session by the SHA-256 of its token (the bearer check of `roost-auth`).
+pub(crate) fn find_session(store: &DieselStore, token_hash: &str) -> StoreResult<Option<Session>> {
+    store.read(|conn| {
+        let row: Option<SessionRow> = user_sessions::table
+            .find(token_hash)
+            .select(SessionRow::as_select())
+            .get_result(conn)
+            .optional()
+            .store_err()?;
+        Ok(row.map(Session::from))
+    })
+}
+
+impl AccountStore for DieselStore {
+    fn application_by_key(&self, key: &str) -> StoreResult<Option<Application>> {
+        self.read(|conn| {
+            let row: Option<ApplicationRow> = applications::table
+                .filter(applications::app_key.eq(key))
+                .select(ApplicationRow::as_select())
+                .get_result(conn)
+                .optional()
+                .store_err()?;
+            row.map(Application::try_from).transpose()
+        })
+    }
+
+    fn create_account(
+        &self,
+        user: &User,
+        email: &str,
+        password_hash: &str,
+        token: &AccountToken,
+        mail: &Mail,
+    ) -> StoreResult<()> {
+        self.write(|conn| {
+            diesel::insert_into(users::table).values(UserRow::from(user)).execute(conn).store_err()?;
+            // An email is one account's per application, whatever its case.
+            let lowered = email.to_lowercase();
+            let taken: i64 = users::table
+                .filter(users::application_id.eq(user.application_id.0))
+                .filter(users::email.eq(&lowered))
+                .count()
+                .get_result(conn)
+                .store_err()?;
+            if taken > 0 {
+                return Err(roost_domain::StoreError::Conflict(format!("email {lowered} is taken")));
+            }
+            diesel::update(users::table.filter(users::id.eq(user.id.0)))
+                .set((users::email.eq(&lowered), users::password_hash.eq(password_hash)))
+                .execute(conn)
+                .store_err()?;
+            diesel::insert_into(account_tokens::table)
+                .values((
+                    account_tokens::token_hash.eq(&token.token_hash),
+                    account_tokens::application_id.eq(token.application_id.0),
+                    account_tokens::user_id.eq(token.user_id.0),
+                    account_tokens::purpose.eq(token.purpose.as_str()),
+                    account_tokens::created_at.eq(token.created_time.naive_utc()),
+                    account_tokens::expires_at.eq(token.expires_time.naive_utc()),
+                ))
+                .execute(conn)
+                .store_err()?;
+            diesel::insert_into(outbox::table)
+                .values(MailRow {
+                    id: mail.id,
+                    application_id: mail.application_id.0,
+                    recipient: mail.to.clone(),
+                    subject: mail.subject.clone(),
+                    body: mail.body.clone(),
+                    created_at: mail.created_time.naive_utc(),
+                })
+                .execute(conn)
+                .store_err()?;
+            Ok(())
+        })
+    }
+
+    fn activate_account(&self, token_hash: &str, now: Timestamp) -> StoreResult<Option<User>> {
+        self.write(|conn| {
+            // Claimed by the update that uses it: two activations at once cannot both succeed.
+            let claim = diesel::update(
+                account_tokens::table
+                    .filter(account_tokens::token_hash.eq(token_hash))
+                    .filter(account_tokens::purpose.eq(TokenPurpose::Activate.as_str()))
+                    .filter(account_tokens::used_at.is_null())
+                    .filter(account_tokens::expires_at.gt(now.naive_utc())),
+            )
+            .set(account_tokens::used_at.eq(Some(now.naive_utc())))
+            .returning((account_tokens::application_id, account_tokens::user_id));
+            let claimed: Option<(i64, i64)> = on_engine!(&mut *conn, |c| claim.get_result(c).optional()).store_err()?;
+            let Some((application_id, user_id)) = claimed else { return Ok(None) };
+            let this = users::table.filter(users::application_id.eq(application_id)).filter(users::id.eq(user_id));
+            diesel::update(this.filter(users::activated_at.is_null()))
+                .set(users::activated_at.eq(Some(now.naive_utc())))
+                .execute(conn)
+                .store_err()?;
+            let row: Option<UserRow> = this.select(UserRow::as_select()).get_result(conn).optional().store_err()?;
+            row.map(User::try_from).transpose()
+        })
+    }
+
+    fn find_account(
+        &self,
+        application_id: ApplicationId,
+        username: &str,
+    ) -> StoreResult<Option<(User, AccountSecret)>> {
+        self.read(|conn| {
+            let row: Option<(UserRow, SignInColumns)> = users::table
+                .filter(users::application_id.eq(application_id.0))
+                .filter(users::name.eq(username))
+                .select((UserRow::as_select(), (users::email, users::password_hash, users::activated_at)))
+                .get_result(conn)
+                .optional()
+                .store_err()?;
+            let Some((user, (email, password_hash, activated_at))) = row else { return Ok(None) };
+            let user = User::try_from(user)?;
+            let secret =
+                AccountSecret { user_id: user.id, email, password_hash, activated_time: activated_at.map(utc) };
+            Ok(Some((user, secret)))
+        })
+    }
+
+    fn account_of(&self, application_id: ApplicationId, user_id: UserId) -> StoreResult<Option<AccountSecret>> {
+        self.read(|conn| {
+            let row: Option<SignInColumns> = users::table
+                .filter(users::application_id.eq(application_id.0))
+                .filter(users::id.eq(user_id.0))
+                .select((users::email, users::password_hash, users::activated_at))
+                .get_result(conn)
+                .optional()
+                .store_err()?;
+            Ok(row.map(|(email, password_hash, activated_at)| AccountSecret {
+                user_id,
+                email,
+                password_hash,
+                activated_time: activated_at.map(utc),
+            }))
+        })
+    }
+
+    fn insert_session(&self, session: &Session) -> StoreResult<()> {
+        self.write(|conn| {
+            diesel::insert_into(user_sessions::table).values(SessionRow::from(session)).execute(conn).store_err()?;
+            Ok(())
+        })
+    }
+
+    fn end_session(&self, application_id: ApplicationId, session_id: i64, now: Timestamp) -> StoreResult<bool> {
+        self.write(|conn| {
+            let ended = diesel::update(
+                user_sessions::table
+                    .filter(user_sessions::application_id.eq(application_id.0))
+                    .filter(user_sessions::id.eq(session_id))
+                    .filter(user_sessions::ended_at.is_null()),
+            )
+            .set(user_sessions::ended_at.eq(Some(now.naive_utc())))
+            .execute(conn)
+            .store_err()?;
+            Ok(ended > 0)
+        })
+    }
+
+    fn outbox(&self) -> StoreResult<Vec<Mail>> {
+        self.read(|conn| {
+            let rows: Vec<MailRow> =
+                outbox::table.order(outbox::id).select(MailRow::as_select()).load(conn).store_err()?;
+            Ok(rows
+                .into_iter()
+                .map(|r| Mail {
+                    id: r.id,
+                    application_id: ApplicationId(r.application_id),
+                    to: r.recipient,
+                    subject: r.subject,
+                    body: r.body,
+                    created_time: utc(r.created_at),
+                })
+                .collect())
+        })
+    }
+}
