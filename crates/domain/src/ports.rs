@@ -7,7 +7,7 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use crate::error::StoreError;
-use crate::model::account::{AccountSecret, AccountToken, Mail, Session};
+use crate::model::account::{AccountSecret, AccountToken, Mail, Session, SessionSort, SessionState, UserSession};
 use crate::model::application::{AccessTokenRecord, Application, ApplicationSettings, OAuthClient, Organization};
 use crate::model::channel::{Channel, ChannelFilter, ChannelSort, Invite, MemberFilter, Membership};
 use crate::model::cursor::{CursorPage, CursorRequest};
@@ -108,6 +108,14 @@ pub trait AccountStore: Send + Sync {
     fn end_session(&self, application_id: ApplicationId, session_id: i64, now: Timestamp) -> StoreResult<bool>;
     /// The mail kept for the operator, oldest first.
     fn outbox(&self) -> StoreResult<Vec<Mail>>;
+    /// A page of the application's sessions with their users, in `state` at `now` if given.
+    fn list_sessions(
+        &self,
+        application_id: ApplicationId,
+        state: Option<SessionState>,
+        now: Timestamp,
+        page: &PageRequest<SessionSort>,
+    ) -> StoreResult<Page<UserSession>>;
 }
 
 /// Password hashing (argon2id, in `roost-auth`): slow on purpose, so callers run the use cases

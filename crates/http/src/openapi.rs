@@ -31,7 +31,7 @@ use crate::repr::chat::{
     ThreadRepr,
 };
 use crate::repr::summaries::{ReportedMessageRepr, SummaryRepr};
-use crate::repr::user::UserRepr;
+use crate::repr::user::{UserRepr, UserSessionRepr};
 use crate::routes;
 
 mod finish;
@@ -91,6 +91,7 @@ bearer token from `POST /oauth/token` (OAuth 2.0 client credentials).",
         routes::accounts::log_in,
         routes::accounts::log_out,
         routes::accounts::me,
+        routes::accounts::list_sessions,
         routes::users::list,
         routes::users::create,
         routes::users::exists,

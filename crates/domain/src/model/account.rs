@@ -3,6 +3,7 @@
 //! session whose bearer token acts as that user.
 
 use super::ids::{ApplicationId, UserId};
+use super::user::User;
 use super::Timestamp;
 use crate::error::{DomainError, FieldErrorCode};
 
@@ -147,6 +148,51 @@ impl Session {
     pub fn is_active(&self, now: Timestamp) -> bool {
         self.ended_time.is_none() && now < self.expires_time
     }
+
+    /// When it ended: logged out, or expired; `None` while active at `now`.
+    pub fn end_time(&self, now: Timestamp) -> Option<Timestamp> {
+        self.ended_time.or((now >= self.expires_time).then_some(self.expires_time))
+    }
+}
+
+/// A session with its user (`GET /v1/user-sessions`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct UserSession {
+    /// The session.
+    pub session: Session,
+    /// Its user.
+    pub user: User,
+}
+
+/// The `state` filter of `GET /v1/user-sessions`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionState {
+    /// Neither ended nor expired.
+    Active,
+    /// Ended by logout, or expired.
+    Ended,
+}
+
+impl SessionState {
+    /// Parses the wire spelling.
+    pub fn parse(state: &str) -> Result<Self, DomainError> {
+        match state {
+            "ACTIVE" => Ok(Self::Active),
+            "ENDED" => Ok(Self::Ended),
+            other => Err(DomainError::InvalidArgument(format!("state must be ACTIVE or ENDED, got '{other}'"))),
+        }
+    }
+}
+
+/// What sessions are sorted by: `createdTime` (newest first when no sort is given).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionSort {
+    /// When the session started.
+    CreatedTime,
+}
+
+impl super::page::SortField for SessionSort {
+    const FIELDS: &'static [(&'static str, Self)] = &[("createdTime", Self::CreatedTime)];
 }
 
 /// An email address as accepted: one `@` with text on both sides, no spaces or control

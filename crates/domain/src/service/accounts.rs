@@ -6,11 +6,12 @@ use super::Service;
 use crate::error::{DomainError, FieldErrorCode, StoreError};
 use crate::model::account::{
     activation_mail, check_email, check_password, AccountRules, AccountToken, Login, Mail, NewAccount, Session,
-    TokenPurpose, ACTIVATION_HOURS, RESOURCE,
+    SessionSort, SessionState, TokenPurpose, UserSession, ACTIVATION_HOURS, RESOURCE,
 };
 use crate::model::application::Application;
 use crate::model::ids::UserId;
 use crate::model::now;
+use crate::model::page::{Page, PageRequest};
 use crate::model::principal::Principal;
 use crate::model::user::{already_exists, new_user, NewUser, User};
 use crate::ports::PasswordHasher;
@@ -168,6 +169,17 @@ impl Service {
         let user = self.user(application_id, user_id)?;
         let email = self.ports.accounts.account_of(application_id, user_id)?.and_then(|a| a.email);
         Ok(OwnAccount { user, email })
+    }
+
+    /// `GET /v1/user-sessions`: the application's end-user sessions, with their users.
+    pub fn list_user_sessions(
+        &self,
+        principal: &Principal,
+        state: Option<SessionState>,
+        page: &PageRequest<SessionSort>,
+    ) -> Result<Page<UserSession>, DomainError> {
+        let application_id = principal.manage()?;
+        Ok(self.ports.accounts.list_sessions(application_id, state, now(), page)?)
     }
 
     /// The mail kept for the operator (`roost outbox list`).

@@ -25,6 +25,7 @@ embedded!(
     ReceiptRepr => "receipts",
     SummaryRepr => "summaries",
     ReportedMessageRepr => "messages",
+    UserSessionRepr => "sessions",
 );
 
 /// `roost_hal::Resource<T>`: `T`'s properties, then `_links`. Named after `T`'s schema, with
@@ -231,6 +232,8 @@ pub type UserPage = NumberedPage<UserRepr>;
 pub type ChannelPage = NumberedPage<ChannelRepr>;
 /// A numbered page of memberships.
 pub type MembershipPage = NumberedPage<MembershipRepr>;
+/// A numbered page of end users' sessions.
+pub type UserSessionPage = NumberedPage<UserSessionRepr>;
 /// A numbered page of invites.
 pub type InvitePage = NumberedPage<InviteRepr>;
 /// A numbered page of read receipts.

@@ -124,6 +124,48 @@ pub fn own_account(account: &roost_domain::service::OwnAccount, urls: &Urls) -> 
     Resource::new(repr, links)
 }
 
+/// An end user's session (`ChatUserSessionResource` without links).
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = ChatUserSessionProperties)]
+#[serde(rename_all = "camelCase")]
+pub struct UserSessionRepr {
+    id: i64,
+    created_time: String,
+    /// When it ended (logout or expiry); present when `state` is `ENDED`.
+    #[serde(skip_serializing_if = "crate::output::omitted")]
+    #[schema(nullable = false)]
+    end_time: Option<String>,
+    /// `ACTIVE` or `ENDED`.
+    state: &'static str,
+    user: UserRepr,
+    /// The client's `User-Agent` at login.
+    #[serde(skip_serializing_if = "crate::output::omitted")]
+    #[schema(nullable = false)]
+    user_agent: Option<String>,
+}
+
+/// A session with its user, as it stands at `now`.
+pub fn user_session(
+    found: &roost_domain::model::account::UserSession,
+    now: roost_domain::Timestamp,
+    urls: &Urls,
+) -> Resource<UserSessionRepr> {
+    let session = &found.session;
+    let end_time = session.end_time(now);
+    let repr = UserSessionRepr {
+        id: session.id,
+        created_time: super::iso(session.created_time),
+        end_time: end_time.map(super::iso),
+        state: if end_time.is_some() { "ENDED" } else { "ACTIVE" },
+        user: user_state(&found.user, urls),
+        user_agent: session.user_agent.clone(),
+    };
+    let links = Links::new()
+        .with_href("user", urls.v1(&format!("/users/{}", found.user.id)))
+        .with_href("application", urls.v1("/application"));
+    Resource::new(repr, links)
+}
+
 /// A numbered page of users (`_embedded.users`).
 pub fn user_page(page: &Page<User>, urls: &Urls, links: &PageLinks) -> PagedResource<Resource<UserRepr>, PageMetadata> {
     numbered_page("users", page, links, |u| user(u, urls))

@@ -5,18 +5,19 @@
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse, Responder};
 use roost_auth::token::{hash_token, issue_secret, MAIL_TOKEN_PREFIX, SESSION_TOKEN_PREFIX};
-use roost_domain::model::account::{Login, NewAccount};
+use roost_domain::model::account::{Login, NewAccount, SessionState};
 use roost_domain::service::SignUpContext;
 use roost_domain::{DomainError, StoreError};
 use serde::{Deserialize, Serialize};
 
 use crate::connection::ClientConnection;
 use crate::error::ApiError;
-use crate::extract::{Authenticated, Body, Domain};
+use crate::extract::{Authenticated, Body, Domain, ListRequest};
 use crate::hashing::Refused;
 use crate::negotiate::Hal;
-use crate::openapi::UserResource;
-use crate::repr::user::{own_account, user, user_state, OwnAccountRepr, UserRepr};
+use crate::openapi::{PageParams, UserResource, UserSessionPage};
+use crate::repr::numbered_page;
+use crate::repr::user::{own_account, user, user_session, user_state, OwnAccountRepr, UserRepr};
 use crate::state::AppState;
 use crate::urls::Urls;
 
@@ -34,7 +35,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(endpoint("/v1/accounts/activate/{token}").get(activate_link))
         .service(endpoint("/v1/sessions").post(log_in))
         .service(endpoint("/v1/sessions/current").delete(log_out))
-        .service(endpoint("/v1/me").get(me));
+        .service(endpoint("/v1/me").get(me))
+        .service(endpoint("/v1/user-sessions").get(list_sessions));
 }
 
 /// The application's public key: the body's `key`, else the `X-Api-Key` header.
@@ -268,4 +270,30 @@ pub async fn log_out(
 pub async fn me(domain: Domain, Authenticated(p): Authenticated, urls: Urls) -> Result<impl Responder, ApiError> {
     let account = domain.run(move |s| s.own_account(&p)).await?;
     Ok(Hal(own_account(&account, &urls)))
+}
+
+#[utoipa::path(
+    get,
+    path = "/v1/user-sessions",
+    operation_id = "list-user-sessions",
+    tag = "accounts",
+    summary = "List end users' sessions",
+    description = "The application's sessions, newest first (`sort=createdTime,asc` for oldest first), with their \
+users; `state=ACTIVE` or `ENDED` (logged out or expired).",
+    params(PageParams, ("state" = Option<String>, Query, description = "ACTIVE or ENDED")),
+    responses(
+        (status = 200, description = "A page of sessions", body = UserSessionPage, content_type = "application/hal+json"),
+    ),
+    security(("oauth2" = [])),
+)]
+pub async fn list_sessions(
+    domain: Domain,
+    Authenticated(p): Authenticated,
+    list: ListRequest,
+) -> Result<impl Responder, ApiError> {
+    let page = list.page()?;
+    let state = list.query.get("state").map(SessionState::parse).transpose()?;
+    let found = domain.run(move |s| s.list_user_sessions(&p, state, &page)).await?;
+    let now = roost_domain::now();
+    Ok(Hal(numbered_page("sessions", &found, &list.page_links(), |s| user_session(s, now, &list.urls))))
 }

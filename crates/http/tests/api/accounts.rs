@@ -111,10 +111,24 @@ async fn sign_up_activate_log_in_and_out() {
         assert!(!users.body.to_string().contains("acc-"), "no user data in a refusal");
         assert_eq!(t.get("/v1/me").await.status, 403, "an application has no account");
 
+        // The application sees its users' sessions (the spec's `GET /v1/user-sessions`).
+        let sessions = t.get("/v1/user-sessions").await;
+        assert_eq!(sessions.status, 200, "{}", sessions.body);
+        let listed = &sessions.body["_embedded"]["sessions"][0];
+        assert_eq!((listed["state"].as_str(), listed["userAgent"].as_str()), (Some("ACTIVE"), Some("roost-test/1")));
+        assert_eq!(listed["user"]["name"], "acc-jane");
+        assert!(listed.get("endTime").is_none(), "{listed}");
+        assert_eq!(as_session(&t, TestRequest::get().uri("/v1/user-sessions"), &bearer).await.status, 403);
+
         let out = as_session(&t, TestRequest::delete().uri("/v1/sessions/current"), &bearer).await;
         assert_eq!(out.status, 204, "{}", out.body);
         let after = as_session(&t, TestRequest::get().uri("/v1/me"), &bearer).await;
         assert_eq!(after.status, 401, "the token ended with its session");
+        let ended = t.get("/v1/user-sessions?state=ENDED").await;
+        assert_eq!(ended.body["page"]["totalElements"], 1, "{}", ended.body);
+        assert!(ended.body["_embedded"]["sessions"][0]["endTime"].is_string(), "{}", ended.body);
+        assert_eq!(t.get("/v1/user-sessions?state=ACTIVE").await.body["page"]["totalElements"], 0);
+        assert_eq!(t.get("/v1/user-sessions?state=SLEEPING").await.status, 400);
     }
 }
 

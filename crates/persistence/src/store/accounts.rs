@@ -1,15 +1,22 @@
 //! End-user accounts: sign-in data beside users, single-use tokens, sessions and the outbox.
 
 use diesel::prelude::*;
-use roost_domain::model::account::{AccountSecret, AccountToken, Mail, Session, TokenPurpose};
+use roost_domain::model::account::{
+    AccountSecret, AccountToken, Mail, Session, SessionSort, SessionState, TokenPurpose, UserSession,
+};
 use roost_domain::model::application::Application;
+use roost_domain::model::page::{Direction, Page, PageRequest};
 use roost_domain::model::user::User;
 use roost_domain::ports::{AccountStore, StoreResult};
 use roost_domain::{ApplicationId, Timestamp, UserId};
 
 use super::{DieselResultExt, DieselStore};
+use crate::conn::AnyConnection;
+use crate::prepared::KeepPreparedLimit;
 use crate::rows::{utc, ApplicationRow, UserRow};
 use crate::schema::{account_tokens, applications, outbox, user_sessions, users};
+
+type Db = <AnyConnection as diesel::Connection>::Backend;
 
 #[derive(Queryable, Selectable, Insertable)]
 #[diesel(table_name = user_sessions)]
@@ -227,6 +234,48 @@ impl AccountStore for DieselStore {
             .execute(conn)
             .store_err()?;
             Ok(ended > 0)
+        })
+    }
+
+    fn list_sessions(
+        &self,
+        application_id: ApplicationId,
+        state: Option<SessionState>,
+        now: Timestamp,
+        page: &PageRequest<SessionSort>,
+    ) -> StoreResult<Page<UserSession>> {
+        self.read(|conn| {
+            let now = now.naive_utc();
+            let base = || {
+                let query = user_sessions::table
+                    .inner_join(users::table.on(users::id.eq(user_sessions::user_id)))
+                    .filter(user_sessions::application_id.eq(application_id.0))
+                    .into_boxed::<Db>();
+                match state {
+                    None => query,
+                    Some(SessionState::Active) => {
+                        query.filter(user_sessions::ended_at.is_null()).filter(user_sessions::expires_at.gt(now))
+                    }
+                    Some(SessionState::Ended) => {
+                        query.filter(user_sessions::ended_at.is_not_null().or(user_sessions::expires_at.le(now)))
+                    }
+                }
+            };
+            let total: i64 = base().count().get_result(conn).store_err()?;
+            // Ids follow creation time: `createdTime` sorts by id; newest first unless asked.
+            let ascending = page.sort.first().is_some_and(|order| order.direction == Direction::Asc);
+            let ordered =
+                if ascending { base().order(user_sessions::id.asc()) } else { base().order(user_sessions::id.desc()) };
+            let rows: Vec<(SessionRow, UserRow)> = ordered
+                .select((SessionRow::as_select(), UserRow::as_select()))
+                .page_prepared(page)
+                .load(conn)
+                .store_err()?;
+            let items = rows
+                .into_iter()
+                .map(|(session, user)| Ok(UserSession { session: Session::from(session), user: User::try_from(user)? }))
+                .collect::<StoreResult<Vec<_>>>()?;
+            Ok(Page { items, number: page.number, size: page.size, total_elements: super::count_to_u64(total) })
         })
     }
 
