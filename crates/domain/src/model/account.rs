@@ -53,8 +53,8 @@ pub struct Login {
     pub key: String,
     /// The user name.
     pub username: String,
-    /// The password, as typed.
-    pub password: String,
+    /// The password, as typed; `None` for a guest.
+    pub password: Option<String>,
     /// The client's `User-Agent`, shown in its session.
     pub user_agent: Option<String>,
 }

@@ -5,8 +5,8 @@
 use super::Service;
 use crate::error::{DomainError, FieldErrorCode, StoreError};
 use crate::model::account::{
-    activation_mail, check_email, check_password, AccountRules, AccountToken, Login, Mail, NewAccount, Session,
-    SessionSort, SessionState, TokenPurpose, UserSession, ACTIVATION_HOURS, RESOURCE,
+    activation_mail, check_email, check_password, AccountRules, AccountSecret, AccountToken, Login, Mail, NewAccount,
+    Session, SessionSort, SessionState, TokenPurpose, UserSession, ACTIVATION_HOURS, RESOURCE,
 };
 use crate::model::application::Application;
 use crate::model::ids::UserId;
@@ -111,6 +111,7 @@ impl Service {
     /// `POST /v1/sessions`: checks a user's password and starts a session whose bearer token
     /// (`session`'s secret) acts as the user for `lifetime`. A wrong key is a 400; a wrong name
     /// or password is the same answer, after the same work, whether the user exists or not.
+    /// Without a password, a guest session (when the application's `guestUsers` allows).
     pub fn log_in(
         &self,
         hasher: &dyn PasswordHasher,
@@ -120,22 +121,28 @@ impl Service {
     ) -> Result<(Session, User), DomainError> {
         let application = self.application_by_key(&input.key)?;
         let account = self.ports.accounts.find_account(application.id, &input.username)?;
-        let Some((user, secret)) = account else {
-            hasher.verify_decoy(&input.password);
-            return Err(DomainError::InvalidCredentials);
+        let user = match input.password.as_deref() {
+            None => self.guest(&application, &input.username, account)?,
+            Some(password) => {
+                let Some((user, secret)) = account else {
+                    hasher.verify_decoy(password);
+                    return Err(DomainError::InvalidCredentials);
+                };
+                let Some(hash) = secret.password_hash.as_deref() else {
+                    hasher.verify_decoy(password);
+                    return Err(DomainError::InvalidCredentials);
+                };
+                if !hasher.verify_password(password, hash) {
+                    return Err(DomainError::InvalidCredentials);
+                }
+                if secret.activated_time.is_none() {
+                    return Err(DomainError::Forbidden(
+                        "the account is not activated yet: use the token mailed to you at sign-up".into(),
+                    ));
+                }
+                user
+            }
         };
-        let Some(hash) = secret.password_hash.as_deref() else {
-            hasher.verify_decoy(&input.password);
-            return Err(DomainError::InvalidCredentials);
-        };
-        if !hasher.verify_password(&input.password, hash) {
-            return Err(DomainError::InvalidCredentials);
-        }
-        if secret.activated_time.is_none() {
-            return Err(DomainError::Forbidden(
-                "the account is not activated yet: use the token mailed to you at sign-up".into(),
-            ));
-        }
         let started = now();
         let session = Session {
             id: self.next_id(),
@@ -151,6 +158,41 @@ impl Service {
         };
         self.ports.accounts.insert_session(&session)?;
         Ok((session, user))
+    }
+
+    /// The guest a password-less login names: created on first use (`isGuest: true`), never the
+    /// name of an account or of a user the application made as a non-guest.
+    fn guest(
+        &self,
+        application: &Application,
+        username: &str,
+        existing: Option<(User, AccountSecret)>,
+    ) -> Result<User, DomainError> {
+        if !application.settings.guest_users.is_enabled() {
+            return Err(DomainError::Forbidden(
+                "this application does not let users in as guests (guestUsers); log in with a password".into(),
+            ));
+        }
+        match existing {
+            Some((user, secret)) if user.is_guest && secret.password_hash.is_none() => Ok(user),
+            Some(_) => Err(DomainError::Forbidden(
+                "this name belongs to an account, not a guest: log in with its password".into(),
+            )),
+            None => {
+                let new = NewUser { name: Some(username.to_owned()), is_guest: Some(true), ..NewUser::default() };
+                let mut user = new_user(UserId(0), application.id, new, now())?;
+                user.id = UserId(self.next_id());
+                match self.ports.users.insert_user(&user) {
+                    Ok(()) => Ok(user),
+                    // The same guest logging in twice at once: the other request made it.
+                    Err(StoreError::Conflict(_)) => match self.ports.accounts.find_account(application.id, username)? {
+                        Some(found) => self.guest(application, username, Some(found)),
+                        None => Err(already_exists(username)),
+                    },
+                    Err(e) => Err(e.into()),
+                }
+            }
+        }
     }
 
     /// `DELETE /v1/sessions/current`: ends the session of the token used.

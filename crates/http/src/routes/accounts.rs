@@ -179,8 +179,9 @@ pub struct LoginBody {
     key: Option<String>,
     /// The user name.
     username: String,
-    /// The password.
-    password: String,
+    /// The password; left out, a guest session (when the application's `guestUsers` is
+    /// ENABLED): the guest is created on first use.
+    password: Option<String>,
 }
 
 /// A new session: its bearer token (shown once) and the user it acts as.
@@ -203,7 +204,8 @@ pub struct SessionRepr {
     tag = "accounts",
     summary = "Log in: a session token that acts as the user",
     description = "No token: the body's `key` (or `X-Api-Key`) names the application. A wrong user name or password \
-is a 401 that does not say which; an account not activated yet is a 403.",
+is a 401 that does not say which; an account not activated yet is a 403. Without a password: a guest session, when \
+the application's guestUsers is ENABLED (a name that belongs to an account is a 403).",
     request_body(content = LoginBody, content_type = "application/json"),
     responses(
         (status = 200, description = "The session", body = SessionRepr, content_type = "application/json"),

@@ -154,3 +154,41 @@ async fn the_activation_link_works_once() {
         assert_eq!(unknown.status, 400);
     }
 }
+
+/// Without a password, a guest session when `guestUsers` allows: the guest is made on first use,
+/// found again after, and a name that belongs to an account is never a guest's.
+#[actix_web::test]
+async fn guests_log_in_without_a_password_when_allowed() {
+    for t in TestApp::each().await {
+        let key = app_key(&t).await;
+        let guest = |username: &str| {
+            TestRequest::post().uri("/v1/sessions").set_json(json!({"key": key, "username": username}))
+        };
+        let off = t.send(guest("acc-visitor")).await;
+        assert_eq!(off.status, 403, "{}: guestUsers is off by default: {}", t.label(), off.body);
+        let put =
+            t.call(TestRequest::put().uri("/v1/application/settings").set_json(json!({"guestUsers": "ENABLED"}))).await;
+        assert_eq!(put.status, 200, "{}", put.body);
+
+        let first = t.send(guest("acc-visitor")).await;
+        assert_eq!(first.status, 200, "{}", first.body);
+        assert_eq!(first.body["user"]["isGuest"], true);
+        let again = t.send(guest("acc-visitor")).await;
+        assert_eq!(again.body["user"]["id"], first.body["user"]["id"], "the same guest");
+        assert_ne!(again.body["access_token"], first.body["access_token"], "a session of its own");
+        let bearer = first.body["access_token"].as_str().unwrap();
+        let me = as_session(&t, TestRequest::get().uri("/v1/me"), bearer).await;
+        assert_eq!((me.body["name"].as_str(), me.body["isGuest"].as_bool()), (Some("acc-visitor"), Some(true)));
+
+        // A user the application made as a non-guest is nobody's guest session.
+        t.create_user("acc-member").await;
+        let taken = t.send(guest("acc-member")).await;
+        assert_eq!(taken.status, 403, "{}", taken.body);
+        // A guest has no password: logging in with one fails like any wrong password.
+        let with_password = TestRequest::post()
+            .uri("/v1/sessions")
+            .set_json(json!({"key": key, "username": "acc-visitor", "password": "anything at all"}));
+        assert_eq!(t.send(with_password).await.status, 401);
+        assert_eq!(t.get("/v1/user-sessions").await.body["page"]["totalElements"], 2);
+    }
+}
