@@ -39,6 +39,15 @@ pub fn on_connect(connection: &dyn Any, data: &mut Extensions) {
     }
 }
 
+/// What the hashing queue needs of a request: its source address (jobs queue per source) and a
+/// check, made when the job's turn comes, whether its client has gone (the job is then dropped).
+pub(crate) fn hashing_source(
+    req: &actix_web::HttpRequest,
+) -> (Option<std::net::IpAddr>, impl FnOnce() -> bool + Send + 'static) {
+    let connection = req.conn_data::<ClientConnection>().cloned();
+    (req.peer_addr().map(|a| a.ip()), move || connection.is_some_and(|c| c.has_gone()))
+}
+
 #[cfg(test)]
 mod tests {
     use std::io::Write;

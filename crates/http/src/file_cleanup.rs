@@ -77,7 +77,6 @@ async fn run(state: &web::Data<AppState>, files: &Files) {
         let mut backoff = Duration::from_secs(1);
         loop {
             match remove_pending(&state.service, files).await {
-                Ok(0) => break,
                 Ok(removed) => {
                     tracing::debug!(removed, "removed the bytes of deleted files");
                     break;

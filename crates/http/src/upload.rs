@@ -129,22 +129,12 @@ pub async fn upload_picture(
             continue;
         }
         let declared = field.content_type().map(|m| m.essence_str().to_owned()).unwrap_or_default();
-        let name = sanitize_name(field.content_disposition().and_then(|d| d.get_filename()).unwrap_or_default());
+        let name = file_name(&field);
         let (head, rest) = peek(field).await?;
         let content_type = check_picture(&declared, &head)?;
-        let key = Files::new_key();
         let body =
             futures_util::stream::iter([Ok(Bytes::from(head))]).chain(futures_util::stream::iter(rest).flatten());
-        let stored = files.upload(&key, body, limit).await?;
-        return Ok(StoredFile {
-            key,
-            application_id,
-            name,
-            content_type: content_type.to_owned(),
-            size: stored.size,
-            checksum: stored.sha256,
-            created_time: roost_domain::now(),
-        });
+        return store_part(files, body, limit, application_id, name, content_type.to_owned()).await;
     }
     Err(DomainError::field("file", "file", FieldErrorCode::MissingField, "the upload has no part named 'file'").into())
 }
@@ -154,19 +144,19 @@ const MAX_FIELD_BYTES: usize = 64 * 1024;
 
 /// The parts of a file message's upload besides the file (the ChatKitty files seed).
 #[derive(Debug, Default)]
-pub struct UploadParts {
+struct UploadParts {
     /// `groupTag` (or `group_tag`).
-    pub group_tag: Option<String>,
+    group_tag: Option<String>,
     /// `username` (a user name) or `user` (a JSON reference): the sender of a FILE message.
-    pub user: Option<UserRef>,
+    user: Option<UserRef>,
     /// `properties`: a JSON object.
-    pub properties: Properties,
+    properties: Properties,
 }
 
 /// A file message's upload: the part `file` streamed to the store (at most `limit` bytes), the
 /// other parts read as [`UploadParts`]. Parts may come in any order; when any part is bad, the
 /// bytes stored are removed before the error is returned.
-pub async fn upload_message_file(
+async fn upload_message_file(
     headers: &HeaderMap,
     payload: web::Payload,
     files: &Files,
@@ -211,19 +201,8 @@ async fn read_message_parts(
             }
             let content_type =
                 field.content_type().map_or("application/octet-stream".to_owned(), |m| m.essence_str().to_owned());
-            let file_name =
-                sanitize_name(field.content_disposition().and_then(|d| d.get_filename()).unwrap_or_default());
-            let key = Files::new_key();
-            let uploaded = files.upload(&key, field, limit).await?;
-            *stored = Some(StoredFile {
-                key,
-                application_id,
-                name: file_name,
-                content_type,
-                size: uploaded.size,
-                checksum: uploaded.sha256,
-                created_time: roost_domain::now(),
-            });
+            let name = file_name(&field);
+            *stored = Some(store_part(files, field, limit, application_id, name, content_type).await?);
             continue;
         }
         let value = read_field(field, &name).await?;
@@ -245,7 +224,11 @@ async fn read_message_parts(
                     .map_err(|e| invalid(format!("'properties' must be a JSON object: {e}")))?;
             }
             // A FILE message is what an upload makes: `type` may say so, and nothing else.
-            "type" if matches!(text()?.as_str(), "FILE" | "SYSTEM_FILE") => {}
+            "type" => {
+                if !matches!(text()?.as_str(), "FILE" | "SYSTEM_FILE") {
+                    return Err(invalid("an upload makes a FILE (or SYSTEM_FILE) message".into()));
+                }
+            }
             other => {
                 return Err(ApiError::BadRequest(format!(
                     "unexpected part '{other}': an upload has 'file', and optionally 'groupTag', 'username' or \
@@ -255,6 +238,37 @@ async fn read_message_parts(
         }
     }
     Ok(parts)
+}
+
+/// The name a file part was sent with, sanitised (never a path, never a key).
+fn file_name(field: &Field) -> String {
+    sanitize_name(field.content_disposition().and_then(|d| d.get_filename()).unwrap_or_default())
+}
+
+/// Streams a file part to the store under a new key: the file, not recorded yet.
+async fn store_part<S, E>(
+    files: &Files,
+    body: S,
+    limit: u64,
+    application_id: ApplicationId,
+    name: String,
+    content_type: String,
+) -> Result<StoredFile, ApiError>
+where
+    S: futures_util::Stream<Item = Result<Bytes, E>> + Unpin,
+    E: std::fmt::Display,
+{
+    let key = Files::new_key();
+    let uploaded = files.upload(&key, body, limit).await?;
+    Ok(StoredFile {
+        key,
+        application_id,
+        name,
+        content_type,
+        size: uploaded.size,
+        checksum: uploaded.sha256,
+        created_time: roost_domain::now(),
+    })
 }
 
 /// A part other than the file, whole, at most [`MAX_FIELD_BYTES`].

@@ -62,8 +62,6 @@ pub struct Login {
 /// An account's sign-in data, as stored beside its user.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AccountSecret {
-    /// The user.
-    pub user_id: UserId,
     /// Its email.
     pub email: Option<String>,
     /// argon2id PHC string of the password; `None` for users created through the Platform API.

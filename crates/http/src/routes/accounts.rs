@@ -10,7 +10,7 @@ use roost_domain::service::SignUpContext;
 use roost_domain::{DomainError, StoreError};
 use serde::{Deserialize, Serialize};
 
-use crate::connection::ClientConnection;
+use crate::connection::hashing_source;
 use crate::error::ApiError;
 use crate::extract::{Authenticated, Body, Domain, ListRequest};
 use crate::hashing::Refused;
@@ -52,9 +52,7 @@ async fn hashing<T: Send + 'static>(
     req: &HttpRequest,
     job: impl FnOnce(&AppState) -> Result<T, DomainError> + Send + 'static,
 ) -> Result<T, ApiError> {
-    let address = req.peer_addr().map(|a| a.ip());
-    let connection = req.conn_data::<ClientConnection>().cloned();
-    let gone = move || connection.is_some_and(|c| c.has_gone());
+    let (address, gone) = hashing_source(req);
     let running = state.clone();
     let result = state.hashing.run(address, gone, move || job(&running)).await.map_err(|refused| match refused {
         Refused::Full | Refused::Expired | Refused::ClientGone => ApiError::Domain(DomainError::Store(

@@ -8,7 +8,7 @@ use roost_auth::{AuthServer, ClientCredentials, FormParams, OAuthError};
 use roost_domain::model::application::OAuthClient;
 use roost_domain::now;
 
-use crate::connection::ClientConnection;
+use crate::connection::hashing_source;
 use crate::error::ApiError;
 use crate::extract::{blocking, OAuthForm};
 use crate::hashing::Refused;
@@ -36,14 +36,12 @@ async fn with_authenticated_client<T: Send + 'static>(
     credentials: ClientCredentials,
     then: impl FnOnce(&AuthServer, OAuthClient) -> Result<T, OAuthError> + Send + 'static,
 ) -> Result<T, ApiError> {
-    let address = req.peer_addr().map(|a| a.ip());
+    let (address, gone) = hashing_source(req);
     state
         .limiter
         .check(Some(&credentials.client_id), address)
         .map_err(|retry_after_secs| OAuthError::RateLimited { retry_after_secs })?;
     let hashing = state.clone();
-    let connection = req.conn_data::<ClientConnection>().cloned();
-    let gone = move || connection.is_some_and(|c| c.has_gone());
     let client =
         state.hashing.run(address, gone, move || hashing.auth.authenticate_client(&credentials)).await.map_err(
             |refused| match refused {

@@ -205,6 +205,13 @@ async fn refused_uploads_leave_nothing_behind() {
         let served = t.send(TestRequest::get().uri(&file_path(&page.body))).await;
         assert!(served.header("content-disposition").unwrap_or_default().starts_with("attachment"));
         assert_eq!(served.header("x-content-type-options"), Some("nosniff"));
+        // The same bytes again get a key of their own (no deduplication).
+        let again =
+            upload(&t, &messages, form(&[Part::File("x.html", "text/html", b"<script>alert(1)</script>")])).await;
+        assert_ne!(file_path(&again.body), file_path(&page.body));
+        let bad_type =
+            upload(&t, &messages, form(&[Part::Text("type", "TEXT"), Part::File("a", "text/plain", b"a")])).await;
+        assert_eq!(bad_type.status, 400, "{}", bad_type.body);
     }
 }
 

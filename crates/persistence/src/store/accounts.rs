@@ -191,8 +191,7 @@ impl AccountStore for DieselStore {
                 .store_err()?;
             let Some((user, (email, password_hash, activated_at))) = row else { return Ok(None) };
             let user = User::try_from(user)?;
-            let secret =
-                AccountSecret { user_id: user.id, email, password_hash, activated_time: activated_at.map(utc) };
+            let secret = AccountSecret { email, password_hash, activated_time: activated_at.map(utc) };
             Ok(Some((user, secret)))
         })
     }
@@ -207,7 +206,6 @@ impl AccountStore for DieselStore {
                 .optional()
                 .store_err()?;
             Ok(row.map(|(email, password_hash, activated_at)| AccountSecret {
-                user_id,
                 email,
                 password_hash,
                 activated_time: activated_at.map(utc),
