@@ -21,9 +21,15 @@ impl TokenRateLimiter {
     /// too means nobody can lock a client out by spending its allowance with wrong secrets.
     pub fn new(per_second: NonZeroU32, burst: NonZeroU32) -> Self {
         let quota = Quota::per_second(per_second).allow_burst(burst);
+        Self::with_quotas(quota, quota)
+    }
+
+    /// Limits with a quota per key (from one address) and one per address: end users' logins
+    /// (`per_key` per account) share an address behind a NAT more often than back ends do.
+    pub fn with_quotas(per_key: Quota, per_address: Quota) -> Self {
         Self {
-            per_client: RateLimiter::keyed(quota),
-            per_address: RateLimiter::keyed(quota),
+            per_client: RateLimiter::keyed(per_key),
+            per_address: RateLimiter::keyed(per_address),
             clock: DefaultClock::default(),
         }
     }

@@ -70,6 +70,12 @@ impl AuthServer {
         }
     }
 
+    /// Forgets a bearer token by its hash, after its session was ended by another (a password
+    /// change ends them all).
+    pub fn forget_hash(&self, token_hash: &str) {
+        self.tokens.forget(token_hash);
+    }
+
     /// Revokes one of the client's tokens (RFC 7009).
     pub fn revoke(&self, client: &OAuthClient, form: &FormParams) -> Result<(), OAuthError> {
         grant::revoke_token(self.credentials.as_ref(), &self.tokens, client, form)

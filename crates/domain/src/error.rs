@@ -27,6 +27,15 @@ pub enum DomainError {
     /// exists).
     #[error("the user name or password is wrong")]
     InvalidCredentials,
+    /// Too many attempts of something guarded (logins of a locked account): the client waits
+    /// `retry_after_secs` before it tries again.
+    #[error("{why}")]
+    TooManyAttempts {
+        /// Seconds to wait.
+        retry_after_secs: u64,
+        /// What was refused and why, for the user.
+        why: String,
+    },
     /// The client's precondition (`If-Match`, `If-Unmodified-Since`) does not hold: the
     /// resource changed since the client read it (RFC 9110 §13.1).
     #[error("the resource was modified since the precondition's representation")]

@@ -7,7 +7,9 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use crate::error::StoreError;
-use crate::model::account::{AccountSecret, AccountToken, Mail, Session, SessionSort, SessionState, UserSession};
+use crate::model::account::{
+    AccountSecret, AccountToken, Mail, MailOutcome, Session, SessionSort, SessionState, TokenPurpose, UserSession,
+};
 use crate::model::application::{AccessTokenRecord, Application, ApplicationSettings, OAuthClient, Organization};
 use crate::model::channel::{Channel, ChannelFilter, ChannelSort, Invite, MemberFilter, Membership};
 use crate::model::cursor::{CursorPage, CursorRequest};
@@ -108,6 +110,68 @@ pub trait AccountStore: Send + Sync {
     fn end_session(&self, application_id: ApplicationId, session_id: i64, now: Timestamp) -> StoreResult<bool>;
     /// The mail kept for the operator, oldest first.
     fn outbox(&self) -> StoreResult<Vec<Mail>>;
+    /// Counts a failed login of the user; at the `lock_at`-th in a row, locks the account until
+    /// `lock_until` and starts counting again.
+    fn record_login_failure(
+        &self,
+        application_id: ApplicationId,
+        user_id: UserId,
+        lock_at: u32,
+        lock_until: Timestamp,
+    ) -> StoreResult<()>;
+    /// A successful login: forgets failed ones and any lockout.
+    fn clear_login_failures(&self, application_id: ApplicationId, user_id: UserId) -> StoreResult<()>;
+    /// Lifts the lockout of the user named `username`; `false` when there is no such user.
+    fn unlock_account(&self, application_id: ApplicationId, username: &str) -> StoreResult<bool>;
+    /// Sets the user's password, ends all its sessions and starts `session`, in one
+    /// transaction. The token hashes of the sessions ended.
+    fn change_password(
+        &self,
+        application_id: ApplicationId,
+        user_id: UserId,
+        password_hash: &str,
+        session: &Session,
+        now: Timestamp,
+    ) -> StoreResult<Vec<String>>;
+    /// The user of an unused, unexpired token of `purpose`, with its sign-in data.
+    fn find_token(
+        &self,
+        token_hash: &str,
+        purpose: TokenPurpose,
+        now: Timestamp,
+    ) -> StoreResult<Option<(User, AccountSecret)>>;
+    /// Uses a password reset token once: sets the password, activates the account (the mail
+    /// proved the address), lifts any lockout and ends every session, in one transaction. The
+    /// user and the token hashes of the sessions ended; `None` when the token is unknown, used
+    /// or expired.
+    fn reset_password(
+        &self,
+        token_hash: &str,
+        password_hash: &str,
+        now: Timestamp,
+    ) -> StoreResult<Option<(User, Vec<String>)>>;
+    /// The user whose email is `email` (compared lower-cased), with its sign-in data.
+    fn find_account_by_email(
+        &self,
+        application_id: ApplicationId,
+        email: &str,
+    ) -> StoreResult<Option<(User, AccountSecret)>>;
+    /// How many tokens of `purpose` the user was issued since `since`.
+    fn tokens_issued_since(
+        &self,
+        application_id: ApplicationId,
+        user_id: UserId,
+        purpose: TokenPurpose,
+        since: Timestamp,
+    ) -> StoreResult<u32>;
+    /// Stores a token and the mail that carries it (and any notice), in one transaction.
+    fn issue_token(&self, token: &AccountToken, mail: &[Mail]) -> StoreResult<()>;
+    /// Claims up to `limit` mails not sent yet whose next attempt is due at `now`, until
+    /// `lease_until` (another node skips them meanwhile), oldest first.
+    fn claim_mail(&self, now: Timestamp, lease_until: Timestamp, limit: u32) -> StoreResult<Vec<Mail>>;
+    /// Records a mail's delivery: sent at `sent_time`, or failed with `error` and tried again
+    /// at `retry_at`.
+    fn record_delivery(&self, id: i64, outcome: MailOutcome) -> StoreResult<()>;
     /// A page of the application's sessions with their users, in `state` at `now` if given.
     fn list_sessions(
         &self,

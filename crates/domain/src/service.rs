@@ -7,6 +7,7 @@
 //! crate) therefore makes one call per request. Calls are synchronous and may block on storage:
 //! async callers run them on a thread of their own.
 
+mod account_security;
 mod accounts;
 mod applications;
 mod bulk;
@@ -21,6 +22,7 @@ mod users;
 
 use std::sync::Arc;
 
+pub use account_security::{MailToken, PasswordChange, PasswordChanged};
 pub use accounts::{IssuedSecret, OwnAccount, SignUpContext};
 pub use files::NewPicture;
 pub use messages::{Keystrokes, MessageListing, MessageQuery};

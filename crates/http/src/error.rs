@@ -201,6 +201,15 @@ impl ApiError {
                 StatusCode::TOO_MANY_REQUESTS,
                 api("RATE_LIMIT_REACHED", "Too many requests; retry after the time in Retry-After"),
             ),
+            Self::Domain(DomainError::TooManyAttempts { why, .. }) => (
+                StatusCode::TOO_MANY_REQUESTS,
+                Api {
+                    name: "TooManyAttemptsError",
+                    message: "Too many attempts; retry after the time in Retry-After".into(),
+                    explanation: Some(why.clone()),
+                    errors: &[],
+                },
+            ),
             Self::RangeNotSatisfiable { .. } => (
                 StatusCode::RANGE_NOT_SATISFIABLE,
                 api("RangeNotSatisfiableError", "The requested range lies outside the file"),
@@ -385,7 +394,8 @@ impl ResponseError for ApiError {
             }
         };
         if let Self::OAuth(OAuthError::RateLimited { retry_after_secs } | OAuthError::Overloaded { retry_after_secs })
-        | Self::RateLimited { retry_after_secs } = self
+        | Self::RateLimited { retry_after_secs }
+        | Self::Domain(DomainError::TooManyAttempts { retry_after_secs, .. }) = self
         {
             response.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
         }

@@ -1,6 +1,7 @@
 //! The route table. Legacy application-scoped paths (`/v1/applications/{app_id}/…`, seed
 //! 001) are served by the same handlers as the flat ones.
 
+pub(crate) mod account_security;
 pub(crate) mod accounts;
 pub(crate) mod application;
 pub(crate) mod bodies;

@@ -58,8 +58,15 @@ pub struct HttpSettings {
     pub picture_max_bytes: u64,
     /// Largest file a message may carry, in bytes (`ROOST_FILES_MAX_BYTES`).
     pub files_max_bytes: u64,
-    /// What end users' passwords must be (`ROOST_PASSWORD_MIN_LENGTH`).
+    /// What end users' passwords must be (`ROOST_PASSWORD_MIN_LENGTH`), how long a reset
+    /// token lasts and when failed logins lock an account.
     pub accounts: roost_domain::model::account::AccountRules,
+    /// Login and password reset attempts per minute for one account from one source address
+    /// (`ROOST_LOGIN_ATTEMPTS_PER_MINUTE`).
+    pub login_attempts_per_minute: NonZeroU32,
+    /// Login and password reset attempts per minute from one source address, whatever the
+    /// accounts (`ROOST_LOGIN_ATTEMPTS_PER_SOURCE_PER_MINUTE`).
+    pub login_attempts_per_source_per_minute: NonZeroU32,
 }
 
 /// Where `GET /metrics` is served.
@@ -97,6 +104,8 @@ impl Default for HttpSettings {
             picture_max_bytes: 5 << 20,
             files_max_bytes: 50 << 20,
             accounts: roost_domain::model::account::AccountRules::default(),
+            login_attempts_per_minute: NonZeroU32::new(10).unwrap_or(NonZeroU32::MIN),
+            login_attempts_per_source_per_minute: NonZeroU32::new(60).unwrap_or(NonZeroU32::MIN),
         }
     }
 }
@@ -131,6 +140,10 @@ pub struct AppState {
     pub responses: Arc<ResponseCache>,
     /// Token endpoint rate limit.
     pub limiter: Arc<TokenRateLimiter>,
+    /// End users' login and password reset attempts, per account and source, and per source.
+    pub account_limiter: TokenRateLimiter,
+    /// Woken when mail was written, so the SMTP sender (when configured) sends it at once.
+    pub mail_wake: Arc<tokio::sync::Notify>,
     /// The threads that run argon2, one per core, behind a bounded queue: secret checks can
     /// neither exhaust the CPU nor take the threads that serve the rest of the API.
     pub hashing: HashingQueue,
@@ -179,6 +192,11 @@ impl AppState {
             storage,
             responses: Arc::new(ResponseCache::new(settings.response_cache_bytes)),
             limiter: Arc::new(TokenRateLimiter::new(settings.token_rate_per_second, settings.token_rate_burst)),
+            account_limiter: TokenRateLimiter::with_quotas(
+                governor::Quota::per_minute(settings.login_attempts_per_minute),
+                governor::Quota::per_minute(settings.login_attempts_per_source_per_minute),
+            ),
+            mail_wake: Arc::new(tokio::sync::Notify::new()),
             hashing,
             metrics: Metrics::default(),
             rate_limits: settings.rate_limits.map(ApiRateLimits::new),

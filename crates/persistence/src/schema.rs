@@ -65,6 +65,8 @@ diesel::table! {
         email -> Nullable<Text>,
         password_hash -> Nullable<Text>,
         activated_at -> Nullable<Timestamp>,
+        failed_logins -> Integer,
+        locked_until -> Nullable<Timestamp>,
     }
 }
 
@@ -77,6 +79,7 @@ diesel::table! {
         created_at -> Timestamp,
         expires_at -> Timestamp,
         used_at -> Nullable<Timestamp>,
+        new_email -> Nullable<Text>,
     }
 }
 
@@ -101,6 +104,11 @@ diesel::table! {
         subject -> Text,
         body -> Text,
         created_at -> Timestamp,
+        sent_at -> Nullable<Timestamp>,
+        abandoned_at -> Nullable<Timestamp>,
+        attempts -> Integer,
+        next_attempt_at -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
     }
 }
 

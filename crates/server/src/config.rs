@@ -70,6 +70,21 @@ pub struct Settings {
     pub files_max_bytes: u64,
     /// Shortest password an end user may choose, in characters.
     pub password_min_length: usize,
+    /// Seconds a password reset token may be used.
+    pub password_reset_seconds: i64,
+    /// Consecutive failed logins that lock an account.
+    pub login_lockout_failures: u32,
+    /// Seconds such a lockout lasts.
+    pub login_lockout_seconds: i64,
+    /// Login and password reset attempts per minute for one account from one source.
+    pub login_attempts_per_minute: u32,
+    /// Login and password reset attempts per minute from one source.
+    pub login_attempts_per_source_per_minute: u32,
+    /// Where mail to end users goes: `smtp://host:port`, `smtps://user:pass@host`; unset: the
+    /// outbox (`roost outbox list`).
+    pub smtp_url: Option<String>,
+    /// The sender of that mail.
+    pub mail_from: String,
 }
 
 impl Default for Settings {
@@ -103,6 +118,13 @@ impl Default for Settings {
             files_url: None,
             files_max_bytes: 50 << 20,
             password_min_length: roost_domain::model::account::DEFAULT_PASSWORD_MIN_LENGTH,
+            password_reset_seconds: roost_domain::model::account::DEFAULT_RESET_SECONDS,
+            login_lockout_failures: roost_domain::model::account::DEFAULT_LOCKOUT_FAILURES,
+            login_lockout_seconds: roost_domain::model::account::DEFAULT_LOCKOUT_SECONDS,
+            login_attempts_per_minute: 10,
+            login_attempts_per_source_per_minute: 60,
+            smtp_url: None,
+            mail_from: "Roost <noreply@localhost>".into(),
         }
     }
 }
@@ -134,6 +156,10 @@ pub struct Config {
     pub picture_max_bytes: u64,
     pub files_max_bytes: u64,
     pub accounts: roost_domain::model::account::AccountRules,
+    pub login_attempts_per_minute: NonZeroU32,
+    pub login_attempts_per_source_per_minute: NonZeroU32,
+    /// SMTP server and sender, when mail goes out.
+    pub mail: Option<(String, String)>,
 }
 
 /// The file read when no `--config` / `ROOST_CONFIG` names one; it may be absent.
@@ -245,6 +271,13 @@ impl Settings {
         let positive = |name: &str, v: u32| {
             NonZeroU32::new(v).with_context(|| format!("invalid ROOST_{name}: must be at least 1"))
         };
+        let at_least_one = |name: &str, v: i64| {
+            if v >= 1 {
+                Ok(v)
+            } else {
+                bail!("invalid ROOST_{name}: must be at least 1")
+            }
+        };
         // A storage thread on SQLite runs the engine itself, so a few per core keep the CPU
         // busy; on PostgreSQL it mostly waits on a socket while the server works, and twice as
         // many keep more posts in flight, so group commits grow (issue 4: POST +17–22 % on average).
@@ -303,14 +336,29 @@ impl Settings {
                 Some(url) => bail!("invalid ROOST_FILES_URL '{url}': expected s3://bucket/prefix"),
                 None => Path::new(&self.data_dir).join("files").display().to_string(),
             },
-            accounts: match self.password_min_length {
-                length @ 1..=roost_domain::model::account::MAX_PASSWORD_CHARS => {
-                    roost_domain::model::account::AccountRules { password_min_length: length }
+            accounts: roost_domain::model::account::AccountRules {
+                password_min_length: match self.password_min_length {
+                    length @ 1..=roost_domain::model::account::MAX_PASSWORD_CHARS => length,
+                    _ => bail!(
+                        "invalid ROOST_PASSWORD_MIN_LENGTH: must be 1 to {}",
+                        roost_domain::model::account::MAX_PASSWORD_CHARS
+                    ),
+                },
+                reset_seconds: at_least_one("PASSWORD_RESET_SECONDS", self.password_reset_seconds)?,
+                lockout_failures: positive("LOGIN_LOCKOUT_FAILURES", self.login_lockout_failures)?.get(),
+                lockout_seconds: at_least_one("LOGIN_LOCKOUT_SECONDS", self.login_lockout_seconds)?,
+            },
+            login_attempts_per_minute: positive("LOGIN_ATTEMPTS_PER_MINUTE", self.login_attempts_per_minute)?,
+            login_attempts_per_source_per_minute: positive(
+                "LOGIN_ATTEMPTS_PER_SOURCE_PER_MINUTE",
+                self.login_attempts_per_source_per_minute,
+            )?,
+            mail: match self.smtp_url.filter(|url| !url.trim().is_empty()) {
+                None => None,
+                Some(url) => {
+                    roost_mail::Mailer::open(&url, &self.mail_from).map_err(|e| anyhow::anyhow!("{e}"))?;
+                    Some((url, self.mail_from))
                 }
-                _ => bail!(
-                    "invalid ROOST_PASSWORD_MIN_LENGTH: must be 1 to {}",
-                    roost_domain::model::account::MAX_PASSWORD_CHARS
-                ),
             },
             files_max_bytes: match self.files_max_bytes {
                 0 => bail!("invalid ROOST_FILES_MAX_BYTES: must be at least 1"),

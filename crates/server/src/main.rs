@@ -1,6 +1,7 @@
 //! The `roost` binary: configuration, command line, wiring, migrations at start-up and graceful
 //! shutdown. Everything else lives in the library crates.
 
+mod accounts;
 mod config;
 mod files;
 
@@ -52,9 +53,12 @@ enum Command {
     /// Manage hosted files.
     #[command(subcommand)]
     Files(FilesCommand),
-    /// The mail written for end users while no SMTP server is configured.
+    /// The mail written for end users, and how its delivery went.
     #[command(subcommand)]
     Outbox(OutboxCommand),
+    /// Manage end users' accounts.
+    #[command(subcommand)]
+    Users(UsersCommand),
     /// Print the API's OpenAPI 3.1 document (what `GET /v1/openapi.json` serves) and exit.
     Openapi,
 }
@@ -95,11 +99,23 @@ enum AppsCommand {
 
 #[derive(Subcommand)]
 enum OutboxCommand {
-    /// Print the mail kept for end users (activation tokens), oldest first.
+    /// Print the mail written for end users (activation and reset tokens), oldest first, with
+    /// its delivery (sent, waiting, abandoned).
     List {
         /// Print JSON: one object per mail.
         #[arg(long)]
         json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum UsersCommand {
+    /// Lift the lockout that failed logins put on an account, before it runs out.
+    Unlock {
+        /// Application id.
+        app_id: i64,
+        /// The user's name.
+        username: String,
     },
 }
 
@@ -188,7 +204,16 @@ fn main() -> anyhow::Result<()> {
         Command::Outbox(OutboxCommand::List { json }) => {
             let store = open_store_for_command(&config, ids.clone())?;
             let service = roost_domain::Service::new(Ports::from_store(Arc::new(store)), ids, config.messages);
-            print_outbox(&service.outbox()?, json);
+            accounts::print_outbox(&service.outbox()?, json);
+            Ok(())
+        }
+        Command::Users(UsersCommand::Unlock { app_id, username }) => {
+            let store = open_store_for_command(&config, ids.clone())?;
+            let service = roost_domain::Service::new(Ports::from_store(Arc::new(store)), ids, config.messages);
+            service
+                .unlock_account(ApplicationId(app_id), &username)
+                .with_context(|| format!("cannot unlock {username} of application {app_id}"))?;
+            println!("{username} of application {app_id} may log in again");
             Ok(())
         }
         Command::Files(FilesCommand::Sweep { json }) => {
@@ -197,32 +222,6 @@ fn main() -> anyhow::Result<()> {
         }
         // Answered above, before the configuration is read.
         Command::Openapi => Ok(()),
-    }
-}
-
-/// The outbox, for `roost outbox list`.
-fn print_outbox(mails: &[roost_domain::model::account::Mail], json: bool) {
-    for mail in mails {
-        if json {
-            let line = serde_json::json!({
-                "id": mail.id,
-                "application_id": mail.application_id.0,
-                "to": mail.to,
-                "subject": mail.subject,
-                "body": mail.body,
-                "created_time": mail.created_time.to_rfc3339(),
-            });
-            println!("{line}");
-        } else {
-            println!(
-                "--- {} to {} ({}, application {})",
-                mail.created_time.to_rfc3339(),
-                mail.to,
-                mail.subject,
-                mail.application_id
-            );
-            println!("{}", mail.body);
-        }
     }
 }
 
@@ -400,6 +399,8 @@ async fn serve(config: Config, ids: Arc<IdGenerator>) -> anyhow::Result<()> {
         picture_max_bytes: config.picture_max_bytes,
         files_max_bytes: config.files_max_bytes,
         accounts: config.accounts,
+        login_attempts_per_minute: config.login_attempts_per_minute,
+        login_attempts_per_source_per_minute: config.login_attempts_per_source_per_minute,
         ..HttpSettings::default()
     };
     let state = web::Data::new(AppState::new(Ports::from_store(store.clone()), ids.clone(), hasher.clone(), settings)?);
@@ -442,6 +443,10 @@ async fn serve(config: Config, ids: Arc<IdGenerator>) -> anyhow::Result<()> {
         }
     }
     spawn_housekeeping(state.clone());
+    if let Some((url, from)) = &config.mail {
+        let mailer = roost_mail::Mailer::open(url, from)?;
+        actix_web::rt::spawn(roost_mail::deliver(state.service.clone(), mailer, state.mail_wake.clone()));
+    }
     if let Some(files) = state.settings.files.clone() {
         actix_web::rt::spawn(files::sweep_at_start(state.service.clone(), files));
     }

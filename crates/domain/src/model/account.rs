@@ -17,17 +17,37 @@ pub const MAX_PASSWORD_CHARS: usize = 256;
 pub const MAX_EMAIL_CHARS: usize = 254;
 /// How long an activation token may be used.
 pub const ACTIVATION_HOURS: i64 = 24;
+/// How long a password reset token may be used by default (`ROOST_PASSWORD_RESET_SECONDS`).
+pub const DEFAULT_RESET_SECONDS: i64 = 3_600;
+/// How many password reset mails an account gets per hour at most: enough for a lost mail or
+/// two, too few to flood someone's inbox through the reset form.
+pub const RESET_MAILS_PER_HOUR: u32 = 3;
+/// Consecutive failed logins that lock an account, by default (`ROOST_LOGIN_LOCKOUT_FAILURES`).
+pub const DEFAULT_LOCKOUT_FAILURES: u32 = 10;
+/// How long a lockout lasts by default, in seconds (`ROOST_LOGIN_LOCKOUT_SECONDS`).
+pub const DEFAULT_LOCKOUT_SECONDS: i64 = 900;
 
 /// What an operator configures about accounts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AccountRules {
     /// Shortest password, in characters.
     pub password_min_length: usize,
+    /// How long a password reset token may be used, in seconds.
+    pub reset_seconds: i64,
+    /// Consecutive failed logins after which the account is locked, whatever their source.
+    pub lockout_failures: u32,
+    /// How long that lockout lasts, in seconds.
+    pub lockout_seconds: i64,
 }
 
 impl Default for AccountRules {
     fn default() -> Self {
-        Self { password_min_length: DEFAULT_PASSWORD_MIN_LENGTH }
+        Self {
+            password_min_length: DEFAULT_PASSWORD_MIN_LENGTH,
+            reset_seconds: DEFAULT_RESET_SECONDS,
+            lockout_failures: DEFAULT_LOCKOUT_FAILURES,
+            lockout_seconds: DEFAULT_LOCKOUT_SECONDS,
+        }
     }
 }
 
@@ -68,6 +88,18 @@ pub struct AccountSecret {
     pub password_hash: Option<String>,
     /// When the account was activated; `None` until it is.
     pub activated_time: Option<Timestamp>,
+    /// Failed logins since the last successful one (or unlock).
+    pub failed_logins: u32,
+    /// Until when logins are refused after too many failures.
+    pub locked_until: Option<Timestamp>,
+}
+
+impl AccountSecret {
+    /// The seconds left of a lockout at `now`; `None` when logins are allowed.
+    pub fn locked_for(&self, now: Timestamp) -> Option<u64> {
+        let until = self.locked_until.filter(|until| *until > now)?;
+        Some(u64::try_from((until - now).num_seconds()).unwrap_or(0).max(1))
+    }
 }
 
 /// What a single-use token mailed to a user is for.
@@ -75,6 +107,10 @@ pub struct AccountSecret {
 pub enum TokenPurpose {
     /// Activating a new account.
     Activate,
+    /// Confirming a new email address (the token rides with the address).
+    ChangeEmail,
+    /// Setting a new password without the old one.
+    ResetPassword,
 }
 
 impl TokenPurpose {
@@ -82,6 +118,8 @@ impl TokenPurpose {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Activate => "ACTIVATE",
+            Self::ChangeEmail => "CHANGE_EMAIL",
+            Self::ResetPassword => "RESET_PASSWORD",
         }
     }
 }
@@ -97,6 +135,8 @@ pub struct AccountToken {
     pub user_id: UserId,
     /// What it does.
     pub purpose: TokenPurpose,
+    /// For [`TokenPurpose::ChangeEmail`]: the address it confirms.
+    pub new_email: Option<String>,
     /// When it was issued.
     pub created_time: Timestamp,
     /// When it stops working.
@@ -118,6 +158,51 @@ pub struct Mail {
     pub body: String,
     /// When it was written.
     pub created_time: Timestamp,
+    /// How its delivery went (SMTP); `None` for a mail being written.
+    pub delivery: Option<Delivery>,
+}
+
+/// Where a mail's SMTP delivery stands.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Delivery {
+    /// When the SMTP server accepted it; `None` while it waits (no server configured, or
+    /// retrying).
+    pub sent_time: Option<Timestamp>,
+    /// When it was given up: refused for good, or retried for a day.
+    pub abandoned_time: Option<Timestamp>,
+    /// SMTP attempts so far.
+    pub attempts: u32,
+    /// Why the last attempt failed.
+    pub last_error: Option<String>,
+}
+
+/// How one SMTP attempt went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MailOutcome {
+    /// The server accepted the mail.
+    Sent {
+        /// When.
+        at: Timestamp,
+    },
+    /// It did not; try again at `retry_at`, or (`None`) never: the server refused it for good.
+    Failed {
+        /// Why (the SMTP server's answer or the connection error).
+        error: String,
+        /// The next attempt.
+        retry_at: Option<Timestamp>,
+    },
+}
+
+/// When a mail whose SMTP attempt failed is tried again: 30 s after the first failure,
+/// doubling, at most an hour apart; never after a permanent refusal (an SMTP 5xx) or once a day
+/// has passed since it was written (its tokens are stale by then, or nearly).
+pub fn next_mail_attempt(mail: &Mail, permanent: bool, now: Timestamp) -> Option<Timestamp> {
+    if permanent || now - mail.created_time > chrono::Duration::hours(24) {
+        return None;
+    }
+    let failures = mail.delivery.as_ref().map_or(0, |d| d.attempts);
+    let wait = 30_i64.saturating_mul(1_i64 << failures.min(10)).min(3_600);
+    Some(now + chrono::Duration::seconds(wait))
 }
 
 /// A user session: an end user's bearer token (only its SHA-256 is stored).
@@ -228,6 +313,46 @@ pub fn check_password(password: &str, username: &str, email: &str, rules: Accoun
     Ok(())
 }
 
+/// The mail that carries a password reset token, valid `minutes`.
+pub fn reset_mail(username: &str, token: &str, minutes: i64, public_url: Option<&str>) -> (String, String) {
+    let subject = "Reset your password".to_owned();
+    let mut body = format!(
+        "Hello {username},\n\nsomeone asked to reset the password of your account. To choose a new one, use this \
+         token (valid {minutes} minutes, once):\n\n    {token}\n"
+    );
+    if let Some(base) = public_url {
+        body.push_str(&format!(
+            "\nwith POST {}/v1/accounts/password-reset/{token} and your new password\n",
+            base.trim_end_matches('/')
+        ));
+    }
+    body.push_str("\nIf it was not you, ignore this mail: your password stays as it is.\n");
+    (subject, body)
+}
+
+/// The mail to a new address, with the token that confirms it.
+pub fn email_change_mail(username: &str, token: &str, public_url: Option<&str>) -> (String, String) {
+    let subject = "Confirm your new email address".to_owned();
+    let mut body = format!(
+        "Hello {username},\n\nto make this your account's address, use this token (valid {ACTIVATION_HOURS} hours):\n\n    {token}\n"
+    );
+    if let Some(base) = public_url {
+        body.push_str(&format!("\nor open {}/v1/accounts/activate/{token}\n", base.trim_end_matches('/')));
+    }
+    body.push_str("\nIf you did not ask for this, ignore this mail.\n");
+    (subject, body)
+}
+
+/// The notice to the old address that a change was asked for (never with the token).
+pub fn email_change_notice(username: &str, new_email: &str) -> (String, String) {
+    let subject = "Your email address is being changed".to_owned();
+    let body = format!(
+        "Hello {username},\n\nyour account asked to move to {new_email}. The change takes effect once that address \
+         confirms it. If it was not you, change your password now.\n"
+    );
+    (subject, body)
+}
+
 /// The mail that carries an activation token, with a link when the server knows its public URL.
 pub fn activation_mail(username: &str, token: &str, public_url: Option<&str>) -> (String, String) {
     let subject = "Activate your account".to_owned();
@@ -244,6 +369,27 @@ pub fn activation_mail(username: &str, token: &str, public_url: Option<&str>) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn failed_mail_is_retried_with_backoff_for_a_day_unless_refused_for_good() {
+        let written = chrono::Utc::now();
+        let mut mail = Mail {
+            id: 1,
+            application_id: ApplicationId(1),
+            to: "j@example.com".into(),
+            subject: String::new(),
+            body: String::new(),
+            created_time: written,
+            delivery: Some(Delivery::default()),
+        };
+        assert_eq!(next_mail_attempt(&mail, false, written), Some(written + chrono::Duration::seconds(30)));
+        mail.delivery = Some(Delivery { attempts: 3, ..Delivery::default() });
+        assert_eq!(next_mail_attempt(&mail, false, written), Some(written + chrono::Duration::seconds(240)));
+        mail.delivery = Some(Delivery { attempts: 30, ..Delivery::default() });
+        assert_eq!(next_mail_attempt(&mail, false, written), Some(written + chrono::Duration::hours(1)));
+        assert_eq!(next_mail_attempt(&mail, true, written), None);
+        assert_eq!(next_mail_attempt(&mail, false, written + chrono::Duration::hours(25)), None);
+    }
 
     #[test]
     fn emails_need_a_local_part_and_a_domain() {

@@ -16,9 +16,6 @@ use crate::model::principal::Principal;
 use crate::model::user::{already_exists, new_user, NewUser, User};
 use crate::ports::PasswordHasher;
 
-/// Longest `User-Agent` kept with a session.
-const MAX_USER_AGENT_CHARS: usize = 512;
-
 /// A secret made by the caller (a random bearer string) and the SHA-256 under which it is
 /// stored: the domain keeps only the hash, the client gets the secret once.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -76,18 +73,12 @@ impl Service {
             application_id: application.id,
             user_id: user.id,
             purpose: TokenPurpose::Activate,
+            new_email: None,
             created_time: created,
             expires_time: created + chrono::Duration::hours(ACTIVATION_HOURS),
         };
         let (subject, body) = activation_mail(&user.name, &context.activation.secret, context.public_url);
-        let mail = Mail {
-            id: self.next_id(),
-            application_id: application.id,
-            to: input.email.clone(),
-            subject,
-            body,
-            created_time: created,
-        };
+        let mail = self.mail(application.id, input.email.clone(), subject, body);
         match self.ports.accounts.create_account(&user, &input.email, &password_hash, &token, &mail) {
             Ok(()) => Ok(user),
             // The name was checked just above: the email is taken, or the name was taken meanwhile.
@@ -101,7 +92,8 @@ impl Service {
         }
     }
 
-    /// `POST /v1/accounts/activate`: activates the account of a token mailed at sign-up, once.
+    /// `POST /v1/accounts/activate`: uses a token mailed at sign-up (activates the account) or
+    /// after an email change (makes the new address the account's), once.
     pub fn activate_account(&self, token_hash: &str) -> Result<User, DomainError> {
         self.ports.accounts.activate_account(token_hash, now())?.ok_or_else(|| {
             DomainError::field(RESOURCE, "token", FieldErrorCode::Invalid, "the token is unknown, used or expired")
@@ -111,10 +103,13 @@ impl Service {
     /// `POST /v1/sessions`: checks a user's password and starts a session whose bearer token
     /// (`session`'s secret) acts as the user for `lifetime`. A wrong key is a 400; a wrong name
     /// or password is the same answer, after the same work, whether the user exists or not.
-    /// Without a password, a guest session (when the application's `guestUsers` allows).
+    /// `rules.lockout_failures` wrong passwords in a row lock the account for
+    /// `rules.lockout_seconds`, whatever their source. Without a password, a guest session
+    /// (when the application's `guestUsers` allows).
     pub fn log_in(
         &self,
         hasher: &dyn PasswordHasher,
+        rules: AccountRules,
         input: Login,
         session: &IssuedSecret,
         lifetime: chrono::Duration,
@@ -132,9 +127,7 @@ impl Service {
                     hasher.verify_decoy(password);
                     return Err(DomainError::InvalidCredentials);
                 };
-                if !hasher.verify_password(password, hash) {
-                    return Err(DomainError::InvalidCredentials);
-                }
+                self.check_login_password(hasher, rules, &user, &secret, password, hash)?;
                 if secret.activated_time.is_none() {
                     return Err(DomainError::Forbidden(
                         "the account is not activated yet: use the token mailed to you at sign-up".into(),
@@ -143,19 +136,7 @@ impl Service {
                 user
             }
         };
-        let started = now();
-        let session = Session {
-            id: self.next_id(),
-            token_hash: session.hash.clone(),
-            application_id: application.id,
-            user_id: user.id,
-            user_agent: input
-                .user_agent
-                .map(|agent| agent.chars().filter(|c| !c.is_control()).take(MAX_USER_AGENT_CHARS).collect()),
-            created_time: started,
-            expires_time: started + lifetime,
-            ended_time: None,
-        };
+        let session = self.new_session(application.id, user.id, session, lifetime, input.user_agent.as_deref());
         self.ports.accounts.insert_session(&session)?;
         Ok((session, user))
     }
@@ -229,7 +210,7 @@ impl Service {
         Ok(self.ports.accounts.outbox()?)
     }
 
-    fn application_by_key(&self, key: &str) -> Result<Application, DomainError> {
+    pub(super) fn application_by_key(&self, key: &str) -> Result<Application, DomainError> {
         let known =
             if key.is_empty() || key.len() > 64 { None } else { self.ports.accounts.application_by_key(key)? };
         known.ok_or_else(|| {

@@ -5,7 +5,8 @@
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse, Responder};
 use roost_auth::token::{hash_token, issue_secret, MAIL_TOKEN_PREFIX, SESSION_TOKEN_PREFIX};
-use roost_domain::model::account::{Login, NewAccount, SessionState};
+use roost_domain::model::account::{Login, NewAccount, Session, SessionState};
+use roost_domain::model::user::User;
 use roost_domain::service::SignUpContext;
 use roost_domain::{DomainError, StoreError};
 use serde::{Deserialize, Serialize};
@@ -22,7 +23,7 @@ use crate::state::AppState;
 use crate::urls::Urls;
 
 /// A user's own account with its links.
-type OwnAccountResource = crate::openapi::HalResource<OwnAccountRepr>;
+pub(crate) type OwnAccountResource = crate::openapi::HalResource<OwnAccountRepr>;
 
 /// The header an end-user call may name its application's public key in, instead of `key`.
 const API_KEY_HEADER: &str = "x-api-key";
@@ -35,19 +36,22 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(endpoint("/v1/accounts/activate/{token}").get(activate_link))
         .service(endpoint("/v1/sessions").post(log_in))
         .service(endpoint("/v1/sessions/current").delete(log_out))
-        .service(endpoint("/v1/me").get(me))
+        .service(endpoint("/v1/me").get(me).patch(super::account_security::patch_me))
+        .service(endpoint("/v1/me/password").put(super::account_security::change_password))
+        .service(endpoint("/v1/accounts/password-reset").post(super::account_security::request_reset))
+        .service(endpoint("/v1/accounts/password-reset/{token}").post(super::account_security::reset))
         .service(endpoint("/v1/user-sessions").get(list_sessions));
 }
 
 /// The application's public key: the body's `key`, else the `X-Api-Key` header.
-fn application_key(req: &HttpRequest, body_key: Option<String>) -> String {
+pub(crate) fn application_key(req: &HttpRequest, body_key: Option<String>) -> String {
     body_key
         .or_else(|| req.headers().get(API_KEY_HEADER).and_then(|v| v.to_str().ok()).map(str::to_owned))
         .unwrap_or_default()
 }
 
 /// Runs `job` on the hashing threads, behind their bounded queue.
-async fn hashing<T: Send + 'static>(
+pub(crate) async fn hashing<T: Send + 'static>(
     state: &web::Data<AppState>,
     req: &HttpRequest,
     job: impl FnOnce(&AppState) -> Result<T, DomainError> + Send + 'static,
@@ -119,6 +123,7 @@ pub async fn sign_up(
         state.service.sign_up(input, context)
     })
     .await?;
+    state.mail_wake.notify_one();
     let mut response = Hal(user(&created, &urls)).respond_to(&req);
     *response.status_mut() = actix_web::http::StatusCode::CREATED;
     Ok(response)
@@ -184,7 +189,7 @@ pub struct LoginBody {
 
 /// A new session: its bearer token (shown once) and the user it acts as.
 #[derive(Serialize, utoipa::ToSchema)]
-pub struct SessionRepr {
+pub(crate) struct SessionRepr {
     /// The session's bearer token: send it as `Authorization: Bearer …`.
     access_token: String,
     /// Always `Bearer`.
@@ -220,20 +225,36 @@ pub async fn log_in(
     let user_agent = req.headers().get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_owned);
     let input =
         Login { key: application_key(&req, body.key), username: body.username, password: body.password, user_agent };
+    limit_attempts(&state, &req, "login", &format!("{}|{}", input.key, input.username.to_lowercase()))?;
     let issued = issue_secret(SESSION_TOKEN_PREFIX);
     let lifetime = state.settings.tokens.lifetime;
     let bearer = issued.secret.clone();
-    let (session, logged_in) =
-        hashing(&state, &req, move |state| state.service.log_in(&**state.auth.hasher(), input, &issued, lifetime))
-            .await?;
+    let (session, logged_in) = hashing(&state, &req, move |state| {
+        state.service.log_in(&**state.auth.hasher(), state.settings.accounts, input, &issued, lifetime)
+    })
+    .await?;
+    Ok(session_answer(bearer, &session, &logged_in, &urls))
+}
+
+/// A new session's answer; a bearer token must not be stored by caches (RFC 6749 §5.1).
+pub(crate) fn session_answer(bearer: String, session: &Session, user: &User, urls: &Urls) -> HttpResponse {
     let answer = SessionRepr {
         access_token: bearer,
         token_type: "Bearer",
         expires_in: (session.expires_time - session.created_time).num_seconds(),
-        user: user_state(&logged_in, &urls),
+        user: user_state(user, urls),
     };
-    // A bearer token must not be stored by caches (RFC 6749 §5.1).
-    Ok(HttpResponse::Ok().insert_header((header::CACHE_CONTROL, "no-store")).json(answer))
+    HttpResponse::Ok().insert_header((header::CACHE_CONTROL, "no-store")).json(answer)
+}
+
+/// Login and password reset attempts per source address, and per account from one source
+/// (`what`, `account`): the durable lockout covers an account whatever its sources.
+pub(crate) fn limit_attempts(state: &AppState, req: &HttpRequest, what: &str, account: &str) -> Result<(), ApiError> {
+    let (address, _) = hashing_source(req);
+    state
+        .account_limiter
+        .check(Some(&format!("{what}|{account}")), address)
+        .map_err(|retry_after_secs| ApiError::RateLimited { retry_after_secs })
 }
 
 #[utoipa::path(

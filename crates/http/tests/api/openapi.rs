@@ -89,6 +89,8 @@ fn the_document_is_openapi_3_1_with_oauth2_client_credentials() {
         "/v1/accounts/activate",
         "/v1/accounts/activate/{token}",
         "/v1/sessions",
+        "/v1/accounts/password-reset",
+        "/v1/accounts/password-reset/{token}",
     ];
     for (method, path) in operations(doc) {
         let operation = &doc["paths"][&path][method.to_ascii_lowercase()];

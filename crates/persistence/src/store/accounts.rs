@@ -2,7 +2,8 @@
 
 use diesel::prelude::*;
 use roost_domain::model::account::{
-    AccountSecret, AccountToken, Mail, Session, SessionSort, SessionState, TokenPurpose, UserSession,
+    AccountSecret, AccountToken, Delivery, Mail, MailOutcome, Session, SessionSort, SessionState, TokenPurpose,
+    UserSession,
 };
 use roost_domain::model::application::Application;
 use roost_domain::model::page::{Direction, Page, PageRequest};
@@ -61,10 +62,55 @@ impl From<SessionRow> for Session {
     }
 }
 
-/// A user's email, password hash and activation time.
-type SignInColumns = (Option<String>, Option<String>, Option<chrono::NaiveDateTime>);
+/// A user's email, password hash, activation time, failed logins and lockout.
+type SignInColumns = (Option<String>, Option<String>, Option<chrono::NaiveDateTime>, i32, Option<chrono::NaiveDateTime>);
 
-#[derive(Queryable, Selectable, Insertable)]
+/// The columns of [`SignInColumns`].
+fn sign_in_columns() -> (
+    users::email,
+    users::password_hash,
+    users::activated_at,
+    users::failed_logins,
+    users::locked_until,
+) {
+    (users::email, users::password_hash, users::activated_at, users::failed_logins, users::locked_until)
+}
+
+fn secret((email, password_hash, activated_at, failed_logins, locked_until): SignInColumns) -> AccountSecret {
+    AccountSecret {
+        email,
+        password_hash,
+        activated_time: activated_at.map(utc),
+        failed_logins: u32::try_from(failed_logins).unwrap_or(0),
+        locked_until: locked_until.map(utc),
+    }
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = outbox)]
+struct NewMailRow {
+    id: i64,
+    application_id: i64,
+    recipient: String,
+    subject: String,
+    body: String,
+    created_at: chrono::NaiveDateTime,
+}
+
+impl From<&Mail> for NewMailRow {
+    fn from(mail: &Mail) -> Self {
+        Self {
+            id: mail.id,
+            application_id: mail.application_id.0,
+            recipient: mail.to.clone(),
+            subject: mail.subject.clone(),
+            body: mail.body.clone(),
+            created_at: mail.created_time.naive_utc(),
+        }
+    }
+}
+
+#[derive(Queryable, Selectable)]
 #[diesel(table_name = outbox)]
 struct MailRow {
     id: i64,
@@ -73,6 +119,72 @@ struct MailRow {
     subject: String,
     body: String,
     created_at: chrono::NaiveDateTime,
+    sent_at: Option<chrono::NaiveDateTime>,
+    abandoned_at: Option<chrono::NaiveDateTime>,
+    attempts: i32,
+    last_error: Option<String>,
+}
+
+impl From<MailRow> for Mail {
+    fn from(r: MailRow) -> Self {
+        Self {
+            id: r.id,
+            application_id: ApplicationId(r.application_id),
+            to: r.recipient,
+            subject: r.subject,
+            body: r.body,
+            created_time: utc(r.created_at),
+            delivery: Some(Delivery {
+                sent_time: r.sent_at.map(utc),
+                abandoned_time: r.abandoned_at.map(utc),
+                attempts: u32::try_from(r.attempts).unwrap_or(0),
+                last_error: r.last_error,
+            }),
+        }
+    }
+}
+
+fn insert_token(conn: &mut AnyConnection, token: &AccountToken) -> StoreResult<()> {
+    diesel::insert_into(account_tokens::table)
+        .values((
+            account_tokens::token_hash.eq(&token.token_hash),
+            account_tokens::application_id.eq(token.application_id.0),
+            account_tokens::user_id.eq(token.user_id.0),
+            account_tokens::purpose.eq(token.purpose.as_str()),
+            account_tokens::new_email.eq(token.new_email.as_deref()),
+            account_tokens::created_at.eq(token.created_time.naive_utc()),
+            account_tokens::expires_at.eq(token.expires_time.naive_utc()),
+        ))
+        .execute(conn)
+        .store_err()?;
+    Ok(())
+}
+
+fn insert_mail(conn: &mut AnyConnection, mail: &[Mail]) -> StoreResult<()> {
+    // One statement per mail: batch inserts differ between the engines, and there are one or two.
+    for one in mail {
+        diesel::insert_into(outbox::table).values(NewMailRow::from(one)).execute(conn).store_err()?;
+    }
+    Ok(())
+}
+
+/// Ends every active session of a user at `now`; the token hashes of those ended.
+fn end_all_sessions(
+    conn: &mut AnyConnection,
+    application_id: i64,
+    user_id: i64,
+    now: chrono::NaiveDateTime,
+) -> StoreResult<Vec<String>> {
+    let ending = diesel::update(
+        user_sessions::table
+            .filter(user_sessions::application_id.eq(application_id))
+            .filter(user_sessions::user_id.eq(user_id))
+            .filter(user_sessions::ended_at.is_null())
+            .filter(user_sessions::expires_at.gt(now)),
+    )
+    .set(user_sessions::ended_at.eq(Some(now)))
+    .returning(user_sessions::token_hash);
+    on_engine!(&mut *conn, |c| ending.get_results(c)).store_err()
 }
 
 /// A session by the SHA-256 of its token (the bearer check of `roost-auth`).
@@ -126,51 +238,40 @@ impl AccountStore for DieselStore {
                 .set((users::email.eq(&lowered), users::password_hash.eq(password_hash)))
                 .execute(conn)
                 .store_err()?;
-            diesel::insert_into(account_tokens::table)
-                .values((
-                    account_tokens::token_hash.eq(&token.token_hash),
-                    account_tokens::application_id.eq(token.application_id.0),
-                    account_tokens::user_id.eq(token.user_id.0),
-                    account_tokens::purpose.eq(token.purpose.as_str()),
-                    account_tokens::created_at.eq(token.created_time.naive_utc()),
-                    account_tokens::expires_at.eq(token.expires_time.naive_utc()),
-                ))
-                .execute(conn)
-                .store_err()?;
-            diesel::insert_into(outbox::table)
-                .values(MailRow {
-                    id: mail.id,
-                    application_id: mail.application_id.0,
-                    recipient: mail.to.clone(),
-                    subject: mail.subject.clone(),
-                    body: mail.body.clone(),
-                    created_at: mail.created_time.naive_utc(),
-                })
-                .execute(conn)
-                .store_err()?;
-            Ok(())
+            insert_token(conn, token)?;
+            insert_mail(conn, std::slice::from_ref(mail))
         })
     }
 
     fn activate_account(&self, token_hash: &str, now: Timestamp) -> StoreResult<Option<User>> {
         self.write(|conn| {
             // Claimed by the update that uses it: two activations at once cannot both succeed.
+            let purposes = [TokenPurpose::Activate.as_str(), TokenPurpose::ChangeEmail.as_str()];
             let claim = diesel::update(
                 account_tokens::table
                     .filter(account_tokens::token_hash.eq(token_hash))
-                    .filter(account_tokens::purpose.eq(TokenPurpose::Activate.as_str()))
+                    .filter(account_tokens::purpose.eq_any(purposes))
                     .filter(account_tokens::used_at.is_null())
                     .filter(account_tokens::expires_at.gt(now.naive_utc())),
             )
             .set(account_tokens::used_at.eq(Some(now.naive_utc())))
-            .returning((account_tokens::application_id, account_tokens::user_id));
-            let claimed: Option<(i64, i64)> = on_engine!(&mut *conn, |c| claim.get_result(c).optional()).store_err()?;
-            let Some((application_id, user_id)) = claimed else { return Ok(None) };
+            .returning((account_tokens::application_id, account_tokens::user_id, account_tokens::new_email));
+            let claimed: Option<(i64, i64, Option<String>)> =
+                on_engine!(&mut *conn, |c| claim.get_result(c).optional()).store_err()?;
+            let Some((application_id, user_id, new_email)) = claimed else { return Ok(None) };
             let this = users::table.filter(users::application_id.eq(application_id)).filter(users::id.eq(user_id));
-            diesel::update(this.filter(users::activated_at.is_null()))
-                .set(users::activated_at.eq(Some(now.naive_utc())))
-                .execute(conn)
-                .store_err()?;
+            match new_email {
+                // An email change: the address must still be free (the unique index says so).
+                Some(email) => {
+                    diesel::update(this).set(users::email.eq(Some(email))).execute(conn).store_err()?;
+                }
+                None => {
+                    diesel::update(this.filter(users::activated_at.is_null()))
+                        .set(users::activated_at.eq(Some(now.naive_utc())))
+                        .execute(conn)
+                        .store_err()?;
+                }
+            }
             let row: Option<UserRow> = this.select(UserRow::as_select()).get_result(conn).optional().store_err()?;
             row.map(User::try_from).transpose()
         })
@@ -185,14 +286,11 @@ impl AccountStore for DieselStore {
             let row: Option<(UserRow, SignInColumns)> = users::table
                 .filter(users::application_id.eq(application_id.0))
                 .filter(users::name.eq(username))
-                .select((UserRow::as_select(), (users::email, users::password_hash, users::activated_at)))
+                .select((UserRow::as_select(), sign_in_columns()))
                 .get_result(conn)
                 .optional()
                 .store_err()?;
-            let Some((user, (email, password_hash, activated_at))) = row else { return Ok(None) };
-            let user = User::try_from(user)?;
-            let secret = AccountSecret { email, password_hash, activated_time: activated_at.map(utc) };
-            Ok(Some((user, secret)))
+            row.map(|(user, columns)| Ok((User::try_from(user)?, secret(columns)))).transpose()
         })
     }
 
@@ -201,15 +299,11 @@ impl AccountStore for DieselStore {
             let row: Option<SignInColumns> = users::table
                 .filter(users::application_id.eq(application_id.0))
                 .filter(users::id.eq(user_id.0))
-                .select((users::email, users::password_hash, users::activated_at))
+                .select(sign_in_columns())
                 .get_result(conn)
                 .optional()
                 .store_err()?;
-            Ok(row.map(|(email, password_hash, activated_at)| AccountSecret {
-                email,
-                password_hash,
-                activated_time: activated_at.map(utc),
-            }))
+            Ok(row.map(secret))
         })
     }
 
@@ -281,17 +375,237 @@ impl AccountStore for DieselStore {
         self.read(|conn| {
             let rows: Vec<MailRow> =
                 outbox::table.order(outbox::id).select(MailRow::as_select()).load(conn).store_err()?;
-            Ok(rows
-                .into_iter()
-                .map(|r| Mail {
-                    id: r.id,
-                    application_id: ApplicationId(r.application_id),
-                    to: r.recipient,
-                    subject: r.subject,
-                    body: r.body,
-                    created_time: utc(r.created_at),
-                })
-                .collect())
+            Ok(rows.into_iter().map(Mail::from).collect())
+        })
+    }
+
+    fn record_login_failure(
+        &self,
+        application_id: ApplicationId,
+        user_id: UserId,
+        lock_at: u32,
+        lock_until: Timestamp,
+    ) -> StoreResult<()> {
+        self.write(|conn| {
+            let this =
+                users::table.filter(users::application_id.eq(application_id.0)).filter(users::id.eq(user_id.0));
+            let counting = diesel::update(this)
+                .set(users::failed_logins.eq(users::failed_logins + 1))
+                .returning(users::failed_logins);
+            let failures: Option<i32> = on_engine!(&mut *conn, |c| counting.get_result(c).optional()).store_err()?;
+            if failures.is_some_and(|n| i64::from(n) >= i64::from(lock_at)) {
+                diesel::update(this)
+                    .set((users::failed_logins.eq(0), users::locked_until.eq(Some(lock_until.naive_utc()))))
+                    .execute(conn)
+                    .store_err()?;
+            }
+            Ok(())
+        })
+    }
+
+    fn clear_login_failures(&self, application_id: ApplicationId, user_id: UserId) -> StoreResult<()> {
+        self.write(|conn| {
+            diesel::update(users::table.filter(users::application_id.eq(application_id.0)).filter(users::id.eq(user_id.0)))
+                .set((users::failed_logins.eq(0), users::locked_until.eq(None::<chrono::NaiveDateTime>)))
+                .execute(conn)
+                .store_err()?;
+            Ok(())
+        })
+    }
+
+    fn unlock_account(&self, application_id: ApplicationId, username: &str) -> StoreResult<bool> {
+        self.write(|conn| {
+            let found = diesel::update(
+                users::table.filter(users::application_id.eq(application_id.0)).filter(users::name.eq(username)),
+            )
+            .set((users::failed_logins.eq(0), users::locked_until.eq(None::<chrono::NaiveDateTime>)))
+            .execute(conn)
+            .store_err()?;
+            Ok(found > 0)
+        })
+    }
+
+    fn change_password(
+        &self,
+        application_id: ApplicationId,
+        user_id: UserId,
+        password_hash: &str,
+        session: &Session,
+        now: Timestamp,
+    ) -> StoreResult<Vec<String>> {
+        self.write(|conn| {
+            diesel::update(users::table.filter(users::application_id.eq(application_id.0)).filter(users::id.eq(user_id.0)))
+                .set(users::password_hash.eq(Some(password_hash)))
+                .execute(conn)
+                .store_err()?;
+            let ended = end_all_sessions(conn, application_id.0, user_id.0, now.naive_utc())?;
+            diesel::insert_into(user_sessions::table).values(SessionRow::from(session)).execute(conn).store_err()?;
+            Ok(ended)
+        })
+    }
+
+    fn find_token(
+        &self,
+        token_hash: &str,
+        purpose: TokenPurpose,
+        now: Timestamp,
+    ) -> StoreResult<Option<(User, AccountSecret)>> {
+        self.read(|conn| {
+            let row: Option<(UserRow, SignInColumns)> = account_tokens::table
+                .inner_join(users::table.on(users::id.eq(account_tokens::user_id)))
+                .filter(account_tokens::token_hash.eq(token_hash))
+                .filter(account_tokens::purpose.eq(purpose.as_str()))
+                .filter(account_tokens::used_at.is_null())
+                .filter(account_tokens::expires_at.gt(now.naive_utc()))
+                .filter(users::application_id.eq(account_tokens::application_id))
+                .select((UserRow::as_select(), sign_in_columns()))
+                .get_result(conn)
+                .optional()
+                .store_err()?;
+            row.map(|(user, columns)| Ok((User::try_from(user)?, secret(columns)))).transpose()
+        })
+    }
+
+    fn reset_password(
+        &self,
+        token_hash: &str,
+        password_hash: &str,
+        now: Timestamp,
+    ) -> StoreResult<Option<(User, Vec<String>)>> {
+        self.write(|conn| {
+            let now = now.naive_utc();
+            // Claimed by the update that uses it: two resets at once cannot both succeed.
+            let claim = diesel::update(
+                account_tokens::table
+                    .filter(account_tokens::token_hash.eq(token_hash))
+                    .filter(account_tokens::purpose.eq(TokenPurpose::ResetPassword.as_str()))
+                    .filter(account_tokens::used_at.is_null())
+                    .filter(account_tokens::expires_at.gt(now)),
+            )
+            .set(account_tokens::used_at.eq(Some(now)))
+            .returning((account_tokens::application_id, account_tokens::user_id));
+            let claimed: Option<(i64, i64)> = on_engine!(&mut *conn, |c| claim.get_result(c).optional()).store_err()?;
+            let Some((application_id, user_id)) = claimed else { return Ok(None) };
+            let this = users::table.filter(users::application_id.eq(application_id)).filter(users::id.eq(user_id));
+            diesel::update(this)
+                .set((
+                    users::password_hash.eq(Some(password_hash)),
+                    users::failed_logins.eq(0),
+                    users::locked_until.eq(None::<chrono::NaiveDateTime>),
+                ))
+                .execute(conn)
+                .store_err()?;
+            diesel::update(this.filter(users::activated_at.is_null()))
+                .set(users::activated_at.eq(Some(now)))
+                .execute(conn)
+                .store_err()?;
+            let ended = end_all_sessions(conn, application_id, user_id, now)?;
+            let row: Option<UserRow> = this.select(UserRow::as_select()).get_result(conn).optional().store_err()?;
+            row.map(|user| Ok((User::try_from(user)?, ended))).transpose()
+        })
+    }
+
+    fn find_account_by_email(
+        &self,
+        application_id: ApplicationId,
+        email: &str,
+    ) -> StoreResult<Option<(User, AccountSecret)>> {
+        self.read(|conn| {
+            let row: Option<(UserRow, SignInColumns)> = users::table
+                .filter(users::application_id.eq(application_id.0))
+                .filter(users::email.eq(email))
+                .select((UserRow::as_select(), sign_in_columns()))
+                .get_result(conn)
+                .optional()
+                .store_err()?;
+            row.map(|(user, columns)| Ok((User::try_from(user)?, secret(columns)))).transpose()
+        })
+    }
+
+    fn tokens_issued_since(
+        &self,
+        application_id: ApplicationId,
+        user_id: UserId,
+        purpose: TokenPurpose,
+        since: Timestamp,
+    ) -> StoreResult<u32> {
+        self.read(|conn| {
+            let count: i64 = account_tokens::table
+                .filter(account_tokens::application_id.eq(application_id.0))
+                .filter(account_tokens::user_id.eq(user_id.0))
+                .filter(account_tokens::purpose.eq(purpose.as_str()))
+                .filter(account_tokens::created_at.ge(since.naive_utc()))
+                .count()
+                .get_result(conn)
+                .store_err()?;
+            Ok(u32::try_from(count).unwrap_or(u32::MAX))
+        })
+    }
+
+    fn issue_token(&self, token: &AccountToken, mail: &[Mail]) -> StoreResult<()> {
+        self.write(|conn| {
+            insert_token(conn, token)?;
+            insert_mail(conn, mail)
+        })
+    }
+
+    fn claim_mail(&self, now: Timestamp, lease_until: Timestamp, limit: u32) -> StoreResult<Vec<Mail>> {
+        self.write(|conn| {
+            let now = now.naive_utc();
+            let due = || {
+                outbox::table
+                    .filter(outbox::sent_at.is_null())
+                    .filter(outbox::abandoned_at.is_null())
+                    .filter(outbox::next_attempt_at.is_null().or(outbox::next_attempt_at.le(now)))
+            };
+            let ids: Vec<i64> =
+                due().order(outbox::id).select(outbox::id).limit(i64::from(limit)).load(conn).store_err()?;
+            if ids.is_empty() {
+                return Ok(Vec::new());
+            }
+            // Inside the write transaction: no other node claims these meanwhile.
+            diesel::update(due().filter(outbox::id.eq_any(&ids)))
+                .set(outbox::next_attempt_at.eq(Some(lease_until.naive_utc())))
+                .execute(conn)
+                .store_err()?;
+            let rows: Vec<MailRow> = outbox::table
+                .filter(outbox::id.eq_any(&ids))
+                .order(outbox::id)
+                .select(MailRow::as_select())
+                .load(conn)
+                .store_err()?;
+            Ok(rows.into_iter().map(Mail::from).collect())
+        })
+    }
+
+    fn record_delivery(&self, id: i64, outcome: MailOutcome) -> StoreResult<()> {
+        self.write(|conn| {
+            let this = outbox::table.filter(outbox::id.eq(id));
+            match outcome {
+                MailOutcome::Sent { at } => diesel::update(this)
+                    .set((
+                        outbox::sent_at.eq(Some(at.naive_utc())),
+                        outbox::attempts.eq(outbox::attempts + 1),
+                        outbox::last_error.eq(None::<String>),
+                    ))
+                    .execute(conn),
+                MailOutcome::Failed { error, retry_at: Some(retry_at) } => diesel::update(this)
+                    .set((
+                        outbox::attempts.eq(outbox::attempts + 1),
+                        outbox::last_error.eq(Some(error)),
+                        outbox::next_attempt_at.eq(Some(retry_at.naive_utc())),
+                    ))
+                    .execute(conn),
+                MailOutcome::Failed { error, retry_at: None } => diesel::update(this)
+                    .set((
+                        outbox::attempts.eq(outbox::attempts + 1),
+                        outbox::last_error.eq(Some(error)),
+                        outbox::abandoned_at.eq(Some(roost_domain::now().naive_utc())),
+                    ))
+                    .execute(conn),
+            }
+            .store_err()?;
+            Ok(())
         })
     }
 }
