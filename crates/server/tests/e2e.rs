@@ -822,3 +822,108 @@ fn the_binary_stores_files_in_s3() {
     assert_eq!(report["missing_bytes"], 0, "{report}");
     assert_eq!(report["orphaned_bytes"], 0, "{report}");
 }
+
+/// A real SMTP server (aiosmtpd, from PyPI) writing what it receives into a maildir.
+struct SmtpServer {
+    child: Child,
+    port: u16,
+    maildir: tempfile::TempDir,
+}
+
+impl SmtpServer {
+    fn start() -> Self {
+        let maildir = tempfile::tempdir().unwrap();
+        let port = free_port();
+        let child = Command::new("python3")
+            .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}"), "-c", "aiosmtpd.handlers.Mailbox"])
+            .arg(maildir.path().join("mail"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("python3 -m aiosmtpd (pip install aiosmtpd)");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "aiosmtpd did not listen on {port} (pip install aiosmtpd)");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Self { child, port, maildir }
+    }
+
+    /// The messages received so far that contain `needle`, waiting up to 30 s for one.
+    fn received(&self, needle: &str) -> String {
+        let new = self.maildir.path().join("mail").join("new");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            for entry in std::fs::read_dir(&new).into_iter().flatten().flatten() {
+                let text = std::fs::read_to_string(entry.path()).unwrap_or_default();
+                if text.contains(needle) {
+                    return text;
+                }
+            }
+            assert!(Instant::now() < deadline, "no mail with '{needle}' reached the SMTP server");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for SmtpServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Mail goes out through a real SMTP server (ROOST_SMTP_URL): the activation token reaches the
+/// mailbox, activates the account, and the outbox shows the mail as sent. Failed logins lock the
+/// account until `roost users unlock`, run beside the live server.
+#[test]
+#[ignore = "needs Python's aiosmtpd; .ci/run installs it and runs this with --include-ignored"]
+fn mail_goes_out_by_smtp_and_the_operator_unlocks_accounts() {
+    let smtp = SmtpServer::start();
+    let db = TestDatabase::sqlite();
+    let data = tempfile::tempdir().unwrap();
+    let smtp_url = format!("smtp://127.0.0.1:{}", smtp.port);
+    let env = [
+        ("ROOST_SMTP_URL", smtp_url.as_str()),
+        ("ROOST_MAIL_FROM", "Roost <roost@chat.example>"),
+        ("ROOST_LOGIN_LOCKOUT_FAILURES", "2"),
+    ];
+    let server = Server::start(&db, data.path(), &env);
+    let token = token(&server.base, &server.printed("client_id:"), &server.printed("client_secret:")).unwrap();
+    let (_, application) = api("GET", &format!("{}/v1/application", server.base), &token, None);
+    let settings = json!({"userSignUp": "ENABLED"});
+    assert_eq!(api("PUT", &format!("{}/v1/application/settings", server.base), &token, Some(settings)).0, 200);
+    let public = |path: &str, body: Value| match ureq::post(&format!("{}{path}", server.base)).send_json(body) {
+        Ok(r) => r.status(),
+        Err(ureq::Error::Status(status, _)) => status,
+        Err(e) => panic!("{path}: {e}"),
+    };
+    let sign_up = json!({"key": application["key"], "username": "mailed", "email": "mailed@example.com", "password": "a long passphrase"});
+    assert_eq!(public("/v1/accounts", sign_up), 201);
+    let mail = smtp.received("mailed@example.com");
+    assert!(mail.contains("From: Roost <roost@chat.example>"), "{mail}");
+    let activation = mail.split_whitespace().find(|w| w.starts_with("rmt_")).expect("a token in the mail");
+    assert_eq!(public("/v1/accounts/activate", json!({"token": activation})), 200);
+
+    let login = |password: &str| {
+        public("/v1/sessions", json!({"key": application["key"], "username": "mailed", "password": password}))
+    };
+    assert_eq!(login("wrong guess"), 401);
+    assert_eq!(login("wrong guess"), 401);
+    assert_eq!(login("a long passphrase"), 429, "locked after two failures");
+    let unlocked = run(roost(&db, data.path()).args(["users", "unlock", &application["id"].to_string(), "mailed"]));
+    assert!(String::from_utf8_lossy(&unlocked.stdout).contains("may log in again"));
+    assert_eq!(login("a long passphrase"), 200);
+    let (_, log) = server.stop();
+    assert!(log.contains("mail goes out by SMTP"), "{log}");
+    assert!(!log.contains(activation), "a token never reaches the log");
+
+    let outbox = run(roost(&db, data.path()).args(["outbox", "list", "--json"]));
+    let first: Value = serde_json::from_slice(outbox.stdout.split(|b| *b == b'\n').next().unwrap()).unwrap();
+    assert_eq!((first["status"].as_str(), first["attempts"].as_u64()), (Some("sent"), Some(1)), "{first}");
+    let unknown = roost(&db, data.path()).args(["users", "unlock", "1", "nobody"]).output().unwrap();
+    assert!(!unknown.status.success());
+
+    let bad = roost(&db, data.path()).env("ROOST_SMTP_URL", "http://nope").output().unwrap();
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("invalid ROOST_SMTP_URL"));
+}
