@@ -14,6 +14,7 @@ pub mod notification;
 pub mod page;
 pub mod principal;
 pub mod properties;
+pub mod safety;
 pub mod user;
 
 /// Free-form custom data attached to applications, users, channels and messages.

@@ -21,6 +21,7 @@ use crate::model::message::{
 };
 use crate::model::notification::Notification;
 use crate::model::page::{Page, PageRequest};
+use crate::model::safety::Block;
 use crate::model::user::{Secret, User, UserFilter, UserSort};
 use crate::model::Timestamp;
 
@@ -359,6 +360,15 @@ pub trait MessageStore: Send + Sync {
     fn mark_read(&self, message: &Message, user_id: UserId, now: Timestamp) -> StoreResult<Timestamp>;
     /// Users whose read mark in the channel is at or past the message.
     fn read_receipts(&self, message: &Message, page: &PageRequest<UserSort>) -> StoreResult<Page<ReadReceipt>>;
+    /// Page `number` (from 0) of `size` of a scope's messages, newest first.
+    fn list_messages_numbered(
+        &self,
+        application_id: ApplicationId,
+        scope: &MessageScope,
+        filter: &MessageFilter,
+        number: u32,
+        size: u32,
+    ) -> StoreResult<Page<Message>>;
     /// How many messages a scope holds (what `list_messages` would list, all pages).
     fn count_messages(
         &self,
@@ -470,6 +480,24 @@ pub trait IdempotencyStore: Send + Sync {
     fn purge_keys(&self, now: Timestamp) -> StoreResult<u64>;
 }
 
+/// Blocks between users and reports of messages.
+pub trait SafetyStore: Send + Sync {
+    /// `user` blocks `blocked` from `now`; `false` when it already did.
+    fn block(&self, application_id: ApplicationId, user: UserId, blocked: UserId, now: Timestamp) -> StoreResult<bool>;
+    /// Lifts a block; `false` when there was none.
+    fn unblock(&self, user: UserId, blocked: UserId) -> StoreResult<bool>;
+    /// A page of the users `user` blocked, most recent first.
+    fn list_blocks(&self, application_id: ApplicationId, user: UserId, number: u32, size: u32)
+        -> StoreResult<Page<Block>>;
+    /// Those of `users` who blocked `sender`.
+    fn blockers_among(&self, sender: UserId, users: &[UserId]) -> StoreResult<Vec<UserId>>;
+    /// `user` reports `message` for `reason`; `false` when it had reported it already (the first
+    /// report stands).
+    fn report(&self, message: &Message, user: UserId, reason: &str, now: Timestamp) -> StoreResult<bool>;
+    /// A page of a channel's reported messages with their report counts, most reported first.
+    fn reported_messages(&self, channel: ChannelId, number: u32, size: u32) -> StoreResult<Page<(Message, u64)>>;
+}
+
 /// Every port, as shared handles. Cheap to clone.
 #[derive(Clone)]
 pub struct Ports {
@@ -493,6 +521,8 @@ pub struct Ports {
     pub files: Arc<dyn FileStore>,
     /// End-user accounts.
     pub accounts: Arc<dyn AccountStore>,
+    /// Blocks and reports.
+    pub safety: Arc<dyn SafetyStore>,
 }
 
 impl Ports {
@@ -509,6 +539,7 @@ impl Ports {
             + IdempotencyStore
             + FileStore
             + AccountStore
+            + SafetyStore
             + 'static,
     {
         Self {
@@ -521,7 +552,8 @@ impl Ports {
             health: store.clone(),
             idempotency: store.clone(),
             files: store.clone(),
-            accounts: store,
+            accounts: store.clone(),
+            safety: store,
         }
     }
 }

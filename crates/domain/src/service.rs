@@ -7,6 +7,7 @@
 //! crate) therefore makes one call per request. Calls are synchronous and may block on storage:
 //! async callers run them on a thread of their own.
 
+mod access;
 mod account_security;
 mod accounts;
 mod applications;
@@ -17,6 +18,8 @@ mod idempotency;
 mod messages;
 mod notify;
 mod related;
+mod safety;
+mod stream;
 mod text;
 mod users;
 

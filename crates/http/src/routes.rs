@@ -3,6 +3,7 @@
 
 pub(crate) mod account_security;
 pub(crate) mod accounts;
+pub(crate) mod me;
 pub(crate) mod application;
 pub(crate) mod bodies;
 pub(crate) mod channels;
@@ -62,6 +63,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(endpoint("/v1/picture/{name}").get(picture::get))
         .service(endpoint("/v1/files/{key}").get(files::download))
         .configure(accounts::configure)
+        .configure(me::configure)
         .service(endpoint("/v1/openapi.json").get(crate::openapi::serve))
         // Scopes first match a fixed prefix (a string comparison), then only their own routes:
         // actix tries routes one by one, each a regex (issue 4: 6 % of CPU in route matching).

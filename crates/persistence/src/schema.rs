@@ -264,6 +264,26 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    user_blocks (user_id, blocked_user_id) {
+        user_id -> BigInt,
+        blocked_user_id -> BigInt,
+        application_id -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    message_reports (message_id, user_id) {
+        message_id -> BigInt,
+        user_id -> BigInt,
+        application_id -> BigInt,
+        channel_id -> BigInt,
+        reason -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(channel_members -> users (user_id));
 diesel::joinable!(channel_invites -> users (user_id));
 diesel::joinable!(read_marks -> users (user_id));
@@ -289,4 +309,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     account_tokens,
     user_sessions,
     outbox,
+    user_blocks,
+    message_reports,
 );

@@ -26,6 +26,7 @@ mod health;
 mod idempotency;
 mod messages;
 mod notifications;
+mod safety;
 mod sort;
 mod users;
 

@@ -1,3 +1,5 @@
+DROP TABLE message_reports;
+DROP TABLE user_blocks;
 DROP INDEX outbox_unsent;
 ALTER TABLE outbox DROP COLUMN last_error;
 ALTER TABLE outbox DROP COLUMN next_attempt_at;

@@ -14,3 +14,26 @@ ALTER TABLE outbox ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE outbox ADD COLUMN next_attempt_at TIMESTAMP;
 ALTER TABLE outbox ADD COLUMN last_error TEXT;
 CREATE INDEX outbox_unsent ON outbox (next_attempt_at) WHERE sent_at IS NULL AND abandoned_at IS NULL;
+
+-- Users a user blocked: the blocked may not open a DIRECT channel with them nor post in one they
+-- share, and no longer notify them.
+CREATE TABLE user_blocks (
+    user_id BIGINT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    blocked_user_id BIGINT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    application_id BIGINT NOT NULL REFERENCES applications (id) ON DELETE CASCADE,
+    created_at TIMESTAMP NOT NULL,
+    PRIMARY KEY (user_id, blocked_user_id)
+);
+CREATE INDEX user_blocks_blocked ON user_blocks (blocked_user_id);
+
+-- Messages users reported: one report per user and message (`reported-messages`, `reportCount`).
+CREATE TABLE message_reports (
+    message_id BIGINT NOT NULL REFERENCES messages (id) ON DELETE CASCADE,
+    user_id BIGINT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    application_id BIGINT NOT NULL REFERENCES applications (id) ON DELETE CASCADE,
+    channel_id BIGINT NOT NULL,
+    reason TEXT NOT NULL,
+    created_at TIMESTAMP NOT NULL,
+    PRIMARY KEY (message_id, user_id)
+);
+CREATE INDEX message_reports_channel ON message_reports (channel_id, message_id);

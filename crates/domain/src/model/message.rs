@@ -243,6 +243,11 @@ pub enum MessageScope {
     SentBy(UserId),
     /// Not yet read by this user in the channels they belong to (and not sent by them).
     UnreadBy(UserId),
+    /// A user's stream: the messages it sent, and those of every channel it belongs to.
+    VisibleTo(UserId),
+    /// Top-level messages with at least one reply, in the channels this user may see (public
+    /// ones, and those it belongs to).
+    ThreadsVisibleTo(UserId),
 }
 
 /// Filters of message lists.
@@ -252,6 +257,8 @@ pub struct MessageFilter {
     pub sender: Option<UserId>,
     /// Only messages whose text contains this (case-insensitive).
     pub query: Option<String>,
+    /// Only messages created at or after this time.
+    pub since: Option<crate::model::Timestamp>,
 }
 
 /// A reaction summary on a message.

@@ -13,6 +13,11 @@ impl Service {
         self.application(principal.read_application()?)
     }
 
+    /// The application's settings (`GET /v1/application/settings`): for its back end only.
+    pub fn application_settings(&self, principal: &Principal) -> Result<Application, DomainError> {
+        self.application(principal.manage()?)
+    }
+
     /// Replaces the settings given in `update`; the others keep their values.
     pub fn replace_settings(
         &self,

@@ -1,5 +1,6 @@
 //! Channels, memberships, moderators and invites.
 
+use super::access::Standing;
 use super::related::related;
 use super::{check, stale, Guard, Service, View};
 use crate::error::{DomainError, FieldError, FieldErrorCode, StoreError};
@@ -19,8 +20,31 @@ impl Service {
     /// Creates a channel, or returns the existing direct channel of the same member set
     /// (`POST /v1/channels`). The channel, its MAIN thread and its memberships are written in
     /// one transaction.
+    /// A user session creates group channels when the application's `userCreatedChannels`
+    /// allows, as their creator (and so moderator); DIRECT ones always, but never with a user
+    /// who blocked it.
     pub fn create_channel(&self, principal: &Principal, input: NewChannel) -> Result<View<Channel>, DomainError> {
-        let application_id = principal.manage()?;
+        let application_id = principal.application_id();
+        let input = match principal.user_id() {
+            None => input,
+            Some(own) => {
+                let group = input.channel_type != ChannelType::Direct;
+                if group && !self.application(application_id)?.settings.user_created_channels.is_enabled() {
+                    return Err(DomainError::Forbidden(
+                        "this application does not let users create channels (userCreatedChannels)".into(),
+                    ));
+                }
+                let creator = self.acting_user(principal, input.creator.as_ref(), "creator")?;
+                if input.channel_type == ChannelType::Direct {
+                    let mut others = Vec::with_capacity(input.members.len());
+                    for (i, member) in input.members.iter().enumerate() {
+                        others.push(self.resolve_user(application_id, member, &format!("members[{i}]"))?.id);
+                    }
+                    self.check_not_blocked(application_id, own, &others)?;
+                }
+                NewChannel { creator: Some(UserRef::Id(creator.id)), ..input }
+            }
+        };
         let channel = self.new_channel(application_id, input)?;
         self.channel_view(channel)
     }
@@ -124,19 +148,20 @@ impl Service {
 
     /// One channel.
     pub fn get_channel(&self, principal: &Principal, id: ChannelId) -> Result<View<Channel>, DomainError> {
-        let channel = self.channel(principal.manage()?, id)?;
+        let (channel, _) = self.visible_channel(principal, id)?;
         self.channel_view(channel)
     }
 
     /// A page of channels (`GET /v1/channels`). A `members` username that does not exist
-    /// matches no channel.
+    /// matches no channel. A user session sees public channels and those it belongs to.
     pub fn list_channels(
         &self,
         principal: &Principal,
         mut filter: ChannelFilter,
         page: &PageRequest<ChannelSort>,
     ) -> Result<View<Page<Channel>>, DomainError> {
-        let application_id = principal.manage()?;
+        let application_id = principal.application_id();
+        filter.visible_to = principal.user_id();
         for name in std::mem::take(&mut filter.member_names) {
             let member =
                 if has_nul(&name) { None } else { self.ports.users.find_user_by_name(application_id, &name)? };
@@ -160,7 +185,7 @@ impl Service {
         user: UserId,
         page: &PageRequest<ChannelSort>,
     ) -> Result<View<Page<Channel>>, DomainError> {
-        self.user(principal.manage()?, user)?;
+        self.user(self.own_records(principal, user)?, user)?;
         self.list_channels(principal, ChannelFilter { user_id: Some(user), ..ChannelFilter::default() }, page)
     }
 
@@ -173,7 +198,8 @@ impl Service {
         guard: Guard<'_, View<Channel>>,
     ) -> Result<View<Channel>, DomainError> {
         let patch = ChannelPatch::from_merge_patch(merge_patch)?;
-        let mut channel = self.channel(principal.manage()?, id)?;
+        let (mut channel, standing) = self.visible_channel(principal, id)?;
+        standing.at_least(Standing::Moderator, "change the channel")?;
         if guard.is_some() {
             check(guard, &self.channel_view(channel.clone())?)?;
         }
@@ -192,11 +218,12 @@ impl Service {
         id: ChannelId,
         guard: Guard<'_, View<Channel>>,
     ) -> Result<Application, DomainError> {
-        let application_id = principal.manage()?;
+        let application_id = principal.application_id();
+        let (channel, standing) = self.visible_channel(principal, id)?;
+        standing.at_least(Standing::Moderator, "delete the channel")?;
         let revision = match guard {
             None => None,
             Some(_) => {
-                let channel = self.channel(application_id, id)?;
                 let revision = channel.version;
                 check(guard, &self.channel_view(channel)?)?;
                 Some(revision)
@@ -224,28 +251,38 @@ impl Service {
         self.application(application_id)
     }
 
-    /// Adds a member to a group channel; answers with the channel.
+    /// Adds a member to a group channel; answers with the channel. A user session joins public
+    /// channels itself; adding others takes a moderator.
     pub fn add_member(
         &self,
         principal: &Principal,
         id: ChannelId,
         user: &UserRef,
     ) -> Result<View<Channel>, DomainError> {
-        let application_id = principal.manage()?;
-        let channel = self.group_channel(application_id, id)?;
+        let application_id = principal.application_id();
+        let (channel, standing) = self.visible_channel(principal, id)?;
+        channel.check_group()?;
         let user = self.resolve_user(application_id, user, "user")?;
+        if Some(user.id) != principal.user_id() {
+            standing.at_least(Standing::Moderator, "add others to the channel")?;
+        }
         self.ports.channels.add_member(&channel, user.id, now())?;
         self.channel_view(channel)
     }
 
-    /// Removes a member (and its moderator role); answers with the channel.
+    /// Removes a member (and its moderator role); answers with the channel. A user session
+    /// leaves by removing itself; removing others takes a moderator.
     pub fn remove_member(
         &self,
         principal: &Principal,
         id: ChannelId,
         user: UserId,
     ) -> Result<View<Channel>, DomainError> {
-        let channel = self.group_channel(principal.manage()?, id)?;
+        let (channel, standing) = self.visible_channel(principal, id)?;
+        channel.check_group()?;
+        if Some(user) != principal.user_id() {
+            standing.at_least(Standing::Moderator, "remove others from the channel")?;
+        }
         if !self.ports.channels.remove_member(channel.id, user)? {
             return Err(DomainError::NotFound("member"));
         }
@@ -260,14 +297,16 @@ impl Service {
         which: MemberFilter,
         page: &PageRequest<MemberSort>,
     ) -> Result<Page<Membership>, DomainError> {
-        let channel = self.channel(principal.manage()?, id)?;
+        let (channel, _) = self.visible_channel(principal, id)?;
         Ok(self.ports.channels.list_memberships(channel.id, which, page)?)
     }
 
     /// Makes a member a moderator; answers with the user.
     pub fn add_moderator(&self, principal: &Principal, id: ChannelId, user: &UserRef) -> Result<User, DomainError> {
-        let application_id = principal.manage()?;
-        let channel = self.group_channel(application_id, id)?;
+        let application_id = principal.application_id();
+        let (channel, standing) = self.visible_channel(principal, id)?;
+        standing.at_least(Standing::Moderator, "appoint moderators")?;
+        channel.check_group()?;
         let user = self.resolve_user(application_id, user, "user")?;
         if !self.ports.channels.set_moderator(channel.id, user.id, true)? {
             return Err(DomainError::field(
@@ -287,7 +326,8 @@ impl Service {
         id: ChannelId,
         user: UserId,
     ) -> Result<View<Channel>, DomainError> {
-        let channel = self.channel(principal.manage()?, id)?;
+        let (channel, standing) = self.visible_channel(principal, id)?;
+        standing.at_least(Standing::Moderator, "remove moderators")?;
         let is_moderator = self.ports.channels.membership(channel.id, user)?.is_some_and(|m| m.moderator);
         if !is_moderator {
             return Err(DomainError::NotFound("moderator"));
@@ -298,8 +338,10 @@ impl Service {
 
     /// Invites a user to a group channel.
     pub fn invite(&self, principal: &Principal, id: ChannelId, user: &UserRef) -> Result<Invite, DomainError> {
-        let application_id = principal.manage()?;
-        let channel = self.group_channel(application_id, id)?;
+        let application_id = principal.application_id();
+        let (channel, standing) = self.visible_channel(principal, id)?;
+        standing.at_least(Standing::Member, "invite to the channel")?;
+        channel.check_group()?;
         let user = self.resolve_user(application_id, user, "user")?;
         if self.ports.channels.membership(channel.id, user.id)?.is_some() {
             return Err(DomainError::field(
@@ -320,19 +362,14 @@ impl Service {
         id: ChannelId,
         page: &PageRequest<MemberSort>,
     ) -> Result<Page<Invite>, DomainError> {
-        let channel = self.channel(principal.manage()?, id)?;
+        let (channel, standing) = self.visible_channel(principal, id)?;
+        standing.at_least(Standing::Moderator, "list the channel's invites")?;
         Ok(self.ports.channels.list_invites(channel.id, page)?)
     }
 
     /// One channel of the application, or 404.
     pub(super) fn channel(&self, application_id: ApplicationId, id: ChannelId) -> Result<Channel, DomainError> {
         self.ports.channels.find_channel(application_id, id)?.ok_or(DomainError::NotFound(RESOURCE))
-    }
-
-    fn group_channel(&self, application_id: ApplicationId, id: ChannelId) -> Result<Channel, DomainError> {
-        let channel = self.channel(application_id, id)?;
-        channel.check_group()?;
-        Ok(channel)
     }
 
     fn channel_view(&self, channel: Channel) -> Result<View<Channel>, DomainError> {

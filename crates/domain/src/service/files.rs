@@ -37,7 +37,7 @@ impl Service {
         id: UserId,
         picture: NewPicture,
     ) -> Result<User, DomainError> {
-        let application_id = principal.manage()?;
+        let application_id = self.own_records(principal, id)?;
         let (picture, file) = match picture {
             NewPicture::Hosted(file) if file.application_id == application_id => {
                 (Picture::Hosted(file.key.clone()), Some(file))

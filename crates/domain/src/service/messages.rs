@@ -1,13 +1,14 @@
 //! Messages, threads, reactions, read receipts, typing indicators, channel events and
 //! notifications.
 
+use super::access::Standing;
 use super::notify::plan_notifications;
 use super::related::{related, related_to_new_message, related_to_notifications};
 use super::text::analyse;
 use super::{check, stale, Guard, Service, View};
 use crate::error::{DomainError, FieldErrorCode};
 use crate::model::application::Application;
-use crate::model::channel::Channel;
+use crate::model::channel::{Channel, ChannelType};
 use crate::model::cursor::{CursorPage, CursorRequest};
 use crate::model::ids::{ApplicationId, ChannelId, MessageId, ThreadId, UserId};
 use crate::model::message::{
@@ -36,6 +37,10 @@ pub enum MessageListing {
     SentBy(UserId),
     /// The messages a user has not read yet in their channels.
     UnreadBy(UserId),
+    /// A session user's stream: its own messages and those of every channel it belongs to.
+    Stream,
+    /// Top-level messages with replies in the channels a session user may see.
+    Threads,
 }
 
 /// Filters of a message list.
@@ -45,6 +50,8 @@ pub struct MessageQuery {
     pub username: Option<String>,
     /// Only messages whose text contains this (case-insensitive; empty means no filter).
     pub text: Option<String>,
+    /// Only messages created at or after this time.
+    pub since: Option<crate::model::Timestamp>,
 }
 
 /// A typing indicator, validated: ephemeral, delivered by the real-time layer.
@@ -73,8 +80,9 @@ impl Service {
         channel_id: ChannelId,
         input: NewMessage,
     ) -> Result<View<Message>, DomainError> {
-        let application_id = principal.manage()?;
+        let application_id = principal.application_id();
         let (channel, members) = self.channel_with_members(application_id, channel_id)?;
+        let input = self.as_sender(principal, &channel, &members, input)?;
         // The MAIN thread is created with the channel and never changes: no need to read it.
         let thread = Thread {
             id: channel.main_thread_id,
@@ -95,9 +103,10 @@ impl Service {
         thread_id: ThreadId,
         input: NewMessage,
     ) -> Result<View<Message>, DomainError> {
-        let application_id = principal.manage()?;
+        let application_id = principal.application_id();
         let thread = self.thread(application_id, thread_id)?;
         let (channel, members) = self.channel_with_members(application_id, thread.channel_id)?;
+        let input = self.as_sender(principal, &channel, &members, input)?;
         let parent = match thread.parent_message_id {
             Some(parent) => Some(self.message(application_id, parent)?),
             None => None,
@@ -113,9 +122,10 @@ impl Service {
         message_id: MessageId,
         input: NewMessage,
     ) -> Result<View<Message>, DomainError> {
-        let application_id = principal.manage()?;
+        let application_id = principal.application_id();
         let parent = self.message(application_id, message_id)?;
         let (channel, members) = self.channel_with_members(application_id, parent.channel_id)?;
+        let input = self.as_sender(principal, &channel, &members, input)?;
         let thread = self.ports.messages.message_thread(&parent, ThreadId(self.next_id()), now())?;
         self.post(Destination { channel, members, thread, parent: Some(parent) }, input)
     }
@@ -174,8 +184,11 @@ impl Service {
             version: 1,
             updated_time: None,
         };
-        let notifications =
+        let mut notifications =
             plan_notifications(self.chat(), &channel, &members, sender.as_ref(), &message, parent.as_ref())?;
+        if let Some(sender) = &sender {
+            self.apply_blocks(&channel, &members, sender.id, &mut notifications)?;
+        }
         let message = self.ports.messages.append_message(MessageDraft { message, notifications, file: hosted })?;
         let related = related_to_new_message(self.chat(), application_id, &message, sender.as_ref())?;
         Ok(View { value: message, related })
@@ -189,17 +202,26 @@ impl Service {
         query: MessageQuery,
         request: &CursorRequest,
     ) -> Result<View<CursorPage<Message>>, DomainError> {
-        let application_id = principal.manage()?;
+        let application_id = principal.application_id();
         let scope = match listing {
-            MessageListing::Application => MessageScope::Application,
-            MessageListing::Channel(id) => MessageScope::Thread(self.channel(application_id, id)?.main_thread_id),
-            MessageListing::Thread(id) => MessageScope::Thread(self.thread(application_id, id)?.id),
+            MessageListing::Application => {
+                principal.manage()?;
+                MessageScope::Application
+            }
+            MessageListing::Channel(id) => MessageScope::Thread(self.visible_channel(principal, id)?.0.main_thread_id),
+            MessageListing::Thread(id) => MessageScope::Thread(self.visible_thread(principal, id)?.id),
             MessageListing::RepliesTo(id) => {
-                let parent = self.message(application_id, id)?;
+                let (parent, _) = self.visible_message(principal, id)?;
                 MessageScope::Thread(self.ports.messages.message_thread(&parent, ThreadId(self.next_id()), now())?.id)
             }
-            MessageListing::SentBy(user) => MessageScope::SentBy(self.user(application_id, user)?.id),
-            MessageListing::UnreadBy(user) => MessageScope::UnreadBy(self.user(application_id, user)?.id),
+            MessageListing::SentBy(user) => {
+                MessageScope::SentBy(self.user(self.own_records(principal, user)?, user)?.id)
+            }
+            MessageListing::UnreadBy(user) => {
+                MessageScope::UnreadBy(self.user(self.own_records(principal, user)?, user)?.id)
+            }
+            MessageListing::Stream => MessageScope::VisibleTo(principal.own_account()?.1),
+            MessageListing::Threads => MessageScope::ThreadsVisibleTo(principal.own_account()?.1),
         };
         let empty = || {
             let page = CursorPage::from_probe(request, Vec::new(), |m: &Message| m.id.0, false);
@@ -216,7 +238,7 @@ impl Service {
                 None => return empty(),
             },
         };
-        let filter = MessageFilter { sender, query: query.text.filter(|q| !q.is_empty()) };
+        let filter = MessageFilter { sender, query: query.text.filter(|q| !q.is_empty()), since: query.since };
         let found = self.ports.messages.list_messages(application_id, &scope, &filter, request)?;
         let related = related(self.chat(), application_id, &[], &found.items, &[])?;
         Ok(View { value: found, related })
@@ -224,13 +246,13 @@ impl Service {
 
     /// One message.
     pub fn get_message(&self, principal: &Principal, id: MessageId) -> Result<View<Message>, DomainError> {
-        let message = self.message(principal.manage()?, id)?;
+        let (message, _) = self.visible_message(principal, id)?;
         self.message_view(message)
     }
 
     /// One thread.
     pub fn get_thread(&self, principal: &Principal, id: ThreadId) -> Result<Thread, DomainError> {
-        self.thread(principal.manage()?, id)
+        self.visible_thread(principal, id)
     }
 
     /// Edits a message with an RFC 7396 merge patch (`PATCH /v1/messages/{id}`); sets
@@ -243,8 +265,10 @@ impl Service {
         guard: Guard<'_, View<Message>>,
     ) -> Result<View<Message>, DomainError> {
         let patch = MessagePatch::from_merge_patch(merge_patch)?;
-        let application_id = principal.manage()?;
-        let mut message = self.message(application_id, id)?;
+        let (mut message, _) = self.visible_message(principal, id)?;
+        if principal.user_id().is_some() && message.user_id != principal.user_id() {
+            return Err(DomainError::Forbidden("a user may edit its own messages only".into()));
+        }
         if guard.is_some() {
             check(guard, &self.message_view(message.clone())?)?;
         }
@@ -291,8 +315,11 @@ impl Service {
         id: MessageId,
         guard: Guard<'_, View<Message>>,
     ) -> Result<Thread, DomainError> {
-        let application_id = principal.manage()?;
-        let message = self.message(application_id, id)?;
+        let application_id = principal.application_id();
+        let (message, standing) = self.visible_message(principal, id)?;
+        if message.user_id != principal.user_id() {
+            standing.at_least(Standing::Moderator, "delete others' messages")?;
+        }
         if guard.is_some() {
             check(guard, &self.message_view(message.clone())?)?;
         }
@@ -331,7 +358,7 @@ impl Service {
     /// How many messages `list_messages` lists for `MessageListing::UnreadBy(user)`
     /// (`GET /v1/users/{id}/messages/unread/count`).
     pub fn count_unread(&self, principal: &Principal, user: UserId) -> Result<u64, DomainError> {
-        let application_id = principal.manage()?;
+        let application_id = self.own_records(principal, user)?;
         let user = self.user(application_id, user)?;
         Ok(self.ports.messages.count_messages(
             application_id,
@@ -363,35 +390,18 @@ impl Service {
         Ok(View { value: page, related })
     }
 
-    /// The messages of a channel that users reported (`GET /v1/channels/{id}/reported-messages`),
-    /// with their report counts. Reporting is an end user's act and arrives with end-user
-    /// accounts: until then no message has a report, so the page is empty (the channel must
-    /// exist).
-    pub fn reported_messages(
-        &self,
-        principal: &Principal,
-        channel: ChannelId,
-        number: u32,
-        size: u32,
-    ) -> Result<Page<(Message, u64)>, DomainError> {
-        let application_id = principal.manage()?;
-        self.channel(application_id, channel)?;
-        Ok(Page { items: Vec::new(), number, size, total_elements: 0 })
-    }
-
     /// Reacts to a message; answers with the message.
     pub fn add_reaction(
         &self,
         principal: &Principal,
         id: MessageId,
         emoji: &str,
-        user: &UserRef,
+        user: Option<&UserRef>,
     ) -> Result<View<Message>, DomainError> {
         validate_emoji(emoji)?;
-        let application_id = principal.manage()?;
-        let message = self.message(application_id, id)?;
-        let user = self.resolve_user(application_id, user, "user")?;
-        let channel = self.channel(application_id, message.channel_id)?;
+        let (message, _) = self.visible_message(principal, id)?;
+        let user = self.acting_user(principal, user, "user")?;
+        let channel = self.channel(principal.application_id(), message.channel_id)?;
         self.check_may_post(&channel, &user)?;
         self.ports.messages.add_reaction(&message, emoji, user.id, now())?;
         self.message_view(message)
@@ -403,11 +413,10 @@ impl Service {
         principal: &Principal,
         id: MessageId,
         emoji: &str,
-        user: &UserRef,
+        user: Option<&UserRef>,
     ) -> Result<View<Message>, DomainError> {
-        let application_id = principal.manage()?;
-        let message = self.message(application_id, id)?;
-        let user = self.resolve_user(application_id, user, "user")?;
+        let (message, _) = self.visible_message(principal, id)?;
+        let user = self.acting_user(principal, user, "user")?;
         // No stored emoji holds a NUL (they are validated when added).
         if has_nul(emoji) || !self.ports.messages.remove_reaction(message.id, emoji, user.id)? {
             return Err(DomainError::NotFound("reaction"));
@@ -416,11 +425,15 @@ impl Service {
     }
 
     /// Marks a message, and every older message in its channel, read by a user.
-    pub fn mark_read(&self, principal: &Principal, id: MessageId, user: &UserRef) -> Result<ReadReceipt, DomainError> {
-        let application_id = principal.manage()?;
-        let message = self.message(application_id, id)?;
-        let user = self.resolve_user(application_id, user, "user")?;
-        let channel = self.channel(application_id, message.channel_id)?;
+    pub fn mark_read(
+        &self,
+        principal: &Principal,
+        id: MessageId,
+        user: Option<&UserRef>,
+    ) -> Result<ReadReceipt, DomainError> {
+        let (message, _) = self.visible_message(principal, id)?;
+        let user = self.acting_user(principal, user, "user")?;
+        let channel = self.channel(principal.application_id(), message.channel_id)?;
         if channel.channel_type.is_members_only() && self.ports.channels.membership(channel.id, user.id)?.is_none() {
             return Err(DomainError::Forbidden(format!(
                 "user {} is not a member of channel {}",
@@ -438,7 +451,7 @@ impl Service {
         id: MessageId,
         page: &PageRequest<UserSort>,
     ) -> Result<Page<ReadReceipt>, DomainError> {
-        let message = self.message(principal.manage()?, id)?;
+        let (message, _) = self.visible_message(principal, id)?;
         Ok(self.ports.messages.read_receipts(&message, page)?)
     }
 
@@ -449,10 +462,10 @@ impl Service {
         principal: &Principal,
         id: ChannelId,
         keys: String,
-        user: &UserRef,
+        user: Option<&UserRef>,
     ) -> Result<Keystrokes, DomainError> {
-        let channel = self.channel(principal.manage()?, id)?;
-        self.keystrokes(&channel, keys, user)
+        let (channel, _) = self.visible_channel(principal, id)?;
+        self.keystrokes(principal, &channel, keys, user)
     }
 
     /// A typing indicator in a thread (`POST /v1/threads/{id}/keystrokes`).
@@ -461,15 +474,20 @@ impl Service {
         principal: &Principal,
         id: ThreadId,
         keys: String,
-        user: &UserRef,
+        user: Option<&UserRef>,
     ) -> Result<Keystrokes, DomainError> {
-        let application_id = principal.manage()?;
-        let thread = self.thread(application_id, id)?;
-        let channel = self.channel(application_id, thread.channel_id)?;
-        self.keystrokes(&channel, keys, user)
+        let thread = self.visible_thread(principal, id)?;
+        let channel = self.channel(principal.application_id(), thread.channel_id)?;
+        self.keystrokes(principal, &channel, keys, user)
     }
 
-    fn keystrokes(&self, channel: &Channel, keys: String, user: &UserRef) -> Result<Keystrokes, DomainError> {
+    fn keystrokes(
+        &self,
+        principal: &Principal,
+        channel: &Channel,
+        keys: String,
+        user: Option<&UserRef>,
+    ) -> Result<Keystrokes, DomainError> {
         if keys.chars().count() > 1_000 {
             return Err(DomainError::field(
                 "keystrokes",
@@ -478,7 +496,7 @@ impl Service {
                 "keys must be at most 1000 characters",
             ));
         }
-        let user = self.resolve_user(channel.application_id, user, "user")?;
+        let user = self.acting_user(principal, user, "user")?;
         self.check_may_post(channel, &user)?;
         Ok(Keystrokes { keys, username: user.name })
     }
@@ -492,7 +510,7 @@ impl Service {
         properties: &Properties,
     ) -> Result<(), DomainError> {
         validate_event(event_type, properties)?;
-        self.channel(principal.manage()?, id)?;
+        self.visible_channel(principal, id)?.1.at_least(Standing::Member, "send events to the channel")?;
         Ok(())
     }
 
@@ -503,11 +521,48 @@ impl Service {
         user: UserId,
         request: &CursorRequest,
     ) -> Result<View<CursorPage<Notification>>, DomainError> {
-        let application_id = principal.manage()?;
+        let application_id = self.own_records(principal, user)?;
         self.user(application_id, user)?;
         let found = self.ports.notifications.list_notifications(application_id, user, request)?;
         let related = related_to_notifications(self.chat(), application_id, &found.items)?;
         Ok(View { value: found, related })
+    }
+
+    /// A message as `principal` may see it (its channel decides), with the standing there.
+    pub(super) fn visible_message(
+        &self,
+        principal: &Principal,
+        id: MessageId,
+    ) -> Result<(Message, Standing), DomainError> {
+        let message = self.message(principal.application_id(), id)?;
+        let (_, standing) = self.visible_channel(principal, message.channel_id).map_err(|_| not_found())?;
+        Ok((message, standing))
+    }
+
+    fn visible_thread(&self, principal: &Principal, id: ThreadId) -> Result<Thread, DomainError> {
+        let thread = self.thread(principal.application_id(), id)?;
+        self.visible_channel(principal, thread.channel_id).map_err(|_| DomainError::NotFound("thread"))?;
+        Ok(thread)
+    }
+
+    /// The input of a post by `principal`: a user session posts as itself, in a channel it may
+    /// see (naming another sender is 403).
+    fn as_sender(
+        &self,
+        principal: &Principal,
+        channel: &Channel,
+        members: &[UserId],
+        input: NewMessage,
+    ) -> Result<NewMessage, DomainError> {
+        let Some(own) = principal.user_id() else { return Ok(input) };
+        let visible = channel.channel_type == ChannelType::Public
+            || channel.creator_id == Some(own)
+            || members.contains(&own);
+        if !visible {
+            return Err(DomainError::NotFound("channel"));
+        }
+        let sender = self.acting_user(principal, input.user.as_ref(), "user")?;
+        Ok(NewMessage { user: Some(UserRef::Id(sender.id)), ..input })
     }
 
     fn message(&self, application_id: ApplicationId, id: MessageId) -> Result<Message, DomainError> {
@@ -537,4 +592,8 @@ impl Service {
         let is_member = || Ok::<_, DomainError>(self.ports.channels.membership(channel.id, user.id)?.is_some());
         channel.check_may_post(user, is_member)
     }
+}
+
+fn not_found() -> DomainError {
+    DomainError::NotFound(RESOURCE)
 }

@@ -36,12 +36,12 @@ impl Service {
 
     /// One user.
     pub fn get_user(&self, principal: &Principal, id: UserId) -> Result<User, DomainError> {
-        self.user(principal.manage()?, id)
+        self.user(principal.read_application()?, id)
     }
 
     /// The user with this username, or 404 (`HEAD /v1/users?name=`).
     pub fn find_user_by_name(&self, principal: &Principal, name: &str) -> Result<User, DomainError> {
-        let application_id = principal.manage()?;
+        let application_id = principal.read_application()?;
         if has_nul(name) {
             return Err(DomainError::NotFound(RESOURCE));
         }
@@ -55,7 +55,7 @@ impl Service {
         filter: &UserFilter,
         page: &PageRequest<UserSort>,
     ) -> Result<Page<User>, DomainError> {
-        let application_id = principal.manage()?;
+        let application_id = principal.read_application()?;
         if filter.name.as_deref().is_some_and(has_nul) {
             return Ok(Page { items: Vec::new(), number: page.number, size: page.size, total_elements: 0 });
         }

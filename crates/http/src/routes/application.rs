@@ -59,7 +59,7 @@ pub async fn get_settings(
     Authenticated(p): Authenticated,
     urls: Urls,
 ) -> Result<impl Responder, ApiError> {
-    let app = domain.run(move |s| s.get_application(&p)).await?;
+    let app = domain.run(move |s| s.application_settings(&p)).await?;
     Ok(Hal(repr::application::settings(&app, &urls)).modified_at(&app))
 }
 

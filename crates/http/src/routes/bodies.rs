@@ -157,8 +157,8 @@ impl CreateMessageBody {
 #[schema(as = CreateMessageReadReceiptResource)]
 #[serde(deny_unknown_fields)]
 pub struct UserBody {
-    /// The user.
-    pub user: UserRefBody,
+    /// The user (required with an application's token; a user session acts as itself).
+    pub user: Option<UserRefBody>,
 }
 
 /// A typing indicator sent on a user's behalf (`CreateDelegatedReplyThreadKeystrokesResource`).
@@ -168,8 +168,8 @@ pub struct UserBody {
 pub struct KeystrokesBody {
     /// What the user typed.
     pub keys: String,
-    /// Who typed.
-    pub user: UserRefBody,
+    /// Who typed (required with an application's token; a user session types as itself).
+    pub user: Option<UserRefBody>,
 }
 
 /// A reaction: `{"emoji": "👍", "user": {…}}`.
@@ -179,6 +179,6 @@ pub struct KeystrokesBody {
 pub struct ReactionBody {
     /// The emoji character (or alias).
     pub emoji: String,
-    /// Who reacts.
-    pub user: UserRefBody,
+    /// Who reacts (required with an application's token; a user session reacts as itself).
+    pub user: Option<UserRefBody>,
 }

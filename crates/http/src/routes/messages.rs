@@ -4,7 +4,7 @@
 use actix_web::{web, HttpRequest, Responder};
 use roost_domain::model::user::UserRef;
 use roost_domain::service::MessageListing;
-use roost_domain::{DomainError, FieldErrorCode, MessageId};
+use roost_domain::MessageId;
 use serde_json::Value;
 
 use super::bodies::{user_ref_param, CreateMessageBody, ReactionBody, UserBody};
@@ -30,6 +30,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(endpoint(m).get(get).patch(patch).delete(delete))
         .service(endpoint(&format!("{m}/replies")).get(replies).post(reply))
         .service(endpoint(&format!("{m}/reactions")).post(react))
+        .service(endpoint(&format!("{m}/reports")).post(super::me::report))
         .service(endpoint(&format!("{m}/reactions/{{emoji}}")).delete(unreact))
         .service(endpoint(&format!("{m}/read-receipts")).get(receipts).post(mark_read));
 }
@@ -291,8 +292,8 @@ pub async fn react(
     body: Body<ReactionBody>,
 ) -> Result<impl Responder, ApiError> {
     let body = body.into_inner();
-    let user = UserRef::from(body.user);
-    let found = domain.run(move |s| s.add_reaction(&p, id, &body.emoji, &user)).await?;
+    let user = body.user.map(UserRef::from);
+    let found = domain.run(move |s| s.add_reaction(&p, id, &body.emoji, user.as_ref())).await?;
     Ok(Hal(pages::message(&found, &urls)))
 }
 
@@ -303,7 +304,7 @@ pub async fn react(
     operation_id = "remove-message-reaction",
     tag = "messages",
     summary = "Remove a reaction",
-    params(MessageIdParam, ("emoji" = String, Path, description = "The emoji"), ("user" = String, Query, description = "Who reacted: an id or a username")),
+    params(MessageIdParam, ("emoji" = String, Path, description = "The emoji"), ("user" = Option<String>, Query, description = "Who reacted: an id or a username (required with an application's token; a user session removes its own)")),
     responses(
         (status = 200, description = "The message with its reactions", body = MessageResource, content_type = "application/hal+json"),
     ),
@@ -320,15 +321,9 @@ pub async fn unreact(
 ) -> Result<impl Responder, ApiError> {
     pre.without_representation()?;
     let emoji = req.match_info().get("emoji").unwrap_or_default().to_owned();
-    let user = query.get("user").map(user_ref_param).ok_or_else(|| {
-        DomainError::field(
-            "reaction",
-            "user",
-            FieldErrorCode::MissingField,
-            "query parameter 'user' (an id or a username) is required",
-        )
-    })?;
-    let found = domain.run(move |s| s.remove_reaction(&p, id, &emoji, &user)).await?;
+    // A user session removes its own reaction; an application names whose.
+    let user = query.get("user").map(user_ref_param);
+    let found = domain.run(move |s| s.remove_reaction(&p, id, &emoji, user.as_ref())).await?;
     Ok(Hal(pages::message(&found, &urls)))
 }
 
@@ -377,8 +372,8 @@ pub async fn mark_read(
     urls: Urls,
     body: Body<UserBody>,
 ) -> Result<impl Responder, ApiError> {
-    let user = UserRef::from(body.into_inner().user);
-    let receipt = domain.run(move |s| s.mark_read(&p, id, &user)).await?;
+    let user = body.into_inner().user.map(UserRef::from);
+    let receipt = domain.run(move |s| s.mark_read(&p, id, user.as_ref())).await?;
     Ok(Hal(chat_repr::receipt(&receipt, id, &urls)))
 }
 

@@ -39,6 +39,7 @@ pub async fn message_page(
     let query = MessageQuery {
         username: list.query.get("username").map(str::to_owned),
         text: list.query.get("query").map(str::to_owned),
+        since: since_param(&list.query)?,
     };
     let page = domain.run(move |s| s.list_messages(&principal, listing, query, &request)).await?;
     let renderer = Renderer { urls: &list.urls, related: &page.related };
@@ -50,6 +51,20 @@ pub async fn message_page(
         domain.responses().put(key, generation, rendered.clone());
     }
     Ok(rendered)
+}
+
+/// `since`: epoch seconds, or an ISO-8601 date-time (the Kinglet seed takes both).
+pub fn since_param(query: &crate::extract::QueryPairs) -> Result<Option<roost_domain::Timestamp>, ApiError> {
+    let Some(value) = query.get("since") else { return Ok(None) };
+    let parsed = match value.parse::<i64>() {
+        Ok(seconds) => chrono::DateTime::from_timestamp(seconds, 0),
+        Err(_) => chrono::DateTime::parse_from_rfc3339(value).ok().map(|t| t.to_utc()),
+    };
+    parsed.map(Some).ok_or_else(|| {
+        ApiError::BadRequest(format!(
+            "query parameter 'since' must be epoch seconds or an ISO-8601 date-time, got '{value}'"
+        ))
+    })
 }
 
 /// A message with the related records it points at.

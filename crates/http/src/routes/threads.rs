@@ -117,7 +117,7 @@ pub async fn keystrokes_of_thread(
     body: Body<KeystrokesBody>,
 ) -> Result<impl Responder, ApiError> {
     let body = body.into_inner();
-    let user = UserRef::from(body.user);
-    let typed = domain.run(move |s| s.thread_keystrokes(&p, id, body.keys, &user)).await?;
+    let user = body.user.map(UserRef::from);
+    let typed = domain.run(move |s| s.thread_keystrokes(&p, id, body.keys, user.as_ref())).await?;
     Ok(Hal(keystrokes(typed, &urls)))
 }

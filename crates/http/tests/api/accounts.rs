@@ -105,10 +105,14 @@ async fn sign_up_activate_log_in_and_out() {
         let me = as_session(&t, TestRequest::get().uri("/v1/me"), &bearer).await;
         assert_eq!(me.status, 200, "{}", me.body);
         assert_eq!((me.body["name"].as_str(), me.body["email"].as_str()), (Some("acc-jane"), Some("jane@example.com")));
-        // The Platform API is the application's: a user session may not use it.
+        // A user session reads other users' public fields, never an email; the application's
+        // settings are its back end's.
         let users = as_session(&t, TestRequest::get().uri("/v1/users"), &bearer).await;
-        assert_eq!(users.status, 403, "{}", users.body);
-        assert!(!users.body.to_string().contains("acc-"), "no user data in a refusal");
+        assert_eq!(users.status, 200, "{}", users.body);
+        assert!(!users.body.to_string().contains("jane@example.com"), "{}", users.body);
+        let settings = as_session(&t, TestRequest::get().uri("/v1/application/settings"), &bearer).await;
+        assert_eq!(settings.status, 403, "{}", settings.body);
+        assert!(!settings.body.to_string().contains("guestUsers"), "no settings in a refusal");
         assert_eq!(t.get("/v1/me").await.status, 403, "an application has no account");
 
         // The application sees its users' sessions (the spec's `GET /v1/user-sessions`).

@@ -1,5 +1,5 @@
 use diesel::prelude::*;
-use roost_domain::model::channel::{Channel, ChannelFilter, ChannelSort, Invite, MemberFilter, Membership};
+use roost_domain::model::channel::{Channel, ChannelFilter, ChannelSort, ChannelType, Invite, MemberFilter, Membership};
 use roost_domain::model::page::{Page, PageRequest};
 use roost_domain::model::user::{User, UserSort};
 use roost_domain::ports::{ChannelStore, StoreResult};
@@ -43,6 +43,16 @@ fn filtered<'a>(application_id: ApplicationId, filter: &'a ChannelFilter) -> cha
         let joined =
             channel_members::table.filter(channel_members::user_id.eq(user.0)).select(channel_members::channel_id);
         query = query.filter(channels::creator_id.eq(user.0).or(channels::id.eq_any(joined)));
+    }
+    if let Some(user) = filter.visible_to {
+        let joined =
+            channel_members::table.filter(channel_members::user_id.eq(user.0)).select(channel_members::channel_id);
+        query = query.filter(
+            channels::channel_type
+                .eq(ChannelType::Public.as_str())
+                .or(channels::creator_id.eq(user.0))
+                .or(channels::id.eq_any(joined)),
+        );
     }
     if let Some(start) = filter.start_time {
         query = query.filter(channels::created_at.ge(start.naive_utc()));

@@ -23,7 +23,7 @@ use crate::schema::{channels, messages, notifications, reactions, read_marks, th
 
 type Db = <AnyConnection as Connection>::Backend;
 
-fn to_messages(rows: Vec<MessageRow>) -> StoreResult<Vec<Message>> {
+pub(super) fn to_messages(rows: Vec<MessageRow>) -> StoreResult<Vec<Message>> {
     rows.into_iter().map(Message::try_from).collect()
 }
 
@@ -137,6 +137,17 @@ impl MessageStore for DieselStore {
         request: &CursorRequest,
     ) -> StoreResult<CursorPage<Message>> {
         self.read(|conn| listing::messages_page(conn, application_id, scope, filter, request))
+    }
+
+    fn list_messages_numbered(
+        &self,
+        application_id: ApplicationId,
+        scope: &MessageScope,
+        filter: &MessageFilter,
+        number: u32,
+        size: u32,
+    ) -> StoreResult<Page<Message>> {
+        self.read(|conn| listing::numbered_page(conn, application_id, scope, filter, number, size))
     }
 
     fn update_message(&self, message: &Message) -> StoreResult<()> {

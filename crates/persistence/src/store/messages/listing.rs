@@ -3,7 +3,9 @@
 use diesel::prelude::*;
 use diesel::sql_types::{Bool, Nullable, Text};
 use roost_domain::model::cursor::{CursorPage, CursorRequest, KeyRange};
+use roost_domain::model::channel::ChannelType;
 use roost_domain::model::message::{Message, MessageFilter, MessageScope};
+use roost_domain::model::page::Page;
 use roost_domain::ports::StoreResult;
 use roost_domain::ApplicationId;
 
@@ -161,6 +163,37 @@ fn scoped(
             }
             query = query.filter(messages::user_id.is_null().or(messages::user_id.ne(user.0)).nullable());
         }
+        MessageScope::VisibleTo(user) => {
+            // Planned per call: the channel list is a subquery, so the statement's text is fixed.
+            let joined = channel_members::table
+                .filter(channel_members::user_id.eq(user.0))
+                .select(channel_members::channel_id);
+            query = query
+                .filter(messages::application_id.eq(application_id.0))
+                .filter(messages::channel_id.eq_any(joined).or(messages::user_id.eq(user.0)).nullable());
+        }
+        MessageScope::ThreadsVisibleTo(user) => {
+            let joined = channel_members::table
+                .filter(channel_members::user_id.eq(user.0))
+                .select(channel_members::channel_id);
+            let visible = channels::table
+                .filter(channels::application_id.eq(application_id.0))
+                .filter(
+                    channels::channel_type
+                        .eq(ChannelType::Public.as_str())
+                        .or(channels::creator_id.eq(user.0))
+                        .or(channels::id.eq_any(joined)),
+                )
+                .select(channels::id);
+            query = query
+                .filter(messages::application_id.eq(application_id.0))
+                .filter(messages::parent_id.is_null())
+                .filter(messages::replies_count.gt(0))
+                .filter(messages::channel_id.eq_any(visible));
+        }
+    }
+    if let Some(since) = filter.since {
+        query = query.filter(messages::created_at.ge(since.naive_utc()));
     }
     if let Some(sender) = filter.sender {
         query = query.filter(messages::user_id.eq(sender.0));
@@ -264,4 +297,27 @@ pub(super) fn count_messages(
     };
     let count: i64 = query.count().get_result(conn).store_err()?;
     Ok(u64::try_from(count).unwrap_or(0))
+}
+
+/// A numbered page of a scope's messages, newest first (`page=N` on a user's stream).
+pub(super) fn numbered_page(
+    conn: &mut AnyConnection,
+    application_id: ApplicationId,
+    scope: &MessageScope,
+    filter: &MessageFilter,
+    number: u32,
+    size: u32,
+) -> StoreResult<Page<Message>> {
+    let empty = Page { items: Vec::new(), number, size, total_elements: 0 };
+    let Some(ScopeQuery { query, .. }) = scoped(conn, application_id, scope, filter)? else { return Ok(empty) };
+    let offset = i64::from(number) * i64::from(size);
+    let rows: Vec<MessageRow> = query
+        .order(messages::id.desc())
+        .limit(i64::from(size))
+        .offset(offset)
+        .select(MessageRow::as_select())
+        .load(conn)
+        .store_err()?;
+    let total = count_messages(conn, application_id, scope, filter)?;
+    Ok(Page { items: to_messages(rows)?, number, size, total_elements: total })
 }
