@@ -76,7 +76,8 @@ impl Service {
         guard: Guard<'_, User>,
     ) -> Result<User, DomainError> {
         let patch = UserPatch::from_merge_patch(merge_patch)?;
-        let mut user = self.get_user(principal, id)?;
+        // A user changes itself through `PATCH /v1/me`; this path is the back end's.
+        let mut user = self.user(principal.manage()?, id)?;
         check(guard, &user)?;
         user.apply(&patch, now())?;
         self.ports.users.update_user(&user).map_err(|e| stale(guard, e))?;

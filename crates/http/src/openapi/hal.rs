@@ -183,6 +183,42 @@ impl<T: Embedded> ToSchema for CursorPage<T> {
     }
 }
 
+/// A session user's stream (`GET /v1/me/messages`): a cursor page, or with `page=N` a numbered
+/// one whose metadata carries `total` too.
+pub struct StreamPage;
+
+impl PartialSchema for StreamPage {
+    fn schema() -> RefOr<Schema> {
+        page_schema::<MessageRepr>(
+            "StreamPageMetadata",
+            "A cursor page of messages, newest first; with `page=N`, a numbered page (its `page` has both kinds' fields).",
+        )
+    }
+}
+
+impl ToSchema for StreamPage {
+    fn name() -> Cow<'static, str> {
+        Cow::Borrowed("StreamPagedModelMessageResource")
+    }
+
+    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+        let cursor = |description| ObjectBuilder::new().schema_type(Type::String).description(Some(description));
+        let metadata = ObjectBuilder::new()
+            .property("size", integer("The requested page size."))
+            .required("size")
+            .property("total", integer("Messages in the whole stream, all pages."))
+            .required("total")
+            .property("start", cursor("A cursor page's newest id."))
+            .property("next", cursor("A cursor page's oldest id, when older messages exist."))
+            .property("totalElements", integer("A numbered page's: messages in the whole stream."))
+            .property("totalPages", integer("A numbered page's: pages in the whole stream."))
+            .property("number", integer("A numbered page's 0-based number."));
+        schemas.push(("StreamPageMetadata".into(), metadata.into()));
+        schemas.push((resource_name::<MessageRepr>(), HalResource::<MessageRepr>::schema()));
+        HalResource::<MessageRepr>::schemas(schemas);
+    }
+}
+
 /// `GET /v1`: no properties, links only.
 pub struct ApiRoot;
 

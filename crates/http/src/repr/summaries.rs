@@ -20,9 +20,10 @@ pub struct SummaryRepr {
     user: UserRepr,
 }
 
-/// A message users reported, with how many did (`ReportedMessageResource`).
-#[derive(Serialize, utoipa::ToSchema)]
-#[schema(as = ReportedMessageProperties)]
+/// A message users reported, with how many did (`ReportedMessageResource`). Its schema is the
+/// message's with `reportCount` added (a flattened struct would describe it as `allOf`, which a
+/// closed schema cannot satisfy).
+#[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ReportedMessageRepr {
     /// The message.
@@ -30,6 +31,38 @@ pub struct ReportedMessageRepr {
     message: MessageRepr,
     /// Reports of it.
     report_count: u64,
+}
+
+impl utoipa::PartialSchema for ReportedMessageRepr {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
+        use utoipa::openapi::RefOr;
+        let count = ObjectBuilder::new()
+            .schema_type(Type::Integer)
+            .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(utoipa::openapi::KnownFormat::Int64)))
+            .minimum(Some(1))
+            .description(Some("How many users reported the message."));
+        match <MessageRepr as utoipa::PartialSchema>::schema() {
+            RefOr::T(Schema::Object(mut object)) => {
+                object.properties.insert("reportCount".into(), count.into());
+                object.required.push("reportCount".into());
+                RefOr::T(Schema::Object(object))
+            }
+            other => other,
+        }
+    }
+}
+
+impl utoipa::ToSchema for ReportedMessageRepr {
+    fn name() -> std::borrow::Cow<'static, str> {
+        std::borrow::Cow::Borrowed("ReportedMessageProperties")
+    }
+
+    fn schemas(
+        schemas: &mut Vec<(String, utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>)>,
+    ) {
+        <MessageRepr as utoipa::ToSchema>::schemas(schemas);
+    }
 }
 
 impl Renderer<'_> {

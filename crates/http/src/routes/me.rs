@@ -38,7 +38,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 page instead, whose `page` carries `total` too. `since` (epoch seconds or an ISO-8601 time) keeps newer messages only.",
     params(CursorParams, ("page" = Option<u32>, Query, description = "A numbered page instead of a cursor page"), ("since" = Option<String>, Query, description = "Epoch seconds or an ISO-8601 date-time")),
     responses(
-        (status = 200, description = "A page of messages, newest first", body = MessagePage, content_type = "application/hal+json"),
+        (status = 200, description = "A page of messages, newest first", body = crate::openapi::StreamPage, content_type = "application/hal+json"),
     ),
     security(("oauth2" = [])),
 )]

@@ -186,6 +186,31 @@ impl TestApp {
         self.call(TestRequest::post().uri(uri).set_json(body)).await
     }
 
+    /// A session token acting as user `user_id`, as `POST /v1/sessions` would issue, without a
+    /// password check (tests of what a session may do need many, and argon2 is slow).
+    pub fn session_for(&self, user_id: i64) -> String {
+        use roost_domain::ports::AccountStore;
+        let issued = roost_auth::token::issue_secret(roost_auth::token::SESSION_TOKEN_PREFIX);
+        let started = now();
+        let session = roost_domain::model::account::Session {
+            id: self.ids.next_id(),
+            token_hash: issued.hash.clone(),
+            application_id: self.app.application.id,
+            user_id: roost_domain::UserId(user_id),
+            user_agent: None,
+            created_time: started,
+            expires_time: started + chrono::Duration::hours(1),
+            ended_time: None,
+        };
+        self.store.insert_session(&session).unwrap();
+        issued.secret
+    }
+
+    /// A request as the user of session token `token`.
+    pub async fn as_user(&self, token: &str, req: TestRequest) -> Reply {
+        self.send(req.insert_header(("authorization", format!("Bearer {token}")))).await
+    }
+
     pub async fn create_user(&self, name: &str) -> Value {
         let reply =
             self.post_json("/v1/users", serde_json::json!({"name": name, "displayName": name, "isGuest": false})).await;

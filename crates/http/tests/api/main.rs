@@ -6,6 +6,7 @@ mod helpers;
 
 mod account_security;
 mod accounts;
+mod end_users;
 mod application;
 mod chat;
 mod conditional;
