@@ -487,8 +487,13 @@ pub trait SafetyStore: Send + Sync {
     /// Lifts a block; `false` when there was none.
     fn unblock(&self, user: UserId, blocked: UserId) -> StoreResult<bool>;
     /// A page of the users `user` blocked, most recent first.
-    fn list_blocks(&self, application_id: ApplicationId, user: UserId, number: u32, size: u32)
-        -> StoreResult<Page<Block>>;
+    fn list_blocks(
+        &self,
+        application_id: ApplicationId,
+        user: UserId,
+        number: u32,
+        size: u32,
+    ) -> StoreResult<Page<Block>>;
     /// Those of `users` who blocked `sender`.
     fn blockers_among(&self, sender: UserId, users: &[UserId]) -> StoreResult<Vec<UserId>>;
     /// `user` reports `message` for `reason`; `false` when it had reported it already (the first

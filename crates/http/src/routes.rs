@@ -3,7 +3,6 @@
 
 pub(crate) mod account_security;
 pub(crate) mod accounts;
-pub(crate) mod me;
 pub(crate) mod application;
 pub(crate) mod bodies;
 pub(crate) mod channels;
@@ -11,6 +10,7 @@ mod docs;
 mod endpoint;
 pub(crate) mod files;
 mod health;
+pub(crate) mod me;
 pub(crate) mod members;
 pub(crate) mod messages;
 pub(crate) mod notifications;

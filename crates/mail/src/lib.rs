@@ -28,7 +28,9 @@ const SMTP_TIMEOUT: Duration = Duration::from_secs(30);
 #[derive(Debug, thiserror::Error)]
 pub enum MailError {
     /// `ROOST_SMTP_URL` is not one lettre understands.
-    #[error("invalid ROOST_SMTP_URL (expected smtp://host:port, smtps://user:pass@host or smtp://host?tls=required): {0}")]
+    #[error(
+        "invalid ROOST_SMTP_URL (expected smtp://host:port, smtps://user:pass@host or smtp://host?tls=required): {0}"
+    )]
     Url(String),
     /// `ROOST_MAIL_FROM` is not an address.
     #[error("invalid ROOST_MAIL_FROM '{0}': expected an address such as 'Roost <noreply@example.com>'")]
@@ -112,10 +114,9 @@ pub async fn deliver(service: Service, mailer: Mailer, wake: Arc<Notify>) {
     tracing::info!(server = mailer.server(), "mail goes out by SMTP");
     loop {
         let claiming = service.clone();
-        let claimed = tokio::task::spawn_blocking(move || {
-            claiming.mail_to_send(chrono::Duration::seconds(LEASE_SECONDS), BATCH)
-        })
-        .await;
+        let claimed =
+            tokio::task::spawn_blocking(move || claiming.mail_to_send(chrono::Duration::seconds(LEASE_SECONDS), BATCH))
+                .await;
         let batch = match claimed {
             Ok(Ok(batch)) => batch,
             Ok(Err(error)) => {

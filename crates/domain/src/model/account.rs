@@ -412,7 +412,13 @@ mod tests {
             "contains the email"
         );
         assert!(check_password(&"a".repeat(300), "jane", "j@example.com", rules).is_err());
-        assert!(check_password("abcdefgh", "jane", "j@example.com", AccountRules { password_min_length: 12 }).is_err());
+        assert!(check_password(
+            "abcdefgh",
+            "jane",
+            "j@example.com",
+            AccountRules { password_min_length: 12, ..AccountRules::default() }
+        )
+        .is_err());
     }
 
     #[test]

@@ -76,7 +76,9 @@ impl Service {
         let application_id = principal.application_id();
         match (principal.user_id(), named) {
             (None, Some(reference)) => self.resolve_user(application_id, reference, field),
-            (None, None) => Err(DomainError::field("user", field, FieldErrorCode::MissingField, "the user is required")),
+            (None, None) => {
+                Err(DomainError::field("user", field, FieldErrorCode::MissingField, "the user is required"))
+            }
             (Some(own), None) => self.user(application_id, own),
             (Some(own), Some(reference)) => {
                 let user = self.resolve_user(application_id, reference, field)?;

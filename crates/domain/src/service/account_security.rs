@@ -9,8 +9,8 @@ use super::accounts::{IssuedSecret, OwnAccount};
 use super::Service;
 use crate::error::{DomainError, FieldErrorCode, StoreError};
 use crate::model::account::{
-    check_email, check_password, email_change_mail, email_change_notice, reset_mail, AccountRules, AccountToken,
-    Mail, MailOutcome, Session, TokenPurpose, ACTIVATION_HOURS, RESET_MAILS_PER_HOUR, RESOURCE,
+    check_email, check_password, email_change_mail, email_change_notice, reset_mail, AccountRules, AccountToken, Mail,
+    MailOutcome, Session, TokenPurpose, ACTIVATION_HOURS, RESET_MAILS_PER_HOUR, RESOURCE,
 };
 use crate::model::ids::{ApplicationId, UserId};
 use crate::model::now;
@@ -109,7 +109,9 @@ impl Service {
         let user = self.user(application_id, user_id)?;
         let secret = self.ports.accounts.account_of(application_id, user_id)?.ok_or(DomainError::NotFound("user"))?;
         let Some(hash) = secret.password_hash.as_deref() else {
-            return Err(DomainError::Forbidden("this user has no password to change (a guest, or made by the application)".into()));
+            return Err(DomainError::Forbidden(
+                "this user has no password to change (a guest, or made by the application)".into(),
+            ));
         };
         if !change.hasher.verify_password(old_password, hash) {
             return Err(DomainError::field(
@@ -121,8 +123,7 @@ impl Service {
         }
         check_password(new_password, &user.name, secret.email.as_deref().unwrap_or_default(), change.rules)
             .map_err(|e| rename_field(e, "newPassword"))?;
-        let password_hash =
-            change.hasher.hash_password(new_password).map_err(|e| StoreError::Other(e.into()))?;
+        let password_hash = change.hasher.hash_password(new_password).map_err(|e| StoreError::Other(e.into()))?;
         let session = self.new_session(application_id, user_id, change.session, change.lifetime, change.user_agent);
         let ended = self.ports.accounts.change_password(application_id, user_id, &password_hash, &session, now())?;
         Ok(PasswordChanged { user, session: Some(session), ended })
@@ -183,9 +184,8 @@ impl Service {
         token_hash: &str,
         new_password: &str,
     ) -> Result<PasswordChanged, DomainError> {
-        let invalid = || {
-            DomainError::field(RESOURCE, "token", FieldErrorCode::Invalid, "the token is unknown, used or expired")
-        };
+        let invalid =
+            || DomainError::field(RESOURCE, "token", FieldErrorCode::Invalid, "the token is unknown, used or expired");
         let (user, secret) =
             self.ports.accounts.find_token(token_hash, TokenPurpose::ResetPassword, now())?.ok_or_else(invalid)?;
         check_password(new_password, &user.name, secret.email.as_deref().unwrap_or_default(), rules)
@@ -216,9 +216,7 @@ impl Service {
         let new_email = match fields.remove("email") {
             None => None,
             Some(Value::String(email)) => Some(email),
-            Some(_) => {
-                return Err(DomainError::field(RESOURCE, "email", FieldErrorCode::Invalid, "email is a string"))
-            }
+            Some(_) => return Err(DomainError::field(RESOURCE, "email", FieldErrorCode::Invalid, "email is a string")),
         };
         let mut user = self.user(application_id, user_id)?;
         let patch = UserPatch::from_merge_patch(Value::Object(fields))?;

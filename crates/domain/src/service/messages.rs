@@ -555,9 +555,8 @@ impl Service {
         input: NewMessage,
     ) -> Result<NewMessage, DomainError> {
         let Some(own) = principal.user_id() else { return Ok(input) };
-        let visible = channel.channel_type == ChannelType::Public
-            || channel.creator_id == Some(own)
-            || members.contains(&own);
+        let visible =
+            channel.channel_type == ChannelType::Public || channel.creator_id == Some(own) || members.contains(&own);
         if !visible {
             return Err(DomainError::NotFound("channel"));
         }

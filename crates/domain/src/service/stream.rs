@@ -57,7 +57,12 @@ impl Service {
         let mut members = vec![UserRef::Id(own)];
         for (i, name) in to.iter().enumerate() {
             if has_nul(name) {
-                return Err(DomainError::field("message", &format!("to[{i}]"), FieldErrorCode::Invalid, "no such user"));
+                return Err(DomainError::field(
+                    "message",
+                    &format!("to[{i}]"),
+                    FieldErrorCode::Invalid,
+                    "no such user",
+                ));
             }
             let user = self.resolve_user(application_id, &UserRef::Name(name.clone()), &format!("to[{i}]"))?;
             if user.id == own {

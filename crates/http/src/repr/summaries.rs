@@ -58,9 +58,7 @@ impl utoipa::ToSchema for ReportedMessageRepr {
         std::borrow::Cow::Borrowed("ReportedMessageProperties")
     }
 
-    fn schemas(
-        schemas: &mut Vec<(String, utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>)>,
-    ) {
+    fn schemas(schemas: &mut Vec<(String, utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>)>) {
         <MessageRepr as utoipa::ToSchema>::schemas(schemas);
     }
 }

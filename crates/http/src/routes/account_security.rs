@@ -194,7 +194,9 @@ pub async fn patch_me(
     let token = issue_secret(MAIL_TOKEN_PREFIX);
     let public_url = state.settings.public_url.clone();
     let account = domain
-        .run(move |s| s.patch_own_account(&p, merge_patch, MailToken { token: &token, public_url: public_url.as_deref() }))
+        .run(move |s| {
+            s.patch_own_account(&p, merge_patch, MailToken { token: &token, public_url: public_url.as_deref() })
+        })
         .await?;
     state.mail_wake.notify_one();
     Ok(Hal(own_account(&account, &urls)))

@@ -42,7 +42,8 @@ async fn app_key(t: &TestApp) -> String {
 /// Signs up, activates and logs in `name`; its application key and session token.
 async fn account(t: &TestApp, name: &str, email: &str, password: &str) -> (String, String) {
     let key = app_key(t).await;
-    let put = t.call(TestRequest::put().uri("/v1/application/settings").set_json(json!({"userSignUp": "ENABLED"}))).await;
+    let put =
+        t.call(TestRequest::put().uri("/v1/application/settings").set_json(json!({"userSignUp": "ENABLED"}))).await;
     assert_eq!(put.status, 200, "{}", put.body);
     let body = json!({"key": key, "username": name, "email": email, "password": password});
     let created = post_public(t, "/v1/accounts", body).await;
@@ -214,17 +215,22 @@ async fn failed_logins_lock_an_account_until_the_operator_unlocks_it() {
         assert_eq!(log_in(&t, &key, "sec-lou", "lou's passphrase").await.status, 200);
         assert_eq!(log_in(&t, &key, "sec-lou", "guessing wrong").await.status, 401);
         let after_one = log_in(&t, &key, "sec-lou", "lou's passphrase").await;
-        assert_eq!(after_one.status, 200, "{}: not locked after 1: {} {}", t.label(), after_one.body, t.db.count("SELECT failed_logins FROM users WHERE name = 'sec-lou'"));
+        assert_eq!(
+            after_one.status,
+            200,
+            "{}: not locked after 1: {} {}",
+            t.label(),
+            after_one.body,
+            t.db.count("SELECT failed_logins FROM users WHERE name = 'sec-lou'")
+        );
         assert!(t.state.service.unlock_account(app, "nobody").is_err());
     }
 }
 
 #[actix_web::test]
 async fn logins_are_limited_per_account_and_source() {
-    let settings = HttpSettings {
-        login_attempts_per_minute: std::num::NonZeroU32::new(4).unwrap(),
-        ..HttpSettings::default()
-    };
+    let settings =
+        HttpSettings { login_attempts_per_minute: std::num::NonZeroU32::new(4).unwrap(), ..HttpSettings::default() };
     for t in TestApp::each_with(settings).await {
         let key = app_key(&t).await;
         let attempt = |name: &str| {

@@ -76,8 +76,9 @@ async fn a_user_sees_public_channels_and_its_own_and_acts_as_itself() {
             assert!(!reply.body.to_string().contains("eu-secret"));
         }
 
-        let sent = post(&t, alice, &format!("/v1/channels/{}/messages", f.team), json!({"type": "TEXT", "body": "hi team"}))
-            .await;
+        let sent =
+            post(&t, alice, &format!("/v1/channels/{}/messages", f.team), json!({"type": "TEXT", "body": "hi team"}))
+                .await;
         assert_eq!(sent.status, 200, "{}", sent.body);
         assert_eq!(sent.body["user"]["name"], "eu-alice", "sent as the session's user");
         let as_bob = json!({"type": "TEXT", "body": "it's me, bob", "user": {"username": "eu-bob"}});
@@ -88,7 +89,8 @@ async fn a_user_sees_public_channels_and_its_own_and_acts_as_itself() {
         // Joining and leaving a public channel; others are a moderator's to add.
         let join = post(&t, alice, &format!("/v1/channels/{}/members", f.lobby), json!({"username": "eu-alice"})).await;
         assert_eq!(join.status, 200, "{}", join.body);
-        let add_bob = post(&t, alice, &format!("/v1/channels/{}/members", f.lobby), json!({"username": "eu-bob"})).await;
+        let add_bob =
+            post(&t, alice, &format!("/v1/channels/{}/members", f.lobby), json!({"username": "eu-bob"})).await;
         assert_eq!(add_bob.status, 403, "{}", add_bob.body);
         let leave = t
             .as_user(alice, TestRequest::delete().uri(&format!("/v1/channels/{}/members/{}", f.lobby, f.alice.0)))
@@ -97,15 +99,26 @@ async fn a_user_sees_public_channels_and_its_own_and_acts_as_itself() {
 
         // Reacting, reading, editing: as itself, its own messages only.
         let message = sent.body["id"].as_i64().unwrap();
-        let bobs = post(&t, &f.bob.1, &format!("/v1/channels/{}/messages", f.team), json!({"type": "TEXT", "body": "bob here"}))
-            .await;
+        let bobs = post(
+            &t,
+            &f.bob.1,
+            &format!("/v1/channels/{}/messages", f.team),
+            json!({"type": "TEXT", "body": "bob here"}),
+        )
+        .await;
         let bobs = bobs.body["id"].as_i64().unwrap();
         let reacted = post(&t, alice, &format!("/v1/messages/{bobs}/reactions"), json!({"emoji": "👍"})).await;
         assert_eq!(reacted.status, 200, "{}", reacted.body);
-        let unreacted = t.as_user(alice, TestRequest::delete().uri(&format!("/v1/messages/{bobs}/reactions/%F0%9F%91%8D"))).await;
+        let unreacted =
+            t.as_user(alice, TestRequest::delete().uri(&format!("/v1/messages/{bobs}/reactions/%F0%9F%91%8D"))).await;
         assert_eq!(unreacted.status, 200, "{}", unreacted.body);
         let read = post(&t, alice, &format!("/v1/messages/{bobs}/read-receipts"), json!({})).await;
-        assert_eq!((read.status.as_u16(), read.body["user"]["name"].as_str()), (200, Some("eu-alice")), "{}", read.body);
+        assert_eq!(
+            (read.status.as_u16(), read.body["user"]["name"].as_str()),
+            (200, Some("eu-alice")),
+            "{}",
+            read.body
+        );
         let edit = |id: i64| {
             TestRequest::patch()
                 .uri(&format!("/v1/messages/{id}"))
@@ -129,7 +142,9 @@ async fn a_user_sees_public_channels_and_its_own_and_acts_as_itself() {
         let club = json!({"type": "PUBLIC", "name": "eu-club"});
         assert_eq!(post(&t, alice, "/v1/channels", club.clone()).await.status, 403, "userCreatedChannels is off");
         let put = t
-            .call(TestRequest::put().uri("/v1/application/settings").set_json(json!({"userCreatedChannels": "ENABLED"})))
+            .call(
+                TestRequest::put().uri("/v1/application/settings").set_json(json!({"userCreatedChannels": "ENABLED"})),
+            )
             .await;
         assert_eq!(put.status, 200);
         let created = post(&t, alice, "/v1/channels", club).await;
@@ -171,13 +186,21 @@ async fn blocks_stop_direct_messages_and_notifications_and_reports_reach_moderat
         let before = notification_count(&t, f.bob.0).await;
         let team = format!("/v1/channels/{}/messages", f.team);
         assert_eq!(post(&t, alice, &team, json!({"type": "TEXT", "body": "team news"})).await.status, 200);
-        assert_eq!(notification_count(&t, f.bob.0).await, before, "{}: a blocked user's messages do not notify", t.label());
+        assert_eq!(
+            notification_count(&t, f.bob.0).await,
+            before,
+            "{}: a blocked user's messages do not notify",
+            t.label()
+        );
         let unblock = t.as_user(bob, TestRequest::delete().uri(&format!("/v1/me/blocks/{}", f.alice.0))).await;
         assert_eq!(unblock.status, 204);
         assert_eq!(post(&t, alice, &team, json!({"type": "TEXT", "body": "more news"})).await.status, 200);
         assert_eq!(notification_count(&t, f.bob.0).await, before + 1);
         assert_eq!(post(&t, alice, &direct, json!({"type": "TEXT", "body": "friends again"})).await.status, 200);
-        assert_eq!(t.as_user(bob, TestRequest::delete().uri(&format!("/v1/me/blocks/{}", f.alice.0))).await.status, 404);
+        assert_eq!(
+            t.as_user(bob, TestRequest::delete().uri(&format!("/v1/me/blocks/{}", f.alice.0))).await.status,
+            404
+        );
 
         // Reports: by users who can see the message, for the channel's moderators.
         let news = post(&t, &f.carol.1, &team, json!({"type": "TEXT", "body": "buy cheap pills"})).await;
@@ -193,7 +216,12 @@ async fn blocks_stop_direct_messages_and_notifications_and_reports_reach_moderat
         for moderator in [t.get(&queue).await, get(&t, &f.carol.1, &queue).await] {
             assert_eq!(moderator.status, 200, "{}", moderator.body);
             let first = &moderator.body["_embedded"]["messages"][0];
-            assert_eq!((first["id"].as_i64(), first["reportCount"].as_u64()), (Some(news), Some(2)), "{}", moderator.body);
+            assert_eq!(
+                (first["id"].as_i64(), first["reportCount"].as_u64()),
+                (Some(news), Some(2)),
+                "{}",
+                moderator.body
+            );
         }
     }
 }
@@ -205,7 +233,9 @@ async fn the_stream_shows_a_users_channels_and_threads() {
         let post_in = |channel: i64, token: String, body: &'static str| {
             let t = &t;
             async move {
-                let sent = post(t, &token, &format!("/v1/channels/{channel}/messages"), json!({"type": "TEXT", "body": body})).await;
+                let sent =
+                    post(t, &token, &format!("/v1/channels/{channel}/messages"), json!({"type": "TEXT", "body": body}))
+                        .await;
                 assert_eq!(sent.status, 200, "{}", sent.body);
                 sent.body["id"].as_i64().unwrap()
             }
@@ -215,7 +245,8 @@ async fn the_stream_shows_a_users_channels_and_threads() {
         post_in(f.lobby, f.alice.1.clone(), "alice in the lobby").await;
         post_in(f.lobby, f.bob.1.clone(), "bob in the lobby").await;
         let reply =
-            post(&t, &f.carol.1, &format!("/v1/messages/{first}/replies"), json!({"type": "TEXT", "body": "a reply"})).await;
+            post(&t, &f.carol.1, &format!("/v1/messages/{first}/replies"), json!({"type": "TEXT", "body": "a reply"}))
+                .await;
         assert_eq!(reply.status, 200, "{}", reply.body);
 
         let stream = get(&t, &f.alice.1, "/v1/me/messages").await;
@@ -225,7 +256,10 @@ async fn the_stream_shows_a_users_channels_and_threads() {
         let numbered = get(&t, &f.alice.1, "/v1/me/messages?page=0&size=2").await;
         assert_eq!(numbered.status, 200, "{}", numbered.body);
         assert_eq!(names(&numbered.body, "messages", "body"), ["a reply", "alice in the lobby"]);
-        assert_eq!((numbered.body["page"]["totalElements"].as_u64(), numbered.body["page"]["total"].as_u64()), (Some(3), Some(3)));
+        assert_eq!(
+            (numbered.body["page"]["totalElements"].as_u64(), numbered.body["page"]["total"].as_u64()),
+            (Some(3), Some(3))
+        );
         let later = get(&t, &f.alice.1, "/v1/me/messages?since=4102444800").await;
         assert!(names(&later.body, "messages", "body").is_empty(), "{}", later.body);
         let iso = get(&t, &f.alice.1, "/v1/me/messages?since=2000-01-01T00:00:00Z").await;

@@ -26,7 +26,16 @@ pub struct TestApp {
     pub files_dir: tempfile::TempDir,
     /// The files go to the S3-compatible server of `ROOST_TEST_S3_URL` instead.
     pub s3: bool,
+    /// The app's service, built on first use.
+    service: std::cell::OnceCell<AppService>,
 }
+
+/// The app as one boxed service, answering with boxed bodies.
+type AppService = actix_service::boxed::RcService<
+    actix_http::Request,
+    actix_web::dev::ServiceResponse<actix_web::body::BoxBody>,
+    actix_web::Error,
+>;
 
 /// The S3-compatible store the files tests also run on (`s3://bucket`; the endpoint and
 /// credentials in the `AWS_*` variables); `.ci/run` starts one (moto) and sets it.
@@ -104,7 +113,17 @@ impl TestApp {
         let app = create_application(store.as_ref(), &ids, &hasher, "Test app", now()).unwrap();
         let state =
             web::Data::new(AppState::new(Ports::from_store(store.clone()), ids.clone(), hasher, settings).unwrap());
-        let mut this = Self { db, store, ids, state, app, token: String::new(), files_dir, s3: false };
+        let mut this = Self {
+            db,
+            store,
+            ids,
+            state,
+            app,
+            token: String::new(),
+            files_dir,
+            s3: false,
+            service: std::cell::OnceCell::new(),
+        };
         this.token = this.token_for(&this.app.clone()).await;
         this
     }
@@ -140,8 +159,14 @@ impl TestApp {
     }
 
     pub async fn send(&self, req: TestRequest) -> Reply {
-        let service = test::init_service(roost_http::app(self.state.clone())).await;
-        let response = test::call_service(&service, req.to_request()).await;
+        if self.service.get().is_none() {
+            use actix_service::ServiceExt;
+            let built = test::init_service(roost_http::app(self.state.clone())).await;
+            let boxed = actix_service::boxed::rc_service(built.map(|r| r.map_into_boxed_body()));
+            let _ = self.service.set(boxed);
+        }
+        let service = self.service.get().expect("built above");
+        let response = test::call_service(service, req.to_request()).await;
         let status = response.status();
         let headers = response.headers().clone();
         let method = response.request().method().clone();

@@ -6,11 +6,12 @@ mod helpers;
 
 mod account_security;
 mod accounts;
-mod end_users;
 mod application;
+mod authorization;
 mod chat;
 mod conditional;
 mod conventions;
+mod end_users;
 mod errors_and_headers;
 mod files;
 mod health;

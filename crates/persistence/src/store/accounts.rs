@@ -63,16 +63,12 @@ impl From<SessionRow> for Session {
 }
 
 /// A user's email, password hash, activation time, failed logins and lockout.
-type SignInColumns = (Option<String>, Option<String>, Option<chrono::NaiveDateTime>, i32, Option<chrono::NaiveDateTime>);
+type SignInColumns =
+    (Option<String>, Option<String>, Option<chrono::NaiveDateTime>, i32, Option<chrono::NaiveDateTime>);
 
 /// The columns of [`SignInColumns`].
-fn sign_in_columns() -> (
-    users::email,
-    users::password_hash,
-    users::activated_at,
-    users::failed_logins,
-    users::locked_until,
-) {
+fn sign_in_columns(
+) -> (users::email, users::password_hash, users::activated_at, users::failed_logins, users::locked_until) {
     (users::email, users::password_hash, users::activated_at, users::failed_logins, users::locked_until)
 }
 
@@ -255,7 +251,11 @@ impl AccountStore for DieselStore {
                     .filter(account_tokens::expires_at.gt(now.naive_utc())),
             )
             .set(account_tokens::used_at.eq(Some(now.naive_utc())))
-            .returning((account_tokens::application_id, account_tokens::user_id, account_tokens::new_email));
+            .returning((
+                account_tokens::application_id,
+                account_tokens::user_id,
+                account_tokens::new_email,
+            ));
             let claimed: Option<(i64, i64, Option<String>)> =
                 on_engine!(&mut *conn, |c| claim.get_result(c).optional()).store_err()?;
             let Some((application_id, user_id, new_email)) = claimed else { return Ok(None) };
@@ -387,8 +387,7 @@ impl AccountStore for DieselStore {
         lock_until: Timestamp,
     ) -> StoreResult<()> {
         self.write(|conn| {
-            let this =
-                users::table.filter(users::application_id.eq(application_id.0)).filter(users::id.eq(user_id.0));
+            let this = users::table.filter(users::application_id.eq(application_id.0)).filter(users::id.eq(user_id.0));
             let counting = diesel::update(this)
                 .set(users::failed_logins.eq(users::failed_logins + 1))
                 .returning(users::failed_logins);
@@ -405,10 +404,12 @@ impl AccountStore for DieselStore {
 
     fn clear_login_failures(&self, application_id: ApplicationId, user_id: UserId) -> StoreResult<()> {
         self.write(|conn| {
-            diesel::update(users::table.filter(users::application_id.eq(application_id.0)).filter(users::id.eq(user_id.0)))
-                .set((users::failed_logins.eq(0), users::locked_until.eq(None::<chrono::NaiveDateTime>)))
-                .execute(conn)
-                .store_err()?;
+            diesel::update(
+                users::table.filter(users::application_id.eq(application_id.0)).filter(users::id.eq(user_id.0)),
+            )
+            .set((users::failed_logins.eq(0), users::locked_until.eq(None::<chrono::NaiveDateTime>)))
+            .execute(conn)
+            .store_err()?;
             Ok(())
         })
     }
@@ -434,10 +435,12 @@ impl AccountStore for DieselStore {
         now: Timestamp,
     ) -> StoreResult<Vec<String>> {
         self.write(|conn| {
-            diesel::update(users::table.filter(users::application_id.eq(application_id.0)).filter(users::id.eq(user_id.0)))
-                .set(users::password_hash.eq(Some(password_hash)))
-                .execute(conn)
-                .store_err()?;
+            diesel::update(
+                users::table.filter(users::application_id.eq(application_id.0)).filter(users::id.eq(user_id.0)),
+            )
+            .set(users::password_hash.eq(Some(password_hash)))
+            .execute(conn)
+            .store_err()?;
             let ended = end_all_sessions(conn, application_id.0, user_id.0, now.naive_utc())?;
             diesel::insert_into(user_sessions::table).values(SessionRow::from(session)).execute(conn).store_err()?;
             Ok(ended)
@@ -558,8 +561,12 @@ impl AccountStore for DieselStore {
                     .filter(outbox::abandoned_at.is_null())
                     .filter(outbox::next_attempt_at.is_null().or(outbox::next_attempt_at.le(now)))
             };
-            let ids: Vec<i64> =
-                due().order(outbox::id).select(outbox::id).limit(i64::from(limit)).load(conn).store_err()?;
+            let ids: Vec<i64> = due()
+                .order(outbox::id)
+                .select(outbox::id)
+                .limit_prepared(i64::from(limit).min(100))
+                .load(conn)
+                .store_err()?;
             if ids.is_empty() {
                 return Ok(Vec::new());
             }

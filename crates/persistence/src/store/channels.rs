@@ -1,5 +1,7 @@
 use diesel::prelude::*;
-use roost_domain::model::channel::{Channel, ChannelFilter, ChannelSort, ChannelType, Invite, MemberFilter, Membership};
+use roost_domain::model::channel::{
+    Channel, ChannelFilter, ChannelSort, ChannelType, Invite, MemberFilter, Membership,
+};
 use roost_domain::model::page::{Page, PageRequest};
 use roost_domain::model::user::{User, UserSort};
 use roost_domain::ports::{ChannelStore, StoreResult};

@@ -9,6 +9,7 @@ use roost_domain::ports::{SafetyStore, StoreResult};
 use roost_domain::{ApplicationId, ChannelId, Timestamp, UserId};
 
 use super::{count_to_u64, DieselResultExt, DieselStore};
+use crate::prepared::KeepPreparedLimit;
 use crate::rows::{utc, MessageRow, UserRow};
 use crate::schema::{message_reports, messages, user_blocks, users};
 
@@ -67,9 +68,8 @@ impl SafetyStore for DieselStore {
             let rows: Vec<(UserRow, chrono::NaiveDateTime)> = mine()
                 .inner_join(users::table.on(users::id.eq(user_blocks::blocked_user_id)))
                 .order((user_blocks::created_at.desc(), user_blocks::blocked_user_id.desc()))
-                .limit(i64::from(size))
-                .offset(i64::from(number) * i64::from(size))
                 .select((UserRow::as_select(), user_blocks::created_at))
+                .limit_offset_prepared(i64::from(size), i64::from(number) * i64::from(size))
                 .load(conn)
                 .store_err()?;
             let items = rows
@@ -134,13 +134,15 @@ impl SafetyStore for DieselStore {
                 .group_by(message_reports::message_id)
                 .select((message_reports::message_id, diesel::dsl::count_star()))
                 .order((diesel::dsl::count_star().desc(), message_reports::message_id.desc()))
-                .limit(i64::from(size))
-                .offset(i64::from(number) * i64::from(size))
+                .limit_offset_prepared(i64::from(size), i64::from(number) * i64::from(size))
                 .load(conn)
                 .store_err()?;
             let ids: Vec<i64> = counted.iter().map(|(id, _)| *id).collect();
-            let rows: Vec<MessageRow> =
-                messages::table.filter(messages::id.eq_any(&ids)).select(MessageRow::as_select()).load(conn).store_err()?;
+            let rows: Vec<MessageRow> = messages::table
+                .filter(messages::id.eq_any(&ids))
+                .select(MessageRow::as_select())
+                .load(conn)
+                .store_err()?;
             let mut found: Vec<Message> = super::messages::to_messages(rows)?;
             let items = counted
                 .into_iter()

@@ -326,13 +326,13 @@ fn a_user_reacts_once_per_emoji() {
     for db in TestDatabase::all() {
         let t = Team::new(&db);
         let (f, hello) = (&t.f, t.hello());
-        f.service.add_reaction(&as_app(f.app), hello.id, "👍", &UserRef::Id(t.bob.id)).unwrap();
-        f.service.add_reaction(&as_app(f.app), hello.id, "👍", &UserRef::Id(t.bob.id)).unwrap();
-        f.service.add_reaction(&as_app(f.app), hello.id, "👍", &UserRef::Id(t.jane.id)).unwrap();
+        f.service.add_reaction(&as_app(f.app), hello.id, "👍", Some(&UserRef::Id(t.bob.id))).unwrap();
+        f.service.add_reaction(&as_app(f.app), hello.id, "👍", Some(&UserRef::Id(t.bob.id))).unwrap();
+        f.service.add_reaction(&as_app(f.app), hello.id, "👍", Some(&UserRef::Id(t.jane.id))).unwrap();
         let summary = f.store.reactions(&[hello.id]).unwrap();
         assert_eq!(summary.len(), 1, "{}", db.label);
         assert_eq!(summary[0].1.users.len(), 2, "a user reacts once per emoji");
-        assert!(f.service.remove_reaction(&as_app(f.app), hello.id, "🎉", &UserRef::Id(t.bob.id)).is_err());
+        assert!(f.service.remove_reaction(&as_app(f.app), hello.id, "🎉", Some(&UserRef::Id(t.bob.id))).is_err());
     }
 }
 
@@ -345,7 +345,7 @@ fn reading_a_message_reads_every_older_one_and_leaves_a_receipt() {
         let later = t.f.say(&t.private, Some(&t.jane), "second");
         let unread = |who: &User| t.newest(&MessageScope::UnreadBy(who.id), &MessageFilter::default()).len();
         assert_eq!(unread(&t.bob), 2, "{}: his own reply is not unread", db.label);
-        t.f.service.mark_read(&as_app(t.f.app), later.id, &UserRef::Id(t.bob.id)).unwrap();
+        t.f.service.mark_read(&as_app(t.f.app), later.id, Some(&UserRef::Id(t.bob.id))).unwrap();
         assert_eq!(unread(&t.bob), 0, "reading a message reads every older one");
         let page = PageRequest::parse(None, None, &[]).unwrap();
         assert_eq!(t.f.service.read_receipts(&as_app(t.f.app), hello.id, &page).unwrap().items[0].user.id, t.bob.id);
@@ -360,7 +360,7 @@ fn text_search_is_case_insensitive_and_treats_wildcards_literally() {
         t.reply(&hello, &t.bob);
         t.f.say(&t.private, Some(&t.jane), "second");
         let search = |text: &str| {
-            t.newest(&MessageScope::Application, &MessageFilter { sender: None, query: Some(text.into()) })
+            t.newest(&MessageScope::Application, &MessageFilter { sender: None, query: Some(text.into()), since: None })
         };
         assert_eq!(search("SECOND").len(), 1, "{}", db.label);
         assert!(search("%").is_empty());

@@ -2,8 +2,8 @@
 
 use diesel::prelude::*;
 use diesel::sql_types::{Bool, Nullable, Text};
-use roost_domain::model::cursor::{CursorPage, CursorRequest, KeyRange};
 use roost_domain::model::channel::ChannelType;
+use roost_domain::model::cursor::{CursorPage, CursorRequest, KeyRange};
 use roost_domain::model::message::{Message, MessageFilter, MessageScope};
 use roost_domain::model::page::Page;
 use roost_domain::ports::StoreResult;
@@ -165,17 +165,15 @@ fn scoped(
         }
         MessageScope::VisibleTo(user) => {
             // Planned per call: the channel list is a subquery, so the statement's text is fixed.
-            let joined = channel_members::table
-                .filter(channel_members::user_id.eq(user.0))
-                .select(channel_members::channel_id);
+            let joined =
+                channel_members::table.filter(channel_members::user_id.eq(user.0)).select(channel_members::channel_id);
             query = query
                 .filter(messages::application_id.eq(application_id.0))
                 .filter(messages::channel_id.eq_any(joined).or(messages::user_id.eq(user.0)).nullable());
         }
         MessageScope::ThreadsVisibleTo(user) => {
-            let joined = channel_members::table
-                .filter(channel_members::user_id.eq(user.0))
-                .select(channel_members::channel_id);
+            let joined =
+                channel_members::table.filter(channel_members::user_id.eq(user.0)).select(channel_members::channel_id);
             let visible = channels::table
                 .filter(channels::application_id.eq(application_id.0))
                 .filter(
@@ -313,9 +311,8 @@ pub(super) fn numbered_page(
     let offset = i64::from(number) * i64::from(size);
     let rows: Vec<MessageRow> = query
         .order(messages::id.desc())
-        .limit(i64::from(size))
-        .offset(offset)
         .select(MessageRow::as_select())
+        .limit_offset_prepared(i64::from(size), offset)
         .load(conn)
         .store_err()?;
     let total = count_messages(conn, application_id, scope, filter)?;
