@@ -24,6 +24,7 @@ mod files;
 mod group_commit;
 mod health;
 mod idempotency;
+mod mail_outbox;
 mod messages;
 mod notifications;
 mod safety;

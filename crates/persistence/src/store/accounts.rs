@@ -2,8 +2,7 @@
 
 use diesel::prelude::*;
 use roost_domain::model::account::{
-    AccountSecret, AccountToken, Delivery, Mail, MailOutcome, Session, SessionSort, SessionState, TokenPurpose,
-    UserSession,
+    AccountSecret, AccountToken, Mail, MailOutcome, Session, SessionSort, SessionState, TokenPurpose, UserSession,
 };
 use roost_domain::model::application::Application;
 use roost_domain::model::page::{Direction, Page, PageRequest};
@@ -15,7 +14,7 @@ use super::{DieselResultExt, DieselStore};
 use crate::conn::AnyConnection;
 use crate::prepared::KeepPreparedLimit;
 use crate::rows::{utc, ApplicationRow, UserRow};
-use crate::schema::{account_tokens, applications, outbox, user_sessions, users};
+use crate::schema::{account_tokens, applications, user_sessions, users};
 
 type Db = <AnyConnection as diesel::Connection>::Backend;
 
@@ -82,64 +81,6 @@ fn secret((email, password_hash, activated_at, failed_logins, locked_until): Sig
     }
 }
 
-#[derive(Insertable)]
-#[diesel(table_name = outbox)]
-struct NewMailRow {
-    id: i64,
-    application_id: i64,
-    recipient: String,
-    subject: String,
-    body: String,
-    created_at: chrono::NaiveDateTime,
-}
-
-impl From<&Mail> for NewMailRow {
-    fn from(mail: &Mail) -> Self {
-        Self {
-            id: mail.id,
-            application_id: mail.application_id.0,
-            recipient: mail.to.clone(),
-            subject: mail.subject.clone(),
-            body: mail.body.clone(),
-            created_at: mail.created_time.naive_utc(),
-        }
-    }
-}
-
-#[derive(Queryable, Selectable)]
-#[diesel(table_name = outbox)]
-struct MailRow {
-    id: i64,
-    application_id: i64,
-    recipient: String,
-    subject: String,
-    body: String,
-    created_at: chrono::NaiveDateTime,
-    sent_at: Option<chrono::NaiveDateTime>,
-    abandoned_at: Option<chrono::NaiveDateTime>,
-    attempts: i32,
-    last_error: Option<String>,
-}
-
-impl From<MailRow> for Mail {
-    fn from(r: MailRow) -> Self {
-        Self {
-            id: r.id,
-            application_id: ApplicationId(r.application_id),
-            to: r.recipient,
-            subject: r.subject,
-            body: r.body,
-            created_time: utc(r.created_at),
-            delivery: Some(Delivery {
-                sent_time: r.sent_at.map(utc),
-                abandoned_time: r.abandoned_at.map(utc),
-                attempts: u32::try_from(r.attempts).unwrap_or(0),
-                last_error: r.last_error,
-            }),
-        }
-    }
-}
-
 fn insert_token(conn: &mut AnyConnection, token: &AccountToken) -> StoreResult<()> {
     diesel::insert_into(account_tokens::table)
         .values((
@@ -153,14 +94,6 @@ fn insert_token(conn: &mut AnyConnection, token: &AccountToken) -> StoreResult<(
         ))
         .execute(conn)
         .store_err()?;
-    Ok(())
-}
-
-fn insert_mail(conn: &mut AnyConnection, mail: &[Mail]) -> StoreResult<()> {
-    // One statement per mail: batch inserts differ between the engines, and there are one or two.
-    for one in mail {
-        diesel::insert_into(outbox::table).values(NewMailRow::from(one)).execute(conn).store_err()?;
-    }
     Ok(())
 }
 
@@ -235,7 +168,7 @@ impl AccountStore for DieselStore {
                 .execute(conn)
                 .store_err()?;
             insert_token(conn, token)?;
-            insert_mail(conn, std::slice::from_ref(mail))
+            super::mail_outbox::insert(conn, std::slice::from_ref(mail))
         })
     }
 
@@ -368,14 +301,6 @@ impl AccountStore for DieselStore {
                 .map(|(session, user)| Ok(UserSession { session: Session::from(session), user: User::try_from(user)? }))
                 .collect::<StoreResult<Vec<_>>>()?;
             Ok(Page { items, number: page.number, size: page.size, total_elements: super::count_to_u64(total) })
-        })
-    }
-
-    fn outbox(&self) -> StoreResult<Vec<Mail>> {
-        self.read(|conn| {
-            let rows: Vec<MailRow> =
-                outbox::table.order(outbox::id).select(MailRow::as_select()).load(conn).store_err()?;
-            Ok(rows.into_iter().map(Mail::from).collect())
         })
     }
 
@@ -548,71 +473,19 @@ impl AccountStore for DieselStore {
     fn issue_token(&self, token: &AccountToken, mail: &[Mail]) -> StoreResult<()> {
         self.write(|conn| {
             insert_token(conn, token)?;
-            insert_mail(conn, mail)
+            super::mail_outbox::insert(conn, mail)
         })
+    }
+
+    fn outbox(&self) -> StoreResult<Vec<Mail>> {
+        self.read(super::mail_outbox::all)
     }
 
     fn claim_mail(&self, now: Timestamp, lease_until: Timestamp, limit: u32) -> StoreResult<Vec<Mail>> {
-        self.write(|conn| {
-            let now = now.naive_utc();
-            let due = || {
-                outbox::table
-                    .filter(outbox::sent_at.is_null())
-                    .filter(outbox::abandoned_at.is_null())
-                    .filter(outbox::next_attempt_at.is_null().or(outbox::next_attempt_at.le(now)))
-            };
-            let ids: Vec<i64> = due()
-                .order(outbox::id)
-                .select(outbox::id)
-                .limit_prepared(i64::from(limit).min(100))
-                .load(conn)
-                .store_err()?;
-            if ids.is_empty() {
-                return Ok(Vec::new());
-            }
-            // Inside the write transaction: no other node claims these meanwhile.
-            diesel::update(due().filter(outbox::id.eq_any(&ids)))
-                .set(outbox::next_attempt_at.eq(Some(lease_until.naive_utc())))
-                .execute(conn)
-                .store_err()?;
-            let rows: Vec<MailRow> = outbox::table
-                .filter(outbox::id.eq_any(&ids))
-                .order(outbox::id)
-                .select(MailRow::as_select())
-                .load(conn)
-                .store_err()?;
-            Ok(rows.into_iter().map(Mail::from).collect())
-        })
+        self.write(|conn| super::mail_outbox::claim(conn, now, lease_until, limit))
     }
 
     fn record_delivery(&self, id: i64, outcome: MailOutcome) -> StoreResult<()> {
-        self.write(|conn| {
-            let this = outbox::table.filter(outbox::id.eq(id));
-            match outcome {
-                MailOutcome::Sent { at } => diesel::update(this)
-                    .set((
-                        outbox::sent_at.eq(Some(at.naive_utc())),
-                        outbox::attempts.eq(outbox::attempts + 1),
-                        outbox::last_error.eq(None::<String>),
-                    ))
-                    .execute(conn),
-                MailOutcome::Failed { error, retry_at: Some(retry_at) } => diesel::update(this)
-                    .set((
-                        outbox::attempts.eq(outbox::attempts + 1),
-                        outbox::last_error.eq(Some(error)),
-                        outbox::next_attempt_at.eq(Some(retry_at.naive_utc())),
-                    ))
-                    .execute(conn),
-                MailOutcome::Failed { error, retry_at: None } => diesel::update(this)
-                    .set((
-                        outbox::attempts.eq(outbox::attempts + 1),
-                        outbox::last_error.eq(Some(error)),
-                        outbox::abandoned_at.eq(Some(roost_domain::now().naive_utc())),
-                    ))
-                    .execute(conn),
-            }
-            .store_err()?;
-            Ok(())
-        })
+        self.write(|conn| super::mail_outbox::record(conn, id, outcome))
     }
 }
