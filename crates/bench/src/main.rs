@@ -38,6 +38,7 @@ use crate::bulk_load::{bulk_load_messages, count_channel_messages};
 
 mod bulk_load;
 mod files;
+mod sessions;
 mod token_flood;
 
 const CONCURRENCY: [u32; 3] = [1, 16, 64];
@@ -190,27 +191,25 @@ fn printed_credentials(roost: &Roost) -> (String, String) {
     (printed("client_id:"), printed("client_secret:"))
 }
 
+/// An HTTP Basic `Authorization` value (RFC 7617), base64 written out: the bench needs it for
+/// two requests and no more.
+fn basic_credentials(id: &str, secret: &str) -> String {
+    const TABLE: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let raw = format!("{id}:{secret}");
+    let mut out = String::from("Basic ");
+    for chunk in raw.as_bytes().chunks(3) {
+        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            out.push(if i <= chunk.len() { TABLE[((n >> (18 - 6 * i)) & 63) as usize] as char } else { '=' });
+        }
+    }
+    out
+}
+
 fn seed(roost: &Roost, url: &DatabaseUrl) -> anyhow::Result<Seeded> {
     let (id, secret) = printed_credentials(roost);
-    let basic = {
-        use std::fmt::Write as _;
-        let raw = format!("{id}:{secret}");
-        // Base64 without a dependency: the bench only needs it once.
-        const TABLE: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-        let mut out = String::new();
-        for chunk in raw.as_bytes().chunks(3) {
-            let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
-            let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-            for i in 0..4 {
-                if i <= chunk.len() {
-                    let _ = write!(out, "{}", TABLE[((n >> (18 - 6 * i)) & 63) as usize] as char);
-                } else {
-                    out.push('=');
-                }
-            }
-        }
-        format!("Basic {out}")
-    };
+    let basic = basic_credentials(&id, &secret);
     let token: Value = ureq::post(&format!("{}/oauth/token", roost.base))
         .set("Authorization", &basic)
         .send_form(&[("grant_type", "client_credentials")])?
@@ -691,6 +690,14 @@ fn main() -> anyhow::Result<()> {
         let result = files::run(&bin)?;
         std::fs::write(out.join("files.json"), serde_json::to_string_pretty(&result)?)?;
         println!("written: target/bench/files.json");
+        return Ok(());
+    }
+    if std::env::args().nth(1).as_deref() == Some("sessions") {
+        let out = root.join("target/bench");
+        std::fs::create_dir_all(&out)?;
+        let result = sessions::run(&bin)?;
+        std::fs::write(out.join("sessions.json"), serde_json::to_string_pretty(&result)?)?;
+        println!("written: target/bench/sessions.json");
         return Ok(());
     }
     if std::env::args().nth(1).as_deref() == Some("token-flood") {
