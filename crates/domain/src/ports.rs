@@ -255,6 +255,14 @@ pub trait ChannelStore: Send + Sync {
     fn insert_channel(&self, channel: &Channel, direct_key: Option<&str>, member_ids: &[UserId]) -> StoreResult<()>;
     /// One channel.
     fn find_channel(&self, application_id: ApplicationId, id: ChannelId) -> StoreResult<Option<Channel>>;
+    /// One channel with how `user` belongs to it, in one read: `Some(true)` a moderator,
+    /// `Some(false)` a member, `None` not a member.
+    fn find_channel_as(
+        &self,
+        application_id: ApplicationId,
+        id: ChannelId,
+        user: UserId,
+    ) -> StoreResult<Option<(Channel, Option<bool>)>>;
     /// A group channel by name.
     fn find_channel_by_name(&self, application_id: ApplicationId, name: &str) -> StoreResult<Option<Channel>>;
     /// The direct channel of a member set.

@@ -46,23 +46,24 @@ impl Service {
         principal: &Principal,
         id: ChannelId,
     ) -> Result<(Channel, Standing), DomainError> {
-        let channel = self.channel(principal.application_id(), id)?;
-        let standing = self.standing(principal, &channel)?;
+        let Some(user) = principal.user_id() else {
+            return Ok((self.channel(principal.application_id(), id)?, Standing::Application));
+        };
+        // One read for the channel and the user's membership: a user's request costs what an
+        // application's does.
+        let (channel, moderator) = self
+            .ports
+            .channels
+            .find_channel_as(principal.application_id(), id, user)?
+            .ok_or(DomainError::NotFound(CHANNEL))?;
+        let standing = match moderator {
+            _ if channel.creator_id == Some(user) => Standing::Moderator,
+            Some(true) => Standing::Moderator,
+            Some(false) => Standing::Member,
+            None if channel.channel_type == ChannelType::Public => Standing::Outsider,
+            None => return Err(DomainError::NotFound(CHANNEL)),
+        };
         Ok((channel, standing))
-    }
-
-    /// How `principal` stands towards `channel`; "not found" when it may not know of it.
-    pub(super) fn standing(&self, principal: &Principal, channel: &Channel) -> Result<Standing, DomainError> {
-        let Some(user) = principal.user_id() else { return Ok(Standing::Application) };
-        if channel.creator_id == Some(user) {
-            return Ok(Standing::Moderator);
-        }
-        match self.ports.channels.membership(channel.id, user)? {
-            Some(membership) if membership.moderator => Ok(Standing::Moderator),
-            Some(_) => Ok(Standing::Member),
-            None if channel.channel_type == ChannelType::Public => Ok(Standing::Outsider),
-            None => Err(DomainError::NotFound(CHANNEL)),
-        }
     }
 
     /// The user an act is done as: the one the application names, or the session's own user

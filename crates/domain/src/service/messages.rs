@@ -70,6 +70,8 @@ struct Destination {
     members: Vec<UserId>,
     thread: Thread,
     parent: Option<Message>,
+    /// The sender when already known (a user session's own user); else `input.user`'s.
+    sender: Option<User>,
 }
 
 impl Service {
@@ -82,7 +84,7 @@ impl Service {
     ) -> Result<View<Message>, DomainError> {
         let application_id = principal.application_id();
         let (channel, members) = self.channel_with_members(application_id, channel_id)?;
-        let input = self.as_sender(principal, &channel, &members, input)?;
+        let sender = self.as_sender(principal, &channel, &members, &input)?;
         // The MAIN thread is created with the channel and never changes: no need to read it.
         let thread = Thread {
             id: channel.main_thread_id,
@@ -92,7 +94,7 @@ impl Service {
             parent_message_id: None,
             created_time: channel.created_time,
         };
-        self.post(Destination { channel, members, thread, parent: None }, input)
+        self.post(Destination { channel, members, thread, parent: None, sender }, input)
     }
 
     /// `POST /v1/threads/{id}/messages`: a message in a thread (a reply when it is a MESSAGE
@@ -106,12 +108,12 @@ impl Service {
         let application_id = principal.application_id();
         let thread = self.thread(application_id, thread_id)?;
         let (channel, members) = self.channel_with_members(application_id, thread.channel_id)?;
-        let input = self.as_sender(principal, &channel, &members, input)?;
+        let sender = self.as_sender(principal, &channel, &members, &input)?;
         let parent = match thread.parent_message_id {
             Some(parent) => Some(self.message(application_id, parent)?),
             None => None,
         };
-        self.post(Destination { channel, members, thread, parent }, input)
+        self.post(Destination { channel, members, thread, parent, sender }, input)
     }
 
     /// `POST /v1/messages/{id}/replies`: replies to a message, creating its thread on first
@@ -125,20 +127,21 @@ impl Service {
         let application_id = principal.application_id();
         let parent = self.message(application_id, message_id)?;
         let (channel, members) = self.channel_with_members(application_id, parent.channel_id)?;
-        let input = self.as_sender(principal, &channel, &members, input)?;
+        let sender = self.as_sender(principal, &channel, &members, &input)?;
         let thread = self.ports.messages.message_thread(&parent, ThreadId(self.next_id()), now())?;
-        self.post(Destination { channel, members, thread, parent: Some(parent) }, input)
+        self.post(Destination { channel, members, thread, parent: Some(parent), sender }, input)
     }
 
     /// Posts a message: validates, analyses the text, plans notifications and stores it all
     /// in one transaction. Rendering it reads nothing the post read already (issue 4).
     fn post(&self, to: Destination, input: NewMessage) -> Result<View<Message>, DomainError> {
-        let Destination { channel, members, thread, parent } = to;
+        let Destination { channel, members, thread, parent, sender } = to;
         validate_new_message(&input, self.rules)?;
         let application_id = channel.application_id;
-        let sender = match &input.user {
-            Some(reference) => Some(self.resolve_user(application_id, reference, "user")?),
-            None => None,
+        let sender = match (sender, &input.user) {
+            (Some(known), _) => Some(known),
+            (None, Some(reference)) => Some(self.resolve_user(application_id, reference, "user")?),
+            (None, None) => None,
         };
         if let Some(sender) = &sender {
             channel.check_may_post(sender, || Ok(members.contains(&sender.id)))?;
@@ -545,23 +548,22 @@ impl Service {
         Ok(thread)
     }
 
-    /// The input of a post by `principal`: a user session posts as itself, in a channel it may
-    /// see (naming another sender is 403).
+    /// The sender of a post by `principal`: a user session posts as itself, in a channel it may
+    /// see (naming another sender is 403); `None` for an application, whose input names it.
     fn as_sender(
         &self,
         principal: &Principal,
         channel: &Channel,
         members: &[UserId],
-        input: NewMessage,
-    ) -> Result<NewMessage, DomainError> {
-        let Some(own) = principal.user_id() else { return Ok(input) };
+        input: &NewMessage,
+    ) -> Result<Option<User>, DomainError> {
+        let Some(own) = principal.user_id() else { return Ok(None) };
         let visible =
             channel.channel_type == ChannelType::Public || channel.creator_id == Some(own) || members.contains(&own);
         if !visible {
             return Err(DomainError::NotFound("channel"));
         }
-        let sender = self.acting_user(principal, input.user.as_ref(), "user")?;
-        Ok(NewMessage { user: Some(UserRef::Id(sender.id)), ..input })
+        Ok(Some(self.acting_user(principal, input.user.as_ref(), "user")?))
     }
 
     fn message(&self, application_id: ApplicationId, id: MessageId) -> Result<Message, DomainError> {

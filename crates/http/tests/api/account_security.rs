@@ -80,6 +80,9 @@ async fn a_password_change_ends_every_session_and_starts_a_new_one() {
         assert_eq!(changed.body["user"]["name"], "sec-jane");
         let renewed = changed.body["access_token"].as_str().unwrap();
         assert_eq!(as_session(&t, TestRequest::get().uri("/v1/me"), renewed).await.status, 200);
+        // Tokens go in the Authorization header only, never in a URL (RFC 6750 §2.3 is not offered).
+        let in_query = t.send(TestRequest::get().uri(&format!("/v1/me?access_token={renewed}"))).await;
+        assert_eq!(in_query.status, 401, "{}", in_query.body);
         for ended in [first.as_str(), second.as_str().unwrap()] {
             assert_eq!(as_session(&t, TestRequest::get().uri("/v1/me"), ended).await.status, 401, "{}", t.label());
         }

@@ -102,6 +102,27 @@ impl ChannelStore for DieselStore {
         })
     }
 
+    fn find_channel_as(
+        &self,
+        application_id: ApplicationId,
+        id: ChannelId,
+        user: UserId,
+    ) -> StoreResult<Option<(Channel, Option<bool>)>> {
+        self.read(|conn| {
+            let membership = channel_members::channel_id.eq(channels::id).and(channel_members::user_id.eq(user.0));
+            // On the engine's own connection, as `find_channel`: there diesel keeps it prepared.
+            let row: Option<(ChannelRow, Option<bool>)> = on_engine!(conn, |c| channels::table
+                .left_join(channel_members::table.on(membership))
+                .filter(channels::application_id.eq(application_id.0))
+                .filter(channels::id.eq(id.0))
+                .select((ChannelRow::as_select(), channel_members::moderator.nullable()))
+                .get_result(c)
+                .optional())
+            .store_err()?;
+            row.map(|(channel, moderator)| Ok((Channel::try_from(channel)?, moderator))).transpose()
+        })
+    }
+
     fn find_channel(&self, application_id: ApplicationId, id: ChannelId) -> StoreResult<Option<Channel>> {
         self.read(|conn| {
             on_engine!(conn, |c| channels::table
