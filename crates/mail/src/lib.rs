@@ -16,13 +16,15 @@ use roost_domain::{now, Service};
 use tokio::sync::Notify;
 
 /// Mails claimed per round.
-const BATCH: u32 = 20;
-/// How long a claimed mail is left to this node before another may send it.
-const LEASE_SECONDS: i64 = 60;
-/// How often the outbox is looked at without a wake-up (mail written by another node).
-const POLL: Duration = Duration::from_secs(30);
+const BATCH: u32 = 5;
 /// Longest wait for one SMTP conversation.
 const SMTP_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a claimed mail is left to this node before another may send it: longer than the
+/// slowest round (each mail of the batch waiting its whole timeout), so a slow server never
+/// lets another node send the rest of a batch again.
+const LEASE_SECONDS: i64 = BATCH as i64 * SMTP_TIMEOUT.as_secs() as i64 + 30;
+/// How often the outbox is looked at without a wake-up (mail written by another node).
+const POLL: Duration = Duration::from_secs(30);
 
 /// Why mail could not be set up or sent.
 #[derive(Debug, thiserror::Error)]

@@ -502,6 +502,7 @@ fn spawn_housekeeping(state: web::Data<AppState>) {
         loop {
             interval.tick().await;
             state.limiter.retain_recent();
+            state.account_limiter.retain_recent();
             // Another node may have marked files removed and stopped before removing them.
             roost_http::file_cleanup::wake(&state);
             if let Some(limits) = &state.rate_limits {

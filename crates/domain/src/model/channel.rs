@@ -139,7 +139,7 @@ pub struct ChannelFilter {
     pub properties: Option<Properties>,
     /// Only channels this user created or belongs to.
     pub user_id: Option<UserId>,
-    /// Only channels this user may see: public ones, and those it created or belongs to.
+    /// Only channels this user may see: public ones, and those it belongs to.
     pub visible_to: Option<UserId>,
 }
 

@@ -2,7 +2,7 @@
 //! case applies before it reads or writes. An application's back end may do anything within its
 //! application. A user sees public channels and the channels it belongs to (any other is "not
 //! found": its existence must not leak), posts, reacts and reads as itself only, and moderates
-//! only the channels it created or moderates (403).
+//! only the group channels it moderates or created and still belongs to (403).
 
 use super::Service;
 use crate::error::{DomainError, FieldErrorCode};
@@ -56,9 +56,12 @@ impl Service {
             .channels
             .find_channel_as(principal.application_id(), id, user)?
             .ok_or(DomainError::NotFound(CHANNEL))?;
+        // A group channel's creator moderates it while it stays a member; in a DIRECT channel
+        // nobody moderates the other.
+        let group = channel.channel_type != ChannelType::Direct;
         let standing = match moderator {
-            _ if channel.creator_id == Some(user) => Standing::Moderator,
             Some(true) => Standing::Moderator,
+            Some(false) if group && channel.creator_id == Some(user) => Standing::Moderator,
             Some(false) => Standing::Member,
             None if channel.channel_type == ChannelType::Public => Standing::Outsider,
             None => return Err(DomainError::NotFound(CHANNEL)),

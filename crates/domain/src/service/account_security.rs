@@ -113,7 +113,19 @@ impl Service {
                 "this user has no password to change (a guest, or made by the application)".into(),
             ));
         };
+        // A stolen session guessing the password meets the lockout, as a login would.
+        let started = now();
+        if let Some(retry_after_secs) = secret.locked_for(started) {
+            return Err(locked(retry_after_secs));
+        }
         if !change.hasher.verify_password(old_password, hash) {
+            let lock_until = started + chrono::Duration::seconds(change.rules.lockout_seconds);
+            self.ports.accounts.record_login_failure(
+                application_id,
+                user_id,
+                change.rules.lockout_failures.max(1),
+                lock_until,
+            )?;
             return Err(DomainError::field(
                 RESOURCE,
                 "oldPassword",
@@ -210,7 +222,7 @@ impl Service {
         let Value::Object(mut fields) = merge_patch else {
             return Err(DomainError::InvalidArgument("a merge patch of an account is a JSON object".into()));
         };
-        if fields.contains_key("isGuest") || fields.contains_key("name") {
+        if ["isGuest", "is_guest", "name"].iter().any(|key| fields.contains_key(*key)) {
             return Err(DomainError::Forbidden("a user may not change its name or guest flag".into()));
         }
         let new_email = match fields.remove("email") {
@@ -220,28 +232,28 @@ impl Service {
         };
         let mut user = self.user(application_id, user_id)?;
         let patch = UserPatch::from_merge_patch(Value::Object(fields))?;
+        let secret = self.ports.accounts.account_of(application_id, user_id)?.ok_or(DomainError::NotFound("user"))?;
+        // Every field is checked before anything is written: a refused email leaves the rest.
+        let email_change = match &new_email {
+            Some(email) => self.check_new_email(&user, secret.email.as_deref(), email)?,
+            None => None,
+        };
         if patch != UserPatch::default() {
             user.apply(&patch, now())?;
             self.ports.users.update_user(&user)?;
         }
-        let secret = self.ports.accounts.account_of(application_id, user_id)?.ok_or(DomainError::NotFound("user"))?;
-        if let Some(email) = new_email {
+        if let Some(email) = email_change {
             self.ask_email_change(&user, secret.email.as_deref(), &email, mail)?;
         }
         Ok(OwnAccount { user, email: secret.email })
     }
 
-    fn ask_email_change(
-        &self,
-        user: &User,
-        current: Option<&str>,
-        email: &str,
-        mail: MailToken<'_>,
-    ) -> Result<(), DomainError> {
+    /// The new address of an email change, lower-cased; `None` when it is the current one.
+    fn check_new_email(&self, user: &User, current: Option<&str>, email: &str) -> Result<Option<String>, DomainError> {
         check_email(email)?;
         let lowered = email.to_lowercase();
         if current == Some(lowered.as_str()) {
-            return Ok(());
+            return Ok(None);
         }
         if self.ports.accounts.find_account_by_email(user.application_id, &lowered)?.is_some() {
             return Err(DomainError::field(
@@ -251,6 +263,17 @@ impl Service {
                 "another account has this email",
             ));
         }
+        Ok(Some(lowered))
+    }
+
+    fn ask_email_change(
+        &self,
+        user: &User,
+        current: Option<&str>,
+        lowered: &str,
+        mail: MailToken<'_>,
+    ) -> Result<(), DomainError> {
+        let lowered = lowered.to_owned();
         let issued = now();
         let token = AccountToken {
             token_hash: mail.token.hash.clone(),

@@ -92,7 +92,7 @@ impl Service {
         let mut messages = in_order(&ids, found, |m| m.id)
             .map_err(|missing| DomainError::NotFoundId { resource: "message", id: missing.0 })?;
         for message in &mut messages {
-            self.edit(message, &patch)?;
+            self.edit(message, &patch, super::text::MentionScope::Any)?;
         }
         self.ports.messages.update_messages(&messages)?;
         let related = related(self.chat(), application_id, &[], &messages, &[])?;

@@ -4,7 +4,7 @@
 use super::access::Standing;
 use super::notify::plan_notifications;
 use super::related::{related, related_to_new_message, related_to_notifications};
-use super::text::analyse;
+use super::text::{analyse, MentionScope};
 use super::{check, stale, Guard, Service, View};
 use crate::error::{DomainError, FieldErrorCode};
 use crate::model::application::Application;
@@ -108,7 +108,8 @@ impl Service {
         let application_id = principal.application_id();
         let thread = self.thread(application_id, thread_id)?;
         let (channel, members) = self.channel_with_members(application_id, thread.channel_id)?;
-        let sender = self.as_sender(principal, &channel, &members, &input)?;
+        // A thread of a channel the user may not see does not exist for it.
+        let sender = self.as_sender(principal, &channel, &members, &input).map_err(|e| hidden(e, "thread"))?;
         let parent = match thread.parent_message_id {
             Some(parent) => Some(self.message(application_id, parent)?),
             None => None,
@@ -127,7 +128,7 @@ impl Service {
         let application_id = principal.application_id();
         let parent = self.message(application_id, message_id)?;
         let (channel, members) = self.channel_with_members(application_id, parent.channel_id)?;
-        let sender = self.as_sender(principal, &channel, &members, &input)?;
+        let sender = self.as_sender(principal, &channel, &members, &input).map_err(|e| hidden(e, RESOURCE))?;
         let thread = self.ports.messages.message_thread(&parent, ThreadId(self.next_id()), now())?;
         self.post(Destination { channel, members, thread, parent: Some(parent), sender }, input)
     }
@@ -136,6 +137,7 @@ impl Service {
     /// in one transaction. Rendering it reads nothing the post read already (issue 4).
     fn post(&self, to: Destination, input: NewMessage) -> Result<View<Message>, DomainError> {
         let Destination { channel, members, thread, parent, sender } = to;
+        let to_user = sender.is_some();
         validate_new_message(&input, self.rules)?;
         let application_id = channel.application_id;
         let sender = match (sender, &input.user) {
@@ -163,7 +165,11 @@ impl Service {
             (true, false) => MessageType::SystemFile,
         };
         let (mentions, links) = match &body {
-            Some(body) => analyse(body, application_id, self.chat())?,
+            // A session user's message mentions what its readers may see (see MentionScope).
+            Some(body) => {
+                let scope = if to_user { MentionScope::PublicOr(channel.id) } else { MentionScope::Any };
+                analyse(body, application_id, self.chat(), scope)?
+            }
             None => (Vec::new(), Vec::new()),
         };
         let message = Message {
@@ -275,7 +281,11 @@ impl Service {
         if guard.is_some() {
             check(guard, &self.message_view(message.clone())?)?;
         }
-        self.edit(&mut message, &patch)?;
+        let scope = match principal.user_id() {
+            Some(_) => MentionScope::PublicOr(message.channel_id),
+            None => MentionScope::Any,
+        };
+        self.edit(&mut message, &patch, scope)?;
         self.ports.messages.update_message(&message).map_err(|e| stale(guard, e))?;
         self.message_view(message)
     }
@@ -283,11 +293,16 @@ impl Service {
     /// Applies `patch` to `message` (not stored): a new body is checked like a new message's,
     /// and analysed only when valid; its problems are reported together with those of the
     /// other fields. Raises the version for the optimistic write.
-    pub(super) fn edit(&self, message: &mut Message, patch: &MessagePatch) -> Result<(), DomainError> {
+    pub(super) fn edit(
+        &self,
+        message: &mut Message,
+        patch: &MessagePatch,
+        scope: MentionScope,
+    ) -> Result<(), DomainError> {
         let mut errors = Vec::new();
         let analysed = match patch.body.as_deref() {
             Some(body) if message.body.is_some() => match validate_body(body, self.rules) {
-                Ok(()) => Some(analyse(body, message.application_id, self.chat())?),
+                Ok(()) => Some(analyse(body, message.application_id, self.chat(), scope)?),
                 Err(DomainError::Validation(mut e)) => {
                     errors.append(&mut e);
                     None
@@ -558,8 +573,7 @@ impl Service {
         input: &NewMessage,
     ) -> Result<Option<User>, DomainError> {
         let Some(own) = principal.user_id() else { return Ok(None) };
-        let visible =
-            channel.channel_type == ChannelType::Public || channel.creator_id == Some(own) || members.contains(&own);
+        let visible = channel.channel_type == ChannelType::Public || members.contains(&own);
         if !visible {
             return Err(DomainError::NotFound("channel"));
         }
@@ -597,4 +611,13 @@ impl Service {
 
 fn not_found() -> DomainError {
     DomainError::NotFound(RESOURCE)
+}
+
+/// A "not found" for what was asked for (`what`), not for the channel behind it: the answer
+/// must read as if the id did not exist.
+fn hidden(error: DomainError, what: &'static str) -> DomainError {
+    match error {
+        DomainError::NotFound(_) => DomainError::NotFound(what),
+        other => other,
+    }
 }

@@ -60,6 +60,8 @@ impl Service {
             return Ok(Page { items: Vec::new(), number: page.number, size: page.size, total_elements: 0 });
         }
         if filter.unread {
+            // Who has unread messages spans channels a user may not see.
+            principal.manage()?;
             let with_unread = self.ports.messages.users_with_unread(application_id)?;
             let filter = UserFilter { ids: Some(with_unread), ..filter.clone() };
             return Ok(self.ports.users.list_users(application_id, &filter, page)?);

@@ -61,6 +61,10 @@ pub async fn change_password(
     body: Body<PasswordChangeBody>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
+    // A stolen session guessing the current password is limited like a login.
+    if let Some(user) = p.user_id() {
+        limit_attempts(&state, &req, "password", &user.to_string())?;
+    }
     let user_agent = req.headers().get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_owned);
     let issued = issue_secret(SESSION_TOKEN_PREFIX);
     let bearer = issued.secret.clone();
@@ -186,11 +190,16 @@ used with `POST /v1/accounts/activate` (the old address is told); the answer sti
 pub async fn patch_me(
     domain: Domain,
     Authenticated(p): Authenticated,
+    req: HttpRequest,
     state: web::Data<AppState>,
     urls: Urls,
     body: Body<Value>,
 ) -> Result<impl Responder, ApiError> {
     let merge_patch = body.into_inner();
+    // An email change tells whether another account has the address: limited like a login.
+    if let (Some(user), true) = (p.user_id(), merge_patch.get("email").is_some()) {
+        limit_attempts(&state, &req, "email", &user.to_string())?;
+    }
     let token = issue_secret(MAIL_TOKEN_PREFIX);
     let public_url = state.settings.public_url.clone();
     let account = domain

@@ -74,6 +74,10 @@ async fn a_password_change_ends_every_session_and_starts_a_new_one() {
         let weak = as_session(&t, change("correct horse battery", "short"), &first).await;
         assert_eq!(weak.body["errors"][0]["field"], "newPassword", "{}", weak.body);
 
+        // A reset mailed before the change must not undo it.
+        let ask = json!({"key": key, "email": "jane@example.com"});
+        assert_eq!(post_public(&t, "/v1/accounts/password-reset", ask).await.status, 202);
+        let pending = mailed_token(&t, "jane@example.com", 2).await;
         let changed = as_session(&t, change("correct horse battery", "a brand new secret"), &first).await;
         assert_eq!(changed.status, 200, "{}", changed.body);
         assert_eq!(changed.header("cache-control"), Some("no-store"));
@@ -88,6 +92,10 @@ async fn a_password_change_ends_every_session_and_starts_a_new_one() {
         }
         assert_eq!(log_in(&t, &key, "sec-jane", "correct horse battery").await.status, 401);
         assert_eq!(log_in(&t, &key, "sec-jane", "a brand new secret").await.status, 200);
+        let stale = TestRequest::post()
+            .uri(&format!("/v1/accounts/password-reset/{pending}"))
+            .set_json(json!({"newPassword": "the attacker's own"}));
+        assert_eq!(t.send(stale).await.status, 400, "the password change used up the pending reset");
         let sessions = t.get("/v1/user-sessions?state=ACTIVE").await;
         assert_eq!(sessions.body["page"]["totalElements"], 2, "the renewed one and the last login");
         // A back end's token has no password to change.
@@ -188,6 +196,13 @@ async fn a_new_email_takes_effect_once_the_new_address_confirms_it() {
         assert_eq!(not_an_email.status, 400);
         let rename = as_session(&t, patch(json!({"name": "someone-else"})), &session).await;
         assert_eq!(rename.status, 403, "{}", rename.body);
+        let unguest = as_session(&t, patch(json!({"is_guest": true})), &session).await;
+        assert_eq!(unguest.status, 403, "{}", unguest.body);
+        // A refused email leaves the other fields as they were: nothing is written.
+        let half = as_session(&t, patch(json!({"displayName": "Half", "email": "not-an-email"})), &session).await;
+        assert_eq!(half.status, 400);
+        let me = as_session(&t, TestRequest::get().uri("/v1/me"), &session).await;
+        assert_eq!(me.body["displayName"], "Eve");
         // Another user shown to a user has no email.
         let others = as_session(&t, TestRequest::get().uri("/v1/users?name=sec-max"), &session).await;
         assert!(!others.body.to_string().contains("max@example.com"), "{}", others.body);

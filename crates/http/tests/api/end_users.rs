@@ -133,6 +133,33 @@ async fn a_user_sees_public_channels_and_its_own_and_acts_as_itself() {
         let moderated = t.as_user(&f.carol.1, TestRequest::delete().uri(&format!("/v1/messages/{bobs}"))).await;
         assert_eq!(moderated.status, 200, "{}", moderated.body);
 
+        // A reply to a message of a hidden channel reads as a message that does not exist.
+        let hidden_message =
+            t.post_json(&format!("/v1/channels/{}/messages", f.secret), json!({"type": "TEXT", "body": "psst"})).await;
+        let hidden_message = hidden_message.body["id"].as_i64().unwrap();
+        let reply = json!({"type": "TEXT", "body": "let me in"});
+        let hidden_reply = post(&t, alice, &format!("/v1/messages/{hidden_message}/replies"), reply.clone()).await;
+        let no_such = post(&t, alice, &format!("/v1/messages/{}/replies", hidden_message + 1), reply).await;
+        assert_eq!(
+            (hidden_reply.status, &hidden_reply.body["explanation"]),
+            (no_such.status, &no_such.body["explanation"])
+        );
+        assert_eq!(hidden_reply.status, 404);
+        // A user's message mentions public channels (and its own), never a private one: a
+        // mention shows the channel to every reader.
+        let mentions = post(
+            &t,
+            alice,
+            &format!("/v1/channels/{}/messages", f.lobby),
+            json!({"type": "TEXT", "body": "see #eu-secret and #eu-team and #eu-lobby"}),
+        )
+        .await;
+        let mentioned: Vec<&str> =
+            mentions.body["mentions"].as_array().unwrap().iter().filter_map(|m| m["tag"].as_str()).collect();
+        assert_eq!(mentioned, ["#eu-lobby"], "{}", mentions.body);
+        // Who has unread messages spans channels: not a user's to ask.
+        assert_eq!(get(&t, alice, "/v1/users?unread=true").await.status, 403);
+
         // Another user's notifications and channels are theirs.
         assert_eq!(get(&t, alice, &format!("/v1/users/{}/notifications", f.bob.0)).await.status, 403);
         assert_eq!(get(&t, alice, &format!("/v1/users/{}/channels", f.bob.0)).await.status, 403);
@@ -180,8 +207,16 @@ async fn blocks_stop_direct_messages_and_notifications_and_reports_reach_moderat
         assert_eq!(post(&t, alice, "/v1/me/messages", json!({"to": ["eu-bob"], "body": "hello?"})).await.status, 403);
         let direct = format!("/v1/channels/{}/messages", dm.body["channelId"]);
         assert_eq!(post(&t, alice, &direct, json!({"type": "TEXT", "body": "hello?"})).await.status, 403);
+        // Starting a DIRECT conversation makes nobody its moderator.
+        let bobs_reply = post(&t, bob, &direct, json!({"type": "TEXT", "body": "hi alice"})).await;
+        let bobs_reply = bobs_reply.body["id"].as_i64().unwrap();
+        let wipe = t.as_user(alice, TestRequest::delete().uri(&format!("/v1/messages/{bobs_reply}"))).await;
+        assert_eq!(wipe.status, 403, "{}", wipe.body);
+        let close =
+            t.as_user(alice, TestRequest::delete().uri(&format!("/v1/channels/{}", dm.body["channelId"]))).await;
+        assert_eq!(close.status, 403, "{}", close.body);
         let history = get(&t, bob, &direct).await;
-        assert_eq!(history.body["_embedded"]["messages"].as_array().unwrap().len(), 2, "past messages stay");
+        assert_eq!(history.body["_embedded"]["messages"].as_array().unwrap().len(), 3, "past messages stay");
 
         let before = notification_count(&t, f.bob.0).await;
         let team = format!("/v1/channels/{}/messages", f.team);

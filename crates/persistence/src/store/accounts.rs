@@ -97,6 +97,18 @@ fn insert_token(conn: &mut AnyConnection, token: &AccountToken) -> StoreResult<(
     Ok(())
 }
 
+/// Uses up every token still pending for a user (a reset, an email change): after a password
+/// change or reset, a token mailed before it must not undo it.
+fn cancel_tokens(conn: &mut AnyConnection, user_id: i64, now: chrono::NaiveDateTime) -> StoreResult<()> {
+    diesel::update(
+        account_tokens::table.filter(account_tokens::user_id.eq(user_id)).filter(account_tokens::used_at.is_null()),
+    )
+    .set(account_tokens::used_at.eq(Some(now)))
+    .execute(conn)
+    .store_err()?;
+    Ok(())
+}
+
 /// Ends every active session of a user at `now`; the token hashes of those ended.
 fn end_all_sessions(
     conn: &mut AnyConnection,
@@ -367,6 +379,7 @@ impl AccountStore for DieselStore {
             .execute(conn)
             .store_err()?;
             let ended = end_all_sessions(conn, application_id.0, user_id.0, now.naive_utc())?;
+            cancel_tokens(conn, user_id.0, now.naive_utc())?;
             diesel::insert_into(user_sessions::table).values(SessionRow::from(session)).execute(conn).store_err()?;
             Ok(ended)
         })
@@ -428,6 +441,7 @@ impl AccountStore for DieselStore {
                 .execute(conn)
                 .store_err()?;
             let ended = end_all_sessions(conn, application_id, user_id, now)?;
+            cancel_tokens(conn, user_id, now)?;
             let row: Option<UserRow> = this.select(UserRow::as_select()).get_result(conn).optional().store_err()?;
             row.map(|user| Ok((User::try_from(user)?, ended))).transpose()
         })

@@ -49,12 +49,7 @@ fn filtered<'a>(application_id: ApplicationId, filter: &'a ChannelFilter) -> cha
     if let Some(user) = filter.visible_to {
         let joined =
             channel_members::table.filter(channel_members::user_id.eq(user.0)).select(channel_members::channel_id);
-        query = query.filter(
-            channels::channel_type
-                .eq(ChannelType::Public.as_str())
-                .or(channels::creator_id.eq(user.0))
-                .or(channels::id.eq_any(joined)),
-        );
+        query = query.filter(channels::channel_type.eq(ChannelType::Public.as_str()).or(channels::id.eq_any(joined)));
     }
     if let Some(start) = filter.start_time {
         query = query.filter(channels::created_at.ge(start.naive_utc()));

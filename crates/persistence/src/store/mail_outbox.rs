@@ -104,13 +104,19 @@ pub(super) fn claim(
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    // Inside the write transaction: no other node claims these meanwhile.
-    diesel::update(due().filter(outbox::id.eq_any(&ids)))
+    // Only the rows this update moved are ours. SQLite's write transaction holds off other
+    // nodes; on PostgreSQL another node's concurrent claim makes this update wait for its row
+    // locks, then re-check `due` and skip what it took (READ COMMITTED), so no mail is sent
+    // twice.
+    let claiming = diesel::update(due().filter(outbox::id.eq_any(&ids)))
         .set(outbox::next_attempt_at.eq(Some(lease_until.naive_utc())))
-        .execute(conn)
-        .store_err()?;
+        .returning(outbox::id);
+    let claimed: Vec<i64> = on_engine!(&mut *conn, |c| claiming.get_results(c)).store_err()?;
+    if claimed.is_empty() {
+        return Ok(Vec::new());
+    }
     let rows: Vec<MailRow> = outbox::table
-        .filter(outbox::id.eq_any(&ids))
+        .filter(outbox::id.eq_any(&claimed))
         .order(outbox::id)
         .select(MailRow::as_select())
         .load(conn)

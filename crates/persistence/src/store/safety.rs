@@ -16,25 +16,17 @@ use crate::schema::{message_reports, messages, user_blocks, users};
 impl SafetyStore for DieselStore {
     fn block(&self, application_id: ApplicationId, user: UserId, blocked: UserId, now: Timestamp) -> StoreResult<bool> {
         self.write(|conn| {
-            let exists: i64 = user_blocks::table
-                .filter(user_blocks::user_id.eq(user.0))
-                .filter(user_blocks::blocked_user_id.eq(blocked.0))
-                .count()
-                .get_result(conn)
-                .store_err()?;
-            if exists > 0 {
-                return Ok(false);
-            }
-            diesel::insert_into(user_blocks::table)
+            // A second block, even one racing this one, changes nothing.
+            let block = diesel::insert_into(user_blocks::table)
                 .values((
                     user_blocks::user_id.eq(user.0),
                     user_blocks::blocked_user_id.eq(blocked.0),
                     user_blocks::application_id.eq(application_id.0),
                     user_blocks::created_at.eq(now.naive_utc()),
                 ))
-                .execute(conn)
-                .store_err()?;
-            Ok(true)
+                .on_conflict_do_nothing();
+            let added = on_engine!(&mut *conn, |c| block.execute(c)).store_err()?;
+            Ok(added > 0)
         })
     }
 
@@ -98,16 +90,8 @@ impl SafetyStore for DieselStore {
 
     fn report(&self, message: &Message, user: UserId, reason: &str, now: Timestamp) -> StoreResult<bool> {
         self.write(|conn| {
-            let exists: i64 = message_reports::table
-                .filter(message_reports::message_id.eq(message.id.0))
-                .filter(message_reports::user_id.eq(user.0))
-                .count()
-                .get_result(conn)
-                .store_err()?;
-            if exists > 0 {
-                return Ok(false);
-            }
-            diesel::insert_into(message_reports::table)
+            // The first report stands; a second, even one racing it, changes nothing.
+            let report = diesel::insert_into(message_reports::table)
                 .values((
                     message_reports::message_id.eq(message.id.0),
                     message_reports::user_id.eq(user.0),
@@ -116,9 +100,9 @@ impl SafetyStore for DieselStore {
                     message_reports::reason.eq(reason),
                     message_reports::created_at.eq(now.naive_utc()),
                 ))
-                .execute(conn)
-                .store_err()?;
-            Ok(true)
+                .on_conflict_do_nothing();
+            let added = on_engine!(&mut *conn, |c| report.execute(c)).store_err()?;
+            Ok(added > 0)
         })
     }
 

@@ -176,12 +176,7 @@ fn scoped(
                 channel_members::table.filter(channel_members::user_id.eq(user.0)).select(channel_members::channel_id);
             let visible = channels::table
                 .filter(channels::application_id.eq(application_id.0))
-                .filter(
-                    channels::channel_type
-                        .eq(ChannelType::Public.as_str())
-                        .or(channels::creator_id.eq(user.0))
-                        .or(channels::id.eq_any(joined)),
-                )
+                .filter(channels::channel_type.eq(ChannelType::Public.as_str()).or(channels::id.eq_any(joined)))
                 .select(channels::id);
             query = query
                 .filter(messages::application_id.eq(application_id.0))
