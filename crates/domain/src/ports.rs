@@ -173,6 +173,8 @@ pub trait AccountStore: Send + Sync {
     /// Records a mail's delivery: sent at `sent_time`, or failed with `error` and tried again
     /// at `retry_at`.
     fn record_delivery(&self, id: i64, outcome: MailOutcome) -> StoreResult<()>;
+    /// Deletes the mail sent or abandoned before `before`; returns how many.
+    fn purge_mail(&self, before: Timestamp) -> StoreResult<u64>;
     /// A page of the application's sessions with their users, in `state` at `now` if given.
     fn list_sessions(
         &self,

@@ -495,7 +495,17 @@ fn stop_on_signals(
     Ok(listeners)
 }
 
-/// Every ten minutes: forget idle rate-limit keys and delete expired tokens.
+/// Deletes what `job` deletes on a blocking thread, logging how many (`what`) or why it failed.
+async fn purge(what: &'static str, job: impl FnOnce() -> Result<u64, String> + Send + 'static) {
+    match web::block(job).await {
+        Ok(Ok(0)) => {}
+        Ok(Ok(n)) => tracing::info!(purged = n, "{what} deleted"),
+        Ok(Err(error)) => tracing::warn!(%error, "purging {what} failed"),
+        Err(error) => tracing::warn!(%error, "purging {what} failed"),
+    }
+}
+
+/// Every ten minutes: forget idle rate-limit keys and delete expired tokens, keys and old mail.
 fn spawn_housekeeping(state: web::Data<AppState>) {
     actix_web::rt::spawn(async move {
         let mut interval = actix_web::rt::time::interval(Duration::from_secs(600));
@@ -508,20 +518,14 @@ fn spawn_housekeeping(state: web::Data<AppState>) {
             if let Some(limits) = &state.rate_limits {
                 limits.retain_recent();
             }
-            let purging = state.clone();
-            match web::block(move || purging.service.purge_idempotency_keys()).await {
-                Ok(Ok(0)) => {}
-                Ok(Ok(n)) => tracing::info!(purged = n, "expired idempotency keys deleted"),
-                Ok(Err(e)) => tracing::warn!(error = %e, "idempotency key purge failed"),
-                Err(e) => tracing::warn!(error = %e, "idempotency key purge failed"),
-            }
-            let purging = state.clone();
-            match web::block(move || purging.auth.purge_expired_tokens(now())).await {
-                Ok(Ok(0)) => {}
-                Ok(Ok(n)) => tracing::info!(purged = n, "expired access tokens deleted"),
-                Ok(Err(e)) => tracing::warn!(error = %e, "token purge failed"),
-                Err(e) => tracing::warn!(error = %e, "token purge failed"),
-            }
+            let service = state.service.clone();
+            purge("expired idempotency keys", move || service.purge_idempotency_keys().map_err(|e| e.to_string()))
+                .await;
+            let service = state.service.clone();
+            purge("sent or abandoned mail", move || service.purge_sent_mail().map_err(|e| e.to_string())).await;
+            let auth = state.clone();
+            purge("expired access tokens", move || auth.auth.purge_expired_tokens(now()).map_err(|e| e.to_string()))
+                .await;
         }
     });
 }

@@ -22,6 +22,9 @@ pub const DEFAULT_RESET_SECONDS: i64 = 3_600;
 /// How many password reset mails an account gets per hour at most: enough for a lost mail or
 /// two, too few to flood someone's inbox through the reset form.
 pub const RESET_MAILS_PER_HOUR: u32 = 3;
+/// How long mail stays in the outbox once sent or abandoned: long enough for an operator to
+/// look into a delivery, short enough that the tokens it carries do not linger.
+pub const MAIL_RETENTION_DAYS: i64 = 7;
 /// Consecutive failed logins that lock an account, by default (`ROOST_LOGIN_LOCKOUT_FAILURES`).
 pub const DEFAULT_LOCKOUT_FAILURES: u32 = 10;
 /// How long a lockout lasts by default, in seconds (`ROOST_LOGIN_LOCKOUT_SECONDS`).

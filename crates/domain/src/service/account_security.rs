@@ -10,7 +10,7 @@ use super::Service;
 use crate::error::{DomainError, FieldErrorCode, StoreError};
 use crate::model::account::{
     check_email, check_password, email_change_mail, email_change_notice, reset_mail, AccountRules, AccountToken, Mail,
-    MailOutcome, Session, TokenPurpose, ACTIVATION_HOURS, RESET_MAILS_PER_HOUR, RESOURCE,
+    MailOutcome, Session, TokenPurpose, ACTIVATION_HOURS, MAIL_RETENTION_DAYS, RESET_MAILS_PER_HOUR, RESOURCE,
 };
 use crate::model::ids::{ApplicationId, UserId};
 use crate::model::now;
@@ -297,6 +297,11 @@ impl Service {
     pub fn mail_to_send(&self, lease: chrono::Duration, limit: u32) -> Result<Vec<Mail>, DomainError> {
         let at = now();
         Ok(self.ports.accounts.claim_mail(at, at + lease, limit)?)
+    }
+
+    /// Deletes the mail sent or abandoned more than [`MAIL_RETENTION_DAYS`] ago (housekeeping).
+    pub fn purge_sent_mail(&self) -> Result<u64, DomainError> {
+        Ok(self.ports.accounts.purge_mail(now() - chrono::Duration::days(MAIL_RETENTION_DAYS))?)
     }
 
     /// Records how a mail's SMTP attempt went.

@@ -203,6 +203,12 @@ async fn a_new_email_takes_effect_once_the_new_address_confirms_it() {
         assert_eq!(half.status, 400);
         let me = as_session(&t, TestRequest::get().uri("/v1/me"), &session).await;
         assert_eq!(me.body["displayName"], "Eve");
+        // Sent mail older than a week goes (housekeeping); waiting mail stays whatever its age.
+        let before = t.state.service.outbox().unwrap().len();
+        t.db.execute("UPDATE outbox SET sent_at = '2000-01-01 00:00:00' WHERE recipient = 'eve@new.example'");
+        t.db.execute("UPDATE outbox SET created_at = '2000-01-01 00:00:00' WHERE recipient = 'max@example.com'");
+        assert_eq!(t.state.service.purge_sent_mail().unwrap(), 1, "{}", t.label());
+        assert_eq!(t.state.service.outbox().unwrap().len(), before - 1);
         // Another user shown to a user has no email.
         let others = as_session(&t, TestRequest::get().uri("/v1/users?name=sec-max"), &session).await;
         assert!(!others.body.to_string().contains("max@example.com"), "{}", others.body);

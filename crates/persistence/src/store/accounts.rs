@@ -502,4 +502,8 @@ impl AccountStore for DieselStore {
     fn record_delivery(&self, id: i64, outcome: MailOutcome) -> StoreResult<()> {
         self.write(|conn| super::mail_outbox::record(conn, id, outcome))
     }
+
+    fn purge_mail(&self, before: Timestamp) -> StoreResult<u64> {
+        self.write(|conn| super::mail_outbox::purge(conn, before))
+    }
 }

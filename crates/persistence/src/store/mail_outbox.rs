@@ -153,3 +153,11 @@ pub(super) fn record(conn: &mut AnyConnection, id: i64, outcome: MailOutcome) ->
     .store_err()?;
     Ok(())
 }
+
+/// Deletes the mail sent or abandoned before `before`; returns how many.
+pub(super) fn purge(conn: &mut AnyConnection, before: Timestamp) -> StoreResult<u64> {
+    let before = before.naive_utc();
+    let done = outbox::sent_at.lt(before).or(outbox::abandoned_at.lt(before));
+    let deleted = diesel::delete(outbox::table.filter(done)).execute(conn).store_err()?;
+    Ok(u64::try_from(deleted).unwrap_or(0))
+}
