@@ -44,9 +44,30 @@ fn row(scenario: &str, connections: u32, summary: &Value) -> Value {
     })
 }
 
+/// SQLite, and PostgreSQL too when `ROOST_BENCH_POSTGRES_URL` is set.
 pub fn run(bin: &Path) -> anyhow::Result<Value> {
-    let dir = tempfile::tempdir()?;
-    let database = format!("sqlite://{}", dir.path().join("sessions.db").display());
+    let pg = std::env::var("ROOST_BENCH_POSTGRES_URL").ok().filter(|s| !s.is_empty());
+    let mut results = Vec::new();
+    for backend in ["sqlite", "postgres"] {
+        if backend == "postgres" && pg.is_none() {
+            continue;
+        }
+        let dir = tempfile::tempdir()?;
+        let (database, cleanup) = crate::database_for(backend, pg.as_deref(), dir.path());
+        println!("\n== {backend}");
+        let measured = run_on(bin, &database, dir.path());
+        if let Some((pg, schema)) = cleanup {
+            let _ = Command::new("psql").arg(&pg).arg("-qc").arg(format!("DROP SCHEMA {schema} CASCADE")).status();
+        }
+        for mut row in measured? {
+            row["backend"] = json!(backend);
+            results.push(row);
+        }
+    }
+    Ok(json!(results))
+}
+
+fn run_on(bin: &Path, database: &str, dir: &Path) -> anyhow::Result<Vec<Value>> {
     let env = [
         ("ROOST_TOKEN_RATE_PER_SECOND", "1000000"),
         ("ROOST_TOKEN_RATE_BURST", "1000000"),
@@ -54,7 +75,7 @@ pub fn run(bin: &Path) -> anyhow::Result<Value> {
         ("ROOST_LOGIN_ATTEMPTS_PER_SOURCE_PER_MINUTE", "100000000"),
         ("ROOST_RESPONSE_CACHE_MIB", "0"),
     ];
-    let (roost, _) = crate::start_roost_with(&[], &env, bin, &database, dir.path())?;
+    let (roost, _) = crate::start_roost_with(&[], &env, bin, database, dir)?;
     let (id, secret) = crate::printed_credentials(&roost);
     let base = roost.base.clone();
     let token: Value = ureq::post(&format!("{base}/oauth/token"))
@@ -67,8 +88,8 @@ pub fn run(bin: &Path) -> anyhow::Result<Value> {
     let account = json!({"key": key, "username": "bench-user", "email": "bench@example.com", "password": PASSWORD});
     let user = post_public(&format!("{base}/v1/accounts"), account)?;
     let outbox = Command::new(bin)
-        .current_dir(dir.path())
-        .env("ROOST_DATABASE_URL", &database)
+        .current_dir(dir)
+        .env("ROOST_DATABASE_URL", database)
         .args(["outbox", "list", "--json"])
         .output()?;
     let text = String::from_utf8_lossy(&outbox.stdout);
@@ -98,7 +119,7 @@ pub fn run(bin: &Path) -> anyhow::Result<Value> {
         (
             "token issue",
             script(
-                dir.path(),
+                dir,
                 "token.lua",
                 format!("wrk.method = \"POST\"\nwrk.headers[\"Authorization\"] = {}\nwrk.headers[\"Content-Type\"] = \"application/x-www-form-urlencoded\"\nwrk.body = \"grant_type=client_credentials\"", crate::lua_string(&basic)),
             )?,
@@ -106,7 +127,7 @@ pub fn run(bin: &Path) -> anyhow::Result<Value> {
         ),
         (
             "login",
-            script(dir.path(), "login.lua", {
+            script(dir, "login.lua", {
                 let body = crate::lua_string(&login.to_string());
                 format!("wrk.method = \"POST\"\nwrk.headers[\"Content-Type\"] = \"application/json\"\nwrk.body = {body}")
             })?,
@@ -128,7 +149,7 @@ pub fn run(bin: &Path) -> anyhow::Result<Value> {
     let page = format!("{messages}?size=25");
     let get = |bearer: &str, name: &str| {
         script(
-            dir.path(),
+            dir,
             name,
             format!("wrk.headers[\"Authorization\"] = {}", crate::lua_string(&format!("Bearer {bearer}"))),
         )
@@ -139,7 +160,7 @@ pub fn run(bin: &Path) -> anyhow::Result<Value> {
         (
             "post, application token",
             script(
-                dir.path(),
+                dir,
                 "post-app.lua",
                 post_script(&app_token, &json!({"type": "TEXT", "body": "bench", "user": {"id": user["id"]}})),
             )?,
@@ -147,7 +168,7 @@ pub fn run(bin: &Path) -> anyhow::Result<Value> {
         ),
         (
             "post, user token",
-            script(dir.path(), "post-user.lua", post_script(&user_token, &json!({"type": "TEXT", "body": "bench"})))?,
+            script(dir, "post-user.lua", post_script(&user_token, &json!({"type": "TEXT", "body": "bench"})))?,
             messages.clone(),
         ),
     ];
@@ -171,5 +192,5 @@ pub fn run(bin: &Path) -> anyhow::Result<Value> {
     }
     drop(roost);
     std::thread::sleep(Duration::from_millis(100));
-    Ok(json!(results))
+    Ok(results)
 }
