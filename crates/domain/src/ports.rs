@@ -157,16 +157,11 @@ pub trait AccountStore: Send + Sync {
         application_id: ApplicationId,
         email: &str,
     ) -> StoreResult<Option<(User, AccountSecret)>>;
-    /// How many tokens of `purpose` the user was issued since `since`.
-    fn tokens_issued_since(
-        &self,
-        application_id: ApplicationId,
-        user_id: UserId,
-        purpose: TokenPurpose,
-        since: Timestamp,
-    ) -> StoreResult<u32>;
-    /// Stores a token and the mail that carries it (and any notice), in one transaction.
-    fn issue_token(&self, token: &AccountToken, mail: &[Mail]) -> StoreResult<()>;
+    /// Stores a token and the mail that carries it (and any notice), in one transaction; with
+    /// `at_most` `(n, since)`, only when the user was issued fewer than `n` tokens of the same
+    /// purpose since `since`, counted in that transaction with the user's row locked, so
+    /// requests at once cannot pass the cap together. Whether it was stored.
+    fn issue_token(&self, token: &AccountToken, mail: &[Mail], at_most: Option<(u32, Timestamp)>) -> StoreResult<bool>;
     /// Claims up to `limit` mails not sent yet whose next attempt is due at `now`, until
     /// `lease_until` (another node skips them meanwhile), oldest first.
     fn claim_mail(&self, now: Timestamp, lease_until: Timestamp, limit: u32) -> StoreResult<Vec<Mail>>;

@@ -167,11 +167,6 @@ impl Service {
         let (Some(address), Some(_)) = (secret.email, secret.password_hash) else { return Ok(false) };
         let issued = now();
         let hour_ago = issued - chrono::Duration::hours(1);
-        let recent =
-            self.ports.accounts.tokens_issued_since(application_id, user.id, TokenPurpose::ResetPassword, hour_ago)?;
-        if recent >= RESET_MAILS_PER_HOUR {
-            return Ok(false);
-        }
         let lifetime = chrono::Duration::seconds(rules.reset_seconds);
         let token = AccountToken {
             token_hash: mail.token.hash.clone(),
@@ -183,8 +178,8 @@ impl Service {
             expires_time: issued + lifetime,
         };
         let (subject, body) = reset_mail(&user.name, &mail.token.secret, lifetime.num_minutes(), mail.public_url);
-        self.ports.accounts.issue_token(&token, &[self.mail(application_id, address, subject, body)])?;
-        Ok(true)
+        let mail = [self.mail(application_id, address, subject, body)];
+        Ok(self.ports.accounts.issue_token(&token, &mail, Some((RESET_MAILS_PER_HOUR, hour_ago)))?)
     }
 
     /// `POST /v1/accounts/password-reset/{token}`: sets a new password with a mailed token,
@@ -290,7 +285,8 @@ impl Service {
             let (subject, body) = email_change_notice(&user.name, &lowered);
             mails.push(self.mail(user.application_id, old.to_owned(), subject, body));
         }
-        Ok(self.ports.accounts.issue_token(&token, &mails)?)
+        self.ports.accounts.issue_token(&token, &mails, None)?;
+        Ok(())
     }
 
     /// Mail due for SMTP delivery, claimed until `lease_until` so other nodes skip it.

@@ -154,6 +154,22 @@ async fn a_reset_token_sets_a_new_password_once_and_ends_every_session() {
         let sent = t.state.service.send_password_reset(app, "rob@example.com", AccountRules::default(), mail).unwrap();
         assert!(!sent, "{}: the fourth reset mail of the hour is not written", t.label());
 
+        // Requests at once count in turn: never more than the cap, however they interleave.
+        account(&t, "sec-many", "many@example.com", "many's passphrase").await;
+        let racing: Vec<_> = (0..8)
+            .map(|i| {
+                let service = t.state.service.clone();
+                std::thread::spawn(move || {
+                    let issued =
+                        roost_domain::service::IssuedSecret { secret: format!("rmt_{i}"), hash: format!("{i:064}") };
+                    let mail = roost_domain::service::MailToken { token: &issued, public_url: None };
+                    service.send_password_reset(app, "many@example.com", AccountRules::default(), mail).unwrap()
+                })
+            })
+            .collect();
+        let sent = racing.into_iter().filter_map(|r| r.join().ok()).filter(|sent| *sent).count();
+        assert_eq!(sent, 3, "{}: {sent} reset mails at once", t.label());
+
         // An expired token does nothing.
         t.db.execute("UPDATE account_tokens SET expires_at = created_at");
         let stale = mailed_token(&t, "rob@example.com", 4).await;

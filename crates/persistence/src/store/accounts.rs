@@ -464,30 +464,30 @@ impl AccountStore for DieselStore {
         })
     }
 
-    fn tokens_issued_since(
-        &self,
-        application_id: ApplicationId,
-        user_id: UserId,
-        purpose: TokenPurpose,
-        since: Timestamp,
-    ) -> StoreResult<u32> {
-        self.read(|conn| {
-            let count: i64 = account_tokens::table
-                .filter(account_tokens::application_id.eq(application_id.0))
-                .filter(account_tokens::user_id.eq(user_id.0))
-                .filter(account_tokens::purpose.eq(purpose.as_str()))
-                .filter(account_tokens::created_at.ge(since.naive_utc()))
-                .count()
-                .get_result(conn)
-                .store_err()?;
-            Ok(u32::try_from(count).unwrap_or(u32::MAX))
-        })
-    }
-
-    fn issue_token(&self, token: &AccountToken, mail: &[Mail]) -> StoreResult<()> {
+    fn issue_token(&self, token: &AccountToken, mail: &[Mail], at_most: Option<(u32, Timestamp)>) -> StoreResult<bool> {
         self.write(|conn| {
+            if let Some((cap, since)) = at_most {
+                // A no-op update locks the user's row until commit (PostgreSQL; SQLite's write
+                // transaction holds the whole database): concurrent requests count in turn.
+                let this = users::table
+                    .filter(users::application_id.eq(token.application_id.0))
+                    .filter(users::id.eq(token.user_id.0));
+                diesel::update(this).set(users::failed_logins.eq(users::failed_logins)).execute(conn).store_err()?;
+                let issued: i64 = account_tokens::table
+                    .filter(account_tokens::application_id.eq(token.application_id.0))
+                    .filter(account_tokens::user_id.eq(token.user_id.0))
+                    .filter(account_tokens::purpose.eq(token.purpose.as_str()))
+                    .filter(account_tokens::created_at.ge(since.naive_utc()))
+                    .count()
+                    .get_result(conn)
+                    .store_err()?;
+                if issued >= i64::from(cap) {
+                    return Ok(false);
+                }
+            }
             insert_token(conn, token)?;
-            super::mail_outbox::insert(conn, mail)
+            super::mail_outbox::insert(conn, mail)?;
+            Ok(true)
         })
     }
 
