@@ -15,6 +15,7 @@ mod bulk;
 mod channels;
 mod files;
 mod idempotency;
+mod interactions;
 mod messages;
 mod notify;
 mod related;
@@ -28,7 +29,8 @@ use std::sync::Arc;
 pub use account_security::{MailToken, PasswordChange, PasswordChanged};
 pub use accounts::{IssuedSecret, OwnAccount, SignUpContext};
 pub use files::NewPicture;
-pub use messages::{Keystrokes, MessageListing, MessageQuery};
+pub use interactions::Keystrokes;
+pub use messages::{MessageListing, MessageQuery};
 pub use related::Related;
 
 use crate::error::DomainError;
