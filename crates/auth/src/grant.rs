@@ -245,14 +245,26 @@ pub fn authenticate_bearer(
     now: Timestamp,
 ) -> Result<Principal, BearerError> {
     let bearer = bearer_token(authorization)?;
-    let token_hash = hash_token(bearer);
-    if let Some(principal) = cache.principal(&token_hash, now) {
+    let session = bearer.starts_with(crate::token::SESSION_TOKEN_PREFIX);
+    authenticate_hash(store, cache, &hash_token(bearer), session, now)
+}
+
+/// [`authenticate_bearer`] for a token known by its hash (a stream ticket's), `session` when it
+/// is a user session's.
+pub fn authenticate_hash(
+    store: &dyn CredentialStore,
+    cache: &TokenCache,
+    token_hash: &str,
+    session: bool,
+    now: Timestamp,
+) -> Result<Principal, BearerError> {
+    if let Some(principal) = cache.principal(token_hash, now) {
         return Ok(principal);
     }
     let revocations = cache.revocations();
-    if bearer.starts_with(crate::token::SESSION_TOKEN_PREFIX) {
+    if session {
         let session =
-            store.find_session(&token_hash)?.ok_or(BearerError::InvalidToken("The access token is invalid"))?;
+            store.find_session(token_hash)?.ok_or(BearerError::InvalidToken("The access token is invalid"))?;
         if session.ended_time.is_some() {
             return Err(BearerError::InvalidToken("The session has ended"));
         }
@@ -264,10 +276,10 @@ pub fn authenticate_bearer(
             user_id: session.user_id,
             session_id: session.id,
         };
-        cache.remember_until(&token_hash, session.expires_time, &principal, now, revocations);
+        cache.remember_until(token_hash, session.expires_time, &principal, now, revocations);
         return Ok(principal);
     }
-    let record = store.find_token(&token_hash)?.ok_or(BearerError::InvalidToken("The access token is invalid"))?;
+    let record = store.find_token(token_hash)?.ok_or(BearerError::InvalidToken("The access token is invalid"))?;
     if record.revoked {
         return Err(BearerError::InvalidToken("The access token has been revoked"));
     }

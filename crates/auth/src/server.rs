@@ -51,6 +51,33 @@ impl AuthServer {
         grant::authenticate_bearer(self.credentials.as_ref(), &self.tokens, authorization, now)
     }
 
+    /// A single-use stream ticket standing for the header's token, valid `ttl` (browsers cannot
+    /// set headers on `EventSource` or `WebSocket`, and long-lived tokens never go in URLs).
+    pub fn issue_ticket(
+        &self,
+        authorization: Option<&str>,
+        ttl: chrono::Duration,
+        now: Timestamp,
+    ) -> Result<String, BearerError> {
+        let bearer = grant::bearer_token(authorization)?;
+        let session = bearer.starts_with(crate::token::SESSION_TOKEN_PREFIX);
+        let ticket = crate::token::random_token(crate::token::TICKET_PREFIX);
+        let ticket_hash = crate::token::hash_token(&ticket);
+        self.credentials.insert_ticket(&ticket_hash, &crate::token::hash_token(bearer), session, now + ttl)?;
+        Ok(ticket)
+    }
+
+    /// Uses up a stream ticket: the principal of the token it stands for, checked again now.
+    pub fn redeem_ticket(&self, ticket: &str, now: Timestamp) -> Result<Principal, BearerError> {
+        let invalid = BearerError::InvalidToken("The ticket is invalid, used or expired");
+        if !ticket.starts_with(crate::token::TICKET_PREFIX) || ticket.len() > 128 {
+            return Err(invalid);
+        }
+        let (token_hash, session) =
+            self.credentials.take_ticket(&crate::token::hash_token(ticket), now)?.ok_or(invalid)?;
+        grant::authenticate_hash(self.credentials.as_ref(), &self.tokens, &token_hash, session, now)
+    }
+
     /// Authenticates a client by its secret (argon2id: run it where it cannot starve other
     /// work).
     pub fn authenticate_client(&self, credentials: &ClientCredentials) -> Result<OAuthClient, OAuthError> {

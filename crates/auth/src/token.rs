@@ -15,6 +15,9 @@ pub const SESSION_TOKEN_PREFIX: &str = "rus_";
 /// Prefix of the single-use tokens mailed to users (activation).
 pub const MAIL_TOKEN_PREFIX: &str = "rmt_";
 
+/// Prefix of single-use stream tickets (`POST /v1/events/tickets`).
+pub const TICKET_PREFIX: &str = "rtk_";
+
 /// A fresh bearer string.
 pub fn generate_access_token() -> String {
     random_token(ACCESS_TOKEN_PREFIX)

@@ -13,6 +13,7 @@ use crate::model::account::{
 use crate::model::application::{AccessTokenRecord, Application, ApplicationSettings, OAuthClient, Organization};
 use crate::model::channel::{Channel, ChannelFilter, ChannelSort, Invite, MemberFilter, Membership};
 use crate::model::cursor::{CursorPage, CursorRequest};
+use crate::model::event::{Event, LogHorizon};
 use crate::model::file::{Picture, StoredFile};
 use crate::model::idempotency::{Claim, KeyClaim, RecordedResponse};
 use crate::model::ids::{ApplicationId, ChannelId, MessageId, ThreadId, UserId};
@@ -79,6 +80,11 @@ pub trait CredentialStore: Send + Sync {
     fn purge_expired_tokens(&self, before: Timestamp) -> StoreResult<u64>;
     /// A user session by the SHA-256 of its bearer string.
     fn find_session(&self, token_hash: &str) -> StoreResult<Option<Session>>;
+    /// Stores a stream ticket standing for a token (both as hashes; `session`: a user session's).
+    fn insert_ticket(&self, ticket_hash: &str, token_hash: &str, session: bool, expires: Timestamp) -> StoreResult<()>;
+    /// Uses up a ticket: the token it stands for (hash, whether a session's), if it exists and
+    /// has not expired.
+    fn take_ticket(&self, ticket_hash: &str, now: Timestamp) -> StoreResult<Option<(String, bool)>>;
 }
 
 /// End-user accounts: their sign-in data beside their users, the single-use tokens mailed to
@@ -508,6 +514,52 @@ pub trait SafetyStore: Send + Sync {
     fn reported_messages(&self, channel: ChannelId, number: u32, size: u32) -> StoreResult<Page<(Message, u64)>>;
 }
 
+/// The event log (DESIGN.md, "Events"): written by the other ports' writes, in their
+/// transactions; read here by streams.
+pub trait EventStore: Send + Sync {
+    /// Up to `limit` events of an application after sequence number `after`, oldest first.
+    fn events_after(&self, application_id: ApplicationId, after: i64, limit: u32) -> StoreResult<Vec<Event>>;
+    /// The application's newest event and newest purged one.
+    fn log_horizon(&self, application_id: ApplicationId) -> StoreResult<LogHorizon>;
+    /// Drops events recorded before `before`; returns how many.
+    fn purge_events(&self, before: Timestamp) -> StoreResult<u64>;
+    /// The channels a user belongs to.
+    fn member_channel_ids(&self, user_id: UserId) -> StoreResult<Vec<ChannelId>>;
+    /// Blocks until a write that recorded events commits after the reader's count `seen`, or
+    /// `timeout` passes; returns the new count (a reader passes it back next time).
+    fn wait_for_events(&self, seen: u64, timeout: std::time::Duration) -> u64;
+}
+
+/// Presence across nodes (`users.online`): each node's open streams per user and its
+/// heartbeat. Each call answers with the users whose online flag it changed.
+pub trait PresenceStore: Send + Sync {
+    /// A user's stream opened on `node`.
+    fn stream_opened(
+        &self,
+        node: i64,
+        application_id: ApplicationId,
+        user_id: UserId,
+    ) -> StoreResult<Option<crate::model::presence::PresenceChange>>;
+    /// A user's stream on `node` closed.
+    fn stream_closed(&self, node: i64, user_id: UserId) -> StoreResult<Option<crate::model::presence::PresenceChange>>;
+    /// `node` is alive at `now`.
+    fn node_alive(&self, node: i64, now: Timestamp) -> StoreResult<()>;
+    /// Forgets the streams of `node` (a restarted node's previous run), or with `None` of every
+    /// node not seen since `seen_before` (dead).
+    fn forget_nodes(
+        &self,
+        node: Option<i64>,
+        seen_before: Timestamp,
+    ) -> StoreResult<Vec<crate::model::presence::PresenceChange>>;
+}
+
+/// Where live-only events go (typing, custom channel events, presence): the real-time layer,
+/// which delivers them to the streams open now, on every node.
+pub trait LiveFeed: Send + Sync {
+    /// Delivers `event` to the streams that may see it; never blocks on them.
+    fn publish(&self, event: crate::model::event::LiveEvent);
+}
+
 /// Every port, as shared handles. Cheap to clone.
 #[derive(Clone)]
 pub struct Ports {
@@ -533,6 +585,12 @@ pub struct Ports {
     pub accounts: Arc<dyn AccountStore>,
     /// Blocks and reports.
     pub safety: Arc<dyn SafetyStore>,
+    /// The event log.
+    pub events: Arc<dyn EventStore>,
+    /// Presence across nodes.
+    pub presence: Arc<dyn PresenceStore>,
+    /// Live-only events' way out (none until [`Self::with_live`]).
+    pub live: Arc<dyn LiveFeed>,
 }
 
 impl Ports {
@@ -550,6 +608,8 @@ impl Ports {
             + FileStore
             + AccountStore
             + SafetyStore
+            + EventStore
+            + PresenceStore
             + 'static,
     {
         Self {
@@ -563,7 +623,15 @@ impl Ports {
             idempotency: store.clone(),
             files: store.clone(),
             accounts: store.clone(),
-            safety: store,
+            safety: store.clone(),
+            events: store.clone(),
+            presence: store,
+            live: Arc::new(crate::service::NoLiveFeed),
         }
+    }
+
+    /// These ports, publishing live-only events to `live`.
+    pub fn with_live(self, live: Arc<dyn LiveFeed>) -> Self {
+        Self { live, ..self }
     }
 }

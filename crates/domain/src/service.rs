@@ -13,6 +13,7 @@ mod accounts;
 mod applications;
 mod bulk;
 mod channels;
+mod events;
 mod files;
 mod idempotency;
 mod interactions;
@@ -28,6 +29,7 @@ use std::sync::Arc;
 
 pub use account_security::{MailToken, PasswordChange, PasswordChanged};
 pub use accounts::{IssuedSecret, OwnAccount, SignUpContext};
+pub use events::{NoLiveFeed, StreamStart, LOG_BATCH};
 pub use files::NewPicture;
 pub use interactions::Keystrokes;
 pub use messages::{MessageListing, MessageQuery};

@@ -346,6 +346,16 @@ impl ApiError {
 }
 
 impl ApiError {
+    /// The error's name and message as a body would carry them: a stream's `error` event.
+    pub fn code_and_message(&self) -> (String, String) {
+        match self.rendering().1 {
+            Rendering::Api { name, message, explanation, .. } => {
+                (name.to_owned(), explanation.map_or(message.clone(), |e| format!("{message}: {e}")))
+            }
+            Rendering::OAuth { code, description, .. } => (code.to_owned(), description),
+        }
+    }
+
     /// This error and every cause under it, outermost first, `: `-separated. Causes that only
     /// repeat their wrapper's message (`#[error(transparent)]` layers) are shown once.
     pub fn cause_chain(&self) -> String {

@@ -22,6 +22,7 @@ mod openapi;
 mod output;
 mod paths;
 pub mod rate_limit;
+pub mod realtime;
 mod repr;
 mod routes;
 mod state;

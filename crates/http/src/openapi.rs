@@ -31,7 +31,7 @@ use crate::repr::chat::{
     ThreadRepr,
 };
 use crate::repr::summaries::{ReportedMessageRepr, SummaryRepr};
-use crate::repr::user::{UserRepr, UserSessionRepr};
+use crate::repr::user::{ChatSessionRepr, UserRepr, UserSessionRepr};
 use crate::routes;
 
 mod finish;
@@ -156,6 +156,10 @@ bearer token from `POST /oauth/token` (OAuth 2.0 client credentials).",
         routes::threads::messages,
         routes::threads::send,
         routes::threads::keystrokes_of_thread,
+        routes::events::events,
+        routes::events::websocket,
+        routes::events::ticket,
+        routes::events::chat_sessions,
         routes::tests::get_all,
         routes::tests::post_all,
         routes::tests::put_all,

@@ -6,6 +6,7 @@ pub(crate) mod accounts;
 pub(crate) mod application;
 pub(crate) mod bodies;
 pub(crate) mod channels;
+pub(crate) mod events;
 mod docs;
 mod endpoint;
 pub(crate) mod files;
@@ -64,6 +65,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(endpoint("/v1/files/{key}").get(files::download))
         .configure(accounts::configure)
         .configure(me::configure)
+        .configure(events::configure)
         .service(endpoint("/v1/openapi.json").get(crate::openapi::serve))
         // Scopes first match a fixed prefix (a string comparison), then only their own routes:
         // actix tries routes one by one, each a regex (issue 4: 6 % of CPU in route matching).

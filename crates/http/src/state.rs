@@ -67,6 +67,8 @@ pub struct HttpSettings {
     /// Login and password reset attempts per minute from one source address, whatever the
     /// accounts (`ROOST_LOGIN_ATTEMPTS_PER_SOURCE_PER_MINUTE`).
     pub login_attempts_per_source_per_minute: NonZeroU32,
+    /// Streams, the event log's retention, presence.
+    pub realtime: crate::realtime::RealtimeSettings,
 }
 
 /// Where `GET /metrics` is served.
@@ -106,6 +108,7 @@ impl Default for HttpSettings {
             accounts: roost_domain::model::account::AccountRules::default(),
             login_attempts_per_minute: NonZeroU32::new(10).unwrap_or(NonZeroU32::MIN),
             login_attempts_per_source_per_minute: NonZeroU32::new(60).unwrap_or(NonZeroU32::MIN),
+            realtime: crate::realtime::RealtimeSettings::default(),
         }
     }
 }
@@ -153,6 +156,8 @@ pub struct AppState {
     pub rate_limits: Option<ApiRateLimits>,
     /// Removes the bytes of deleted files ([`crate::file_cleanup`]).
     pub file_cleanup: crate::file_cleanup::FileCleanup,
+    /// Open streams, their feeds, presence.
+    pub realtime: Arc<crate::realtime::Hub>,
     /// Settings.
     pub settings: HttpSettings,
 }
@@ -166,6 +171,9 @@ pub enum StartError {
     /// The storage threads.
     #[error("cannot start the storage threads: {0}")]
     Storage(#[from] std::io::Error),
+    /// The event log's reader.
+    #[error("cannot start the event log's reader: {0}")]
+    Realtime(std::io::Error),
 }
 
 impl AppState {
@@ -186,8 +194,13 @@ impl AppState {
         let hashing = HashingQueue::start(limits, "roost-hash", lower_priority).map_err(StartError::Hashing)?;
         let storage = WorkerPool::spawn(settings.storage_threads, "roost-db")?;
         let auth = AuthServer::new(ports.credentials.clone(), hasher, settings.tokens.clone());
+        let realtime = crate::realtime::Hub::new(settings.realtime.clone());
+        let live = Arc::new(crate::realtime::LiveLink::new(&realtime));
+        let service = Service::new(ports.with_live(live), ids, settings.messages);
+        realtime.start(service.clone()).map_err(StartError::Realtime)?;
         Ok(Self {
-            service: Service::new(ports, ids, settings.messages),
+            service,
+            realtime,
             auth,
             storage,
             responses: Arc::new(ResponseCache::new(settings.response_cache_bytes)),

@@ -122,6 +122,51 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    events (application_id, seq) {
+        application_id -> BigInt,
+        seq -> BigInt,
+        event_type -> Text,
+        channel_id -> Nullable<BigInt>,
+        user_id -> Nullable<BigInt>,
+        resource -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    event_counters (application_id) {
+        application_id -> BigInt,
+        last_seq -> BigInt,
+        purged_through -> BigInt,
+    }
+}
+
+diesel::table! {
+    stream_tickets (ticket_hash) {
+        ticket_hash -> Text,
+        token_hash -> Text,
+        session -> Bool,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    stream_presence (node_id, user_id) {
+        node_id -> BigInt,
+        user_id -> BigInt,
+        application_id -> BigInt,
+        streams -> Integer,
+    }
+}
+
+diesel::table! {
+    roost_nodes (node_id) {
+        node_id -> BigInt,
+        seen_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(applications -> organizations (organization_id));
 diesel::joinable!(users -> applications (application_id));
 
@@ -311,4 +356,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     outbox,
     user_blocks,
     message_reports,
+    events,
+    event_counters,
+    stream_tickets,
+    stream_presence,
+    roost_nodes,
 );

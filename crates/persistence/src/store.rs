@@ -20,6 +20,7 @@ mod applications;
 mod channels;
 mod credentials;
 mod cursor;
+mod events;
 mod files;
 mod group_commit;
 mod health;
@@ -27,6 +28,7 @@ mod idempotency;
 mod mail_outbox;
 mod messages;
 mod notifications;
+mod presence;
 mod safety;
 mod sort;
 mod users;
@@ -39,6 +41,7 @@ use diesel::Connection;
 use roost_domain::model::message::{Message, MessageDraft};
 use roost_domain::{IdGenerator, StoreError};
 
+pub use self::events::CommitSignal;
 use self::group_commit::GroupCommit;
 
 use crate::checkpoint::Checkpointer;
@@ -71,6 +74,8 @@ pub struct DieselStore {
     /// its group, its own and the waiting callers': owned here, they all come from one clock
     /// and sequence, so ids never repeat within the node.
     ids: Arc<IdGenerator>,
+    /// Wakes the event log's readers after a transaction that recorded events commits.
+    commits: Arc<CommitSignal>,
 }
 
 /// Opening the store failed.
@@ -109,6 +114,7 @@ impl DieselStore {
             appends: Arc::new(GroupCommit::new(append_gate)),
             checkpoints,
             ids,
+            commits: Arc::default(),
         })
     }
 
@@ -135,9 +141,13 @@ impl DieselStore {
         f: impl FnOnce(&mut AnyConnection) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
         let mut conn = self.conn()?;
+        events::take_recorded();
         let result = write_transaction(&mut conn, f);
         if let (Ok(_), Some(checkpoints)) = (&result, &self.checkpoints) {
             checkpoints.committed();
+        }
+        if events::take_recorded() && result.is_ok() {
+            self.commits.notify();
         }
         noting_lost(&mut conn, result)
     }

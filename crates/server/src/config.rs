@@ -85,6 +85,14 @@ pub struct Settings {
     pub smtp_url: Option<String>,
     /// The sender of that mail.
     pub mail_from: String,
+    /// Seconds the event log keeps events (resume points older than that have expired).
+    pub event_retention_seconds: u64,
+    /// Seconds between heartbeats of an idle stream.
+    pub heartbeat_seconds: u64,
+    /// Events a stream's client may leave unread before it is dropped as too slow.
+    pub stream_buffer: usize,
+    /// Seconds after which a silent node is dead and its streams' presence ends.
+    pub node_timeout_seconds: u64,
 }
 
 impl Default for Settings {
@@ -125,6 +133,10 @@ impl Default for Settings {
             login_attempts_per_source_per_minute: 60,
             smtp_url: None,
             mail_from: "Roost <noreply@localhost>".into(),
+            event_retention_seconds: 86_400,
+            heartbeat_seconds: 15,
+            stream_buffer: 1_000,
+            node_timeout_seconds: 30,
         }
     }
 }
@@ -160,6 +172,8 @@ pub struct Config {
     pub login_attempts_per_source_per_minute: NonZeroU32,
     /// SMTP server and sender, when mail goes out.
     pub mail: Option<(String, String)>,
+    /// Streams and the event log.
+    pub realtime: roost_http::realtime::RealtimeSettings,
 }
 
 /// The file read when no `--config` / `ROOST_CONFIG` names one; it may be absent.
@@ -353,6 +367,17 @@ impl Settings {
                 "LOGIN_ATTEMPTS_PER_SOURCE_PER_MINUTE",
                 self.login_attempts_per_source_per_minute,
             )?,
+            realtime: roost_http::realtime::RealtimeSettings {
+                retention: seconds("EVENT_RETENTION_SECONDS", self.event_retention_seconds)?,
+                heartbeat: seconds("HEARTBEAT_SECONDS", self.heartbeat_seconds)?,
+                buffer: match self.stream_buffer {
+                    buffer @ 1..=1_000_000 => buffer,
+                    _ => bail!("invalid ROOST_STREAM_BUFFER: must be 1 to 1000000"),
+                },
+                node_timeout: seconds("NODE_TIMEOUT_SECONDS", self.node_timeout_seconds)?,
+                node: i64::from(self.node_id),
+                ..roost_http::realtime::RealtimeSettings::default()
+            },
             mail: match self.smtp_url.filter(|url| !url.trim().is_empty()) {
                 None => None,
                 Some(url) => {
@@ -498,5 +523,13 @@ mod tests {
             assert!(!loaded.warnings.iter().any(|w| w.contains("ROOST_LOG")), "{:?}", loaded.warnings);
             Ok(())
         });
+    }
+}
+
+/// A positive number of seconds as a duration.
+fn seconds(name: &str, value: u64) -> anyhow::Result<std::time::Duration> {
+    match value {
+        0 => bail!("invalid ROOST_{name}: must be at least 1"),
+        seconds => Ok(std::time::Duration::from_secs(seconds)),
     }
 }

@@ -401,6 +401,7 @@ async fn serve(config: Config, ids: Arc<IdGenerator>) -> anyhow::Result<()> {
         accounts: config.accounts,
         login_attempts_per_minute: config.login_attempts_per_minute,
         login_attempts_per_source_per_minute: config.login_attempts_per_source_per_minute,
+        realtime: config.realtime.clone(),
         ..HttpSettings::default()
     };
     let state = web::Data::new(AppState::new(Ports::from_store(store.clone()), ids.clone(), hasher.clone(), settings)?);

@@ -16,7 +16,7 @@ pub const MIN_DIRECT_MEMBERS: usize = 2;
 pub const MAX_DIRECT_MEMBERS: usize = 10;
 
 /// The kinds of channel.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum ChannelType {
     /// Anyone in the application may read and post.
     Public,
@@ -53,7 +53,7 @@ impl ChannelType {
 }
 
 /// A channel.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Channel {
     /// Its id.
     pub id: ChannelId,

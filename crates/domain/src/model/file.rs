@@ -28,7 +28,7 @@ pub struct StoredFile {
 }
 
 /// A user's display picture, when not the generated default.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Picture {
     /// A hosted file, by key.
     Hosted(String),

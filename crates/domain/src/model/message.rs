@@ -21,7 +21,7 @@ pub const MAX_GROUP_TAG_CHARS: usize = 255;
 pub const MAX_EMOJI_CHARS: usize = 32;
 
 /// Message kinds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum MessageType {
     /// Text from a user.
     Text,
@@ -96,7 +96,7 @@ impl FileRef {
 }
 
 /// A message.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Message {
     /// Its id (time-ordered; the cursor).
     pub id: MessageId,

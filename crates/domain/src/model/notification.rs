@@ -4,7 +4,7 @@ use super::ids::{ChannelId, MessageId, NotificationId, UserId};
 use super::Timestamp;
 
 /// Why a user was notified (the `data.type` of the spec).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum NotificationKind {
     /// `USER:SENT:MESSAGE`: a user posted in a channel the recipient belongs to.
     UserSentMessage,
@@ -32,7 +32,7 @@ impl NotificationKind {
 }
 
 /// A stored notification.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Notification {
     /// Its id (the cursor).
     pub id: NotificationId,

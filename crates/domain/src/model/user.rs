@@ -20,7 +20,7 @@ pub const DEFAULT_PRESENCE_STATUS: &str = "UNAVAILABLE";
 const RESOURCE: &str = "user";
 
 /// A person or a bot.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum UserType {
     /// A human user.
     Person,
@@ -48,7 +48,7 @@ impl UserType {
 }
 
 /// Online state and free-form status.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Presence {
     /// Connected right now (set by the real-time layer).
     pub online: bool,
@@ -57,7 +57,7 @@ pub struct Presence {
 }
 
 /// A chat user.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct User {
     /// Its id.
     pub id: UserId,

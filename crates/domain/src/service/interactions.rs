@@ -100,7 +100,7 @@ impl Service {
         user: Option<&UserRef>,
     ) -> Result<Keystrokes, DomainError> {
         let (channel, _) = self.visible_channel(principal, id)?;
-        self.keystrokes(principal, &channel, keys, user)
+        self.keystrokes(principal, &channel, None, keys, user)
     }
 
     /// A typing indicator in a thread (`POST /v1/threads/{id}/keystrokes`).
@@ -113,13 +113,14 @@ impl Service {
     ) -> Result<Keystrokes, DomainError> {
         let thread = self.visible_thread(principal, id)?;
         let channel = self.channel(principal.application_id(), thread.channel_id)?;
-        self.keystrokes(principal, &channel, keys, user)
+        self.keystrokes(principal, &channel, Some(thread.id), keys, user)
     }
 
     fn keystrokes(
         &self,
         principal: &Principal,
         channel: &Channel,
+        thread: Option<ThreadId>,
         keys: String,
         user: Option<&UserRef>,
     ) -> Result<Keystrokes, DomainError> {
@@ -133,6 +134,7 @@ impl Service {
         }
         let user = self.acting_user(principal, user, "user")?;
         self.check_may_post(channel, &user)?;
+        self.publish_keystrokes(principal, channel.id, thread, user.clone(), &keys);
         Ok(Keystrokes { keys, username: user.name })
     }
 
@@ -146,6 +148,7 @@ impl Service {
     ) -> Result<(), DomainError> {
         validate_event(event_type, properties)?;
         self.visible_channel(principal, id)?.1.at_least(Standing::Member, "send events to the channel")?;
+        self.publish_channel_event(principal, id, None, event_type, properties);
         Ok(())
     }
 

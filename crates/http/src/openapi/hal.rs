@@ -26,6 +26,7 @@ embedded!(
     SummaryRepr => "summaries",
     ReportedMessageRepr => "messages",
     UserSessionRepr => "sessions",
+    ChatSessionRepr => "sessions",
 );
 
 /// `roost_hal::Resource<T>`: `T`'s properties, then `_links`. Named after `T`'s schema, with
@@ -270,6 +271,8 @@ pub type ChannelPage = NumberedPage<ChannelRepr>;
 pub type MembershipPage = NumberedPage<MembershipRepr>;
 /// A numbered page of end users' sessions.
 pub type UserSessionPage = NumberedPage<UserSessionRepr>;
+/// A numbered page of chat sessions.
+pub type ChatSessionPage = NumberedPage<ChatSessionRepr>;
 /// A numbered page of invites.
 pub type InvitePage = NumberedPage<InviteRepr>;
 /// A numbered page of read receipts.

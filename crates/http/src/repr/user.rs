@@ -142,12 +142,15 @@ pub struct UserSessionRepr {
     #[serde(skip_serializing_if = "crate::output::omitted")]
     #[schema(nullable = false)]
     user_agent: Option<String>,
+    /// Whether a stream (`GET /v1/events`, `GET /v1/ws`) is open with it on this node (Roost's).
+    streaming: bool,
 }
 
 /// A session with its user, as it stands at `now`.
 pub fn user_session(
     found: &roost_domain::model::account::UserSession,
     now: roost_domain::Timestamp,
+    streaming: bool,
     urls: &Urls,
 ) -> Resource<UserSessionRepr> {
     let session = &found.session;
@@ -159,6 +162,7 @@ pub fn user_session(
         state: if end_time.is_some() { "ENDED" } else { "ACTIVE" },
         user: user_state(&found.user, urls),
         user_agent: session.user_agent.clone(),
+        streaming: streaming && end_time.is_none(),
     };
     let links = Links::new()
         .with_href("user", urls.v1(&format!("/users/{}", found.user.id)))
@@ -169,4 +173,59 @@ pub fn user_session(
 /// A numbered page of users (`_embedded.users`).
 pub fn user_page(page: &Page<User>, urls: &Urls, links: &PageLinks) -> PagedResource<Resource<UserRepr>, PageMetadata> {
     numbered_page("users", page, links, |u| user(u, urls))
+}
+
+/// A chat session: a user's stream open in a channel (`ChatSessionResource` without links).
+/// Its `session` is the stream itself (ChatKitty's user session is an SDK connection).
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = ChatSessionProperties)]
+#[serde(rename_all = "camelCase")]
+pub struct ChatSessionRepr {
+    id: i64,
+    created_time: String,
+    session: UserSessionRepr,
+    /// Always `ACTIVE`: ended chat sessions are not kept.
+    state: &'static str,
+}
+
+/// A chat session as listed.
+pub fn chat_session(found: &crate::realtime::ChatSession, urls: &Urls) -> Resource<ChatSessionRepr> {
+    let created_time = super::iso(found.opened);
+    let session = UserSessionRepr {
+        id: found.session_id,
+        created_time: created_time.clone(),
+        end_time: None,
+        state: "ACTIVE",
+        user: user_state(&found.user, urls),
+        user_agent: None,
+        streaming: true,
+    };
+    let links = Links::new()
+        .with_href("channel", urls.v1(&format!("/channels/{}", found.channel_id)))
+        .with_href("user", urls.v1(&format!("/users/{}", found.user.id)))
+        .with_href("application", urls.v1("/application"));
+    Resource::new(ChatSessionRepr { id: found.id, created_time, session, state: "ACTIVE" }, links)
+}
+
+/// A numbered page of chat sessions (`_embedded.sessions`), cut from the list of open ones.
+pub fn chat_session_page(
+    sessions: &[crate::realtime::ChatSession],
+    number: u32,
+    size: u32,
+    urls: &Urls,
+    links: &PageLinks,
+) -> PagedResource<Resource<ChatSessionRepr>, PageMetadata> {
+    let start = usize::try_from(u64::from(number) * u64::from(size)).unwrap_or(usize::MAX);
+    let items: Vec<crate::realtime::ChatSession> =
+        sessions.iter().skip(start).take(usize::try_from(size).unwrap_or(usize::MAX)).cloned().collect();
+    let page = Page { items, number, size, total_elements: u64::try_from(sessions.len()).unwrap_or(u64::MAX) };
+    numbered_page("sessions", &page, links, |s| chat_session(s, urls))
+}
+
+/// `POST /v1/events/tickets`'s answer.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = StreamTicket)]
+pub struct TicketRepr {
+    /// Single use, valid 30 seconds: `?ticket=` on `GET /v1/events` or `GET /v1/ws`.
+    pub ticket: String,
 }

@@ -108,7 +108,7 @@ pub async fn moderators(
     member_page(domain, p, id, MemberListing::Users(MemberFilter::Moderators), list, req).await
 }
 
-/// Members online now; users come online through the real-time sessions.
+/// Users with a chat session open in the channel now (a user's stream subscribed to it).
 #[utoipa::path(
     get,
     path = "/v1/channels/{channel_id}/participants",
@@ -123,12 +123,15 @@ pub async fn moderators(
 )]
 pub async fn participants(
     domain: Domain,
-    p: Authenticated,
+    Authenticated(p): Authenticated,
     ChannelIdPath(id): ChannelIdPath,
     list: ListRequest,
-    req: HttpRequest,
+    state: web::Data<crate::state::AppState>,
 ) -> Result<impl Responder, ApiError> {
-    member_page(domain, p, id, MemberListing::Users(MemberFilter::Online), list, req).await
+    let page = list.page()?;
+    let present = state.realtime.participants(p.application_id(), id);
+    let found = domain.run(move |s| s.channel_participants(&p, id, &present, &page)).await?;
+    Ok(Hal(repr::user::user_page(&found, &list.urls, &list.page_links())))
 }
 
 #[utoipa::path(

@@ -138,6 +138,12 @@ fn rows() -> Vec<Row> {
         ("GET", "/v1/threads/{thread_id}/messages", None, VISIBLE),
         ("POST", "/v1/threads/{thread_id}/messages", text(), VISIBLE),
         ("POST", "/v1/threads/{thread_id}/keystrokes", Some(json!({"keys": "abc"})), [400, 200, 404, 200, 404, 404]),
+        // Real-time: a stream of the private channel is refused as the channel is (its body is
+        // not read: it does not end); the WebSocket without a handshake is a 400 once allowed.
+        ("GET", "/v1/events?channel={channel_id}", None, VISIBLE),
+        ("GET", "/v1/ws?channel={channel_id}", None, [400, 400, 404, 400, 404, 404]),
+        ("POST", "/v1/events/tickets", None, [201; 6]),
+        ("GET", "/v1/chat-sessions", None, BACK_END),
     ]
 }
 
@@ -271,7 +277,16 @@ async fn every_route_answers_each_principal_as_its_row_says() {
                     5 => other_token.clone(),
                     user => f.tokens[user - 1].clone(),
                 };
-                let reply = t.send(req.insert_header(("authorization", format!("Bearer {bearer}")))).await;
+                let req = req.insert_header(("authorization", format!("Bearer {bearer}")));
+                // An event stream's body does not end: its status alone is checked.
+                if path == "/v1/events" {
+                    let stream = t.open_stream(req).await;
+                    if stream.status.as_u16() != *status {
+                        wrong.push(format!("{method} {path} as {}: {} (expected {status})", PRINCIPALS[who], stream.status));
+                    }
+                    continue;
+                }
+                let reply = t.send(req).await;
                 if reply.status.as_u16() != *status {
                     wrong.push(format!(
                         "{method} {path} as {}: {} (expected {status}): {}",

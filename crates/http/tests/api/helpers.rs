@@ -158,7 +158,8 @@ impl TestApp {
         reply.body["access_token"].as_str().unwrap().to_owned()
     }
 
-    pub async fn send(&self, req: TestRequest) -> Reply {
+    /// Calls the app's service (built on first use), the body unread.
+    pub async fn service_call(&self, req: TestRequest) -> actix_web::dev::ServiceResponse<actix_web::body::BoxBody> {
         if self.service.get().is_none() {
             use actix_service::ServiceExt;
             let built = test::init_service(roost_http::app(self.state.clone())).await;
@@ -166,7 +167,11 @@ impl TestApp {
             let _ = self.service.set(boxed);
         }
         let service = self.service.get().expect("built above");
-        let response = test::call_service(service, req.to_request()).await;
+        test::call_service(service, req.to_request()).await
+    }
+
+    pub async fn send(&self, req: TestRequest) -> Reply {
+        let response = self.service_call(req).await;
         let status = response.status();
         let headers = response.headers().clone();
         let method = response.request().method().clone();

@@ -20,5 +20,7 @@ mod limits;
 mod nul_characters;
 mod oauth;
 mod openapi;
+mod realtime;
+mod sse;
 mod uploads;
 mod users;

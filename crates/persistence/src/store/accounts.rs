@@ -1,6 +1,7 @@
 //! End-user accounts: sign-in data beside users, single-use tokens, sessions and the outbox.
 
 use diesel::prelude::*;
+use roost_domain::model::event::{EventDraft, EventType};
 use roost_domain::model::account::{
     AccountSecret, AccountToken, Mail, MailOutcome, Session, SessionSort, SessionState, TokenPurpose, UserSession,
 };
@@ -180,6 +181,8 @@ impl AccountStore for DieselStore {
                 .execute(conn)
                 .store_err()?;
             insert_token(conn, token)?;
+            let created = EventDraft::user(EventType::UserCreated, user);
+            super::events::record(conn, user.application_id, &[created], user.created_time)?;
             super::mail_outbox::insert(conn, std::slice::from_ref(mail))
         })
     }

@@ -2,11 +2,13 @@ use diesel::prelude::*;
 use roost_domain::model::channel::{
     Channel, ChannelFilter, ChannelSort, ChannelType, Invite, MemberFilter, Membership,
 };
+use roost_domain::model::event::{EventDraft, EventType, Link};
 use roost_domain::model::page::{Page, PageRequest};
 use roost_domain::model::user::{User, UserSort};
 use roost_domain::ports::{ChannelStore, StoreResult};
-use roost_domain::{ApplicationId, ChannelId, StoreError, Timestamp, UserId};
+use roost_domain::{now, ApplicationId, ChannelId, StoreError, Timestamp, UserId};
 
+use super::events::{record, record_link};
 use super::sort::sorted;
 use super::{count_to_u64, DieselResultExt, DieselStore};
 use crate::conn::AnyConnection;
@@ -93,7 +95,11 @@ impl ChannelStore for DieselStore {
                     .execute(conn)
                     .store_err()?;
             }
-            Ok(())
+            let mut events = vec![EventDraft::channel(EventType::ChannelCreated, channel)];
+            events.extend(member_ids.iter().map(|member| {
+                EventDraft::link(EventType::MemberAdded, Link::new(channel.id, *member, channel.created_time))
+            }));
+            record(conn, channel.application_id, &events, channel.created_time)
         })
     }
 
@@ -273,6 +279,8 @@ impl ChannelStore for DieselStore {
                     ))
                     .execute(conn)
                     .store_err()?;
+                let added = Link::new(channel.id, user_id, now);
+                record(conn, channel.application_id, &[EventDraft::link(EventType::MemberAdded, added)], now)?;
             }
             diesel::delete(
                 channel_invites::table
@@ -294,6 +302,9 @@ impl ChannelStore for DieselStore {
             )
             .execute(conn)
             .store_err()?;
+            if deleted > 0 {
+                record_link(conn, EventType::MemberRemoved, Link::new(channel_id, user_id, now()))?;
+            }
             Ok(deleted > 0)
         })
     }
@@ -408,6 +419,10 @@ impl ChannelStore for DieselStore {
             .set(channel_members::moderator.eq(moderator))
             .execute(conn)
             .store_err()?;
+            if updated > 0 {
+                let event_type = if moderator { EventType::ModeratorAdded } else { EventType::ModeratorRemoved };
+                record_link(conn, event_type, Link::new(channel_id, user_id, now()))?;
+            }
             Ok(updated > 0)
         })
     }
@@ -438,6 +453,8 @@ impl ChannelStore for DieselStore {
                 ))
                 .execute(conn)
                 .store_err()?;
+            let invite = EventDraft::link(EventType::InviteCreated, Link::new(channel_id, user_id, now));
+            record(conn, ApplicationId(application_id), &[invite], now)?;
             Ok(now)
         })
     }
@@ -483,12 +500,22 @@ fn update_channel_row(conn: &mut AnyConnection, channel: &Channel) -> StoreResul
     if updated == 0 {
         return Err(StoreError::Conflict(format!("channel {} changed while being updated", channel.id)));
     }
-    Ok(())
+    let at = channel.updated_time.unwrap_or_else(now);
+    record(conn, channel.application_id, &[EventDraft::channel(EventType::ChannelUpdated, channel)], at)
 }
 
 /// Deletes a channel and everything in it inside the caller's transaction. Children first,
 /// explicitly: the same on both engines whatever their FK settings.
 fn delete_channel_rows(conn: &mut AnyConnection, id: ChannelId) -> StoreResult<()> {
+    // Its last state, for `channel.deleted`.
+    let last: Channel = channels::table
+        .filter(channels::id.eq(id.0))
+        .select(ChannelRow::as_select())
+        .get_result(conn)
+        .store_err()
+        .and_then(Channel::try_from)?;
+    let deleted_at = now();
+    record(conn, last.application_id, &[EventDraft::channel(EventType::ChannelDeleted, &last)], deleted_at)?;
     diesel::delete(notifications::table.filter(notifications::channel_id.eq(id.0))).execute(conn).store_err()?;
     let channel_messages = messages::table.filter(messages::channel_id.eq(id.0)).select(messages::id);
     diesel::delete(reactions::table.filter(reactions::message_id.eq_any(channel_messages)))

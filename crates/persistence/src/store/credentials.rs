@@ -6,7 +6,8 @@ use roost_domain::{ApplicationId, Timestamp};
 
 use super::{DieselResultExt, DieselStore};
 use crate::rows::{ClientRow, TokenRow};
-use crate::schema::{access_tokens, oauth_clients};
+use crate::rows::utc;
+use crate::schema::{access_tokens, oauth_clients, stream_tickets};
 
 impl CredentialStore for DieselStore {
     fn find_client(&self, client_id: &str) -> StoreResult<Option<OAuthClient>> {
@@ -95,5 +96,37 @@ impl CredentialStore for DieselStore {
 
     fn find_session(&self, token_hash: &str) -> StoreResult<Option<Session>> {
         super::accounts::find_session(self, token_hash)
+    }
+
+    fn insert_ticket(&self, ticket_hash: &str, token_hash: &str, session: bool, expires: Timestamp) -> StoreResult<()> {
+        self.write(|conn| {
+            diesel::insert_into(stream_tickets::table)
+                .values((
+                    stream_tickets::ticket_hash.eq(ticket_hash),
+                    stream_tickets::token_hash.eq(token_hash),
+                    stream_tickets::session.eq(session),
+                    stream_tickets::expires_at.eq(expires.naive_utc()),
+                ))
+                .execute(conn)
+                .store_err()?;
+            Ok(())
+        })
+    }
+
+    fn take_ticket(&self, ticket_hash: &str, now: Timestamp) -> StoreResult<Option<(String, bool)>> {
+        self.write(|conn| {
+            // Deleting it is what makes it single-use: of two redeemers, one deletes the row.
+            let taken: Option<(String, bool, chrono::NaiveDateTime)> = on_engine!(conn, |c| diesel::delete(
+                stream_tickets::table.filter(stream_tickets::ticket_hash.eq(ticket_hash))
+            )
+            .returning((stream_tickets::token_hash, stream_tickets::session, stream_tickets::expires_at))
+            .get_result(c)
+            .optional()
+            .store_err()?);
+            diesel::delete(stream_tickets::table.filter(stream_tickets::expires_at.lt(now.naive_utc())))
+                .execute(conn)
+                .store_err()?;
+            Ok(taken.and_then(|(token, session, expires)| (utc(expires) > now).then_some((token, session))))
+        })
     }
 }

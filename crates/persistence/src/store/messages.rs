@@ -7,6 +7,7 @@ mod marks;
 
 use diesel::prelude::*;
 use roost_domain::model::cursor::{CursorPage, CursorRequest};
+use roost_domain::model::event::{EventDraft, EventType};
 use roost_domain::model::message::{
     Message, MessageDraft, MessageFilter, MessageScope, ReactionSummary, ReadReceipt, Thread, ThreadType, UnreadSummary,
 };
@@ -15,6 +16,7 @@ use roost_domain::model::user::UserSort;
 use roost_domain::ports::{MessageStore, StoreResult};
 use roost_domain::{ApplicationId, MessageId, StoreError, ThreadId, Timestamp, UserId};
 
+use super::events::record;
 use super::files::mark_removed;
 use super::{DieselResultExt, DieselStore};
 use crate::conn::AnyConnection;
@@ -276,7 +278,8 @@ fn update_message_row(conn: &mut AnyConnection, message: &Message) -> StoreResul
     if updated == 0 {
         return Err(StoreError::Conflict(format!("message {} changed while being updated", message.id)));
     }
-    Ok(())
+    let at = message.updated_time.unwrap_or_else(roost_domain::now);
+    record(conn, message.application_id, &[EventDraft::message(EventType::MessageUpdated, message)], at)
 }
 
 /// Deletes a message and its replies inside the caller's transaction, keeping its parent's reply
@@ -299,6 +302,13 @@ fn delete_message_rows(conn: &mut AnyConnection, message: &Message, revision: Op
         return Ok(false);
     }
     let ids = message_tree(conn, message.id)?;
+    // Their last states, replies first, for `message.deleted`.
+    let mut gone = to_messages(
+        messages::table.filter(messages::id.eq_any(&ids)).select(MessageRow::as_select()).load(conn).store_err()?,
+    )?;
+    gone.sort_by_key(|m| std::cmp::Reverse(m.nested_level));
+    let events: Vec<EventDraft> = gone.iter().map(|m| EventDraft::message(EventType::MessageDeleted, m)).collect();
+    record(conn, message.application_id, &events, roost_domain::now())?;
     let keys: Vec<Option<String>> = messages::table
         .filter(messages::id.eq_any(&ids))
         .filter(messages::file_key.is_not_null())

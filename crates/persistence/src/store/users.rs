@@ -1,10 +1,12 @@
 use diesel::prelude::*;
+use roost_domain::model::event::{EventDraft, EventType};
 use roost_domain::model::page::{Page, PageRequest};
 use roost_domain::model::user::{Secret, User, UserFilter, UserSort};
 use roost_domain::ports::{StoreResult, UserStore};
-use roost_domain::{ApplicationId, StoreError, Timestamp, UserId};
+use roost_domain::{now, ApplicationId, StoreError, Timestamp, UserId};
 use serde_json::Value;
 
+use super::events::record;
 use super::sort::sorted;
 use super::{DieselResultExt, DieselStore};
 use crate::conn::AnyConnection;
@@ -37,7 +39,7 @@ impl UserStore for DieselStore {
     fn insert_user(&self, user: &User) -> StoreResult<()> {
         self.write(|conn| {
             diesel::insert_into(users::table).values(UserRow::from(user)).execute(conn).store_err()?;
-            Ok(())
+            record(conn, user.application_id, &[EventDraft::user(EventType::UserCreated, user)], user.created_time)
         })
     }
 
@@ -281,20 +283,25 @@ fn update_user_row(conn: &mut AnyConnection, user: &User) -> StoreResult<()> {
     if updated == 0 {
         return Err(StoreError::Conflict(format!("user {} changed while being updated", user.id)));
     }
-    Ok(())
+    record(conn, user.application_id, &[EventDraft::user(EventType::UserUpdated, user)], user.updated_time)
 }
 
 /// Deletes a user and its secrets inside the caller's transaction; `false` when there was none.
 fn delete_user_rows(conn: &mut AnyConnection, application_id: ApplicationId, id: UserId) -> StoreResult<bool> {
-    // Its hosted picture is marked removed (the bytes go after the commit).
-    let picture: Option<Option<String>> = users::table
+    let Some(last) = users::table
         .filter(users::application_id.eq(application_id.0))
         .filter(users::id.eq(id.0))
-        .select(users::display_picture_key)
+        .select(UserRow::as_select())
         .get_result(conn)
         .optional()
-        .store_err()?;
-    super::files::mark_removed(conn, picture.flatten())?;
+        .store_err()?
+    else {
+        return Ok(false);
+    };
+    // Its hosted picture is marked removed (the bytes go after the commit).
+    super::files::mark_removed(conn, last.display_picture_key.clone())?;
+    let last = User::try_from(last)?;
+    record(conn, application_id, &[EventDraft::user(EventType::UserDeleted, &last)], now())?;
     diesel::delete(
         user_secrets::table
             .filter(user_secrets::application_id.eq(application_id.0))

@@ -1,17 +1,22 @@
 //! New messages: committed in groups (see [`crate::store::group_commit`]), ids drawn from the
 //! store's generator while each channel is locked.
 
+use std::collections::BTreeMap;
+
 use diesel::prelude::*;
 use roost_domain::model::message::{Message, MessageDraft};
 use roost_domain::model::notification::NotificationDraft;
 use roost_domain::model::notification::NotificationKind;
 use roost_domain::ports::StoreResult;
-use roost_domain::{IdGenerator, MessageId, StoreError};
+use roost_domain::model::event::{EventDraft, EventType};
+use roost_domain::model::notification::Notification;
+use roost_domain::{ApplicationId, IdGenerator, MessageId, StoreError};
 
 use crate::conn::AnyConnection;
 use crate::prepared::KeepPrepared;
 use crate::rows::{MessageRow, NotificationRow};
 use crate::schema::{channels, messages, notifications};
+use crate::store::events::record;
 use crate::store::{DieselResultExt, DieselStore};
 
 /// Stores `draft` with whatever other posts wait for the gate, in one transaction when they
@@ -154,7 +159,35 @@ fn append_all(conn: &mut AnyConnection, ids: &IdGenerator, drafts: &[MessageDraf
         }
     }
     insert_rows!(conn, notifications::table, notifications::id, notification_rows);
+    record_created(conn, &stored, notification_rows)?;
     Ok(stored)
+}
+
+/// `message.created` for each message, then `notification.created` for each notification, per
+/// application (a group may hold several), counters taken in application order so that two
+/// nodes' groups never wait on each other in a cycle.
+fn record_created(
+    conn: &mut AnyConnection,
+    stored: &[Message],
+    notification_rows: Vec<NotificationRow>,
+) -> StoreResult<()> {
+    let mut by_application: BTreeMap<i64, Vec<EventDraft>> = BTreeMap::new();
+    for message in stored {
+        by_application
+            .entry(message.application_id.0)
+            .or_default()
+            .push(EventDraft::message(EventType::MessageCreated, message));
+    }
+    for row in notification_rows {
+        let application_id = row.application_id;
+        let notification = Notification::try_from(row)?;
+        by_application.entry(application_id).or_default().push(EventDraft::notification(&notification));
+    }
+    let now = stored.first().map_or_else(roost_domain::now, |m| m.created_time);
+    for (application_id, events) in by_application {
+        record(conn, ApplicationId(application_id), &events, now)?;
+    }
+    Ok(())
 }
 
 /// The slow path of [`append_all`]: the channel holds a message newer than the ids drawn for

@@ -1,6 +1,7 @@
 //! Reactions and read marks: what users did to messages.
 
 use diesel::prelude::*;
+use roost_domain::model::event::{EventDraft, EventType, Link};
 use roost_domain::model::message::{Message, ReactionSummary, ReadReceipt, UnreadSummary};
 use roost_domain::model::page::{Page, PageRequest, MAX_PAGE_SIZE};
 use roost_domain::model::user::{User, UserSort};
@@ -12,6 +13,7 @@ use crate::conn::AnyConnection;
 use crate::prepared::{KeepPrepared, KeepPreparedLimit};
 use crate::rows::UserRow;
 use crate::schema::{messages, reactions, read_marks, users};
+use crate::store::events::{record, record_link};
 use crate::store::sort::sorted;
 use crate::store::{count_to_u64, DieselResultExt, DieselStore};
 
@@ -42,6 +44,8 @@ pub(super) fn add_reaction(
                 .execute(conn)
                 .store_err()?;
             touch_message(conn, message.id, now)?;
+            let link = message_link(message, user_id, Some(emoji), now);
+            record(conn, message.application_id, &[EventDraft::link(EventType::ReactionAdded, link)], now)?;
         }
         Ok(())
     })
@@ -63,10 +67,32 @@ pub(super) fn remove_reaction(
         .execute(conn)
         .store_err()?;
         if deleted > 0 {
-            touch_message(conn, message_id, roost_domain::now())?;
+            let now = roost_domain::now();
+            touch_message(conn, message_id, now)?;
+            let channel_id: i64 = messages::table
+                .filter(messages::id.eq(message_id.0))
+                .select(messages::channel_id)
+                .get_result(conn)
+                .store_err()?;
+            let link = Link { message_id: Some(message_id), emoji: Some(emoji.to_owned()), ..Link::new(ChannelId(channel_id), user_id, now) };
+            record_link(conn, EventType::ReactionRemoved, link)?;
         }
         Ok(deleted > 0)
     })
+}
+
+fn message_link(message: &Message, user_id: UserId, emoji: Option<&str>, time: Timestamp) -> Link {
+    Link {
+        message_id: Some(message.id),
+        emoji: emoji.map(str::to_owned),
+        ..Link::new(message.channel_id, user_id, time)
+    }
+}
+
+fn record_receipt(conn: &mut AnyConnection, message: &Message, user_id: UserId, now: Timestamp) -> StoreResult<Timestamp> {
+    let link = message_link(message, user_id, None, now);
+    record(conn, message.application_id, &[EventDraft::link(EventType::ReadReceiptCreated, link)], now)?;
+    Ok(now)
 }
 
 /// Records that a message's representation changed (its reactions), for `Last-Modified`.
@@ -147,7 +173,7 @@ pub(super) fn mark_read(
                 .set((read_marks::last_read_message_id.eq(message.id.0), read_marks::updated_at.eq(now.naive_utc())))
                 .execute(conn)
                 .store_err()?;
-                Ok(now)
+                record_receipt(conn, message, user_id, now)
             }
             None => {
                 diesel::insert_into(read_marks::table)
@@ -160,7 +186,7 @@ pub(super) fn mark_read(
                     ))
                     .execute(conn)
                     .store_err()?;
-                Ok(now)
+                record_receipt(conn, message, user_id, now)
             }
         }
     })

@@ -1,0 +1,401 @@
+//! Real-time delivery on this node: one feed per application that every open stream (SSE or
+//! WebSocket) of it reads, fed by a tailer thread that reads the event log as writes commit,
+//! and by live-only events published as they happen; the registry of open streams, which is
+//! presence (`presence.online`), chat sessions and channel participants.
+//!
+//! Nothing here is needed for correctness of the log: a stream that falls behind the feed reads
+//! the missing events from the log itself; the feed only saves each stream that read.
+
+pub mod outgoing;
+pub mod stream;
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError, Weak};
+use std::time::Instant;
+use std::time::Duration;
+
+use roost_domain::model::event::{EventType, LiveEvent, LiveResource};
+use roost_domain::model::user::User;
+use roost_domain::ports::LiveFeed;
+use roost_domain::{ApplicationId, ChannelId, Service, Timestamp, UserId};
+use tokio::sync::broadcast;
+
+pub use self::outgoing::Outgoing;
+
+/// Settings of the real-time layer.
+#[derive(Debug, Clone)]
+pub struct RealtimeSettings {
+    /// How long the log keeps events (`ROOST_EVENT_RETENTION_SECONDS`).
+    pub retention: Duration,
+    /// Heartbeat comment / ping interval of idle streams (`ROOST_HEARTBEAT_SECONDS`).
+    pub heartbeat: Duration,
+    /// Events a stream may have waiting for its client before it is dropped as too slow
+    /// (`ROOST_STREAM_BUFFER`).
+    pub buffer: usize,
+    /// How long a stream ticket is valid.
+    pub ticket_ttl: Duration,
+    /// A node not heard from for this long is dead: its streams' presence ends
+    /// (`ROOST_NODE_TIMEOUT_SECONDS`).
+    pub node_timeout: Duration,
+    /// This node's number (`ROOST_NODE_ID`): presence is counted per node.
+    pub node: i64,
+}
+
+impl Default for RealtimeSettings {
+    fn default() -> Self {
+        Self {
+            retention: Duration::from_secs(86_400),
+            heartbeat: Duration::from_secs(15),
+            buffer: 1_000,
+            ticket_ttl: Duration::from_secs(30),
+            node_timeout: Duration::from_secs(30),
+            node: 0,
+        }
+    }
+}
+
+/// How often the tailer reads the log without being woken: events committed by another node
+/// sharing the database arrive within this.
+const POLL: Duration = Duration::from_secs(1);
+
+/// Events the feed of one application holds for its slowest reader; one further behind reads
+/// the log instead.
+const FEED_CAPACITY: usize = 4_096;
+
+struct Feed {
+    sender: broadcast::Sender<Arc<Outgoing>>,
+    /// The newest event of the log sent on this feed.
+    last_seq: i64,
+}
+
+/// An open stream, as the registry knows it.
+#[derive(Debug, Clone)]
+pub struct OpenStream {
+    /// The application.
+    pub application_id: ApplicationId,
+    /// Its user, for a user's stream.
+    pub user: Option<User>,
+    /// The login session the user streams with.
+    pub session_id: Option<i64>,
+    /// Channels it is subscribed to (`channel=`, `subscribe` frames): with a user, chat sessions.
+    pub channels: BTreeSet<ChannelId>,
+    /// When it opened.
+    pub opened: Timestamp,
+}
+
+/// One chat session: a user's stream subscribed to a channel.
+#[derive(Debug, Clone)]
+pub struct ChatSession {
+    /// Its id (the stream's and channel's, combined so that it is stable while open).
+    pub id: i64,
+    /// The user.
+    pub user: User,
+    /// Their login session.
+    pub session_id: i64,
+    /// The channel.
+    pub channel_id: ChannelId,
+    /// When the stream opened.
+    pub opened: Timestamp,
+}
+
+/// The node's real-time hub.
+pub struct Hub {
+    settings: RealtimeSettings,
+    feeds: Mutex<HashMap<ApplicationId, Feed>>,
+    streams: Mutex<HashMap<u64, OpenStream>>,
+    next_stream: AtomicU64,
+    /// The use cases, once the state that holds this hub has them.
+    service: OnceLock<Service>,
+}
+
+impl std::fmt::Debug for Hub {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Hub").field("settings", &self.settings).finish_non_exhaustive()
+    }
+}
+
+impl Hub {
+    /// A hub with no streams yet.
+    pub fn new(settings: RealtimeSettings) -> Arc<Self> {
+        Arc::new(Self {
+            settings,
+            feeds: Mutex::default(),
+            streams: Mutex::default(),
+            next_stream: AtomicU64::new(1),
+            service: OnceLock::new(),
+        })
+    }
+
+    /// Its settings.
+    pub fn settings(&self) -> &RealtimeSettings {
+        &self.settings
+    }
+
+    /// Gives the hub the use cases and starts the thread that reads the log into the feeds and
+    /// keeps this node's presence alive; it ends soon after the hub is dropped.
+    pub fn start(self: &Arc<Self>, service: Service) -> std::io::Result<()> {
+        let hub = Arc::downgrade(self);
+        let _ = self.service.set(service.clone());
+        std::thread::Builder::new().name("roost-events".into()).spawn(move || tail(&hub, &service)).map(|_| ())
+    }
+
+    /// A receiver of the application's feed; `last_seq` is where the log stands for a stream
+    /// opening now (the feed starts there when it is new).
+    pub fn subscribe(&self, application_id: ApplicationId, last_seq: i64) -> broadcast::Receiver<Arc<Outgoing>> {
+        let mut feeds = self.feeds.lock().unwrap_or_else(PoisonError::into_inner);
+        let feed = feeds.entry(application_id).or_insert_with(|| Feed {
+            sender: broadcast::channel(FEED_CAPACITY).0,
+            last_seq,
+        });
+        feed.sender.subscribe()
+    }
+
+    /// Sends an event to the application's open streams, if it has any.
+    fn send(&self, application_id: ApplicationId, outgoing: Outgoing) {
+        let feeds = self.feeds.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(feed) = feeds.get(&application_id) {
+            // No receiver left: nobody to tell.
+            let _ = feed.sender.send(Arc::new(outgoing));
+        }
+    }
+
+    /// Registers an open stream. A user's is counted in storage (blocking: call it on a storage
+    /// thread); their first stream on any node puts them online (`user.online`).
+    pub fn open(self: &Arc<Self>, stream: OpenStream) -> StreamGuard {
+        let id = self.next_stream.fetch_add(1, Ordering::Relaxed);
+        let (application_id, user) = (stream.application_id, stream.user.as_ref().map(|u| u.id));
+        self.streams.lock().unwrap_or_else(PoisonError::into_inner).insert(id, stream);
+        if let Some(user) = user {
+            self.count(application_id, user, true);
+        }
+        StreamGuard { hub: Arc::clone(self), id }
+    }
+
+    fn close(&self, id: u64) {
+        let stream = self.streams.lock().unwrap_or_else(PoisonError::into_inner).remove(&id);
+        if let Some(OpenStream { application_id, user: Some(user), .. }) = stream {
+            self.count(application_id, user.id, false);
+        }
+    }
+
+    /// Counts a user's stream in storage and tells of a change of their presence.
+    fn count(&self, application_id: ApplicationId, user_id: UserId, opened: bool) {
+        let Some(service) = self.service.get() else { return };
+        match service.count_stream(self.settings.node, application_id, user_id, opened) {
+            Ok(Some(user)) => self.publish_presence(application_id, user),
+            Ok(None) => {}
+            Err(error) => tracing::warn!(%error, user = user_id.0, "cannot count a stream for presence"),
+        }
+    }
+
+    fn publish_presence(&self, application_id: ApplicationId, user: User) {
+        let event_type = if user.presence.online { EventType::UserOnline } else { EventType::UserOffline };
+        self.publish(LiveEvent {
+            application_id,
+            event_type,
+            time: roost_domain::now(),
+            resource: LiveResource::Presence { user },
+        });
+    }
+
+    fn update(&self, id: u64, change: impl FnOnce(&mut OpenStream)) {
+        let mut streams = self.streams.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(stream) = streams.get_mut(&id) {
+            change(stream);
+        }
+    }
+
+    /// Login sessions of the application with a stream open now.
+    pub fn streaming_sessions(&self, application_id: ApplicationId) -> BTreeSet<i64> {
+        let streams = self.streams.lock().unwrap_or_else(PoisonError::into_inner);
+        streams.values().filter(|s| s.application_id == application_id).filter_map(|s| s.session_id).collect()
+    }
+
+    /// The application's open chat sessions, oldest first.
+    pub fn chat_sessions(&self, application_id: ApplicationId) -> Vec<ChatSession> {
+        let streams = self.streams.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut sessions: Vec<ChatSession> = streams
+            .iter()
+            .filter(|(_, s)| s.application_id == application_id)
+            .flat_map(|(id, s)| {
+                let (Some(user), Some(session_id)) = (&s.user, s.session_id) else { return Vec::new() };
+                s.channels
+                    .iter()
+                    .map(|channel_id| ChatSession {
+                        id: chat_session_id(*id, *channel_id),
+                        user: user.clone(),
+                        session_id,
+                        channel_id: *channel_id,
+                        opened: s.opened,
+                    })
+                    .collect()
+            })
+            .collect();
+        sessions.sort_by_key(|s| (s.opened, s.id));
+        sessions
+    }
+
+    /// Users with a chat session open in a channel.
+    pub fn participants(&self, application_id: ApplicationId, channel_id: ChannelId) -> Vec<UserId> {
+        let mut users: Vec<UserId> = self
+            .chat_sessions(application_id)
+            .into_iter()
+            .filter(|s| s.channel_id == channel_id)
+            .map(|s| s.user.id)
+            .collect();
+        users.sort();
+        users.dedup();
+        users
+    }
+
+    /// The applications with open streams, and where each one's feed stands.
+    fn feeds_to_fill(&self) -> Vec<(ApplicationId, i64)> {
+        let mut feeds = self.feeds.lock().unwrap_or_else(PoisonError::into_inner);
+        feeds.retain(|_, feed| feed.sender.receiver_count() > 0);
+        feeds.iter().map(|(app, feed)| (*app, feed.last_seq)).collect()
+    }
+
+    fn fill(&self, application_id: ApplicationId, outgoing: Vec<Outgoing>) {
+        let mut feeds = self.feeds.lock().unwrap_or_else(PoisonError::into_inner);
+        let Some(feed) = feeds.get_mut(&application_id) else { return };
+        for event in outgoing {
+            if let Some(seq) = event.seq() {
+                if seq <= feed.last_seq {
+                    continue;
+                }
+                feed.last_seq = seq;
+            }
+            let _ = feed.sender.send(Arc::new(event));
+        }
+    }
+}
+
+impl LiveFeed for Hub {
+    fn publish(&self, event: LiveEvent) {
+        let application_id = event.application_id;
+        self.send(application_id, Outgoing::live(event));
+    }
+}
+
+/// The use cases' way to the hub: weak, since the hub holds the use cases (a strong link both
+/// ways would keep both alive, and the tailer running, after the state is dropped).
+pub struct LiveLink(Weak<Hub>);
+
+impl LiveLink {
+    /// A link to `hub`.
+    pub fn new(hub: &Arc<Hub>) -> Self {
+        Self(Arc::downgrade(hub))
+    }
+}
+
+impl LiveFeed for LiveLink {
+    fn publish(&self, event: LiveEvent) {
+        if let Some(hub) = self.0.upgrade() {
+            hub.publish(event);
+        }
+    }
+}
+
+/// A chat session's id: the stream's number and the channel's, so it is stable while open and
+/// never below 2^53 (DESIGN.md, "Identifiers").
+fn chat_session_id(stream: u64, channel: ChannelId) -> i64 {
+    let stream = i64::try_from(stream % (1 << 20)).unwrap_or(0);
+    ((channel.0 % (1 << 32)) << 20 | stream) & ((1 << 53) - 1)
+}
+
+/// An open stream's registration: dropping it closes the stream in the registry.
+pub struct StreamGuard {
+    hub: Arc<Hub>,
+    id: u64,
+}
+
+impl StreamGuard {
+    /// Changes the channels the stream is subscribed to.
+    pub fn set_channels(&self, channels: BTreeSet<ChannelId>) {
+        self.hub.update(self.id, |s| s.channels = channels);
+    }
+}
+
+impl Drop for StreamGuard {
+    fn drop(&mut self) {
+        let (hub, id) = (Arc::clone(&self.hub), self.id);
+        // Counting it closed writes to storage: off the async workers when there are some.
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => drop(runtime.spawn_blocking(move || hub.close(id))),
+            Err(_) => hub.close(id),
+        }
+    }
+}
+
+/// The tailer: waits for commits (or [`POLL`]), then reads every application's new events
+/// into its feed, rendering's related records loaded once per batch.
+fn tail(hub: &Weak<Hub>, service: &Service) {
+    let mut seen = 0;
+    let mut housekeeping = Housekeeping::default();
+    loop {
+        seen = service.wait_for_events(seen, POLL);
+        let Some(hub) = hub.upgrade() else { return };
+        housekeeping.run_due(&hub, service);
+        for (application_id, mut last_seq) in hub.feeds_to_fill() {
+            loop {
+                let view = match service.log_after(application_id, last_seq) {
+                    Ok(view) => view,
+                    Err(error) => {
+                        tracing::warn!(%error, application = application_id.0, "cannot read the event log");
+                        break;
+                    }
+                };
+                let Some(newest) = view.value.last().map(|e| e.seq) else { break };
+                let read = view.value.len();
+                let related = Arc::new(view.related);
+                hub.fill(
+                    application_id,
+                    view.value.into_iter().map(|e| Outgoing::stored(e, Arc::clone(&related))).collect(),
+                );
+                last_seq = newest;
+                if read < usize::try_from(roost_domain::service::LOG_BATCH).unwrap_or(usize::MAX) {
+                    break;
+                }
+            }
+        }
+    }
+}
+
+/// The tailer's periodic chores: this node's heartbeat, ending dead nodes' presence, and the
+/// log's retention.
+#[derive(Default)]
+struct Housekeeping {
+    renewed: Option<Instant>,
+    purged: Option<Instant>,
+}
+
+/// How often the log is purged of events past their retention.
+const PURGE_EVERY: Duration = Duration::from_secs(60);
+
+impl Housekeeping {
+    fn run_due(&mut self, hub: &Hub, service: &Service) {
+        let settings = &hub.settings;
+        let due = |last: Option<Instant>, every: Duration| last.is_none_or(|at| at.elapsed() >= every);
+        if due(self.renewed, settings.node_timeout / 3) {
+            let restarted = self.renewed.is_none();
+            let dead_before = roost_domain::now() - chrono::Duration::from_std(settings.node_timeout).unwrap_or_default();
+            match service.renew_node(settings.node, restarted, dead_before) {
+                Ok(offline) => {
+                    for user in offline {
+                        hub.publish_presence(user.application_id, user);
+                    }
+                }
+                Err(error) => tracing::warn!(%error, "cannot renew this node's presence"),
+            }
+            self.renewed = Some(Instant::now());
+        }
+        if due(self.purged, PURGE_EVERY) {
+            let before = roost_domain::now() - chrono::Duration::from_std(settings.retention).unwrap_or_default();
+            if let Err(error) = service.purge_events(before) {
+                tracing::warn!(%error, "cannot purge the event log");
+            }
+            self.purged = Some(Instant::now());
+        }
+    }
+}
