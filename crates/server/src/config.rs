@@ -422,6 +422,14 @@ fn cors_origins(list: &str) -> anyhow::Result<Vec<String>> {
     Ok(origins)
 }
 
+/// A positive number of seconds as a duration.
+fn seconds(name: &str, value: u64) -> anyhow::Result<std::time::Duration> {
+    match value {
+        0 => bail!("invalid ROOST_{name}: must be at least 1"),
+        seconds => Ok(std::time::Duration::from_secs(seconds)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -526,10 +534,3 @@ mod tests {
     }
 }
 
-/// A positive number of seconds as a duration.
-fn seconds(name: &str, value: u64) -> anyhow::Result<std::time::Duration> {
-    match value {
-        0 => bail!("invalid ROOST_{name}: must be at least 1"),
-        seconds => Ok(std::time::Duration::from_secs(seconds)),
-    }
-}

@@ -148,7 +148,12 @@ impl EventDraft {
 
     /// A channel's event.
     pub fn channel(event_type: EventType, channel: &Channel) -> Self {
-        Self { event_type, channel_id: Some(channel.id), user_id: None, resource: EventResource::Channel(channel.clone()) }
+        Self {
+            event_type,
+            channel_id: Some(channel.id),
+            user_id: None,
+            resource: EventResource::Channel(channel.clone()),
+        }
     }
 
     /// A user's event.
@@ -168,7 +173,12 @@ impl EventDraft {
 
     /// A link between a channel (or one of its messages) and a user.
     pub fn link(event_type: EventType, link: Link) -> Self {
-        Self { event_type, channel_id: Some(link.channel_id), user_id: Some(link.user_id), resource: EventResource::Link(link) }
+        Self {
+            event_type,
+            channel_id: Some(link.channel_id),
+            user_id: Some(link.user_id),
+            resource: EventResource::Link(link),
+        }
     }
 }
 
@@ -287,9 +297,7 @@ impl StreamScope {
     /// event adds the user to one, after when it removes them (so the user sees both).
     pub fn admit(&mut self, event_type: EventType, channel_id: Option<ChannelId>, user_id: Option<UserId>) -> bool {
         match self {
-            Self::Application { channels } => {
-                channels.is_empty() || channel_id.is_some_and(|c| channels.contains(&c))
-            }
+            Self::Application { channels } => channels.is_empty() || channel_id.is_some_and(|c| channels.contains(&c)),
             Self::User { user_id: me, member_of, watching } => {
                 let about_me = user_id == Some(*me);
                 if let (EventType::MemberAdded, true, Some(c)) = (event_type, about_me, channel_id) {

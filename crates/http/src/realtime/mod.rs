@@ -12,8 +12,8 @@ pub mod stream;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError, Weak};
-use std::time::Instant;
 use std::time::Duration;
+use std::time::Instant;
 
 use roost_domain::model::event::{EventType, LiveEvent, LiveResource};
 use roost_domain::model::user::User;
@@ -144,10 +144,9 @@ impl Hub {
     /// opening now (the feed starts there when it is new).
     pub fn subscribe(&self, application_id: ApplicationId, last_seq: i64) -> broadcast::Receiver<Arc<Outgoing>> {
         let mut feeds = self.feeds.lock().unwrap_or_else(PoisonError::into_inner);
-        let feed = feeds.entry(application_id).or_insert_with(|| Feed {
-            sender: broadcast::channel(FEED_CAPACITY).0,
-            last_seq,
-        });
+        let feed = feeds
+            .entry(application_id)
+            .or_insert_with(|| Feed { sender: broadcast::channel(FEED_CAPACITY).0, last_seq });
         feed.sender.subscribe()
     }
 
@@ -379,7 +378,8 @@ impl Housekeeping {
         let due = |last: Option<Instant>, every: Duration| last.is_none_or(|at| at.elapsed() >= every);
         if due(self.renewed, settings.node_timeout / 3) {
             let restarted = self.renewed.is_none();
-            let dead_before = roost_domain::now() - chrono::Duration::from_std(settings.node_timeout).unwrap_or_default();
+            let dead_before =
+                roost_domain::now() - chrono::Duration::from_std(settings.node_timeout).unwrap_or_default();
             match service.renew_node(settings.node, restarted, dead_before) {
                 Ok(offline) => {
                     for user in offline {

@@ -100,9 +100,7 @@ impl Outgoing {
         let (time, resource) = match &self.body {
             Body::Stored { event, related } => (event.time, stored_resource(event, related, urls)),
             Body::Live(live) => (live.time, live_resource(live, urls)),
-            Body::Error { code, message } => {
-                (roost_domain::now(), json!({"code": code, "message": message}))
-            }
+            Body::Error { code, message } => (roost_domain::now(), json!({"code": code, "message": message})),
         };
         let resource = match casing {
             Casing::Camel => resource,

@@ -318,5 +318,7 @@ pub async fn list_sessions(
     let state = list.query.get("state").map(SessionState::parse).transpose()?;
     let found = domain.run(move |s| s.list_user_sessions(&p, state, &page)).await?;
     let now = roost_domain::now();
-    Ok(Hal(numbered_page("sessions", &found, &list.page_links(), |s| user_session(s, now, streaming.contains(&s.session.id), &list.urls))))
+    Ok(Hal(numbered_page("sessions", &found, &list.page_links(), |s| {
+        user_session(s, now, streaming.contains(&s.session.id), &list.urls)
+    })))
 }

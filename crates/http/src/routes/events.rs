@@ -221,11 +221,7 @@ pub async fn websocket(
                     let frame = Frame::error("BAD_FRAME", "frames are JSON text", &urls, casing);
                     let _ = sink.try_send(frame);
                 }
-                actix_ws::Message::Ping(bytes) => {
-                    if session.pong(&bytes).await.is_err() {
-                        return;
-                    }
-                }
+                actix_ws::Message::Ping(bytes) if session.pong(&bytes).await.is_err() => return,
                 actix_ws::Message::Close(_) => return,
                 _ => {}
             }

@@ -282,7 +282,10 @@ async fn every_route_answers_each_principal_as_its_row_says() {
                 if path == "/v1/events" {
                     let stream = t.open_stream(req).await;
                     if stream.status.as_u16() != *status {
-                        wrong.push(format!("{method} {path} as {}: {} (expected {status})", PRINCIPALS[who], stream.status));
+                        wrong.push(format!(
+                            "{method} {path} as {}: {} (expected {status})",
+                            PRINCIPALS[who], stream.status
+                        ));
                     }
                     continue;
                 }

@@ -34,7 +34,8 @@ async fn fixture(t: &TestApp) -> Fixture {
         .body["id"]
         .as_i64()
         .unwrap();
-    let lobby = t.post_json("/v1/channels", json!({"type": "PUBLIC", "name": "rt-lobby"})).await.body["id"].as_i64().unwrap();
+    let lobby =
+        t.post_json("/v1/channels", json!({"type": "PUBLIC", "name": "rt-lobby"})).await.body["id"].as_i64().unwrap();
     let mut users = users.into_iter();
     Fixture { team, lobby, ann: users.next().unwrap(), ben: users.next().unwrap(), cat: users.next().unwrap() }
 }
@@ -91,10 +92,12 @@ async fn every_kind_of_change_is_an_event_and_deleted_ones_carry_the_last_state(
             )
             .await;
         assert_eq!(edit.status, 200, "{}", edit.body);
-        let reacted =
-            t.post_json(&format!("/v1/messages/{id}/reactions"), json!({"emoji": "👍", "user": {"username": "rt-ann"}})).await;
+        let reacted = t
+            .post_json(&format!("/v1/messages/{id}/reactions"), json!({"emoji": "👍", "user": {"username": "rt-ann"}}))
+            .await;
         assert_eq!(reacted.status, 200, "{}", reacted.body);
-        let read = t.post_json(&format!("/v1/messages/{id}/read-receipts"), json!({"user": {"username": "rt-ben"}})).await;
+        let read =
+            t.post_json(&format!("/v1/messages/{id}/read-receipts"), json!({"user": {"username": "rt-ben"}})).await;
         assert_eq!(read.status, 200, "{}", read.body);
         let deleted = t
             .send(
@@ -108,7 +111,8 @@ async fn every_kind_of_change_is_an_event_and_deleted_ones_carry_the_last_state(
         assert_eq!(added.status, 200, "{}", added.body);
         let seen = stream.until(|e| e.event == "member.added").await;
         let types: Vec<&str> = seen.iter().map(|e| e.event.as_str()).collect();
-        let expected = ["message.created", "message.updated", "reaction.added", "read_receipt.created", "message.deleted"];
+        let expected =
+            ["message.created", "message.updated", "reaction.added", "read_receipt.created", "message.deleted"];
         for wanted in expected {
             assert!(types.contains(&wanted), "{}: {wanted} missing from {types:?}", t.label());
         }
@@ -180,10 +184,14 @@ async fn a_user_stream_never_receives_events_of_channels_it_is_not_in() {
         // (what, channel, who must see it)
         say(&t, f.team, "team secret").await;
         say(&t, f.lobby, "lobby chatter").await;
-        let poke = t.post_json(&format!("/v1/channels/{}/events", f.team), json!({"type": "poke", "properties": {}})).await;
+        let poke =
+            t.post_json(&format!("/v1/channels/{}/events", f.team), json!({"type": "poke", "properties": {}})).await;
         assert!(poke.status.is_success(), "{}", poke.body);
         let typed = t
-            .post_json(&format!("/v1/channels/{}/keystrokes", f.team), json!({"keys": "abc", "user": {"username": "rt-ann"}}))
+            .post_json(
+                &format!("/v1/channels/{}/keystrokes", f.team),
+                json!({"keys": "abc", "user": {"username": "rt-ann"}}),
+            )
             .await;
         assert!(typed.status.is_success(), "{}", typed.body);
         // Sentinel: each user's own update, which only that user receives.
@@ -219,7 +227,13 @@ async fn a_user_stream_never_receives_events_of_channels_it_is_not_in() {
             for (what, ann, ben, cat) in table {
                 let expected = [ann, ben, cat][i];
                 let got = seen.iter().any(|e| e.event == what || body_of(e) == what);
-                assert_eq!(got, expected, "{}: {name} {} {what}", t.label(), if expected { "must get" } else { "must not get" });
+                assert_eq!(
+                    got,
+                    expected,
+                    "{}: {name} {} {what}",
+                    t.label(),
+                    if expected { "must get" } else { "must not get" }
+                );
             }
         }
         // A public channel the user names is added (a chat session); a private one it is not in
@@ -265,7 +279,7 @@ async fn a_consumer_that_does_not_read_is_dropped_with_an_error_writers_never_wa
             say(&t, f.lobby, &format!("flood {n}")).await;
         }
         // A second stream is served meanwhile.
-        let mut other = t.app_stream(&format!("/v1/events?types=message.created&after=0")).await;
+        let mut other = t.app_stream("/v1/events?types=message.created&after=0").await;
         assert_eq!(body_of(&other.next().await), "flood 0");
         let mut received = Vec::new();
         while let Some(event) = slow.next_within(Duration::from_secs(5)).await {

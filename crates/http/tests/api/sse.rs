@@ -48,8 +48,9 @@ impl TestApp {
 
     /// A stream of `uri` with a user's session token.
     pub async fn user_stream(&self, token: &str, uri: &str) -> EventStream {
-        let stream =
-            self.open_stream(TestRequest::get().uri(uri).insert_header(("authorization", format!("Bearer {token}")))).await;
+        let stream = self
+            .open_stream(TestRequest::get().uri(uri).insert_header(("authorization", format!("Bearer {token}"))))
+            .await;
         assert_eq!(stream.status, StatusCode::OK, "{uri}");
         stream
     }

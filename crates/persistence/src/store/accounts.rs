@@ -1,11 +1,11 @@
 //! End-user accounts: sign-in data beside users, single-use tokens, sessions and the outbox.
 
 use diesel::prelude::*;
-use roost_domain::model::event::{EventDraft, EventType};
 use roost_domain::model::account::{
     AccountSecret, AccountToken, Mail, MailOutcome, Session, SessionSort, SessionState, TokenPurpose, UserSession,
 };
 use roost_domain::model::application::Application;
+use roost_domain::model::event::{EventDraft, EventType};
 use roost_domain::model::page::{Direction, Page, PageRequest};
 use roost_domain::model::user::User;
 use roost_domain::ports::{AccountStore, StoreResult};

@@ -5,8 +5,8 @@ use roost_domain::ports::{CredentialStore, StoreResult};
 use roost_domain::{ApplicationId, Timestamp};
 
 use super::{DieselResultExt, DieselStore};
-use crate::rows::{ClientRow, TokenRow};
 use crate::rows::utc;
+use crate::rows::{ClientRow, TokenRow};
 use crate::schema::{access_tokens, oauth_clients, stream_tickets};
 
 impl CredentialStore for DieselStore {

@@ -12,6 +12,7 @@ use roost_domain::{ApplicationId, ChannelId, StoreError, Timestamp, UserId};
 
 use super::{DieselResultExt, DieselStore};
 use crate::conn::AnyConnection;
+use crate::prepared::KeepPreparedLimit;
 use crate::rows::utc;
 use crate::schema::{channel_members, channels, event_counters, events};
 
@@ -45,10 +46,8 @@ impl CommitSignal {
     /// Waits until the count moves past `seen` or `timeout` passes; returns the count.
     pub fn wait(&self, seen: u64, timeout: Duration) -> u64 {
         let commits = self.commits.lock().unwrap_or_else(PoisonError::into_inner);
-        let (commits, _) = self
-            .moved
-            .wait_timeout_while(commits, timeout, |c| *c == seen)
-            .unwrap_or_else(PoisonError::into_inner);
+        let (commits, _) =
+            self.moved.wait_timeout_while(commits, timeout, |c| *c == seen).unwrap_or_else(PoisonError::into_inner);
         *commits
     }
 }
@@ -183,8 +182,8 @@ impl EventStore for DieselStore {
                 .filter(events::application_id.eq(application_id.0))
                 .filter(events::seq.gt(after))
                 .order(events::seq.asc())
-                .limit(limit)
                 .select(EventRow::as_select())
+                .limit_prepared(limit)
                 .load(conn)
                 .store_err()?;
             Ok(rows.into_iter().filter_map(EventRow::into_event).collect())
@@ -199,10 +198,8 @@ impl EventStore for DieselStore {
                 .get_result(conn)
                 .optional()
                 .store_err()?;
-            Ok(row.map_or_else(LogHorizon::default, |(last_seq, purged_through)| LogHorizon {
-                last_seq,
-                purged_through,
-            }))
+            Ok(row
+                .map_or_else(LogHorizon::default, |(last_seq, purged_through)| LogHorizon { last_seq, purged_through }))
         })
     }
 

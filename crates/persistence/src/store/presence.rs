@@ -66,7 +66,10 @@ impl PresenceStore for DieselStore {
             let this = stream_presence::table
                 .filter(stream_presence::node_id.eq(node))
                 .filter(stream_presence::user_id.eq(user_id.0));
-            diesel::update(this).set(stream_presence::streams.eq(stream_presence::streams - 1)).execute(conn).store_err()?;
+            diesel::update(this)
+                .set(stream_presence::streams.eq(stream_presence::streams - 1))
+                .execute(conn)
+                .store_err()?;
             diesel::delete(this.filter(stream_presence::streams.le(0))).execute(conn).store_err()?;
             Ok(recompute(conn, &[user_id.0])?.pop())
         })

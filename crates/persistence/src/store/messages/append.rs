@@ -4,12 +4,12 @@
 use std::collections::BTreeMap;
 
 use diesel::prelude::*;
+use roost_domain::model::event::{EventDraft, EventType};
 use roost_domain::model::message::{Message, MessageDraft};
+use roost_domain::model::notification::Notification;
 use roost_domain::model::notification::NotificationDraft;
 use roost_domain::model::notification::NotificationKind;
 use roost_domain::ports::StoreResult;
-use roost_domain::model::event::{EventDraft, EventType};
-use roost_domain::model::notification::Notification;
 use roost_domain::{ApplicationId, IdGenerator, MessageId, StoreError};
 
 use crate::conn::AnyConnection;

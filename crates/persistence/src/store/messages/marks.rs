@@ -74,7 +74,11 @@ pub(super) fn remove_reaction(
                 .select(messages::channel_id)
                 .get_result(conn)
                 .store_err()?;
-            let link = Link { message_id: Some(message_id), emoji: Some(emoji.to_owned()), ..Link::new(ChannelId(channel_id), user_id, now) };
+            let link = Link {
+                message_id: Some(message_id),
+                emoji: Some(emoji.to_owned()),
+                ..Link::new(ChannelId(channel_id), user_id, now)
+            };
             record_link(conn, EventType::ReactionRemoved, link)?;
         }
         Ok(deleted > 0)
@@ -89,7 +93,12 @@ fn message_link(message: &Message, user_id: UserId, emoji: Option<&str>, time: T
     }
 }
 
-fn record_receipt(conn: &mut AnyConnection, message: &Message, user_id: UserId, now: Timestamp) -> StoreResult<Timestamp> {
+fn record_receipt(
+    conn: &mut AnyConnection,
+    message: &Message,
+    user_id: UserId,
+    now: Timestamp,
+) -> StoreResult<Timestamp> {
     let link = message_link(message, user_id, None, now);
     record(conn, message.application_id, &[EventDraft::link(EventType::ReadReceiptCreated, link)], now)?;
     Ok(now)
