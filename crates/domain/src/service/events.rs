@@ -16,7 +16,7 @@ use crate::model::{now, Properties};
 use crate::ports::LiveFeed;
 
 /// Events read from the log per call.
-pub const LOG_BATCH: u32 = 500;
+pub const LOG_BATCH: u32 = 100;
 
 /// A stream's start: what it may see, and where the log stands.
 #[derive(Debug, Clone)]

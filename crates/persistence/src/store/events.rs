@@ -171,8 +171,9 @@ pub(crate) fn record_link(conn: &mut AnyConnection, event_type: EventType, link:
     }
 }
 
-/// Events read per call of [`EventStore::events_after`] at most.
-const MAX_READ: u32 = 1_000;
+/// Events read per call of [`EventStore::events_after`] at most: a page's worth, so the statement
+/// stays prepared (see [`KeepPreparedLimit`]).
+const MAX_READ: u32 = 100;
 
 impl EventStore for DieselStore {
     fn events_after(&self, application_id: ApplicationId, after: i64, limit: u32) -> StoreResult<Vec<Event>> {
