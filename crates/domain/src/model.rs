@@ -18,6 +18,7 @@ pub mod principal;
 pub mod properties;
 pub mod safety;
 pub mod user;
+pub mod webhook;
 
 /// Free-form custom data attached to applications, users, channels and messages.
 pub type Properties = serde_json::Map<String, serde_json::Value>;

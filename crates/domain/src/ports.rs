@@ -24,6 +24,7 @@ use crate::model::notification::Notification;
 use crate::model::page::{Page, PageRequest};
 use crate::model::safety::Block;
 use crate::model::user::{Secret, User, UserFilter, UserSort};
+use crate::model::webhook::{Webhook, WebhookDelivery};
 use crate::model::Timestamp;
 
 /// Result of a storage call.
@@ -553,6 +554,40 @@ pub trait PresenceStore: Send + Sync {
     ) -> StoreResult<Vec<crate::model::presence::PresenceChange>>;
 }
 
+/// Webhooks and their deliveries.
+pub trait WebhookStore: Send + Sync {
+    /// Stores a new webhook.
+    fn insert_webhook(&self, hook: &Webhook) -> StoreResult<()>;
+    /// A webhook of the application.
+    fn find_webhook(&self, application_id: ApplicationId, id: i64) -> StoreResult<Option<Webhook>>;
+    /// The application's webhooks, oldest first, as a numbered page.
+    fn list_webhooks(&self, application_id: ApplicationId, number: u32, size: u32) -> StoreResult<Page<Webhook>>;
+    /// Writes a webhook's URL, filter, state and secrets (not its cursor); `false`: gone.
+    fn update_webhook(&self, hook: &Webhook) -> StoreResult<bool>;
+    /// Deletes a webhook and its deliveries; `false`: there was none.
+    fn delete_webhook(&self, application_id: ApplicationId, id: i64) -> StoreResult<bool>;
+    /// Every enabled webhook, of every application.
+    fn enabled_webhooks(&self) -> StoreResult<Vec<Webhook>>;
+    /// Inserts deliveries and moves the webhook's cursor from `from` to `to`, in one
+    /// transaction, only if the cursor is still at `from` (else another node did: `false`).
+    fn enqueue_deliveries(
+        &self,
+        webhook_id: i64,
+        from: i64,
+        to: i64,
+        deliveries: &[WebhookDelivery],
+    ) -> StoreResult<bool>;
+    /// Claims up to `limit` due deliveries until `lease_until` (so no other node sends them).
+    fn claim_deliveries(&self, now: Timestamp, lease_until: Timestamp, limit: u32)
+        -> StoreResult<Vec<WebhookDelivery>>;
+    /// Records an attempt: the delivery as it now stands.
+    fn record_attempt(&self, delivery: &WebhookDelivery) -> StoreResult<()>;
+    /// A webhook's deliveries, newest first, as a numbered page.
+    fn list_deliveries(&self, webhook_id: i64, number: u32, size: u32) -> StoreResult<Page<WebhookDelivery>>;
+    /// Makes a delivery of the webhook due now again (manual redelivery); `None`: no such one.
+    fn retry_delivery(&self, webhook_id: i64, id: i64, now: Timestamp) -> StoreResult<Option<WebhookDelivery>>;
+}
+
 /// Where live-only events go (typing, custom channel events, presence): the real-time layer,
 /// which delivers them to the streams open now, on every node.
 pub trait LiveFeed: Send + Sync {
@@ -589,6 +624,8 @@ pub struct Ports {
     pub events: Arc<dyn EventStore>,
     /// Presence across nodes.
     pub presence: Arc<dyn PresenceStore>,
+    /// Webhooks.
+    pub webhooks: Arc<dyn WebhookStore>,
     /// Live-only events' way out (none until [`Self::with_live`]).
     pub live: Arc<dyn LiveFeed>,
 }
@@ -610,6 +647,7 @@ impl Ports {
             + SafetyStore
             + EventStore
             + PresenceStore
+            + WebhookStore
             + 'static,
     {
         Self {
@@ -625,7 +663,8 @@ impl Ports {
             accounts: store.clone(),
             safety: store.clone(),
             events: store.clone(),
-            presence: store,
+            presence: store.clone(),
+            webhooks: store,
             live: Arc::new(crate::service::NoLiveFeed),
         }
     }

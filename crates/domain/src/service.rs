@@ -24,6 +24,7 @@ mod safety;
 mod stream;
 mod text;
 mod users;
+mod webhooks;
 
 use std::sync::Arc;
 

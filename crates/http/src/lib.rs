@@ -28,6 +28,7 @@ mod routes;
 mod state;
 mod upload;
 mod urls;
+pub mod webhooks;
 pub mod workers;
 
 use actix_web::body::MessageBody;

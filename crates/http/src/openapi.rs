@@ -32,6 +32,7 @@ use crate::repr::chat::{
 };
 use crate::repr::summaries::{ReportedMessageRepr, SummaryRepr};
 use crate::repr::user::{ChatSessionRepr, UserRepr, UserSessionRepr};
+use crate::repr::webhooks::{DeliveryRepr, WebhookRepr};
 use crate::routes;
 
 mod finish;
@@ -160,6 +161,14 @@ bearer token from `POST /oauth/token` (OAuth 2.0 client credentials).",
         routes::events::websocket,
         routes::events::ticket,
         routes::events::chat_sessions,
+        routes::webhooks::create,
+        routes::webhooks::list,
+        routes::webhooks::get,
+        routes::webhooks::patch,
+        routes::webhooks::delete,
+        routes::webhooks::rotate_secret,
+        routes::webhooks::deliveries,
+        routes::webhooks::retry,
         routes::tests::get_all,
         routes::tests::post_all,
         routes::tests::put_all,

@@ -5,6 +5,7 @@ pub mod application;
 pub mod chat;
 pub mod summaries;
 pub mod user;
+pub mod webhooks;
 
 use roost_domain::model::page::Page;
 use roost_domain::Timestamp;

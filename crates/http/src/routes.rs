@@ -21,6 +21,7 @@ pub(crate) mod picture;
 pub(crate) mod tests;
 pub(crate) mod threads;
 pub(crate) mod users;
+pub(crate) mod webhooks;
 
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -66,6 +67,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(accounts::configure)
         .configure(me::configure)
         .configure(events::configure)
+        .service(scope("/v1/webhooks", webhooks::configure))
         .service(endpoint("/v1/openapi.json").get(crate::openapi::serve))
         // Scopes first match a fixed prefix (a string comparison), then only their own routes:
         // actix tries routes one by one, each a regex (issue 4: 6 % of CPU in route matching).

@@ -69,6 +69,8 @@ pub struct HttpSettings {
     pub login_attempts_per_source_per_minute: NonZeroU32,
     /// Streams, the event log's retention, presence.
     pub realtime: crate::realtime::RealtimeSettings,
+    /// Webhook delivery.
+    pub webhooks: crate::webhooks::WebhookSettings,
 }
 
 /// Where `GET /metrics` is served.
@@ -109,6 +111,7 @@ impl Default for HttpSettings {
             login_attempts_per_minute: NonZeroU32::new(10).unwrap_or(NonZeroU32::MIN),
             login_attempts_per_source_per_minute: NonZeroU32::new(60).unwrap_or(NonZeroU32::MIN),
             realtime: crate::realtime::RealtimeSettings::default(),
+            webhooks: crate::webhooks::WebhookSettings::default(),
         }
     }
 }

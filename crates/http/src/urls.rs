@@ -75,6 +75,11 @@ impl FromRequest for Urls {
 }
 
 impl Urls {
+    /// Links on a fixed base, for what no request asked for (webhook payloads).
+    pub fn fixed(base: &str) -> Self {
+        Self { base: base.trim_end_matches('/').to_owned(), api: "/v1" }
+    }
+
     /// The link base of a request.
     pub fn of(req: &HttpRequest) -> Self {
         let configured = req.app_data::<web::Data<AppState>>().and_then(|s| s.settings.public_url.clone());

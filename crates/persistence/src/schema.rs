@@ -167,6 +167,39 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    webhooks (id) {
+        id -> BigInt,
+        application_id -> BigInt,
+        url -> Text,
+        events -> Text,
+        enabled -> Bool,
+        secret -> Text,
+        previous_secret -> Nullable<Text>,
+        previous_until -> Nullable<Timestamp>,
+        cursor_seq -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    webhook_deliveries (id) {
+        id -> BigInt,
+        webhook_id -> BigInt,
+        application_id -> BigInt,
+        event_seq -> BigInt,
+        event_type -> Text,
+        payload -> Text,
+        status -> Text,
+        attempts -> Integer,
+        response_code -> Nullable<Integer>,
+        last_error -> Nullable<Text>,
+        next_attempt_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(applications -> organizations (organization_id));
 diesel::joinable!(users -> applications (application_id));
 
@@ -361,4 +394,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     stream_tickets,
     stream_presence,
     roost_nodes,
+    webhooks,
+    webhook_deliveries,
 );

@@ -32,6 +32,7 @@ mod presence;
 mod safety;
 mod sort;
 mod users;
+mod webhooks;
 
 use std::sync::{Arc, Mutex};
 

@@ -93,6 +93,12 @@ pub struct Settings {
     pub stream_buffer: usize,
     /// Seconds after which a silent node is dead and its streams' presence ends.
     pub node_timeout_seconds: u64,
+    /// Hosts (`host` or `host:port`, comma-separated) webhooks may call at private addresses.
+    pub webhook_allowed_hosts: String,
+    /// Seconds before a failed webhook delivery's first retry (doubling after each failure).
+    pub webhook_retry_base_seconds: u64,
+    /// Seconds a rotated-out webhook secret still signs deliveries.
+    pub webhook_secret_overlap_seconds: u64,
 }
 
 impl Default for Settings {
@@ -137,6 +143,9 @@ impl Default for Settings {
             heartbeat_seconds: 15,
             stream_buffer: 1_000,
             node_timeout_seconds: 30,
+            webhook_allowed_hosts: String::new(),
+            webhook_retry_base_seconds: 5,
+            webhook_secret_overlap_seconds: 86_400,
         }
     }
 }
@@ -174,6 +183,8 @@ pub struct Config {
     pub mail: Option<(String, String)>,
     /// Streams and the event log.
     pub realtime: roost_http::realtime::RealtimeSettings,
+    /// Webhook delivery.
+    pub webhooks: roost_http::webhooks::WebhookSettings,
 }
 
 /// The file read when no `--config` / `ROOST_CONFIG` names one; it may be absent.
@@ -378,6 +389,18 @@ impl Settings {
                 node: i64::from(self.node_id),
                 ..roost_http::realtime::RealtimeSettings::default()
             },
+            webhooks: roost_http::webhooks::WebhookSettings {
+                allowed_hosts: self
+                    .webhook_allowed_hosts
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|h| !h.is_empty())
+                    .map(str::to_owned)
+                    .collect(),
+                retry_base_seconds: seconds("WEBHOOK_RETRY_BASE_SECONDS", self.webhook_retry_base_seconds)?.as_secs(),
+                secret_overlap: std::time::Duration::from_secs(self.webhook_secret_overlap_seconds),
+                ..roost_http::webhooks::WebhookSettings::default()
+            },
             mail: match self.smtp_url.filter(|url| !url.trim().is_empty()) {
                 None => None,
                 Some(url) => {
@@ -533,4 +556,3 @@ mod tests {
         });
     }
 }
-

@@ -402,6 +402,7 @@ async fn serve(config: Config, ids: Arc<IdGenerator>) -> anyhow::Result<()> {
         login_attempts_per_minute: config.login_attempts_per_minute,
         login_attempts_per_source_per_minute: config.login_attempts_per_source_per_minute,
         realtime: config.realtime.clone(),
+        webhooks: config.webhooks.clone(),
         ..HttpSettings::default()
     };
     let state = web::Data::new(AppState::new(Ports::from_store(store.clone()), ids.clone(), hasher.clone(), settings)?);
@@ -444,6 +445,7 @@ async fn serve(config: Config, ids: Arc<IdGenerator>) -> anyhow::Result<()> {
         }
     }
     spawn_housekeeping(state.clone());
+    actix_web::rt::spawn(roost_http::webhooks::run(state.clone()));
     if let Some((url, from)) = &config.mail {
         let mailer = roost_mail::Mailer::open(url, from)?;
         actix_web::rt::spawn(roost_mail::deliver(state.service.clone(), mailer, state.mail_wake.clone()));

@@ -17,7 +17,7 @@ use super::{Properties, Timestamp};
 macro_rules! event_types {
     ($($variant:ident => $wire:literal, $doc:literal;)*) => {
         /// What happened (the wire `type`).
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
         pub enum EventType {
             $(#[doc = $doc] $variant,)*
         }

@@ -27,6 +27,8 @@ embedded!(
     ReportedMessageRepr => "messages",
     UserSessionRepr => "sessions",
     ChatSessionRepr => "sessions",
+    WebhookRepr => "webhooks",
+    DeliveryRepr => "deliveries",
 );
 
 /// `roost_hal::Resource<T>`: `T`'s properties, then `_links`. Named after `T`'s schema, with
@@ -273,6 +275,14 @@ pub type MembershipPage = NumberedPage<MembershipRepr>;
 pub type UserSessionPage = NumberedPage<UserSessionRepr>;
 /// A numbered page of chat sessions.
 pub type ChatSessionPage = NumberedPage<ChatSessionRepr>;
+/// A webhook as answered.
+pub type WebhookResource = HalResource<WebhookRepr>;
+/// A numbered page of webhooks.
+pub type WebhookPage = NumberedPage<WebhookRepr>;
+/// A webhook delivery as answered.
+pub type DeliveryResource = HalResource<DeliveryRepr>;
+/// A numbered page of webhook deliveries.
+pub type DeliveryPage = NumberedPage<DeliveryRepr>;
 /// A numbered page of invites.
 pub type InvitePage = NumberedPage<InviteRepr>;
 /// A numbered page of read receipts.

@@ -107,6 +107,8 @@ pub struct Hub {
     next_stream: AtomicU64,
     /// The use cases, once the state that holds this hub has them.
     service: OnceLock<Service>,
+    /// Notified when the log's reader saw new events (webhook delivery waits on it).
+    pub wake: tokio::sync::Notify,
 }
 
 impl std::fmt::Debug for Hub {
@@ -124,6 +126,7 @@ impl Hub {
             streams: Mutex::default(),
             next_stream: AtomicU64::new(1),
             service: OnceLock::new(),
+            wake: tokio::sync::Notify::new(),
         })
     }
 
@@ -137,7 +140,13 @@ impl Hub {
     pub fn start(self: &Arc<Self>, service: Service) -> std::io::Result<()> {
         let hub = Arc::downgrade(self);
         let _ = self.service.set(service.clone());
-        std::thread::Builder::new().name("roost-events".into()).spawn(move || tail(&hub, &service)).map(|_| ())
+        // Before any stream opens here: the counts this node's previous run left go first.
+        let mut housekeeping = Housekeeping::default();
+        housekeeping.run_due(self, &service);
+        std::thread::Builder::new()
+            .name("roost-events".into())
+            .spawn(move || tail(&hub, &service, housekeeping))
+            .map(|_| ())
     }
 
     /// A receiver of the application's feed; `last_seq` is where the log stands for a stream
@@ -329,12 +338,15 @@ impl Drop for StreamGuard {
 
 /// The tailer: waits for commits (or [`POLL`]), then reads every application's new events
 /// into its feed, rendering's related records loaded once per batch.
-fn tail(hub: &Weak<Hub>, service: &Service) {
+fn tail(hub: &Weak<Hub>, service: &Service, mut housekeeping: Housekeeping) {
     let mut seen = 0;
-    let mut housekeeping = Housekeeping::default();
     loop {
+        let before = seen;
         seen = service.wait_for_events(seen, POLL);
         let Some(hub) = hub.upgrade() else { return };
+        if seen != before {
+            hub.wake.notify_one();
+        }
         housekeeping.run_due(&hub, service);
         for (application_id, mut last_seq) in hub.feeds_to_fill() {
             loop {

@@ -88,6 +88,8 @@ pub struct Stream {
     pub guard: StreamGuard,
     /// The channels it named (`channel=`, `subscribe` frames): a user's chat sessions.
     pub named: std::collections::BTreeSet<roost_domain::ChannelId>,
+    /// When it last queued a frame: the heartbeat is due a heartbeat's interval after.
+    pub last_frame: tokio::time::Instant,
 }
 
 impl Stream {
@@ -123,6 +125,7 @@ impl Stream {
                 if self.wanted(&outgoing) {
                     let frame = Frame::of(&outgoing, &self.urls, self.casing);
                     self.sink.send(frame).await.map_err(|_| Ended)?;
+                    self.last_frame = tokio::time::Instant::now();
                 }
             }
             if read < usize::try_from(roost_domain::service::LOG_BATCH).unwrap_or(usize::MAX) {
@@ -134,6 +137,7 @@ impl Stream {
     /// Queues a frame without waiting; a full buffer ends the stream with `CONSUMER_TOO_SLOW`
     /// in its last free place.
     pub fn emit(&mut self, frame: Frame) -> Result<(), Ended> {
+        self.last_frame = tokio::time::Instant::now();
         if self.sink.capacity() <= 1 {
             let message = "the stream's buffer is full; resume from the last event id received";
             let _ = self.sink.try_send(Frame::error("CONSUMER_TOO_SLOW", message, &self.urls, self.casing));
@@ -164,10 +168,12 @@ impl Stream {
     }
 
     /// The next thing to do: an event of the feed (after a lag, the log fills in), or `None`
-    /// when the heartbeat is due.
+    /// when the heartbeat is due (an interval after the last frame sent, however many events
+    /// the stream's filters left out meanwhile).
     pub async fn next(&mut self) -> Result<Option<Arc<Outgoing>>, Ended> {
         let heartbeat = self.state.realtime.settings().heartbeat;
         loop {
+            let due = self.last_frame + heartbeat;
             tokio::select! {
                 received = self.feed.recv() => match received {
                     Ok(outgoing) => return Ok(Some(outgoing)),
@@ -176,7 +182,7 @@ impl Stream {
                     Err(broadcast::error::RecvError::Lagged(_)) => continue,
                     Err(broadcast::error::RecvError::Closed) => return Err(Ended),
                 },
-                () = tokio::time::sleep(heartbeat) => return Ok(None),
+                () = tokio::time::sleep_until(due) => return Ok(None),
                 () = self.sink.closed() => return Err(Ended),
             }
         }
@@ -226,6 +232,7 @@ pub async fn open(
         casing,
         guard,
         named,
+        last_frame: tokio::time::Instant::now(),
     };
     if let Some(after) = after {
         if after < start.horizon.purged_through {

@@ -26,6 +26,7 @@ const BACK_END: [u16; 6] = [200, 403, 403, 403, 403, 200];
 const BACK_END_OF: [u16; 6] = [200, 403, 403, 403, 403, 404];
 const USER_ONLY: [u16; 6] = [403, 200, 200, 200, 200, 403];
 const ANYONE: [u16; 6] = [200; 6];
+const NO_SUCH_HOOK: [u16; 6] = [404, 403, 403, 403, 403, 404];
 
 fn rows() -> Vec<Row> {
     let text = || Some(json!({"type": "TEXT", "body": "hello"}));
@@ -144,6 +145,15 @@ fn rows() -> Vec<Row> {
         ("GET", "/v1/ws?channel={channel_id}", None, [400, 400, 404, 400, 404, 404]),
         ("POST", "/v1/events/tickets", None, [201; 6]),
         ("GET", "/v1/chat-sessions", None, BACK_END),
+        // Webhooks: the back end's; none of these ids exists.
+        ("POST", "/v1/webhooks", Some(json!({"url": "https://example.com/hook"})), [201, 403, 403, 403, 403, 201]),
+        ("GET", "/v1/webhooks", None, BACK_END),
+        ("GET", "/v1/webhooks/{webhook_id}", None, NO_SUCH_HOOK),
+        ("PATCH", "/v1/webhooks/{webhook_id}", patch(json!({"enabled": false})), NO_SUCH_HOOK),
+        ("DELETE", "/v1/webhooks/{webhook_id}", None, NO_SUCH_HOOK),
+        ("POST", "/v1/webhooks/{webhook_id}/secret", None, NO_SUCH_HOOK),
+        ("GET", "/v1/webhooks/{webhook_id}/deliveries", None, NO_SUCH_HOOK),
+        ("POST", "/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/retry", None, NO_SUCH_HOOK),
     ]
 }
 
@@ -219,6 +229,8 @@ fn fill(template: &str, f: &Fixture) -> String {
         .replace("{key}", &"0".repeat(32))
         .replace("{token}", "rmt_unknown")
         .replace("{id}", "1")
+        .replace("{webhook_id}", "1")
+        .replace("{delivery_id}", "1")
         .replace("$member", &f.names[0])
         .replace("$outsider", &f.names[1])
         .replace("$victim", &f.names[4])

@@ -24,3 +24,4 @@ mod realtime;
 mod sse;
 mod uploads;
 mod users;
+mod webhooks;
