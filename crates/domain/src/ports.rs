@@ -529,6 +529,9 @@ pub trait EventStore: Send + Sync {
     /// Blocks until a write that recorded events commits after the reader's count `seen`, or
     /// `timeout` passes; returns the new count (a reader passes it back next time).
     fn wait_for_events(&self, seen: u64, timeout: std::time::Duration) -> u64;
+    /// Wakes the readers waiting in [`Self::wait_for_events`] without counting a commit (another
+    /// node committed: read the log, but do not tell the other nodes again).
+    fn poke_readers(&self);
 }
 
 /// Presence across nodes (`users.online`): each node's open streams per user and its

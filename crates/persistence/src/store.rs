@@ -173,6 +173,18 @@ fn write_transaction<T>(
     conn: &mut AnyConnection,
     f: impl FnOnce(&mut AnyConnection) -> Result<T, StoreError>,
 ) -> Result<T, StoreError> {
+    // The events the change recorded are its last statements (see `events::flush`).
+    events::discard_pending();
+    let f = |c: &mut AnyConnection| {
+        let value = f(c);
+        match value {
+            Ok(value) => events::flush(c).map(|()| value),
+            Err(e) => {
+                events::discard_pending();
+                Err(e)
+            }
+        }
+    };
     if let AnyConnection::Sqlite(sqlite) = conn {
         AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE").map_err(map_diesel_error)?;
         let result = f(conn);

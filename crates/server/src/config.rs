@@ -99,6 +99,8 @@ pub struct Settings {
     pub webhook_retry_base_seconds: u64,
     /// Seconds a rotated-out webhook secret still signs deliveries.
     pub webhook_secret_overlap_seconds: u64,
+    /// NATS (`nats://host:4222`) relaying events between nodes; unset: PostgreSQL LISTEN/NOTIFY.
+    pub nats_url: Option<String>,
 }
 
 impl Default for Settings {
@@ -146,6 +148,7 @@ impl Default for Settings {
             webhook_allowed_hosts: String::new(),
             webhook_retry_base_seconds: 5,
             webhook_secret_overlap_seconds: 86_400,
+            nats_url: None,
         }
     }
 }
@@ -185,6 +188,8 @@ pub struct Config {
     pub realtime: roost_http::realtime::RealtimeSettings,
     /// Webhook delivery.
     pub webhooks: roost_http::webhooks::WebhookSettings,
+    /// How nodes relay events to each other (none on SQLite).
+    pub broker: Option<crate::broker::BrokerUrl>,
 }
 
 /// The file read when no `--config` / `ROOST_CONFIG` names one; it may be absent.
@@ -270,6 +275,16 @@ impl Settings {
     /// Checks every value; a bad one stops start-up with a message naming it.
     pub fn validate(self) -> anyhow::Result<Config> {
         let database = DatabaseUrl::parse(&self.database_url).context("invalid ROOST_DATABASE_URL / database_url")?;
+        let broker = match (self.nats_url.filter(|url| !url.trim().is_empty()), database.kind()) {
+            (Some(url), _) if url.starts_with("nats://") || url.starts_with("tls://") => {
+                Some(crate::broker::BrokerUrl::Nats(url))
+            }
+            (Some(url), _) => bail!("invalid ROOST_NATS_URL '{url}': expected nats://host:port"),
+            (None, roost_persistence::DatabaseKind::Postgres) => {
+                Some(crate::broker::BrokerUrl::Postgres(database.to_url_string()))
+            }
+            (None, _) => None,
+        };
         let bind: SocketAddr = self.bind.parse().with_context(|| {
             format!("invalid ROOST_BIND / bind '{}': expected an IP address and port, e.g. 127.0.0.1:8080", self.bind)
         })?;
@@ -389,6 +404,7 @@ impl Settings {
                 node: i64::from(self.node_id),
                 ..roost_http::realtime::RealtimeSettings::default()
             },
+            broker,
             webhooks: roost_http::webhooks::WebhookSettings {
                 allowed_hosts: self
                     .webhook_allowed_hosts
@@ -398,7 +414,7 @@ impl Settings {
                     .map(str::to_owned)
                     .collect(),
                 retry_base_seconds: seconds("WEBHOOK_RETRY_BASE_SECONDS", self.webhook_retry_base_seconds)?.as_secs(),
-                secret_overlap: std::time::Duration::from_secs(self.webhook_secret_overlap_seconds),
+                secret_overlap: seconds("WEBHOOK_SECRET_OVERLAP_SECONDS", self.webhook_secret_overlap_seconds)?,
                 ..roost_http::webhooks::WebhookSettings::default()
             },
             mail: match self.smtp_url.filter(|url| !url.trim().is_empty()) {
@@ -447,9 +463,10 @@ fn cors_origins(list: &str) -> anyhow::Result<Vec<String>> {
 
 /// A positive number of seconds as a duration.
 fn seconds(name: &str, value: u64) -> anyhow::Result<std::time::Duration> {
+    // A year at most: time arithmetic on such spans never overflows.
     match value {
-        0 => bail!("invalid ROOST_{name}: must be at least 1"),
-        seconds => Ok(std::time::Duration::from_secs(seconds)),
+        1..=31_536_000 => Ok(std::time::Duration::from_secs(value)),
+        _ => bail!("invalid ROOST_{name}: must be 1 to 31536000"),
     }
 }
 

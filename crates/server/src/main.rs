@@ -2,6 +2,7 @@
 //! shutdown. Everything else lives in the library crates.
 
 mod accounts;
+mod broker;
 mod config;
 mod files;
 
@@ -445,6 +446,9 @@ async fn serve(config: Config, ids: Arc<IdGenerator>) -> anyhow::Result<()> {
         }
     }
     spawn_housekeeping(state.clone());
+    if let Some(url) = config.broker.clone() {
+        broker::start(&state.realtime, url);
+    }
     actix_web::rt::spawn(roost_http::webhooks::run(state.clone()));
     if let Some((url, from)) = &config.mail {
         let mailer = roost_mail::Mailer::open(url, from)?;

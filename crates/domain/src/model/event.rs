@@ -196,7 +196,7 @@ pub struct Event {
 }
 
 /// A live-only signal's content.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum LiveResource {
     /// A typing indicator in a channel's main thread or in a reply thread.
     Keystrokes {
@@ -227,8 +227,8 @@ pub enum LiveResource {
     },
 }
 
-/// A live-only event: delivered to the streams open now, never stored.
-#[derive(Debug, Clone, PartialEq)]
+/// A live-only event: delivered to the streams open now (on every node), never stored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LiveEvent {
     /// The application.
     pub application_id: ApplicationId,

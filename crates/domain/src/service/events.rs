@@ -4,9 +4,11 @@
 
 use std::collections::BTreeSet;
 
+use super::access::Standing;
 use super::related::{related, related_to_notifications};
 use super::{Service, View};
 use crate::error::DomainError;
+use crate::model::channel::ChannelType;
 use crate::model::event::{Event, EventResource, LiveEvent, LiveResource, LogHorizon, StreamScope};
 use crate::model::ids::{ApplicationId, ChannelId, UserId};
 use crate::model::page::{Page, PageRequest};
@@ -35,21 +37,30 @@ impl Service {
     /// session). A channel the principal may not see is not found, as in the REST API.
     pub fn open_stream(&self, principal: &Principal, channel: Option<ChannelId>) -> Result<StreamStart, DomainError> {
         let application_id = principal.application_id();
+        // Where the log stands first, the memberships after: a change between the two reads is
+        // replayed from the log, never missed.
+        let horizon = self.ports.events.log_horizon(application_id)?;
         let named = match channel {
-            Some(id) => Some(self.visible_channel(principal, id)?.0.id),
+            Some(id) => Some(self.visible_channel(principal, id)?.0),
             None => None,
         };
         let (scope, user) = match principal.user_id() {
-            None => (StreamScope::Application { channels: named.into_iter().collect() }, None),
+            None => (StreamScope::Application { channels: named.into_iter().map(|c| c.id).collect() }, None),
             Some(user_id) => {
                 let user = self.user(application_id, user_id)?;
                 let member_of: BTreeSet<ChannelId> =
                     self.ports.events.member_channel_ids(user_id)?.into_iter().collect();
-                let watching = named.into_iter().filter(|c| !member_of.contains(c)).collect();
+                // Only a public channel is watched without being a member; a private one is
+                // visible to members only, and they follow it through their membership.
+                let watching = named
+                    .into_iter()
+                    .filter(|c| c.channel_type == ChannelType::Public && !member_of.contains(&c.id))
+                    .map(|c| c.id)
+                    .collect();
                 (StreamScope::User { user_id, member_of, watching }, Some(user))
             }
         };
-        Ok(StreamStart { scope, horizon: self.ports.events.log_horizon(application_id)?, user })
+        Ok(StreamStart { scope, horizon, user })
     }
 
     /// Narrows or widens an open stream by a channel (a WebSocket `subscribe` frame), by the same
@@ -60,14 +71,19 @@ impl Service {
         scope: &mut StreamScope,
         channel: ChannelId,
     ) -> Result<(), DomainError> {
-        let id = self.visible_channel(principal, channel)?.0.id;
+        let (found, standing) = self.visible_channel(principal, channel)?;
         match scope {
             StreamScope::Application { channels } => {
-                channels.insert(id);
+                channels.insert(found.id);
             }
+            // A public channel is watched; one the user sees as a member (their `member.added`
+            // may not have reached this stream yet) is followed as a membership, which its
+            // `member.removed` ends.
             StreamScope::User { member_of, watching, .. } => {
-                if !member_of.contains(&id) {
-                    watching.insert(id);
+                if standing >= Standing::Member {
+                    member_of.insert(found.id);
+                } else if found.channel_type == ChannelType::Public {
+                    watching.insert(found.id);
                 }
             }
         }
@@ -132,6 +148,11 @@ impl Service {
     /// [`crate::ports::EventStore::wait_for_events`]), or `timeout` passes.
     pub fn wait_for_events(&self, seen: u64, timeout: std::time::Duration) -> u64 {
         self.ports.events.wait_for_events(seen, timeout)
+    }
+
+    /// Wakes this node's log readers: another node committed events.
+    pub fn poke_event_readers(&self) {
+        self.ports.events.poke_readers();
     }
 
     /// Drops events older than the retention; returns how many.

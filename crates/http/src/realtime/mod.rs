@@ -82,6 +82,8 @@ pub struct OpenStream {
     pub channels: BTreeSet<ChannelId>,
     /// When it opened.
     pub opened: Timestamp,
+    /// Whether its opening was counted for presence (only then is its closing).
+    pub counted: bool,
 }
 
 /// One chat session: a user's stream subscribed to a channel.
@@ -99,6 +101,30 @@ pub struct ChatSession {
     pub opened: Timestamp,
 }
 
+/// What one node tells the others through the broker (PostgreSQL `LISTEN/NOTIFY` or NATS).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub enum Relay {
+    /// Events were committed: read the log.
+    Wake,
+    /// A live-only event, for the streams open there.
+    Live(LiveEvent),
+}
+
+/// A relay with the node that sent it (a node ignores its own).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct RelayMessage {
+    /// The sender's `ROOST_NODE_ID`.
+    pub node: i64,
+    /// What it says.
+    pub relay: Relay,
+}
+
+/// The way to the other nodes. Sending never blocks (an implementation queues).
+pub trait Broker: Send + Sync {
+    /// Sends `message` to every node.
+    fn send(&self, message: RelayMessage);
+}
+
 /// The node's real-time hub.
 pub struct Hub {
     settings: RealtimeSettings,
@@ -109,6 +135,8 @@ pub struct Hub {
     service: OnceLock<Service>,
     /// Notified when the log's reader saw new events (webhook delivery waits on it).
     pub wake: tokio::sync::Notify,
+    /// The other nodes, when there is a broker.
+    broker: OnceLock<Arc<dyn Broker>>,
 }
 
 impl std::fmt::Debug for Hub {
@@ -127,6 +155,7 @@ impl Hub {
             next_stream: AtomicU64::new(1),
             service: OnceLock::new(),
             wake: tokio::sync::Notify::new(),
+            broker: OnceLock::new(),
         })
     }
 
@@ -159,6 +188,33 @@ impl Hub {
         feed.sender.subscribe()
     }
 
+    /// Connects the hub to the other nodes.
+    pub fn set_broker(&self, broker: Arc<dyn Broker>) {
+        let _ = self.broker.set(broker);
+    }
+
+    fn relay(&self, relay: Relay) {
+        if let Some(broker) = self.broker.get() {
+            broker.send(RelayMessage { node: self.settings.node, relay });
+        }
+    }
+
+    /// What another node relayed: its commits wake this node's log reader, its live events go
+    /// to this node's streams.
+    pub fn receive(&self, message: RelayMessage) {
+        if message.node == self.settings.node {
+            return;
+        }
+        match message.relay {
+            Relay::Wake => {
+                if let Some(service) = self.service.get() {
+                    service.poke_event_readers();
+                }
+            }
+            Relay::Live(event) => self.send(event.application_id, Outgoing::live(event)),
+        }
+    }
+
     /// Sends an event to the application's open streams, if it has any.
     fn send(&self, application_id: ApplicationId, outgoing: Outgoing) {
         let feeds = self.feeds.lock().unwrap_or_else(PoisonError::into_inner);
@@ -170,30 +226,36 @@ impl Hub {
 
     /// Registers an open stream. A user's is counted in storage (blocking: call it on a storage
     /// thread); their first stream on any node puts them online (`user.online`).
-    pub fn open(self: &Arc<Self>, stream: OpenStream) -> StreamGuard {
+    pub fn open(self: &Arc<Self>, mut stream: OpenStream) -> StreamGuard {
         let id = self.next_stream.fetch_add(1, Ordering::Relaxed);
-        let (application_id, user) = (stream.application_id, stream.user.as_ref().map(|u| u.id));
-        self.streams.lock().unwrap_or_else(PoisonError::into_inner).insert(id, stream);
-        if let Some(user) = user {
-            self.count(application_id, user, true);
+        if let Some(user) = stream.user.as_ref().map(|u| u.id) {
+            stream.counted = self.count(stream.application_id, user, true);
         }
+        self.streams.lock().unwrap_or_else(PoisonError::into_inner).insert(id, stream);
         StreamGuard { hub: Arc::clone(self), id }
     }
 
     fn close(&self, id: u64) {
         let stream = self.streams.lock().unwrap_or_else(PoisonError::into_inner).remove(&id);
-        if let Some(OpenStream { application_id, user: Some(user), .. }) = stream {
+        if let Some(OpenStream { application_id, user: Some(user), counted: true, .. }) = stream {
             self.count(application_id, user.id, false);
         }
     }
 
-    /// Counts a user's stream in storage and tells of a change of their presence.
-    fn count(&self, application_id: ApplicationId, user_id: UserId, opened: bool) {
-        let Some(service) = self.service.get() else { return };
+    /// Counts a user's stream in storage and tells of a change of their presence; whether it
+    /// was counted.
+    fn count(&self, application_id: ApplicationId, user_id: UserId, opened: bool) -> bool {
+        let Some(service) = self.service.get() else { return false };
         match service.count_stream(self.settings.node, application_id, user_id, opened) {
-            Ok(Some(user)) => self.publish_presence(application_id, user),
-            Ok(None) => {}
-            Err(error) => tracing::warn!(%error, user = user_id.0, "cannot count a stream for presence"),
+            Ok(Some(user)) => {
+                self.publish_presence(application_id, user);
+                true
+            }
+            Ok(None) => true,
+            Err(error) => {
+                tracing::warn!(%error, user = user_id.0, "cannot count a stream for presence");
+                false
+            }
         }
     }
 
@@ -282,6 +344,7 @@ impl Hub {
 impl LiveFeed for Hub {
     fn publish(&self, event: LiveEvent) {
         let application_id = event.application_id;
+        self.relay(Relay::Live(event.clone()));
         self.send(application_id, Outgoing::live(event));
     }
 }
@@ -345,7 +408,9 @@ fn tail(hub: &Weak<Hub>, service: &Service, mut housekeeping: Housekeeping) {
         seen = service.wait_for_events(seen, POLL);
         let Some(hub) = hub.upgrade() else { return };
         if seen != before {
+            // This node committed: its webhooks, and the other nodes' readers, have work.
             hub.wake.notify_one();
+            hub.relay(Relay::Wake);
         }
         housekeeping.run_due(&hub, service);
         for (application_id, mut last_seq) in hub.feeds_to_fill() {
@@ -390,24 +455,29 @@ impl Housekeeping {
         let due = |last: Option<Instant>, every: Duration| last.is_none_or(|at| at.elapsed() >= every);
         if due(self.renewed, settings.node_timeout / 3) {
             let restarted = self.renewed.is_none();
-            let dead_before =
-                roost_domain::now() - chrono::Duration::from_std(settings.node_timeout).unwrap_or_default();
-            match service.renew_node(settings.node, restarted, dead_before) {
-                Ok(offline) => {
+            let renewed = ago(settings.node_timeout).map(|dead| service.renew_node(settings.node, restarted, dead));
+            match renewed {
+                Some(Ok(offline)) => {
                     for user in offline {
                         hub.publish_presence(user.application_id, user);
                     }
                 }
-                Err(error) => tracing::warn!(%error, "cannot renew this node's presence"),
+                Some(Err(error)) => tracing::warn!(%error, "cannot renew this node's presence"),
+                None => tracing::warn!("the node timeout is out of range"),
             }
             self.renewed = Some(Instant::now());
         }
         if due(self.purged, PURGE_EVERY) {
-            let before = roost_domain::now() - chrono::Duration::from_std(settings.retention).unwrap_or_default();
-            if let Err(error) = service.purge_events(before) {
+            // An unrepresentable retention purges nothing (never everything).
+            if let Some(Err(error)) = ago(settings.retention).map(|before| service.purge_events(before)) {
                 tracing::warn!(%error, "cannot purge the event log");
             }
             self.purged = Some(Instant::now());
         }
     }
+}
+
+/// The time `span` ago, if representable.
+fn ago(span: Duration) -> Option<Timestamp> {
+    roost_domain::now().checked_sub_signed(chrono::Duration::from_std(span).ok()?)
 }

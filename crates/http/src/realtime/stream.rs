@@ -177,9 +177,12 @@ impl Stream {
             tokio::select! {
                 received = self.feed.recv() => match received {
                     Ok(outgoing) => return Ok(Some(outgoing)),
-                    // Fell behind the feed: the log has every stored event missed (the next
-                    // one read fills the gap); live-only ones are lost, as they may be.
-                    Err(broadcast::error::RecvError::Lagged(_)) => continue,
+                    // Fell behind the feed: the log has every stored event missed, read now;
+                    // live-only ones are lost, as they may be.
+                    Err(broadcast::error::RecvError::Lagged(_)) => {
+                        self.catch_up(None).await?;
+                        continue;
+                    }
                     Err(broadcast::error::RecvError::Closed) => return Err(Ended),
                 },
                 () = tokio::time::sleep_until(due) => return Ok(None),
@@ -216,6 +219,7 @@ pub async fn open(
         session_id,
         channels: named.clone(),
         opened: roost_domain::now(),
+        counted: false,
     };
     // Counting a user's stream for presence writes to storage.
     let hub = state.realtime.clone();

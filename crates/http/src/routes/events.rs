@@ -142,8 +142,9 @@ session those of its channels and its own notifications. `types=a,b` and `channe
     security(("oauth2" = [])),
 )]
 pub async fn events(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    let principal = stream_principal(&state, &req).await?;
+    // The request is checked before a ticket is used up.
     let request = stream_request(&req)?;
+    let principal = stream_principal(&state, &req).await?;
     let (sink, mut frames) = mpsc::channel(state.realtime.settings().buffer + 1);
     if let Some(stream) = stream::open(state.clone(), principal, request, sink).await? {
         actix_web::rt::spawn(pump(stream, None));
@@ -178,8 +179,13 @@ pub async fn websocket(
     req: HttpRequest,
     body: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let principal = stream_principal(&state, &req).await?;
     let request = stream_request(&req)?;
+    // Not a handshake: refused before a ticket is used up or a stream counted.
+    let upgrade = req.headers().get(header::UPGRADE).and_then(|v| v.to_str().ok());
+    if !upgrade.is_some_and(|u| u.eq_ignore_ascii_case("websocket")) {
+        return Err(ApiError::BadRequest("GET /v1/ws needs a WebSocket handshake (Upgrade: websocket)".into()));
+    }
+    let principal = stream_principal(&state, &req).await?;
     let (sink, mut frames) = mpsc::channel(state.realtime.settings().buffer + 1);
     // Authorized (a hidden channel is not found) before the protocol switches.
     let stream = stream::open(state.clone(), principal, request, sink.clone()).await?;
@@ -200,9 +206,17 @@ pub async fn websocket(
         }
         let _ = writer.close(None).await;
     });
-    // Reader: the client's frames, parsed; a bad one is answered, never fatal.
+    // Reader: the client's frames, parsed; a bad one is answered, never fatal. It holds the
+    // sink weakly: when the stream ends, the writer sees the sink closed and closes the socket.
     let urls = Urls::of(&req);
     let casing = casing::requested(&req);
+    let sink = sink.downgrade();
+    let answer = move |frame: Frame| {
+        // The buffer's last place is kept for the stream's own CONSUMER_TOO_SLOW.
+        if let Some(sink) = sink.upgrade().filter(|s| s.capacity() > 1) {
+            let _ = sink.try_send(frame);
+        }
+    };
     actix_web::rt::spawn(async move {
         while let Some(Ok(message)) = futures_util::StreamExt::next(&mut incoming).await {
             match message {
@@ -212,14 +226,10 @@ pub async fn websocket(
                             return;
                         }
                     }
-                    _ => {
-                        let frame = Frame::error("BAD_FRAME", "a frame must be a JSON object", &urls, casing);
-                        let _ = sink.try_send(frame);
-                    }
+                    _ => answer(Frame::error("BAD_FRAME", "a frame must be a JSON object", &urls, casing)),
                 },
                 actix_ws::Message::Binary(_) => {
-                    let frame = Frame::error("BAD_FRAME", "frames are JSON text", &urls, casing);
-                    let _ = sink.try_send(frame);
+                    answer(Frame::error("BAD_FRAME", "frames are JSON text", &urls, casing))
                 }
                 actix_ws::Message::Ping(bytes) if session.pong(&bytes).await.is_err() => return,
                 actix_ws::Message::Close(_) => return,

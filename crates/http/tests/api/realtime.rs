@@ -275,12 +275,15 @@ async fn a_consumer_that_does_not_read_is_dropped_with_an_error_writers_never_wa
     for t in TestApp::each_with(settings.clone()).await {
         let f = fixture(&t).await;
         let mut slow = t.app_stream("/v1/events?types=message.created").await;
+        // Read one first: the stream is live (not catching up, which waits for its client).
+        say(&t, f.lobby, "first").await;
+        assert_eq!(body_of(&slow.next().await), "first");
         for n in 0..20 {
             say(&t, f.lobby, &format!("flood {n}")).await;
         }
         // A second stream is served meanwhile.
         let mut other = t.app_stream("/v1/events?types=message.created&after=0").await;
-        assert_eq!(body_of(&other.next().await), "flood 0");
+        assert_eq!(body_of(&other.next().await), "first");
         let mut received = Vec::new();
         while let Some(event) = slow.next_within(Duration::from_secs(5)).await {
             received.push(event);

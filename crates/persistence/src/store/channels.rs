@@ -95,10 +95,15 @@ impl ChannelStore for DieselStore {
                     .execute(conn)
                     .store_err()?;
             }
-            let mut events = vec![EventDraft::channel(EventType::ChannelCreated, channel)];
-            events.extend(member_ids.iter().map(|member| {
-                EventDraft::link(EventType::MemberAdded, Link::new(channel.id, *member, channel.created_time))
-            }));
+            // Members first: a member's stream admits the channel's events once it has seen its
+            // own `member.added`, and `channel.created` is one of them.
+            let mut events: Vec<EventDraft> = member_ids
+                .iter()
+                .map(|member| {
+                    EventDraft::link(EventType::MemberAdded, Link::new(channel.id, *member, channel.created_time))
+                })
+                .collect();
+            events.push(EventDraft::channel(EventType::ChannelCreated, channel));
             record(conn, channel.application_id, &events, channel.created_time)
         })
     }

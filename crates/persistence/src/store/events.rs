@@ -1,7 +1,7 @@
 //! The event log: events recorded in the transaction of the change they describe, read back by
 //! streams and resumes, purged after the retention; and single-use stream tickets.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::sync::{Condvar, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -17,9 +17,16 @@ use crate::rows::utc;
 use crate::schema::{channel_members, channels, event_counters, events};
 
 thread_local! {
-    /// Set by [`record`] inside a write transaction; the store wakes the log's readers after it
+    /// Set by [`flush`] inside a write transaction; the store wakes the log's readers after it
     /// commits (see [`CommitSignal`]).
     static RECORDED: Cell<bool> = const { Cell::new(false) };
+    /// The events the running transaction recorded, written by [`flush`] as its last statements.
+    static PENDING: RefCell<Vec<(ApplicationId, EventDraft, Timestamp)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Forgets what a transaction that did not commit had recorded.
+pub(super) fn discard_pending() {
+    PENDING.with(|p| p.borrow_mut().clear());
 }
 
 /// Takes the "events were recorded" mark of this thread's last transaction.
@@ -31,7 +38,8 @@ pub(super) fn take_recorded() -> bool {
 /// readers wait on, so a wake between two reads is never lost.
 #[derive(Debug, Default)]
 pub struct CommitSignal {
-    commits: Mutex<u64>,
+    /// Commits counted, and whether a poke is waiting.
+    commits: Mutex<(u64, bool)>,
     moved: Condvar,
 }
 
@@ -39,16 +47,25 @@ impl CommitSignal {
     /// Counts a commit and wakes every waiter.
     pub fn notify(&self) {
         let mut commits = self.commits.lock().unwrap_or_else(PoisonError::into_inner);
-        *commits = commits.wrapping_add(1);
+        commits.0 = commits.0.wrapping_add(1);
         self.moved.notify_all();
     }
 
-    /// Waits until the count moves past `seen` or `timeout` passes; returns the count.
+    /// Wakes the waiters without counting a commit.
+    pub fn poke(&self) {
+        self.commits.lock().unwrap_or_else(PoisonError::into_inner).1 = true;
+        self.moved.notify_all();
+    }
+
+    /// Waits until the count moves past `seen`, a poke, or `timeout`; returns the count.
     pub fn wait(&self, seen: u64, timeout: Duration) -> u64 {
         let commits = self.commits.lock().unwrap_or_else(PoisonError::into_inner);
-        let (commits, _) =
-            self.moved.wait_timeout_while(commits, timeout, |c| *c == seen).unwrap_or_else(PoisonError::into_inner);
-        *commits
+        let (mut commits, _) = self
+            .moved
+            .wait_timeout_while(commits, timeout, |(count, poked)| *count == seen && !*poked)
+            .unwrap_or_else(PoisonError::into_inner);
+        commits.1 = false;
+        commits.0
     }
 }
 
@@ -95,10 +112,40 @@ impl EventRow {
     }
 }
 
-/// Records `drafts` in the caller's transaction, numbered after the application's newest event.
-/// Taking the numbers locks the application's counter row until the transaction ends, so events
-/// become visible in number order and a reader never skips one still being written.
+/// Records `drafts` in the caller's transaction. They are written by [`flush`], the
+/// transaction's last statements, so the counter row is locked last and briefly: no row lock is
+/// ever taken while holding it (a lock taken after it could close a cycle with a writer holding
+/// that row and waiting for the counter).
 pub(crate) fn record(
+    _conn: &mut AnyConnection,
+    application_id: ApplicationId,
+    drafts: &[EventDraft],
+    now: Timestamp,
+) -> StoreResult<()> {
+    PENDING.with(|p| p.borrow_mut().extend(drafts.iter().map(|d| (application_id, d.clone(), now))));
+    Ok(())
+}
+
+/// Writes the events the transaction recorded, per application in ascending order (two
+/// transactions never wait on each other's counters in a cycle).
+pub(super) fn flush(conn: &mut AnyConnection) -> StoreResult<()> {
+    let pending = PENDING.with(|p| std::mem::take(&mut *p.borrow_mut()));
+    let mut by_application: std::collections::BTreeMap<i64, Vec<(EventDraft, Timestamp)>> = Default::default();
+    for (application_id, draft, now) in pending {
+        by_application.entry(application_id.0).or_default().push((draft, now));
+    }
+    for (application_id, events) in by_application {
+        let now = events.first().map_or_else(roost_domain::now, |(_, at)| *at);
+        let drafts: Vec<EventDraft> = events.into_iter().map(|(draft, _)| draft).collect();
+        write_events(conn, ApplicationId(application_id), &drafts, now)?;
+    }
+    Ok(())
+}
+
+/// Numbers `drafts` after the application's newest event and inserts them. Taking the numbers
+/// locks the application's counter row until the transaction ends, so events become visible in
+/// number order and a reader never skips one still being written.
+fn write_events(
     conn: &mut AnyConnection,
     application_id: ApplicationId,
     drafts: &[EventDraft],
@@ -179,15 +226,28 @@ impl EventStore for DieselStore {
     fn events_after(&self, application_id: ApplicationId, after: i64, limit: u32) -> StoreResult<Vec<Event>> {
         let limit = i64::from(limit.clamp(1, MAX_READ));
         self.read(|conn| {
-            let rows: Vec<EventRow> = events::table
-                .filter(events::application_id.eq(application_id.0))
-                .filter(events::seq.gt(after))
-                .order(events::seq.asc())
-                .select(EventRow::as_select())
-                .limit_prepared(limit)
-                .load(conn)
-                .store_err()?;
-            Ok(rows.into_iter().filter_map(EventRow::into_event).collect())
+            let mut found = Vec::new();
+            let mut cursor = after;
+            // Rows this version cannot read are skipped without shortening the page: a short
+            // page means the end of the log to every reader.
+            loop {
+                let rows: Vec<EventRow> = events::table
+                    .filter(events::application_id.eq(application_id.0))
+                    .filter(events::seq.gt(cursor))
+                    .order(events::seq.asc())
+                    .select(EventRow::as_select())
+                    .limit_prepared(limit)
+                    .load(conn)
+                    .store_err()?;
+                let scanned = rows.len();
+                for row in rows {
+                    cursor = row.seq;
+                    found.extend(row.into_event());
+                }
+                if usize::try_from(limit).is_ok_and(|l| scanned < l || found.len() >= l) {
+                    return Ok(found);
+                }
+            }
         })
     }
 
@@ -206,30 +266,35 @@ impl EventStore for DieselStore {
 
     fn purge_events(&self, before: Timestamp) -> StoreResult<u64> {
         let before = before.naive_utc();
-        self.write(|conn| {
-            // Each application's newest purged event first: a resume point at or below it has
-            // lost events.
-            let purged: Vec<(i64, Option<i64>)> = events::table
+        // Each application's newest event past the retention, in application order.
+        let purgeable: Vec<(i64, Option<i64>)> = self.read(|conn| {
+            events::table
                 .filter(events::created_at.lt(before))
                 .group_by(events::application_id)
                 .select((events::application_id, diesel::dsl::max(events::seq)))
+                .order(events::application_id.asc())
                 .load(conn)
-                .store_err()?;
-            let mut deleted = 0;
-            for (application_id, through) in purged {
-                let Some(through) = through else { continue };
-                diesel::update(event_counters::table.filter(event_counters::application_id.eq(application_id)))
-                    .set(event_counters::purged_through.eq(through))
-                    .execute(conn)
-                    .store_err()?;
-                deleted += diesel::delete(
+                .store_err()
+        })?;
+        let mut deleted = 0;
+        // One short transaction per application: writers wait for its counter only that long.
+        for (application_id, through) in purgeable {
+            let Some(through) = through else { continue };
+            deleted += self.write(|conn| {
+                let gone = diesel::delete(
                     events::table.filter(events::application_id.eq(application_id)).filter(events::seq.le(through)),
                 )
                 .execute(conn)
                 .store_err()?;
-            }
-            Ok(super::count_to_u64(i64::try_from(deleted).unwrap_or(i64::MAX)))
-        })
+                // A resume point at or below it has lost events.
+                diesel::update(event_counters::table.filter(event_counters::application_id.eq(application_id)))
+                    .set(event_counters::purged_through.eq(through))
+                    .execute(conn)
+                    .store_err()?;
+                Ok(gone)
+            })?;
+        }
+        Ok(super::count_to_u64(i64::try_from(deleted).unwrap_or(i64::MAX)))
     }
 
     fn member_channel_ids(&self, user_id: UserId) -> StoreResult<Vec<ChannelId>> {
@@ -245,5 +310,9 @@ impl EventStore for DieselStore {
 
     fn wait_for_events(&self, seen: u64, timeout: Duration) -> u64 {
         self.commits.wait(seen, timeout)
+    }
+
+    fn poke_readers(&self) {
+        self.commits.poke();
     }
 }

@@ -1,6 +1,7 @@
 //! Hosted files' metadata, and display pictures.
 
 use diesel::prelude::*;
+use roost_domain::model::event::{EventDraft, EventType};
 use roost_domain::model::file::{Picture, StoredFile};
 use roost_domain::model::user::User;
 use roost_domain::ports::{FileStore, StoreResult};
@@ -99,7 +100,10 @@ impl FileStore for DieselStore {
                 .store_err()?;
             mark_removed(conn, replaced)?;
             let row = this.select(UserRow::as_select()).get_result(conn).store_err()?;
-            Ok(Some(User::try_from(row)?))
+            let user = User::try_from(row)?;
+            let changed = EventDraft::user(EventType::UserUpdated, &user);
+            super::events::record(conn, application_id, &[changed], now)?;
+            Ok(Some(user))
         })
     }
 

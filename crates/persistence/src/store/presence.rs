@@ -10,17 +10,37 @@ use super::{DieselResultExt, DieselStore};
 use crate::conn::AnyConnection;
 use crate::schema::{roost_nodes, stream_presence, users};
 
+/// Locks the users' rows, in id order: presence changes of one user (from two nodes at once)
+/// then run one after the other, and the last one counts what the others wrote.
+pub(super) fn lock_users(conn: &mut AnyConnection, user_ids: &[i64]) -> StoreResult<()> {
+    let mut ids = user_ids.to_vec();
+    ids.sort_unstable();
+    ids.dedup();
+    for id in ids {
+        diesel::update(users::table.filter(users::id.eq(id)))
+            .set(users::online.eq(users::online))
+            .execute(conn)
+            .store_err()?;
+    }
+    Ok(())
+}
+
+/// Whether a live node counts a stream of the user.
+pub(super) fn counted_online(conn: &mut AnyConnection, user_id: i64) -> StoreResult<bool> {
+    let counted: i64 = stream_presence::table
+        .filter(stream_presence::user_id.eq(user_id))
+        .filter(stream_presence::streams.gt(0))
+        .count()
+        .get_result(conn)
+        .store_err()?;
+    Ok(counted > 0)
+}
+
 /// Sets `users.online` from the counts; the users whose flag changed.
 fn recompute(conn: &mut AnyConnection, user_ids: &[i64]) -> StoreResult<Vec<PresenceChange>> {
     let mut changed = Vec::new();
     for user_id in user_ids {
-        let counted: i64 = stream_presence::table
-            .filter(stream_presence::user_id.eq(user_id))
-            .filter(stream_presence::streams.gt(0))
-            .count()
-            .get_result(conn)
-            .store_err()?;
-        let online = counted > 0;
+        let online = counted_online(conn, *user_id)?;
         let flipped: Vec<i64> = on_engine!(conn, |c| diesel::update(
             users::table.filter(users::id.eq(user_id)).filter(users::online.ne(online))
         )
@@ -45,6 +65,7 @@ impl PresenceStore for DieselStore {
         user_id: UserId,
     ) -> StoreResult<Option<PresenceChange>> {
         self.write(|conn| {
+            lock_users(conn, &[user_id.0])?;
             on_engine!(conn, |c| diesel::insert_into(stream_presence::table)
                 .values((
                     stream_presence::node_id.eq(node),
@@ -63,6 +84,7 @@ impl PresenceStore for DieselStore {
 
     fn stream_closed(&self, node: i64, user_id: UserId) -> StoreResult<Option<PresenceChange>> {
         self.write(|conn| {
+            lock_users(conn, &[user_id.0])?;
             let this = stream_presence::table
                 .filter(stream_presence::node_id.eq(node))
                 .filter(stream_presence::user_id.eq(user_id.0));
@@ -106,6 +128,7 @@ impl PresenceStore for DieselStore {
                 .select(stream_presence::user_id)
                 .load(conn)
                 .store_err()?;
+            lock_users(conn, &users)?;
             diesel::delete(stream_presence::table.filter(stream_presence::node_id.eq_any(&dead)))
                 .execute(conn)
                 .store_err()?;

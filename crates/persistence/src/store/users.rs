@@ -283,7 +283,18 @@ fn update_user_row(conn: &mut AnyConnection, user: &User) -> StoreResult<()> {
     if updated == 0 {
         return Err(StoreError::Conflict(format!("user {} changed while being updated", user.id)));
     }
-    record(conn, user.application_id, &[EventDraft::user(EventType::UserUpdated, user)], user.updated_time)
+    // Presence is the real-time layer's, not the writer's: a change made from a read taken
+    // before a stream opened or closed must not carry its stale flag.
+    let online = super::presence::counted_online(conn, user.id.0)?;
+    if online != user.presence.online {
+        diesel::update(users::table.filter(users::id.eq(user.id.0)))
+            .set(users::online.eq(online))
+            .execute(conn)
+            .store_err()?;
+    }
+    let mut changed = user.clone();
+    changed.presence.online = online;
+    record(conn, user.application_id, &[EventDraft::user(EventType::UserUpdated, &changed)], user.updated_time)
 }
 
 /// Deletes a user and its secrets inside the caller's transaction; `false` when there was none.
@@ -301,7 +312,6 @@ fn delete_user_rows(conn: &mut AnyConnection, application_id: ApplicationId, id:
     // Its hosted picture is marked removed (the bytes go after the commit).
     super::files::mark_removed(conn, last.display_picture_key.clone())?;
     let last = User::try_from(last)?;
-    record(conn, application_id, &[EventDraft::user(EventType::UserDeleted, &last)], now())?;
     diesel::delete(
         user_secrets::table
             .filter(user_secrets::application_id.eq(application_id.0))
@@ -313,5 +323,9 @@ fn delete_user_rows(conn: &mut AnyConnection, application_id: ApplicationId, id:
         diesel::delete(users::table.filter(users::application_id.eq(application_id.0)).filter(users::id.eq(id.0)))
             .execute(conn)
             .store_err()?;
+    // A concurrent delete took it first: one `user.deleted`, theirs.
+    if deleted > 0 {
+        record(conn, application_id, &[EventDraft::user(EventType::UserDeleted, &last)], now())?;
+    }
     Ok(deleted > 0)
 }

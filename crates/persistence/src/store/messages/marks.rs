@@ -173,7 +173,7 @@ pub(super) fn mark_read(
             // Already read up to here or further: the mark never moves back.
             Some((mark, at)) if mark >= message.id.0 => Ok(at.and_utc()),
             Some(_) => {
-                diesel::update(
+                let moved = diesel::update(
                     read_marks::table
                         .filter(read_marks::channel_id.eq(message.channel_id.0))
                         .filter(read_marks::user_id.eq(user_id.0))
@@ -182,6 +182,10 @@ pub(super) fn mark_read(
                 .set((read_marks::last_read_message_id.eq(message.id.0), read_marks::updated_at.eq(now.naive_utc())))
                 .execute(conn)
                 .store_err()?;
+                // A concurrent mark moved further first: nothing changed here.
+                if moved == 0 {
+                    return Ok(now);
+                }
                 record_receipt(conn, message, user_id, now)
             }
             None => {
