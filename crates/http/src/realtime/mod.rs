@@ -107,7 +107,7 @@ pub enum Relay {
     /// Events were committed: read the log.
     Wake,
     /// A live-only event, for the streams open there.
-    Live(LiveEvent),
+    Live(Box<LiveEvent>),
 }
 
 /// A relay with the node that sent it (a node ignores its own).
@@ -211,7 +211,7 @@ impl Hub {
                     service.poke_event_readers();
                 }
             }
-            Relay::Live(event) => self.send(event.application_id, Outgoing::live(event)),
+            Relay::Live(event) => self.send(event.application_id, Outgoing::live(*event)),
         }
     }
 
@@ -344,7 +344,7 @@ impl Hub {
 impl LiveFeed for Hub {
     fn publish(&self, event: LiveEvent) {
         let application_id = event.application_id;
-        self.relay(Relay::Live(event.clone()));
+        self.relay(Relay::Live(Box::new(event.clone())));
         self.send(application_id, Outgoing::live(event));
     }
 }

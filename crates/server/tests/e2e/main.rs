@@ -14,6 +14,8 @@ use oauth2::{ClientId, ClientSecret, TokenResponse, TokenUrl};
 use roost_persistence::testing::TestDatabase;
 use serde_json::{json, Value};
 
+mod realtime;
+
 const BIN: &str = env!("CARGO_BIN_EXE_roost");
 
 struct Server {
