@@ -17,6 +17,9 @@
 //! `roost-bench sessions` measures end users' logins and a user's token against the
 //! application's ([`sessions`]).
 //!
+//! `roost-bench realtime` measures event delivery to 1 000 open SSE streams and WebSockets, on
+//! one node and across two ([`realtime`]).
+//!
 //! `roost-bench token-flood` measures how fast a legitimate client gets a token during a flood of
 //! abandoned wrong-secret requests ([`token_flood`]).
 //!
@@ -41,6 +44,7 @@ use crate::bulk_load::{bulk_load_messages, count_channel_messages};
 mod bulk_load;
 mod files;
 mod process;
+mod realtime;
 mod sessions;
 mod token_flood;
 
@@ -517,6 +521,14 @@ fn main() -> anyhow::Result<()> {
         let result = sessions::run(&bin)?;
         std::fs::write(out.join("sessions.json"), serde_json::to_string_pretty(&result)?)?;
         println!("written: target/bench/sessions.json");
+        return Ok(());
+    }
+    if std::env::args().nth(1).as_deref() == Some("realtime") {
+        let out = root.join("target/bench");
+        std::fs::create_dir_all(&out)?;
+        let result = realtime::run(&bin)?;
+        std::fs::write(out.join("realtime.json"), serde_json::to_string_pretty(&result)?)?;
+        println!("written: target/bench/realtime.json");
         return Ok(());
     }
     if std::env::args().nth(1).as_deref() == Some("token-flood") {

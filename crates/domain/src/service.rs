@@ -28,9 +28,10 @@ mod webhooks;
 
 use std::sync::Arc;
 
+pub use crate::ports::NoLiveFeed;
 pub use account_security::{MailToken, PasswordChange, PasswordChanged};
 pub use accounts::{IssuedSecret, OwnAccount, SignUpContext};
-pub use events::{NoLiveFeed, StreamStart, LOG_BATCH};
+pub use events::{StreamStart, LOG_BATCH};
 pub use files::NewPicture;
 pub use interactions::Keystrokes;
 pub use messages::{MessageListing, MessageQuery};

@@ -15,7 +15,6 @@ use crate::model::page::{Page, PageRequest};
 use crate::model::principal::Principal;
 use crate::model::user::{User, UserSort};
 use crate::model::{now, Properties};
-use crate::ports::LiveFeed;
 
 /// Events read from the log per call.
 pub const LOG_BATCH: u32 = 100;
@@ -262,12 +261,4 @@ impl Service {
             },
         });
     }
-}
-
-/// A live feed that drops everything: for programs that embed the use cases without streams.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct NoLiveFeed;
-
-impl LiveFeed for NoLiveFeed {
-    fn publish(&self, _: LiveEvent) {}
 }

@@ -1,0 +1,280 @@
+//! `roost-bench realtime`: 1 000 open event streams (SSE, then WebSocket) on one node, and on a
+//! second node of the same PostgreSQL database; messages are posted at a fixed rate, each
+//! carrying the time it was sent, and every stream records how long each took to arrive.
+//! Reports p50/p99/max per transport and rate, deliveries missed, and the server's memory per
+//! open stream. Release build; settings: `ROOST_BENCH_STREAMS` (1000), `ROOST_BENCH_RATE` (500),
+//! `ROOST_BENCH_SECONDS` (10), `ROOST_BENCH_POSTGRES_URL` (the two-node run).
+
+use std::cell::RefCell;
+use std::path::Path;
+use std::rc::Rc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use anyhow::Context;
+use serde_json::{json, Value};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+fn setting(name: &str, default: u64) -> u64 {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+fn now_micros() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| u64::try_from(d.as_micros()).unwrap_or(u64::MAX))
+}
+
+/// Arrival delays in microseconds, shared by the stream tasks (one thread).
+type Delays = Rc<RefCell<Vec<u64>>>;
+
+/// Finds every `"body":"sent=MICROS"` in `text` and records its delay.
+fn record_arrivals(text: &str, delays: &Delays) -> usize {
+    let now = now_micros();
+    let mut found = 0;
+    for part in text.split("sent=").skip(1) {
+        let digits: String = part.chars().take_while(char::is_ascii_digit).collect();
+        if let Ok(sent) = digits.parse::<u64>() {
+            delays.borrow_mut().push(now.saturating_sub(sent));
+            found += 1;
+        }
+    }
+    found
+}
+
+/// One SSE stream: the request, then the body read as it comes.
+async fn sse_stream(addr: String, token: String, delays: Delays, ready: Rc<RefCell<usize>>) -> anyhow::Result<()> {
+    let mut socket = TcpStream::connect(&addr).await?;
+    let request = format!(
+        "GET /v1/events?types=message.created HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\nAccept: text/event-stream\r\n\r\n"
+    );
+    socket.write_all(request.as_bytes()).await?;
+    let mut buffer = vec![0; 64 * 1024];
+    let mut headers_seen = false;
+    let mut carry = String::new();
+    loop {
+        let n = socket.read(&mut buffer).await?;
+        if n == 0 {
+            return Ok(());
+        }
+        let chunk = String::from_utf8_lossy(&buffer[..n]);
+        if !headers_seen && chunk.contains("\r\n\r\n") {
+            headers_seen = true;
+            *ready.borrow_mut() += 1;
+        }
+        carry.push_str(&chunk);
+        // Keep a possibly cut marker for the next read.
+        if let Some(cut) = carry.rfind("\n\n") {
+            record_arrivals(&carry[..cut], &delays);
+            carry.drain(..=cut);
+        }
+    }
+}
+
+/// One WebSocket: the handshake (RFC 6455 §4.1), then server frames (unmasked) read as they come.
+async fn ws_stream(addr: String, token: String, delays: Delays, ready: Rc<RefCell<usize>>) -> anyhow::Result<()> {
+    let mut socket = TcpStream::connect(&addr).await?;
+    let request = format!(
+        "GET /v1/ws HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    );
+    socket.write_all(request.as_bytes()).await?;
+    let mut head = Vec::new();
+    while !head.ends_with(b"\r\n\r\n") {
+        head.push(socket.read_u8().await?);
+    }
+    anyhow::ensure!(head.starts_with(b"HTTP/1.1 101"), "no upgrade: {}", String::from_utf8_lossy(&head));
+    *ready.borrow_mut() += 1;
+    loop {
+        let _opcode = socket.read_u8().await?;
+        let length = match socket.read_u8().await? & 0x7f {
+            126 => u64::from(socket.read_u16().await?),
+            127 => socket.read_u64().await?,
+            n => u64::from(n),
+        };
+        let mut payload = vec![0; usize::try_from(length)?];
+        socket.read_exact(&mut payload).await?;
+        record_arrivals(&String::from_utf8_lossy(&payload), &delays);
+    }
+}
+
+fn percentile(sorted: &[u64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss, reason = "an index")]
+    let index = ((sorted.len() - 1) as f64 * p).round() as usize;
+    #[allow(clippy::cast_precision_loss, reason = "microseconds")]
+    let ms = sorted[index.min(sorted.len() - 1)] as f64 / 1000.0;
+    ms
+}
+
+/// Opens `streams` streams on `listen`, posts at `rate` per second to `post` for `seconds`, and
+/// measures. `rss_of`: the pid whose memory per stream is measured.
+#[allow(clippy::too_many_arguments, reason = "one scenario's parameters")]
+fn scenario(
+    transport: &str,
+    listen: &str,
+    post: &str,
+    token: &str,
+    channel: i64,
+    streams: usize,
+    rate: u64,
+    seconds: u64,
+    pid: u32,
+) -> anyhow::Result<Value> {
+    let idle_kib = crate::rss_kib(pid, "VmRSS:");
+    let delays: Delays = Rc::default();
+    let ready = Rc::new(RefCell::new(0_usize));
+    let addr = listen.trim_start_matches("http://").to_owned();
+    let system = actix_web::rt::System::new();
+    let (measured, open_kib) = system.block_on(async {
+        for _ in 0..streams {
+            let (addr, token, delays, ready) = (addr.clone(), token.to_owned(), delays.clone(), ready.clone());
+            let ws = transport == "websocket";
+            actix_web::rt::spawn(async move {
+                let result = if ws {
+                    ws_stream(addr, token, delays, ready).await
+                } else {
+                    sse_stream(addr, token, delays, ready).await
+                };
+                if let Err(error) = result {
+                    eprintln!("  a stream ended: {error}");
+                }
+            });
+        }
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while *ready.borrow() < streams && Instant::now() < deadline {
+            actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+        }
+        let open = *ready.borrow();
+        actix_web::rt::time::sleep(Duration::from_secs(1)).await;
+        let open_kib = crate::rss_kib(pid, "VmRSS:");
+        // The poster runs on threads of its own at a fixed rate: 8 senders, each its share.
+        let (post, token) = (post.to_owned(), token.to_owned());
+        let total = rate * seconds;
+        let poster = std::thread::spawn(move || {
+            let senders: Vec<_> = (0..8)
+                .map(|k| {
+                    let (post, token) = (post.clone(), token.clone());
+                    std::thread::spawn(move || {
+                        let agent = ureq::AgentBuilder::new().build();
+                        let url = format!("{post}/v1/channels/{channel}/messages");
+                        let start = Instant::now();
+                        let mut sent = 0;
+                        for n in (k..total).step_by(8) {
+                            let due = start + Duration::from_micros(n * 1_000_000 / rate.max(1));
+                            if let Some(wait) = due.checked_duration_since(Instant::now()) {
+                                std::thread::sleep(wait);
+                            }
+                            let body = json!({"type": "TEXT", "body": format!("sent={}", now_micros())});
+                            if agent.post(&url).set("Authorization", &format!("Bearer {token}")).send_json(body).is_ok()
+                            {
+                                sent += 1;
+                            }
+                        }
+                        sent
+                    })
+                })
+                .collect();
+            senders.into_iter().map(|s| s.join().unwrap_or(0)).sum::<u64>()
+        });
+        while !poster.is_finished() {
+            actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+        }
+        let posted = poster.join().unwrap_or(0);
+        // Stragglers.
+        actix_web::rt::time::sleep(Duration::from_secs(3)).await;
+        (Ok::<_, anyhow::Error>((open, posted)), open_kib)
+    });
+    let (open, posted) = measured?;
+    let mut sorted = delays.borrow().clone();
+    sorted.sort_unstable();
+    let expected = posted * u64::try_from(open).unwrap_or(0);
+    let received = u64::try_from(sorted.len()).unwrap_or(0);
+    #[allow(clippy::cast_precision_loss, reason = "KiB")]
+    let per_stream_kib = open_kib.saturating_sub(idle_kib) as f64 / open.max(1) as f64;
+    let row = json!({
+        "transport": transport,
+        "streams": open,
+        "rate_per_s": rate,
+        "posted": posted,
+        "deliveries": received,
+        "missed": expected.saturating_sub(received),
+        "p50_ms": percentile(&sorted, 0.50),
+        "p99_ms": percentile(&sorted, 0.99),
+        "max_ms": percentile(&sorted, 1.0),
+        "rss_idle_mib": idle_kib / 1024,
+        "rss_open_mib": open_kib / 1024,
+        "kib_per_stream": (per_stream_kib * 10.0).round() / 10.0,
+    });
+    println!("  {row}");
+    Ok(row)
+}
+
+fn setup(base: &str, roost: &crate::Roost) -> anyhow::Result<(String, i64)> {
+    let (id, secret) = crate::printed_credentials(roost);
+    let token: Value = ureq::post(&format!("{base}/oauth/token"))
+        .send_form(&[("grant_type", "client_credentials"), ("client_id", &id), ("client_secret", &secret)])?
+        .into_json()?;
+    let token = token["access_token"].as_str().context("a token")?.to_owned();
+    let channel =
+        crate::api("POST", &format!("{base}/v1/channels"), &token, Some(json!({"type": "PUBLIC", "name": "rt"})));
+    Ok((token, channel["id"].as_i64().context("a channel")?))
+}
+
+const UNLIMITED: [(&str, &str); 4] = [
+    ("ROOST_TOKEN_RATE_PER_SECOND", "1000000"),
+    ("ROOST_TOKEN_RATE_BURST", "1000000"),
+    ("ROOST_RATE_LIMIT_PER_SECOND", "1000000"),
+    ("ROOST_RATE_LIMIT_BURST", "1000000"),
+];
+
+/// SQLite on one node; then, with `ROOST_BENCH_POSTGRES_URL`, PostgreSQL on one node and with
+/// the streams on a second node.
+pub fn run(bin: &Path) -> anyhow::Result<Value> {
+    let streams = usize::try_from(setting("ROOST_BENCH_STREAMS", 1000))?;
+    let rate = setting("ROOST_BENCH_RATE", 500);
+    let seconds = setting("ROOST_BENCH_SECONDS", 10);
+    let mut rows = Vec::new();
+    let pg = std::env::var("ROOST_BENCH_POSTGRES_URL").ok().filter(|s| !s.is_empty());
+    for backend in ["sqlite", "postgres"] {
+        if backend == "postgres" && pg.is_none() {
+            continue;
+        }
+        let dir = tempfile::tempdir()?;
+        let (database, cleanup) = crate::database_for(backend, pg.as_deref(), dir.path());
+        println!("\n== {backend}");
+        let env: Vec<(&str, &str)> = UNLIMITED.iter().copied().chain([("ROOST_NODE_ID", "1")]).collect();
+        let (a, _) = crate::start_roost_with(&[], &env, bin, &database, dir.path())?;
+        let (token, channel) = setup(&a.base, &a)?;
+        for transport in ["sse", "websocket"] {
+            for rate in [50, rate] {
+                let mut row =
+                    scenario(transport, &a.base, &a.base, &token, channel, streams, rate, seconds, a.child.id())?;
+                row["backend"] = json!(backend);
+                row["nodes"] = json!(1);
+                rows.push(row);
+            }
+        }
+        if backend == "postgres" {
+            let b_dir = tempfile::tempdir()?;
+            let env: Vec<(&str, &str)> = UNLIMITED.iter().copied().chain([("ROOST_NODE_ID", "2")]).collect();
+            let (b, _) = crate::start_roost_with(&[], &env, bin, &database, b_dir.path())?;
+            for transport in ["sse", "websocket"] {
+                let mut row =
+                    scenario(transport, &b.base, &a.base, &token, channel, streams, rate, seconds, b.child.id())?;
+                row["backend"] = json!(backend);
+                row["nodes"] = json!(2);
+                rows.push(row);
+            }
+            drop(b);
+        }
+        drop(a);
+        if let Some((pg, schema)) = cleanup {
+            let _ = std::process::Command::new("psql")
+                .arg(&pg)
+                .arg("-qc")
+                .arg(format!("DROP SCHEMA {schema} CASCADE"))
+                .status();
+        }
+    }
+    Ok(json!(rows))
+}
