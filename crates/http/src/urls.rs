@@ -75,6 +75,11 @@ impl FromRequest for Urls {
 }
 
 impl Urls {
+    /// Whether links on `other` are the same as on this (without building a string).
+    pub fn same_base(&self, other: &Urls) -> bool {
+        self.base == other.base && self.api == other.api
+    }
+
     /// Links on a fixed base, for what no request asked for (webhook payloads).
     pub fn fixed(base: &str) -> Self {
         Self { base: base.trim_end_matches('/').to_owned(), api: "/v1" }

@@ -107,14 +107,15 @@ fn enqueue(service: &Service, urls: &Urls) -> Result<(), DomainError> {
                 .filter(|event| hook.wants(event.draft.event_type))
                 .map(|event| {
                     let (event_id, event_type) = (event.seq, event.draft.event_type);
-                    let payload = Outgoing::stored(event, Arc::clone(&related)).json(urls, Casing::Camel);
+                    let rendered = Outgoing::stored(event, Arc::clone(&related)).json(urls, Casing::Camel);
+                    let payload = String::from_utf8_lossy(&rendered).into_owned();
                     WebhookDelivery {
                         id: service.new_id(),
                         webhook_id: hook.id,
                         application_id: hook.application_id,
                         event_id,
                         event_type,
-                        payload: payload.to_string(),
+                        payload,
                         status: DeliveryStatus::Pending,
                         attempts: 0,
                         response_code: None,

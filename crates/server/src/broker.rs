@@ -16,13 +16,18 @@ const CHANNEL: &str = "roost_events";
 /// PostgreSQL's largest NOTIFY payload is 8000 bytes: larger live events stay on their node.
 const MAX_NOTIFY_BYTES: usize = 7_900;
 
+/// Relays waiting for the broker at most: while it is unreachable, newer ones are dropped
+/// (the log has every stored event; other nodes read it every second anyway).
+const QUEUE: usize = 10_000;
+
 /// Queues relays for the task that sends them (the log reader is a plain thread).
-struct Queue(mpsc::UnboundedSender<RelayMessage>);
+struct Queue(mpsc::Sender<RelayMessage>);
 
 impl Broker for Queue {
     fn send(&self, message: RelayMessage) {
-        // The task is gone only when the process is stopping.
-        let _ = self.0.send(message);
+        if let Err(mpsc::error::TrySendError::Full(_)) = self.0.try_send(message) {
+            tracing::debug!("the event broker is behind: a relay was dropped");
+        }
     }
 }
 
@@ -37,7 +42,7 @@ pub enum BrokerUrl {
 
 /// Connects `hub` to the other nodes through `url`, reconnecting after failures.
 pub fn start(hub: &Arc<Hub>, url: BrokerUrl) {
-    let (sender, outgoing) = mpsc::unbounded_channel();
+    let (sender, outgoing) = mpsc::channel(QUEUE);
     hub.set_broker(Arc::new(Queue(sender)));
     let hub = Arc::clone(hub);
     actix_web::rt::spawn(async move {
@@ -65,7 +70,7 @@ fn received(hub: &Hub, payload: &[u8]) {
     }
 }
 
-async fn nats(hub: &Arc<Hub>, url: &str, outgoing: &mut mpsc::UnboundedReceiver<RelayMessage>) -> anyhow::Result<()> {
+async fn nats(hub: &Arc<Hub>, url: &str, outgoing: &mut mpsc::Receiver<RelayMessage>) -> anyhow::Result<()> {
     let client = async_nats::connect(url).await?;
     let mut incoming = client.subscribe(CHANNEL).await?;
     tracing::info!(url, "relaying events between nodes through NATS");
@@ -83,11 +88,7 @@ async fn nats(hub: &Arc<Hub>, url: &str, outgoing: &mut mpsc::UnboundedReceiver<
     }
 }
 
-async fn postgres(
-    hub: &Arc<Hub>,
-    url: &str,
-    outgoing: &mut mpsc::UnboundedReceiver<RelayMessage>,
-) -> anyhow::Result<()> {
+async fn postgres(hub: &Arc<Hub>, url: &str, outgoing: &mut mpsc::Receiver<RelayMessage>) -> anyhow::Result<()> {
     let (client, mut connection) = tokio_postgres::connect(url, tokio_postgres::NoTls).await?;
     // The connection delivers notifications as it is polled: its own task does that.
     let (notified, mut notifications) = mpsc::unbounded_channel();

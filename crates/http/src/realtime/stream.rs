@@ -25,22 +25,15 @@ use crate::urls::Urls;
 /// What a transport writes.
 #[derive(Debug, Clone)]
 pub enum Frame {
-    /// An event: its log number if any, type and envelope.
-    Event {
-        /// The log number (SSE `id:`).
-        seq: Option<i64>,
-        /// The type (SSE `event:`).
-        event_type: EventType,
-        /// The envelope's JSON text.
-        json: Arc<str>,
-    },
+    /// An event, rendered.
+    Event(super::outgoing::Rendered),
     /// Nothing happened for a while.
     Heartbeat,
 }
 
 impl Frame {
     fn of(outgoing: &Outgoing, urls: &Urls, casing: Casing) -> Self {
-        Self::Event { seq: outgoing.seq(), event_type: outgoing.event_type(), json: outgoing.json(urls, casing) }
+        Self::Event(outgoing.rendered(urls, casing))
     }
 
     /// A stream error's frame.
@@ -48,14 +41,11 @@ impl Frame {
         Self::of(&Outgoing::error(code, message), urls, casing)
     }
 
-    /// As a server-sent event (WHATWG HTML §9.2): `id:` only for events of the log.
-    pub fn sse(&self) -> String {
+    /// As a server-sent event (WHATWG HTML §9.2).
+    pub fn sse(&self) -> bytes::Bytes {
         match self {
-            Self::Event { seq, event_type, json } => match seq {
-                Some(seq) => format!("id: {seq}\nevent: {}\ndata: {json}\n\n", event_type.as_str()),
-                None => format!("event: {}\ndata: {json}\n\n", event_type.as_str()),
-            },
-            Self::Heartbeat => ": heartbeat\n\n".to_owned(),
+            Self::Event(rendered) => rendered.sse.clone(),
+            Self::Heartbeat => bytes::Bytes::from_static(b": heartbeat\n\n"),
         }
     }
 }

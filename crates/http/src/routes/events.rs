@@ -6,7 +6,6 @@ use std::convert::Infallible;
 
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse, Responder};
-use bytes::Bytes;
 use roost_domain::model::event::{EventType, StreamScope};
 use roost_domain::{ChannelId, DomainError, FieldErrorCode, Principal};
 use serde_json::Value;
@@ -150,7 +149,7 @@ pub async fn events(state: web::Data<AppState>, req: HttpRequest) -> Result<Http
         actix_web::rt::spawn(pump(stream, None));
     }
     let body = futures_util::stream::poll_fn(move |cx| {
-        frames.poll_recv(cx).map(|frame| frame.map(|f| Ok::<_, Infallible>(Bytes::from(f.sse()))))
+        frames.poll_recv(cx).map(|frame| frame.map(|f| Ok::<_, Infallible>(f.sse())))
     });
     Ok(HttpResponse::Ok()
         .content_type("text/event-stream")
@@ -197,7 +196,11 @@ pub async fn websocket(
     actix_web::rt::spawn(async move {
         while let Some(frame) = frames.recv().await {
             let sent = match frame {
-                Frame::Event { json, .. } => writer.text(json.to_string()).await,
+                // The envelope is JSON made by serde_json: valid UTF-8, checked again here only.
+                Frame::Event(rendered) => match bytestring::ByteString::try_from(rendered.json) {
+                    Ok(text) => writer.text(text).await,
+                    Err(_) => continue,
+                },
                 Frame::Heartbeat => writer.ping(b"").await,
             };
             if sent.is_err() {
