@@ -76,6 +76,8 @@ async fn ws_stream(addr: String, token: String, delays: Delays, ready: Rc<RefCel
         "GET /v1/ws HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
     );
     socket.write_all(request.as_bytes()).await?;
+    // Buffered: frame headers are read a few bytes at a time.
+    let mut socket = tokio::io::BufReader::with_capacity(64 * 1024, socket);
     let mut head = Vec::new();
     while !head.ends_with(b"\r\n\r\n") {
         head.push(socket.read_u8().await?);
@@ -83,7 +85,7 @@ async fn ws_stream(addr: String, token: String, delays: Delays, ready: Rc<RefCel
     anyhow::ensure!(head.starts_with(b"HTTP/1.1 101"), "no upgrade: {}", String::from_utf8_lossy(&head));
     *ready.borrow_mut() += 1;
     loop {
-        let _opcode = socket.read_u8().await?;
+        let opcode = socket.read_u8().await? & 0x0f;
         let length = match socket.read_u8().await? & 0x7f {
             126 => u64::from(socket.read_u16().await?),
             127 => socket.read_u64().await?,
@@ -91,6 +93,9 @@ async fn ws_stream(addr: String, token: String, delays: Delays, ready: Rc<RefCel
         };
         let mut payload = vec![0; usize::try_from(length)?];
         socket.read_exact(&mut payload).await?;
+        if opcode == 8 {
+            anyhow::bail!("closed by the server: {}", String::from_utf8_lossy(&payload));
+        }
         record_arrivals(&String::from_utf8_lossy(&payload), &delays);
     }
 }

@@ -10,7 +10,7 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use actix_web::web;
 use hmac::{Hmac, Mac};
@@ -54,10 +54,17 @@ const LEASE: Duration = Duration::from_secs(120);
 const ROUND: Duration = Duration::from_secs(1);
 
 /// Runs webhook delivery until the process ends.
+///
+/// Woken after every commit of this node, so it must cost nothing when there is nothing to do:
+/// the list of enabled webhooks is read once a second (none: no work on a wake), and due
+/// deliveries are looked for once a second or right after new ones were made.
 pub async fn run(state: web::Data<AppState>) {
-    let client_urls = Urls::fixed(state.settings.public_url.as_deref().unwrap_or("http://localhost"));
+    let urls = Urls::fixed(state.settings.public_url.as_deref().unwrap_or("http://localhost"));
+    let mut hooks: Vec<Webhook> = Vec::new();
+    let mut listed: Option<Instant> = None;
+    let mut claimed: Option<Instant> = None;
     loop {
-        if let Err(error) = round(&state, &client_urls).await {
+        if let Err(error) = round(&state, &urls, &mut hooks, &mut listed, &mut claimed).await {
             tracing::warn!(%error, "webhook delivery round failed");
         }
         tokio::select! {
@@ -75,10 +82,37 @@ async fn on_storage<T: Send + 'static>(
     crate::extract::blocking(state, None, move || Ok(call(&service)?)).await
 }
 
-/// One round: enqueue what the log holds for each webhook, then send what is due.
-pub async fn round(state: &web::Data<AppState>, urls: &Urls) -> Result<(), crate::error::ApiError> {
-    let urls = urls.clone();
-    on_storage(state, move |service| enqueue(service, &urls)).await?;
+fn due(last: Option<Instant>) -> bool {
+    last.is_none_or(|at| at.elapsed() >= ROUND)
+}
+
+/// One round: enqueue what the log holds for each enabled webhook, then send what is due.
+async fn round(
+    state: &web::Data<AppState>,
+    urls: &Urls,
+    hooks: &mut Vec<Webhook>,
+    listed: &mut Option<Instant>,
+    claimed: &mut Option<Instant>,
+) -> Result<(), crate::error::ApiError> {
+    if due(*listed) {
+        *hooks = on_storage(state, Service::enabled_webhooks).await?;
+        *listed = Some(Instant::now());
+    }
+    let mut made = 0;
+    if !hooks.is_empty() {
+        let (urls, mut working) = (urls.clone(), std::mem::take(hooks));
+        let (worked, count) = on_storage(state, move |service| {
+            let count = enqueue(service, &urls, &mut working)?;
+            Ok((working, count))
+        })
+        .await?;
+        *hooks = worked;
+        made = count;
+    }
+    if made == 0 && !due(*claimed) {
+        return Ok(());
+    }
+    *claimed = Some(Instant::now());
     let lease_until = roost_domain::now() + chrono::Duration::from_std(LEASE).unwrap_or_default();
     let claimed = on_storage(state, move |service| service.claim_deliveries(lease_until, CLAIM)).await?;
     let settings = Arc::new(state.settings.webhooks.clone());
@@ -92,9 +126,11 @@ pub async fn round(state: &web::Data<AppState>, urls: &Urls) -> Result<(), crate
     Ok(())
 }
 
-/// Turns each enabled webhook's new events into deliveries.
-fn enqueue(service: &Service, urls: &Urls) -> Result<(), DomainError> {
-    for mut hook in service.enabled_webhooks()? {
+/// Turns the webhooks' new events into deliveries; how many were made. Each webhook's cursor
+/// moves with its deliveries; one another node moved first is left for the next listing.
+fn enqueue(service: &Service, urls: &Urls, hooks: &mut [Webhook]) -> Result<usize, DomainError> {
+    let mut made = 0;
+    for hook in hooks.iter_mut() {
         loop {
             let view = service.webhook_events(hook.application_id, hook.cursor)?;
             let Some(to) = view.value.last().map(|e| e.seq) else { break };
@@ -108,14 +144,13 @@ fn enqueue(service: &Service, urls: &Urls) -> Result<(), DomainError> {
                 .map(|event| {
                     let (event_id, event_type) = (event.seq, event.draft.event_type);
                     let rendered = Outgoing::stored(event, Arc::clone(&related)).json(urls, Casing::Camel);
-                    let payload = String::from_utf8_lossy(&rendered).into_owned();
                     WebhookDelivery {
                         id: service.new_id(),
                         webhook_id: hook.id,
                         application_id: hook.application_id,
                         event_id,
                         event_type,
-                        payload,
+                        payload: String::from_utf8_lossy(&rendered).into_owned(),
                         status: DeliveryStatus::Pending,
                         attempts: 0,
                         response_code: None,
@@ -125,17 +160,17 @@ fn enqueue(service: &Service, urls: &Urls) -> Result<(), DomainError> {
                     }
                 })
                 .collect();
-            // Another node moved the cursor first: it enqueued these.
-            if !service.enqueue_deliveries(&hook, to, &deliveries)? {
+            if !service.enqueue_deliveries(hook, to, &deliveries)? {
                 break;
             }
+            made += deliveries.len();
             hook.cursor = to;
             if read < usize::try_from(roost_domain::service::LOG_BATCH).unwrap_or(usize::MAX) {
                 break;
             }
         }
     }
-    Ok(())
+    Ok(made)
 }
 
 /// `Roost-Signature`: `t=UNIX_SECONDS`, then `v1=` HMAC-SHA256 of `t + "." + body` in hex per key.

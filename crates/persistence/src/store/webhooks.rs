@@ -252,21 +252,25 @@ impl WebhookStore for DieselStore {
         limit: u32,
     ) -> StoreResult<Vec<WebhookDelivery>> {
         let now = now.naive_utc();
-        self.write(|conn| {
-            let due = || {
-                webhook_deliveries::table
-                    .filter(webhook_deliveries::status.eq(DeliveryStatus::Pending.as_str()))
-                    .filter(webhook_deliveries::next_attempt_at.le(now))
-            };
-            let ids: Vec<i64> = due()
+        let due = move || {
+            webhook_deliveries::table
+                .filter(webhook_deliveries::status.eq(DeliveryStatus::Pending.as_str()))
+                .filter(webhook_deliveries::next_attempt_at.le(now))
+        };
+        // Looked for outside a write transaction: on SQLite a write would queue behind (and
+        // hold up) posts for nothing when none is due, the usual case.
+        let ids: Vec<i64> = self.read(|conn| {
+            due()
                 .order(webhook_deliveries::next_attempt_at.asc())
                 .select(webhook_deliveries::id)
                 .limit_prepared(i64::from(limit).min(100))
                 .load(conn)
-                .store_err()?;
-            if ids.is_empty() {
-                return Ok(Vec::new());
-            }
+                .store_err()
+        })?;
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.write(|conn| {
             // Only the rows this update moved are ours: on PostgreSQL another node's claim makes
             // it wait for the row locks and re-check `due` (READ COMMITTED), as for mail.
             let claiming = diesel::update(due().filter(webhook_deliveries::id.eq_any(&ids)))
