@@ -90,6 +90,13 @@ impl Stream {
         admitted && self.types.as_ref().is_none_or(|types| types.contains(&event_type))
     }
 
+    /// Whether this event ends the stream: its own user was deleted (the token it opened with
+    /// no longer stands for anyone).
+    fn ends_stream(&self, outgoing: &Outgoing) -> bool {
+        matches!(self.scope, StreamScope::User { user_id, .. }
+            if outgoing.event_type() == EventType::UserDeleted && outgoing.user_id() == Some(user_id))
+    }
+
     /// Sends every log event after `sent` (up to `until`, when given), waiting for the client.
     pub async fn catch_up(&mut self, until: Option<i64>) -> Result<(), Ended> {
         loop {
@@ -116,6 +123,9 @@ impl Stream {
                     let frame = Frame::of(&outgoing, &self.urls, self.casing);
                     self.sink.send(frame).await.map_err(|_| Ended)?;
                     self.last_frame = tokio::time::Instant::now();
+                }
+                if self.ends_stream(&outgoing) {
+                    return Err(Ended);
                 }
             }
             if read < usize::try_from(roost_domain::service::LOG_BATCH).unwrap_or(usize::MAX) {
@@ -153,6 +163,9 @@ impl Stream {
         if self.wanted(&outgoing) {
             let frame = Frame::of(&outgoing, &self.urls, self.casing);
             self.emit(frame)?;
+        }
+        if self.ends_stream(&outgoing) {
+            return Err(Ended);
         }
         Ok(())
     }

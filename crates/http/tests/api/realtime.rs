@@ -370,3 +370,22 @@ async fn a_stream_speaks_snake_case_when_asked() {
         assert!(event.data["resource"].get("channelId").is_none());
     }
 }
+
+#[actix_web::test]
+async fn a_users_stream_ends_when_the_user_is_deleted() {
+    for t in TestApp::each().await {
+        let f = fixture(&t).await;
+        let mut stream = t.user_stream(&f.cat.1, "/v1/events").await;
+        let deleted = t
+            .send(
+                TestRequest::delete()
+                    .uri(&format!("/v1/users/{}", f.cat.0))
+                    .insert_header(("authorization", format!("Bearer {}", t.token))),
+            )
+            .await;
+        assert!(deleted.status.is_success(), "{}", deleted.body);
+        let last = stream.next_of(&["user.deleted"]).await;
+        assert_eq!(last.data["resource"]["id"], json!(f.cat.0));
+        assert!(stream.ends_within(Duration::from_secs(5)).await, "{}: the stream ends", t.label());
+    }
+}
