@@ -116,12 +116,26 @@ async fn round(
     let lease_until = roost_domain::now() + chrono::Duration::from_std(LEASE).unwrap_or_default();
     let claimed = on_storage(state, move |service| service.claim_deliveries(lease_until, CLAIM)).await?;
     let settings = Arc::new(state.settings.webhooks.clone());
-    let attempts = claimed.into_iter().map(|(delivery, hook)| {
-        let settings = Arc::clone(&settings);
-        async move { attempt(delivery, hook, &settings).await }
-    });
-    for done in futures_util::future::join_all(attempts).await {
-        on_storage(state, move |service| service.record_attempt(&done)).await?;
+    let mut attempts: futures_util::stream::FuturesUnordered<_> = claimed
+        .into_iter()
+        .map(|(delivery, hook)| {
+            let settings = Arc::clone(&settings);
+            async move {
+                // The whole attempt, DNS included, ends well inside the claim's lease.
+                let limit = settings.timeout.saturating_add(Duration::from_secs(5)).min(LEASE / 2);
+                let fallback = delivery.clone();
+                match tokio::time::timeout(limit, attempt(delivery, hook, &settings)).await {
+                    Ok(done) => done,
+                    Err(_) => failed_attempt(fallback, &settings, "the attempt timed out"),
+                }
+            }
+        })
+        .collect();
+    // Each result is recorded as it comes: a slow receiver does not hold the others' back.
+    while let Some(done) = futures_util::StreamExt::next(&mut attempts).await {
+        if let Err(error) = on_storage(state, move |service| service.record_attempt(&done, lease_until)).await {
+            tracing::warn!(%error, "cannot record a webhook attempt");
+        }
     }
     Ok(())
 }
@@ -173,6 +187,24 @@ fn enqueue(service: &Service, urls: &Urls, hooks: &mut [Webhook]) -> Result<usiz
     Ok(made)
 }
 
+fn schedule_retry(delivery: &mut WebhookDelivery, settings: &WebhookSettings, error: String, now: Timestamp) {
+    delivery.last_error = Some(error);
+    let jitter = rand::random::<f64>();
+    delivery.next_attempt_time =
+        next_attempt(delivery.attempts, settings.retry_base_seconds, jitter, delivery.created_time, now);
+    if delivery.next_attempt_time.is_none() {
+        delivery.status = DeliveryStatus::Failed;
+    }
+}
+
+/// An attempt that ran out of time: counted and retried like any failure.
+fn failed_attempt(mut delivery: WebhookDelivery, settings: &WebhookSettings, why: &str) -> WebhookDelivery {
+    delivery.attempts += 1;
+    delivery.response_code = None;
+    schedule_retry(&mut delivery, settings, why.to_owned(), roost_domain::now());
+    delivery
+}
+
 /// `Roost-Signature`: `t=UNIX_SECONDS`, then `v1=` HMAC-SHA256 of `t + "." + body` in hex per key.
 pub fn signature(keys: &[&str], timestamp: i64, body: &str) -> String {
     let mut header = format!("t={timestamp}");
@@ -209,13 +241,7 @@ async fn attempt(mut delivery: WebhookDelivery, hook: Option<Webhook>, settings:
         }
         AttemptOutcome::Failed { code, error } => {
             delivery.response_code = code;
-            delivery.last_error = Some(error);
-            let jitter = rand::random::<f64>();
-            delivery.next_attempt_time =
-                next_attempt(delivery.attempts, settings.retry_base_seconds, jitter, delivery.created_time, now);
-            if delivery.next_attempt_time.is_none() {
-                delivery.status = DeliveryStatus::Failed;
-            }
+            schedule_retry(&mut delivery, settings, error, now);
         }
         AttemptOutcome::Refused(why) => {
             delivery.status = DeliveryStatus::Failed;
@@ -256,6 +282,8 @@ async fn post(
     // The connection goes to the address checked, not to a second lookup's answer.
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
+        // A proxy would resolve the host itself, past the address check.
+        .no_proxy()
         .timeout(settings.timeout)
         .resolve(&host, address)
         .build();
@@ -318,14 +346,21 @@ fn is_public_v4(ip: Ipv4Addr) -> bool {
 }
 
 fn is_public_v6(ip: Ipv6Addr) -> bool {
-    let first = ip.segments()[0];
+    let s = ip.segments();
+    let first = s[0];
     !(ip.is_loopback()
         || ip.is_unspecified()
         || ip.is_multicast()
         || (first & 0xfe00) == 0xfc00
+        // Link-local and the deprecated site-local.
         || (first & 0xffc0) == 0xfe80
-        || first == 0x2001 && ip.segments()[1] == 0x0db8
-        || first == 0x0064 && ip.segments()[1] == 0xff9b)
+        || (first & 0xffc0) == 0xfec0
+        || first == 0x2001 && s[1] == 0x0db8
+        // NAT64 and 6to4 wrap IPv4 addresses; the discard prefix; IPv4-compatible `::a.b.c.d`.
+        || first == 0x0064 && s[1] == 0xff9b
+        || first == 0x2002
+        || first == 0x0100 && s[1..4] == [0, 0, 0]
+        || s[..6] == [0, 0, 0, 0, 0, 0])
 }
 
 #[cfg(test)]
@@ -346,6 +381,10 @@ mod tests {
             "fd00::1",
             "fe80::1",
             "::ffff:127.0.0.1",
+            "::7f00:1",
+            "2002:7f00:1::1",
+            "fec0::1",
+            "64:ff9b::a00:1",
             "::",
         ] {
             assert!(!is_public(private.parse().unwrap()), "{private}");

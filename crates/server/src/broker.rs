@@ -13,6 +13,9 @@ use tokio::sync::mpsc;
 
 /// The NOTIFY channel and NATS subject.
 const CHANNEL: &str = "roost_events";
+/// How often the LISTEN connection is checked, and how long the database may take to answer.
+const CHECK_EVERY: Duration = Duration::from_secs(15);
+const ANSWER_WITHIN: Duration = Duration::from_secs(5);
 /// PostgreSQL's largest NOTIFY payload is 8000 bytes: larger live events stay on their node.
 const MAX_NOTIFY_BYTES: usize = 7_900;
 
@@ -111,9 +114,14 @@ async fn postgres(hub: &Arc<Hub>, url: &str, outgoing: &mut mpsc::Receiver<Relay
     });
     client.batch_execute(&format!("LISTEN {CHANNEL}")).await?;
     tracing::info!("relaying events between nodes through PostgreSQL LISTEN/NOTIFY");
+    let mut check = tokio::time::interval(CHECK_EVERY);
     let result = async {
         loop {
             tokio::select! {
+                // A connection gone half-open would otherwise wait forever, silently.
+                _ = check.tick() => {
+                    tokio::time::timeout(ANSWER_WITHIN, client.simple_query("SELECT 1")).await??;
+                }
                 payload = notifications.recv() => match payload {
                     Some(payload) => received(hub, payload.as_bytes()),
                     None => anyhow::bail!("the LISTEN connection closed"),
@@ -125,7 +133,9 @@ async fn postgres(hub: &Arc<Hub>, url: &str, outgoing: &mut mpsc::Receiver<Relay
                             tracing::debug!(bytes = payload.len(), "a live event too large for NOTIFY stays on this node");
                             continue;
                         }
-                        client.execute("SELECT pg_notify($1, $2)", &[&CHANNEL, &payload]).await?;
+                        let params: [&(dyn tokio_postgres::types::ToSql + Sync); 2] = [&CHANNEL, &payload];
+                        let notify = client.execute("SELECT pg_notify($1, $2)", &params);
+                        tokio::time::timeout(ANSWER_WITHIN, notify).await??;
                     }
                     None => return Ok(()),
                 },

@@ -58,7 +58,9 @@ pub trait WebhookStore: Send + Sync {
     /// The application's webhooks, oldest first, as a numbered page.
     fn list_webhooks(&self, application_id: ApplicationId, number: u32, size: u32) -> StoreResult<Page<Webhook>>;
     /// Writes a webhook's URL, filter, state and secrets (not its cursor); `false`: gone.
-    fn update_webhook(&self, hook: &Webhook) -> StoreResult<bool>;
+    /// Writes a webhook's URL, filter and state (`secrets`: its secrets only, so a rotation and
+    /// a PATCH at once never undo each other); a re-enabled webhook's cursor moves too.
+    fn update_webhook(&self, hook: &Webhook, secrets: bool) -> StoreResult<bool>;
     /// Deletes a webhook and its deliveries; `false`: there was none.
     fn delete_webhook(&self, application_id: ApplicationId, id: i64) -> StoreResult<bool>;
     /// Every enabled webhook, of every application.
@@ -76,7 +78,9 @@ pub trait WebhookStore: Send + Sync {
     fn claim_deliveries(&self, now: Timestamp, lease_until: Timestamp, limit: u32)
         -> StoreResult<Vec<WebhookDelivery>>;
     /// Records an attempt: the delivery as it now stands.
-    fn record_attempt(&self, delivery: &WebhookDelivery) -> StoreResult<()>;
+    /// Records an attempt made under the claim that leased the delivery until `lease`; a result
+    /// from a claim since taken over (the lease ran out, a manual retry) is dropped.
+    fn record_attempt(&self, delivery: &WebhookDelivery, lease: Timestamp) -> StoreResult<()>;
     /// A webhook's deliveries, newest first, as a numbered page.
     fn list_deliveries(&self, webhook_id: i64, number: u32, size: u32) -> StoreResult<Page<WebhookDelivery>>;
     /// Makes a delivery of the webhook due now again (manual redelivery); `None`: no such one.

@@ -73,12 +73,12 @@ impl Service {
             hook.enabled = enabled;
         }
         hook.updated_time = now();
-        self.save_webhook(&hook)?;
+        self.save_webhook(&hook, false)?;
         Ok(hook)
     }
 
-    fn save_webhook(&self, hook: &Webhook) -> Result<(), DomainError> {
-        if !self.ports.webhooks.update_webhook(hook)? {
+    fn save_webhook(&self, hook: &Webhook, secrets: bool) -> Result<(), DomainError> {
+        if !self.ports.webhooks.update_webhook(hook, secrets)? {
             return Err(DomainError::NotFound(WEBHOOK));
         }
         Ok(())
@@ -106,7 +106,7 @@ impl Service {
         let old = std::mem::replace(&mut hook.secret, secret);
         hook.previous_secret = Some((old, rotated + overlap));
         hook.updated_time = rotated;
-        self.save_webhook(&hook)?;
+        self.save_webhook(&hook, true)?;
         Ok(hook)
     }
 
@@ -166,8 +166,8 @@ impl Service {
     }
 
     /// Records an attempt's result.
-    pub fn record_attempt(&self, delivery: &WebhookDelivery) -> Result<(), DomainError> {
-        Ok(self.ports.webhooks.record_attempt(delivery)?)
+    pub fn record_attempt(&self, delivery: &WebhookDelivery, lease: Timestamp) -> Result<(), DomainError> {
+        Ok(self.ports.webhooks.record_attempt(delivery, lease)?)
     }
 
     /// A fresh id (deliveries are numbered by the node that enqueues them).

@@ -248,3 +248,29 @@ async fn private_addresses_are_refused_unless_allowed_and_a_delivery_can_be_sent
         assert!(lobby > 0);
     }
 }
+
+#[actix_web::test]
+async fn a_re_enabled_webhook_skips_what_happened_while_it_was_off() {
+    for t in TestApp::each_with(settings(&["127.0.0.1"])).await {
+        dispatch(&t);
+        let receiver = receiver(vec![]);
+        let (hook, _) = make_hook(&t, json!({"url": receiver.url, "events": ["message.created"]})).await;
+        let patch = |enabled: bool| {
+            TestRequest::patch().uri(&format!("/v1/webhooks/{hook}")).set_json(json!({"enabled": enabled}))
+        };
+        assert_eq!(t.call(patch(false)).await.status, 200);
+        let lobby = channel(&t, "wh-paused").await;
+        post_message(&t, lobby, "while off").await;
+        // A rotation meanwhile does not undo the PATCH, nor the PATCH the rotation.
+        assert_eq!(t.post_json(&format!("/v1/webhooks/{hook}/secret"), json!({})).await.status, 200);
+        assert_eq!(t.call(patch(true)).await.status, 200);
+        post_message(&t, lobby, "after").await;
+        wait_for_status(&t, hook, "DELIVERED").await;
+        let bodies: Vec<String> = receiver.received.lock().unwrap().iter().map(|r| r.body.clone()).collect();
+        assert!(bodies.iter().all(|b| !b.contains("while off")), "{}: {bodies:?}", t.label());
+        assert!(bodies.iter().any(|b| b.contains("after")));
+        let got = t.get(&format!("/v1/webhooks/{hook}")).await;
+        assert_eq!(got.body["enabled"], true);
+        assert!(got.body["previousSecretExpiresTime"].is_string(), "{}", got.body);
+    }
+}

@@ -168,23 +168,40 @@ impl WebhookStore for DieselStore {
         })
     }
 
-    fn update_webhook(&self, hook: &Webhook) -> StoreResult<bool> {
+    fn update_webhook(&self, hook: &Webhook, secrets: bool) -> StoreResult<bool> {
         let row = WebhookRow::from(hook);
         self.write(|conn| {
-            let updated = diesel::update(
-                webhooks::table.filter(webhooks::application_id.eq(row.application_id)).filter(webhooks::id.eq(row.id)),
-            )
-            .set((
-                webhooks::url.eq(&row.url),
-                webhooks::events.eq(&row.events),
-                webhooks::enabled.eq(row.enabled),
-                webhooks::secret.eq(&row.secret),
-                webhooks::previous_secret.eq(&row.previous_secret),
-                webhooks::previous_until.eq(row.previous_until),
-                webhooks::updated_at.eq(row.updated_at),
-            ))
-            .execute(conn)
-            .store_err()?;
+            let this = || {
+                webhooks::table.filter(webhooks::application_id.eq(row.application_id)).filter(webhooks::id.eq(row.id))
+            };
+            let updated = if secrets {
+                diesel::update(this())
+                    .set((
+                        webhooks::secret.eq(&row.secret),
+                        webhooks::previous_secret.eq(&row.previous_secret),
+                        webhooks::previous_until.eq(row.previous_until),
+                        webhooks::updated_at.eq(row.updated_at),
+                    ))
+                    .execute(conn)
+                    .store_err()?
+            } else {
+                if row.enabled {
+                    // Re-enabled: from the log's end as read, not the backlog of while it was off.
+                    diesel::update(this().filter(webhooks::enabled.eq(false)))
+                        .set(webhooks::cursor_seq.eq(row.cursor_seq))
+                        .execute(conn)
+                        .store_err()?;
+                }
+                diesel::update(this())
+                    .set((
+                        webhooks::url.eq(&row.url),
+                        webhooks::events.eq(&row.events),
+                        webhooks::enabled.eq(row.enabled),
+                        webhooks::updated_at.eq(row.updated_at),
+                    ))
+                    .execute(conn)
+                    .store_err()?
+            };
             Ok(updated > 0)
         })
     }
@@ -287,19 +304,25 @@ impl WebhookStore for DieselStore {
         })
     }
 
-    fn record_attempt(&self, delivery: &WebhookDelivery) -> StoreResult<()> {
+    fn record_attempt(&self, delivery: &WebhookDelivery, lease: Timestamp) -> StoreResult<()> {
         let row = DeliveryRow::from(delivery);
         self.write(|conn| {
-            diesel::update(webhook_deliveries::table.filter(webhook_deliveries::id.eq(row.id)))
-                .set((
-                    webhook_deliveries::status.eq(&row.status),
-                    webhook_deliveries::attempts.eq(row.attempts),
-                    webhook_deliveries::response_code.eq(row.response_code),
-                    webhook_deliveries::last_error.eq(&row.last_error),
-                    webhook_deliveries::next_attempt_at.eq(row.next_attempt_at),
-                ))
-                .execute(conn)
-                .store_err()?;
+            // Only under the claim that made the attempt: a late result never overwrites a newer one.
+            diesel::update(
+                webhook_deliveries::table
+                    .filter(webhook_deliveries::id.eq(row.id))
+                    .filter(webhook_deliveries::status.eq(DeliveryStatus::Pending.as_str()))
+                    .filter(webhook_deliveries::next_attempt_at.eq(Some(lease.naive_utc()))),
+            )
+            .set((
+                webhook_deliveries::status.eq(&row.status),
+                webhook_deliveries::attempts.eq(row.attempts),
+                webhook_deliveries::response_code.eq(row.response_code),
+                webhook_deliveries::last_error.eq(&row.last_error),
+                webhook_deliveries::next_attempt_at.eq(row.next_attempt_at),
+            ))
+            .execute(conn)
+            .store_err()?;
             Ok(())
         })
     }
