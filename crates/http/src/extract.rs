@@ -464,6 +464,13 @@ pub struct ListRequest {
 }
 
 impl ListRequest {
+    /// The page number and size of a numbered list that has no sort of its own (blocks,
+    /// webhooks, chat sessions, deliveries).
+    pub fn numbered(&self) -> Result<(u32, u32), ApiError> {
+        let page: PageRequest<roost_domain::model::user::UserSort> = self.page()?;
+        Ok((page.number, page.size))
+    }
+
     /// A numbered page request from `page`, `size` and `sort`.
     pub fn page<F: SortField>(&self) -> Result<PageRequest<F>, ApiError> {
         let query = &self.query;

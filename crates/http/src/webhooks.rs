@@ -146,7 +146,7 @@ fn enqueue(service: &Service, urls: &Urls, hooks: &mut [Webhook]) -> Result<usiz
     let mut made = 0;
     for hook in hooks.iter_mut() {
         loop {
-            let view = service.webhook_events(hook.application_id, hook.cursor)?;
+            let view = service.log_after(hook.application_id, hook.cursor)?;
             let Some(to) = view.value.last().map(|e| e.seq) else { break };
             let read = view.value.len();
             let related = Arc::new(view.related);

@@ -214,8 +214,6 @@ pub enum MemberFilter {
     All,
     /// Moderators only.
     Moderators,
-    /// Members online now (`participants`).
-    Online,
 }
 
 /// A channel merge patch: display name and properties.

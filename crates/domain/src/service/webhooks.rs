@@ -3,7 +3,6 @@
 
 use super::Service;
 use crate::error::{DomainError, FieldErrorCode};
-use crate::model::ids::ApplicationId;
 use crate::model::now;
 use crate::model::page::Page;
 use crate::model::principal::Principal;
@@ -173,14 +172,5 @@ impl Service {
     /// A fresh id (deliveries are numbered by the node that enqueues them).
     pub fn new_id(&self) -> i64 {
         self.next_id()
-    }
-
-    /// The application's log (for the dispatcher), as [`Self::log_after`].
-    pub fn webhook_events(
-        &self,
-        application_id: ApplicationId,
-        after: i64,
-    ) -> Result<super::View<Vec<crate::model::event::Event>>, DomainError> {
-        self.log_after(application_id, after)
     }
 }

@@ -403,7 +403,7 @@ pub async fn chat_sessions(
     list: ListRequest,
 ) -> Result<impl Responder, ApiError> {
     let application_id = p.manage()?;
-    let page: roost_domain::model::page::PageRequest<roost_domain::model::user::UserSort> = list.page()?;
+    let (number, size) = list.numbered()?;
     let sessions = state.realtime.chat_sessions(application_id);
-    Ok(Hal(chat_session_page(&sessions, page.number, page.size, &list.urls, &list.page_links())))
+    Ok(Hal(chat_session_page(&sessions, number, size, &list.urls, &list.page_links())))
 }

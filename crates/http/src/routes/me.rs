@@ -150,8 +150,7 @@ pub async fn list_blocks(
     Authenticated(p): Authenticated,
     list: ListRequest,
 ) -> Result<impl Responder, ApiError> {
-    let page: roost_domain::model::page::PageRequest<roost_domain::model::user::UserSort> = list.page()?;
-    let (number, size) = (page.number, page.size);
+    let (number, size) = list.numbered()?;
     let found = domain.run(move |s| s.list_blocks(&p, number, size)).await?;
     Ok(Hal(numbered_page("users", &found, &list.page_links(), |b| user(&b.user, &list.urls))))
 }

@@ -103,8 +103,7 @@ pub async fn list(
     Authenticated(p): Authenticated,
     list: ListRequest,
 ) -> Result<impl Responder, ApiError> {
-    let page: roost_domain::model::page::PageRequest<roost_domain::model::user::UserSort> = list.page()?;
-    let (number, size) = (page.number, page.size);
+    let (number, size) = list.numbered()?;
     let found = domain.run(move |s| s.list_webhooks(&p, number, size)).await?;
     Ok(Hal(numbered_page("webhooks", &found, &list.page_links(), |h| webhook(h, None, &list.urls))))
 }
@@ -221,8 +220,7 @@ pub async fn deliveries(
     req: HttpRequest,
 ) -> Result<impl Responder, ApiError> {
     let id = webhook_id(&req, "webhook_id")?;
-    let page: roost_domain::model::page::PageRequest<roost_domain::model::user::UserSort> = list.page()?;
-    let (number, size) = (page.number, page.size);
+    let (number, size) = list.numbered()?;
     let found = domain.run(move |s| s.webhook_deliveries(&p, id, number, size)).await?;
     Ok(Hal(numbered_page("deliveries", &found, &list.page_links(), |d| delivery(d, &list.urls))))
 }

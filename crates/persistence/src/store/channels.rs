@@ -389,7 +389,6 @@ impl ChannelStore for DieselStore {
                 match which {
                     MemberFilter::All => {}
                     MemberFilter::Moderators => query = query.filter(channel_members::moderator.eq(true)),
-                    MemberFilter::Online => query = query.filter(users::online.eq(true)),
                 }
                 query
             };
