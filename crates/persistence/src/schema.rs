@@ -161,6 +161,29 @@ diesel::table! {
 }
 
 diesel::table! {
+    open_streams (stream_id) {
+        stream_id -> BigInt,
+        node_id -> BigInt,
+        application_id -> BigInt,
+        user_id -> BigInt,
+        session_id -> BigInt,
+        opened_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    chat_sessions (id) {
+        id -> BigInt,
+        stream_id -> BigInt,
+        application_id -> BigInt,
+        user_id -> BigInt,
+        session_id -> BigInt,
+        channel_id -> BigInt,
+        opened_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     roost_nodes (node_id) {
         node_id -> BigInt,
         seen_at -> Timestamp,
@@ -366,6 +389,7 @@ diesel::joinable!(channel_members -> users (user_id));
 diesel::joinable!(channel_invites -> users (user_id));
 diesel::joinable!(read_marks -> users (user_id));
 diesel::joinable!(reactions -> users (user_id));
+diesel::joinable!(chat_sessions -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     organizations,
@@ -393,6 +417,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     event_counters,
     stream_tickets,
     stream_presence,
+    open_streams,
+    chat_sessions,
     roost_nodes,
     webhooks,
     webhook_deliveries,

@@ -248,6 +248,8 @@ pub struct UserSession {
     pub session: Session,
     /// Its user.
     pub user: User,
+    /// Whether a stream is open with it now, on any live node.
+    pub streaming: bool,
 }
 
 /// The `state` filter of `GET /v1/user-sessions`.

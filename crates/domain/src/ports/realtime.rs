@@ -7,7 +7,7 @@ use super::StoreResult;
 use crate::model::event::{Event, LiveEvent, LogHorizon};
 use crate::model::ids::{ApplicationId, ChannelId, UserId};
 use crate::model::page::Page;
-use crate::model::presence::PresenceChange;
+use crate::model::presence::{ChatSession, OpenUserStream, PresenceChange};
 use crate::model::webhook::{Webhook, WebhookDelivery};
 use crate::model::Timestamp;
 
@@ -33,15 +33,18 @@ pub trait EventStore: Send + Sync {
 /// Presence across nodes (`users.online`): each node's open streams per user and its
 /// heartbeat. Each call answers with the users whose online flag it changed.
 pub trait PresenceStore: Send + Sync {
-    /// A user's stream opened on `node`.
-    fn stream_opened(
-        &self,
-        node: i64,
-        application_id: ApplicationId,
-        user_id: UserId,
-    ) -> StoreResult<Option<PresenceChange>>;
-    /// A user's stream on `node` closed.
-    fn stream_closed(&self, node: i64, user_id: UserId) -> StoreResult<Option<PresenceChange>>;
+    /// A user's stream opened: counted on its node, and with a login session listed with its
+    /// chat sessions.
+    fn stream_opened(&self, stream: &OpenUserStream) -> StoreResult<Option<PresenceChange>>;
+    /// A user's stream closed: no longer counted or listed.
+    fn stream_closed(&self, stream: &OpenUserStream) -> StoreResult<Option<PresenceChange>>;
+    /// Replaces an open stream's chat sessions with `sessions` (an id for each channel; a
+    /// channel already subscribed keeps its session and id).
+    fn set_chat_sessions(&self, stream_id: i64, sessions: &[(i64, ChannelId)]) -> StoreResult<()>;
+    /// The application's open chat sessions, oldest first, on every live node.
+    fn chat_sessions(&self, application_id: ApplicationId, number: u32, size: u32) -> StoreResult<Page<ChatSession>>;
+    /// The users with a chat session open in a channel, on any live node.
+    fn participants(&self, application_id: ApplicationId, channel_id: ChannelId) -> StoreResult<Vec<UserId>>;
     /// `node` is alive at `now`.
     fn node_alive(&self, node: i64, now: Timestamp) -> StoreResult<()>;
     /// Forgets the streams of `node` (a restarted node's previous run), or with `None` of every

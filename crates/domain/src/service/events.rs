@@ -12,6 +12,7 @@ use crate::model::channel::ChannelType;
 use crate::model::event::{Event, EventResource, LiveEvent, LiveResource, LogHorizon, StreamScope};
 use crate::model::ids::{ApplicationId, ChannelId, UserId};
 use crate::model::page::{Page, PageRequest};
+use crate::model::presence::{ChatSession, OpenUserStream, PresenceChange};
 use crate::model::principal::Principal;
 use crate::model::user::{User, UserSort};
 use crate::model::{now, Properties};
@@ -159,20 +160,55 @@ impl Service {
         Ok(self.ports.events.purge_events(before)?)
     }
 
-    /// Counts a user's stream opened (or closed) on `node`; the user, online flag set, when that
-    /// flipped their presence.
-    pub fn count_stream(
+    /// Records a user's stream opened on `node` (subscribed to `channels`): counted for
+    /// presence, listed with its chat sessions. The stream, and the user with their online flag
+    /// set when that flipped their presence.
+    pub fn open_user_stream(
         &self,
         node: i64,
         application_id: ApplicationId,
         user_id: UserId,
-        opened: bool,
-    ) -> Result<Option<User>, DomainError> {
-        let change = if opened {
-            self.ports.presence.stream_opened(node, application_id, user_id)?
-        } else {
-            self.ports.presence.stream_closed(node, user_id)?
+        session_id: Option<i64>,
+        channels: &BTreeSet<ChannelId>,
+    ) -> Result<(OpenUserStream, Option<User>), DomainError> {
+        let stream = OpenUserStream {
+            id: self.next_id(),
+            node,
+            application_id,
+            user_id,
+            session_id,
+            opened: now(),
+            chat_sessions: channels.iter().map(|c| (self.next_id(), *c)).collect(),
         };
+        let change = self.ports.presence.stream_opened(&stream)?;
+        Ok((stream, self.presence_changed(change)?))
+    }
+
+    /// Records a user's stream closed; the user, online flag cleared, when it was their last.
+    pub fn close_user_stream(&self, stream: &OpenUserStream) -> Result<Option<User>, DomainError> {
+        let change = self.ports.presence.stream_closed(stream)?;
+        self.presence_changed(change)
+    }
+
+    /// Replaces an open stream's chat sessions with one per channel in `channels`.
+    pub fn set_chat_sessions(&self, stream_id: i64, channels: &BTreeSet<ChannelId>) -> Result<(), DomainError> {
+        let sessions: Vec<(i64, ChannelId)> = channels.iter().map(|c| (self.next_id(), *c)).collect();
+        Ok(self.ports.presence.set_chat_sessions(stream_id, &sessions)?)
+    }
+
+    /// The application's open chat sessions on every node, oldest first (`GET
+    /// /v1/chat-sessions`): the application only.
+    pub fn list_chat_sessions(
+        &self,
+        principal: &Principal,
+        number: u32,
+        size: u32,
+    ) -> Result<Page<ChatSession>, DomainError> {
+        let application_id = principal.manage()?;
+        Ok(self.ports.presence.chat_sessions(application_id, number, size)?)
+    }
+
+    fn presence_changed(&self, change: Option<PresenceChange>) -> Result<Option<User>, DomainError> {
         match change {
             Some(change) => Ok(self.ports.users.find_user(change.application_id, change.user_id)?),
             None => Ok(None),
@@ -201,17 +237,17 @@ impl Service {
         Ok(offline)
     }
 
-    /// The users with a chat session open in a channel (`participants`, as the real-time layer
-    /// counts them), as a numbered page; the channel must be visible to the principal.
+    /// The users with a chat session open in a channel on any node (`participants`), as a
+    /// numbered page; the channel must be visible to the principal.
     pub fn channel_participants(
         &self,
         principal: &Principal,
         id: ChannelId,
-        participants: &[UserId],
         page: &PageRequest<UserSort>,
     ) -> Result<Page<User>, DomainError> {
         let (channel, _) = self.visible_channel(principal, id)?;
-        let mut users = self.ports.users.users_by_ids(channel.application_id, participants)?;
+        let participants = self.ports.presence.participants(channel.application_id, channel.id)?;
+        let mut users = self.ports.users.users_by_ids(channel.application_id, &participants)?;
         users.sort_by_key(|u| u.id);
         let total = u64::try_from(users.len()).unwrap_or(u64::MAX);
         let start = usize::try_from(u64::from(page.number) * u64::from(page.size)).unwrap_or(usize::MAX);

@@ -1,7 +1,8 @@
 //! Real-time delivery on this node: one feed per application that every open stream (SSE or
 //! WebSocket) of it reads, fed by a tailer thread that reads the event log as writes commit,
-//! and by live-only events published as they happen; the registry of open streams, which is
-//! presence (`presence.online`), chat sessions and channel participants.
+//! and by live-only events published as they happen; the registry of open streams, which records
+//! users' streams in storage (presence, chat sessions and channel participants, read alike by
+//! every node).
 //!
 //! Nothing here is needed for correctness of the log: a stream that falls behind the feed reads
 //! the missing events from the log itself; the feed only saves each stream that read.
@@ -16,9 +17,10 @@ use std::time::Duration;
 use std::time::Instant;
 
 use roost_domain::model::event::{EventType, LiveEvent, LiveResource};
+use roost_domain::model::presence::OpenUserStream;
 use roost_domain::model::user::User;
 use roost_domain::ports::LiveFeed;
-use roost_domain::{ApplicationId, ChannelId, Service, Timestamp, UserId};
+use roost_domain::{ApplicationId, ChannelId, Service, Timestamp};
 use tokio::sync::broadcast;
 
 pub use self::outgoing::Outgoing;
@@ -80,25 +82,8 @@ pub struct OpenStream {
     pub session_id: Option<i64>,
     /// Channels it is subscribed to (`channel=`, `subscribe` frames): with a user, chat sessions.
     pub channels: BTreeSet<ChannelId>,
-    /// When it opened.
-    pub opened: Timestamp,
-    /// Whether its opening was counted for presence (only then is its closing).
-    pub counted: bool,
-}
-
-/// One chat session: a user's stream subscribed to a channel.
-#[derive(Debug, Clone)]
-pub struct ChatSession {
-    /// Its id (the stream's and channel's, combined so that it is stable while open).
-    pub id: i64,
-    /// The user.
-    pub user: User,
-    /// Their login session.
-    pub session_id: i64,
-    /// The channel.
-    pub channel_id: ChannelId,
-    /// When the stream opened.
-    pub opened: Timestamp,
+    /// A user's stream as recorded in storage (only a recorded one is recorded closed).
+    pub recorded: Option<OpenUserStream>,
 }
 
 /// What one node tells the others through the broker (PostgreSQL `LISTEN/NOTIFY` or NATS).
@@ -224,12 +209,21 @@ impl Hub {
         }
     }
 
-    /// Registers an open stream. A user's is counted in storage (blocking: call it on a storage
-    /// thread); their first stream on any node puts them online (`user.online`).
+    /// Registers an open stream. A user's is recorded in storage (blocking: call it on a
+    /// storage thread); their first stream on any node puts them online (`user.online`).
     pub fn open(self: &Arc<Self>, mut stream: OpenStream) -> StreamGuard {
         let id = self.next_stream.fetch_add(1, Ordering::Relaxed);
-        if let Some(user) = stream.user.as_ref().map(|u| u.id) {
-            stream.counted = self.count(stream.application_id, user, true);
+        if let (Some(user), Some(service)) = (stream.user.as_ref().map(|u| u.id), self.service.get()) {
+            let node = self.settings.node;
+            match service.open_user_stream(node, stream.application_id, user, stream.session_id, &stream.channels) {
+                Ok((recorded, changed)) => {
+                    stream.recorded = Some(recorded);
+                    if let Some(user) = changed {
+                        self.publish_presence(stream.application_id, user);
+                    }
+                }
+                Err(error) => tracing::warn!(%error, user = user.0, "cannot record a stream for presence"),
+            }
         }
         self.streams.lock().unwrap_or_else(PoisonError::into_inner).insert(id, stream);
         StreamGuard { hub: Arc::clone(self), id }
@@ -237,25 +231,15 @@ impl Hub {
 
     fn close(&self, id: u64) {
         let stream = self.streams.lock().unwrap_or_else(PoisonError::into_inner).remove(&id);
-        if let Some(OpenStream { application_id, user: Some(user), counted: true, .. }) = stream {
-            self.count(application_id, user.id, false);
-        }
-    }
-
-    /// Counts a user's stream in storage and tells of a change of their presence; whether it
-    /// was counted.
-    fn count(&self, application_id: ApplicationId, user_id: UserId, opened: bool) -> bool {
-        let Some(service) = self.service.get() else { return false };
-        match service.count_stream(self.settings.node, application_id, user_id, opened) {
-            Ok(Some(user)) => {
-                self.publish_presence(application_id, user);
-                true
-            }
-            Ok(None) => true,
-            Err(error) => {
-                tracing::warn!(%error, user = user_id.0, "cannot count a stream for presence");
-                false
-            }
+        let (Some(OpenStream { application_id, recorded: Some(recorded), .. }), Some(service)) =
+            (stream, self.service.get())
+        else {
+            return;
+        };
+        match service.close_user_stream(&recorded) {
+            Ok(Some(user)) => self.publish_presence(application_id, user),
+            Ok(None) => {}
+            Err(error) => tracing::warn!(%error, user = recorded.user_id.0, "cannot record a stream closed"),
         }
     }
 
@@ -269,54 +253,20 @@ impl Hub {
         });
     }
 
-    fn update(&self, id: u64, change: impl FnOnce(&mut OpenStream)) {
-        let mut streams = self.streams.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(stream) = streams.get_mut(&id) {
-            change(stream);
+    /// Changes the channels a stream is subscribed to; a user's chat sessions are recorded
+    /// (blocking: call it on a storage thread).
+    pub fn set_channels(&self, id: u64, channels: BTreeSet<ChannelId>) {
+        let recorded = {
+            let mut streams = self.streams.lock().unwrap_or_else(PoisonError::into_inner);
+            let Some(stream) = streams.get_mut(&id) else { return };
+            stream.channels.clone_from(&channels);
+            stream.recorded.as_ref().filter(|r| r.session_id.is_some()).map(|r| r.id)
+        };
+        if let (Some(stream_id), Some(service)) = (recorded, self.service.get()) {
+            if let Err(error) = service.set_chat_sessions(stream_id, &channels) {
+                tracing::warn!(%error, stream = stream_id, "cannot record a stream's chat sessions");
+            }
         }
-    }
-
-    /// Login sessions of the application with a stream open now.
-    pub fn streaming_sessions(&self, application_id: ApplicationId) -> BTreeSet<i64> {
-        let streams = self.streams.lock().unwrap_or_else(PoisonError::into_inner);
-        streams.values().filter(|s| s.application_id == application_id).filter_map(|s| s.session_id).collect()
-    }
-
-    /// The application's open chat sessions, oldest first.
-    pub fn chat_sessions(&self, application_id: ApplicationId) -> Vec<ChatSession> {
-        let streams = self.streams.lock().unwrap_or_else(PoisonError::into_inner);
-        let mut sessions: Vec<ChatSession> = streams
-            .iter()
-            .filter(|(_, s)| s.application_id == application_id)
-            .flat_map(|(id, s)| {
-                let (Some(user), Some(session_id)) = (&s.user, s.session_id) else { return Vec::new() };
-                s.channels
-                    .iter()
-                    .map(|channel_id| ChatSession {
-                        id: chat_session_id(*id, *channel_id),
-                        user: user.clone(),
-                        session_id,
-                        channel_id: *channel_id,
-                        opened: s.opened,
-                    })
-                    .collect()
-            })
-            .collect();
-        sessions.sort_by_key(|s| (s.opened, s.id));
-        sessions
-    }
-
-    /// Users with a chat session open in a channel.
-    pub fn participants(&self, application_id: ApplicationId, channel_id: ChannelId) -> Vec<UserId> {
-        let mut users: Vec<UserId> = self
-            .chat_sessions(application_id)
-            .into_iter()
-            .filter(|s| s.channel_id == channel_id)
-            .map(|s| s.user.id)
-            .collect();
-        users.sort();
-        users.dedup();
-        users
     }
 
     /// The applications with open streams, and where each one's feed stands.
@@ -368,13 +318,6 @@ impl LiveFeed for LiveLink {
     }
 }
 
-/// A chat session's id: the stream's number and the channel's, so it is stable while open and
-/// never below 2^53 (DESIGN.md, "Identifiers").
-fn chat_session_id(stream: u64, channel: ChannelId) -> i64 {
-    let stream = i64::try_from(stream % (1 << 20)).unwrap_or(0);
-    ((channel.0 % (1 << 32)) << 20 | stream) & ((1 << 53) - 1)
-}
-
 /// An open stream's registration: dropping it closes the stream in the registry.
 pub struct StreamGuard {
     hub: Arc<Hub>,
@@ -382,9 +325,9 @@ pub struct StreamGuard {
 }
 
 impl StreamGuard {
-    /// Changes the channels the stream is subscribed to.
-    pub fn set_channels(&self, channels: BTreeSet<ChannelId>) {
-        self.hub.update(self.id, |s| s.channels = channels);
+    /// The stream's number in this node's registry.
+    pub fn id(&self) -> u64 {
+        self.id
     }
 }
 

@@ -221,8 +221,7 @@ pub async fn open(
         user: start.user.clone(),
         session_id,
         channels: named.clone(),
-        opened: roost_domain::now(),
-        counted: false,
+        recorded: None,
     };
     // Counting a user's stream for presence writes to storage.
     let hub = state.realtime.clone();

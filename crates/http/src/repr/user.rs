@@ -1,5 +1,6 @@
 use roost_domain::model::file::Picture;
 use roost_domain::model::page::Page;
+use roost_domain::model::presence::ChatSession;
 use roost_domain::model::user::User;
 use roost_domain::Properties;
 use roost_hal::Links;
@@ -150,7 +151,6 @@ pub struct UserSessionRepr {
 pub fn user_session(
     found: &roost_domain::model::account::UserSession,
     now: roost_domain::Timestamp,
-    streaming: bool,
     urls: &Urls,
 ) -> Resource<UserSessionRepr> {
     let session = &found.session;
@@ -162,7 +162,7 @@ pub fn user_session(
         state: if end_time.is_some() { "ENDED" } else { "ACTIVE" },
         user: user_state(&found.user, urls),
         user_agent: session.user_agent.clone(),
-        streaming: streaming && end_time.is_none(),
+        streaming: found.streaming && end_time.is_none(),
     };
     let links = Links::new()
         .with_href("user", urls.v1(&format!("/users/{}", found.user.id)))
@@ -189,7 +189,7 @@ pub struct ChatSessionRepr {
 }
 
 /// A chat session as listed.
-pub fn chat_session(found: &crate::realtime::ChatSession, urls: &Urls) -> Resource<ChatSessionRepr> {
+pub fn chat_session(found: &ChatSession, urls: &Urls) -> Resource<ChatSessionRepr> {
     let created_time = super::iso(found.opened);
     let session = UserSessionRepr {
         id: found.session_id,
@@ -205,21 +205,6 @@ pub fn chat_session(found: &crate::realtime::ChatSession, urls: &Urls) -> Resour
         .with_href("user", urls.v1(&format!("/users/{}", found.user.id)))
         .with_href("application", urls.v1("/application"));
     Resource::new(ChatSessionRepr { id: found.id, created_time, session, state: "ACTIVE" }, links)
-}
-
-/// A numbered page of chat sessions (`_embedded.sessions`), cut from the list of open ones.
-pub fn chat_session_page(
-    sessions: &[crate::realtime::ChatSession],
-    number: u32,
-    size: u32,
-    urls: &Urls,
-    links: &PageLinks,
-) -> PagedResource<Resource<ChatSessionRepr>, PageMetadata> {
-    let start = usize::try_from(u64::from(number) * u64::from(size)).unwrap_or(usize::MAX);
-    let items: Vec<crate::realtime::ChatSession> =
-        sessions.iter().skip(start).take(usize::try_from(size).unwrap_or(usize::MAX)).cloned().collect();
-    let page = Page { items, number, size, total_elements: u64::try_from(sessions.len()).unwrap_or(u64::MAX) };
-    numbered_page("sessions", &page, links, |s| chat_session(s, urls))
 }
 
 /// `POST /v1/events/tickets`'s answer.

@@ -311,14 +311,10 @@ pub async fn list_sessions(
     domain: Domain,
     Authenticated(p): Authenticated,
     list: ListRequest,
-    state: actix_web::web::Data<crate::state::AppState>,
 ) -> Result<impl Responder, ApiError> {
     let page = list.page()?;
-    let streaming = state.realtime.streaming_sessions(p.application_id());
     let state = list.query.get("state").map(SessionState::parse).transpose()?;
     let found = domain.run(move |s| s.list_user_sessions(&p, state, &page)).await?;
     let now = roost_domain::now();
-    Ok(Hal(numbered_page("sessions", &found, &list.page_links(), |s| {
-        user_session(s, now, streaming.contains(&s.session.id), &list.urls)
-    })))
+    Ok(Hal(numbered_page("sessions", &found, &list.page_links(), |s| user_session(s, now, &list.urls))))
 }

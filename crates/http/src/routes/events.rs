@@ -13,11 +13,12 @@ use tokio::sync::mpsc;
 
 use crate::casing;
 use crate::error::ApiError;
-use crate::extract::{authenticate, blocking, Authenticated, ListRequest};
+use crate::extract::{authenticate, blocking, Authenticated, Domain, ListRequest};
 use crate::negotiate::Hal;
 use crate::openapi::{ChatSessionPage, PageParams};
 use crate::realtime::stream::{self, Ended, Frame, Stream, StreamRequest};
-use crate::repr::user::{chat_session_page, TicketRepr};
+use crate::repr::numbered_page;
+use crate::repr::user::{chat_session, TicketRepr};
 use crate::state::AppState;
 use crate::urls::Urls;
 
@@ -300,8 +301,12 @@ async fn run_command(stream: &mut Stream, frame: &Value) -> Result<(), ApiError>
             };
             stream.scope = scope;
             stream.named = subscribed.clone();
-            stream.guard.set_channels(subscribed);
-            Ok(())
+            let (hub, id) = (stream.state.realtime.clone(), stream.guard.id());
+            blocking(&stream.state, None, move || {
+                hub.set_channels(id, subscribed);
+                Ok(())
+            })
+            .await
         }
         "keystrokes" => {
             let keys = frame.get("keys").and_then(Value::as_str).unwrap_or_default().to_owned();
@@ -398,12 +403,11 @@ pub async fn ticket(
     security(("oauth2" = [])),
 )]
 pub async fn chat_sessions(
-    state: web::Data<AppState>,
+    domain: Domain,
     Authenticated(p): Authenticated,
     list: ListRequest,
 ) -> Result<impl Responder, ApiError> {
-    let application_id = p.manage()?;
     let (number, size) = list.numbered()?;
-    let sessions = state.realtime.chat_sessions(application_id);
-    Ok(Hal(chat_session_page(&sessions, number, size, &list.urls, &list.page_links())))
+    let found = domain.run(move |s| s.list_chat_sessions(&p, number, size)).await?;
+    Ok(Hal(numbered_page("sessions", &found, &list.page_links(), |s| chat_session(s, &list.urls))))
 }

@@ -126,11 +126,9 @@ pub async fn participants(
     Authenticated(p): Authenticated,
     ChannelIdPath(id): ChannelIdPath,
     list: ListRequest,
-    state: web::Data<crate::state::AppState>,
 ) -> Result<impl Responder, ApiError> {
     let page = list.page()?;
-    let present = state.realtime.participants(p.application_id(), id);
-    let found = domain.run(move |s| s.channel_participants(&p, id, &present, &page)).await?;
+    let found = domain.run(move |s| s.channel_participants(&p, id, &page)).await?;
     Ok(Hal(repr::user::user_page(&found, &list.urls, &list.page_links())))
 }
 

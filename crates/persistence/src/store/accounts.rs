@@ -15,7 +15,7 @@ use super::{DieselResultExt, DieselStore};
 use crate::conn::AnyConnection;
 use crate::prepared::KeepPreparedLimit;
 use crate::rows::{utc, ApplicationRow, UserRow};
-use crate::schema::{account_tokens, applications, user_sessions, users};
+use crate::schema::{account_tokens, applications, open_streams, user_sessions, users};
 
 type Db = <AnyConnection as diesel::Connection>::Backend;
 
@@ -311,9 +311,20 @@ impl AccountStore for DieselStore {
                 .page_prepared(page)
                 .load(conn)
                 .store_err()?;
+            let ids: Vec<i64> = rows.iter().map(|(session, _)| session.id).collect();
+            let streaming: std::collections::HashSet<i64> = open_streams::table
+                .filter(open_streams::session_id.eq_any(&ids))
+                .select(open_streams::session_id)
+                .load(conn)
+                .store_err()?
+                .into_iter()
+                .collect();
             let items = rows
                 .into_iter()
-                .map(|(session, user)| Ok(UserSession { session: Session::from(session), user: User::try_from(user)? }))
+                .map(|(session, user)| {
+                    let streaming = streaming.contains(&session.id);
+                    Ok(UserSession { session: Session::from(session), user: User::try_from(user)?, streaming })
+                })
                 .collect::<StoreResult<Vec<_>>>()?;
             Ok(Page { items, number: page.number, size: page.size, total_elements: super::count_to_u64(total) })
         })

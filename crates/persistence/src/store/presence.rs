@@ -2,13 +2,75 @@
 //! and `users.online`, kept true while a live node counts a stream of the user.
 
 use diesel::prelude::*;
-use roost_domain::model::presence::PresenceChange;
+use roost_domain::model::page::Page;
+use roost_domain::model::presence::{ChatSession, OpenUserStream, PresenceChange};
+use roost_domain::model::user::User;
 use roost_domain::ports::{PresenceStore, StoreResult};
-use roost_domain::{ApplicationId, Timestamp, UserId};
+use roost_domain::{ApplicationId, ChannelId, Timestamp, UserId};
 
 use super::{DieselResultExt, DieselStore};
 use crate::conn::AnyConnection;
-use crate::schema::{roost_nodes, stream_presence, users};
+use crate::rows::{utc, UserRow};
+use crate::schema::{chat_sessions, open_streams, roost_nodes, stream_presence, users};
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = chat_sessions)]
+struct ChatSessionRow {
+    id: i64,
+    session_id: i64,
+    channel_id: i64,
+    opened_at: chrono::NaiveDateTime,
+}
+
+/// Subscribes an open stream to channels: a chat session each, with the stream's user and
+/// login session. Nothing when the stream is gone (closed meanwhile) or a channel is.
+fn insert_chat_sessions(conn: &mut AnyConnection, stream_id: i64, sessions: &[(i64, ChannelId)]) -> StoreResult<()> {
+    if sessions.is_empty() {
+        return Ok(());
+    }
+    let stream: Option<(i64, i64, i64)> = open_streams::table
+        .find(stream_id)
+        .select((open_streams::application_id, open_streams::user_id, open_streams::session_id))
+        .get_result(conn)
+        .optional()
+        .store_err()?;
+    let Some((application_id, user_id, session_id)) = stream else { return Ok(()) };
+    let channels: Vec<i64> = sessions.iter().map(|(_, c)| c.0).collect();
+    let existing: Vec<i64> = crate::schema::channels::table
+        .filter(crate::schema::channels::id.eq_any(&channels))
+        .select(crate::schema::channels::id)
+        .load(conn)
+        .store_err()?;
+    let now = roost_domain::now().naive_utc();
+    for (id, channel) in sessions.iter().filter(|(_, c)| existing.contains(&c.0)) {
+        diesel::insert_into(chat_sessions::table)
+            .values((
+                chat_sessions::id.eq(id),
+                chat_sessions::stream_id.eq(stream_id),
+                chat_sessions::application_id.eq(application_id),
+                chat_sessions::user_id.eq(user_id),
+                chat_sessions::session_id.eq(session_id),
+                chat_sessions::channel_id.eq(channel.0),
+                chat_sessions::opened_at.eq(now),
+            ))
+            .execute(conn)
+            .store_err()?;
+    }
+    Ok(())
+}
+
+/// Forgets open streams and their chat sessions (not left to `ON DELETE CASCADE`, so that the
+/// order is the same on both engines).
+fn forget_streams(conn: &mut AnyConnection, stream_ids: &[i64]) -> StoreResult<()> {
+    if stream_ids.is_empty() {
+        return Ok(());
+    }
+    diesel::delete(chat_sessions::table.filter(chat_sessions::stream_id.eq_any(stream_ids)))
+        .execute(conn)
+        .store_err()?;
+    diesel::delete(open_streams::table.filter(open_streams::stream_id.eq_any(stream_ids))).execute(conn).store_err()?;
+    Ok(())
+}
 
 /// Locks the users' rows, in id order: presence changes of one user (from two nodes at once)
 /// then run one after the other, and the last one counts what the others wrote.
@@ -58,19 +120,15 @@ fn recompute(conn: &mut AnyConnection, user_ids: &[i64]) -> StoreResult<Vec<Pres
 }
 
 impl PresenceStore for DieselStore {
-    fn stream_opened(
-        &self,
-        node: i64,
-        application_id: ApplicationId,
-        user_id: UserId,
-    ) -> StoreResult<Option<PresenceChange>> {
+    fn stream_opened(&self, stream: &OpenUserStream) -> StoreResult<Option<PresenceChange>> {
+        let user_id = stream.user_id.0;
         self.write(|conn| {
-            lock_users(conn, &[user_id.0])?;
+            lock_users(conn, &[user_id])?;
             on_engine!(conn, |c| diesel::insert_into(stream_presence::table)
                 .values((
-                    stream_presence::node_id.eq(node),
-                    stream_presence::user_id.eq(user_id.0),
-                    stream_presence::application_id.eq(application_id.0),
+                    stream_presence::node_id.eq(stream.node),
+                    stream_presence::user_id.eq(user_id),
+                    stream_presence::application_id.eq(stream.application_id.0),
                     stream_presence::streams.eq(1),
                 ))
                 .on_conflict((stream_presence::node_id, stream_presence::user_id))
@@ -78,22 +136,101 @@ impl PresenceStore for DieselStore {
                 .set(stream_presence::streams.eq(stream_presence::streams + 1))
                 .execute(c)
                 .store_err()?);
-            Ok(recompute(conn, &[user_id.0])?.pop())
+            if let Some(session_id) = stream.session_id {
+                diesel::insert_into(open_streams::table)
+                    .values((
+                        open_streams::stream_id.eq(stream.id),
+                        open_streams::node_id.eq(stream.node),
+                        open_streams::application_id.eq(stream.application_id.0),
+                        open_streams::user_id.eq(user_id),
+                        open_streams::session_id.eq(session_id),
+                        open_streams::opened_at.eq(stream.opened.naive_utc()),
+                    ))
+                    .execute(conn)
+                    .store_err()?;
+                insert_chat_sessions(conn, stream.id, &stream.chat_sessions)?;
+            }
+            Ok(recompute(conn, &[user_id])?.pop())
         })
     }
 
-    fn stream_closed(&self, node: i64, user_id: UserId) -> StoreResult<Option<PresenceChange>> {
+    fn stream_closed(&self, stream: &OpenUserStream) -> StoreResult<Option<PresenceChange>> {
+        let user_id = stream.user_id.0;
         self.write(|conn| {
-            lock_users(conn, &[user_id.0])?;
+            lock_users(conn, &[user_id])?;
             let this = stream_presence::table
-                .filter(stream_presence::node_id.eq(node))
-                .filter(stream_presence::user_id.eq(user_id.0));
+                .filter(stream_presence::node_id.eq(stream.node))
+                .filter(stream_presence::user_id.eq(user_id));
             diesel::update(this)
                 .set(stream_presence::streams.eq(stream_presence::streams - 1))
                 .execute(conn)
                 .store_err()?;
             diesel::delete(this.filter(stream_presence::streams.le(0))).execute(conn).store_err()?;
-            Ok(recompute(conn, &[user_id.0])?.pop())
+            forget_streams(conn, &[stream.id])?;
+            Ok(recompute(conn, &[user_id])?.pop())
+        })
+    }
+
+    fn set_chat_sessions(&self, stream_id: i64, sessions: &[(i64, ChannelId)]) -> StoreResult<()> {
+        self.write(|conn| {
+            let kept: Vec<i64> = sessions.iter().map(|(_, channel)| channel.0).collect();
+            diesel::delete(
+                chat_sessions::table
+                    .filter(chat_sessions::stream_id.eq(stream_id))
+                    .filter(diesel::dsl::not(chat_sessions::channel_id.eq_any(&kept))),
+            )
+            .execute(conn)
+            .store_err()?;
+            let subscribed: Vec<i64> = chat_sessions::table
+                .filter(chat_sessions::stream_id.eq(stream_id))
+                .select(chat_sessions::channel_id)
+                .load(conn)
+                .store_err()?;
+            let new: Vec<(i64, ChannelId)> =
+                sessions.iter().copied().filter(|(_, channel)| !subscribed.contains(&channel.0)).collect();
+            insert_chat_sessions(conn, stream_id, &new)
+        })
+    }
+
+    fn chat_sessions(&self, application_id: ApplicationId, number: u32, size: u32) -> StoreResult<Page<ChatSession>> {
+        self.read(|conn| {
+            let base = || chat_sessions::table.filter(chat_sessions::application_id.eq(application_id.0));
+            let total: i64 = base().count().get_result(conn).store_err()?;
+            let offset = i64::from(number).saturating_mul(i64::from(size));
+            let rows: Vec<(ChatSessionRow, UserRow)> = base()
+                .inner_join(users::table)
+                .order((chat_sessions::opened_at, chat_sessions::id))
+                .select((ChatSessionRow::as_select(), UserRow::as_select()))
+                .limit(i64::from(size))
+                .offset(offset)
+                .load(conn)
+                .store_err()?;
+            let items = rows
+                .into_iter()
+                .map(|(row, user)| {
+                    Ok(ChatSession {
+                        id: row.id,
+                        user: User::try_from(user)?,
+                        session_id: row.session_id,
+                        channel_id: ChannelId(row.channel_id),
+                        opened: utc(row.opened_at),
+                    })
+                })
+                .collect::<StoreResult<Vec<_>>>()?;
+            Ok(Page { items, number, size, total_elements: super::count_to_u64(total) })
+        })
+    }
+
+    fn participants(&self, application_id: ApplicationId, channel_id: ChannelId) -> StoreResult<Vec<UserId>> {
+        self.read(|conn| {
+            let users: Vec<i64> = chat_sessions::table
+                .filter(chat_sessions::application_id.eq(application_id.0))
+                .filter(chat_sessions::channel_id.eq(channel_id.0))
+                .select(chat_sessions::user_id)
+                .distinct()
+                .load(conn)
+                .store_err()?;
+            Ok(users.into_iter().map(UserId).collect())
         })
     }
 
@@ -132,6 +269,12 @@ impl PresenceStore for DieselStore {
             diesel::delete(stream_presence::table.filter(stream_presence::node_id.eq_any(&dead)))
                 .execute(conn)
                 .store_err()?;
+            let streams: Vec<i64> = open_streams::table
+                .filter(open_streams::node_id.eq_any(&dead))
+                .select(open_streams::stream_id)
+                .load(conn)
+                .store_err()?;
+            forget_streams(conn, &streams)?;
             if nodes.is_none() {
                 diesel::delete(roost_nodes::table.filter(roost_nodes::node_id.eq_any(&dead)))
                     .execute(conn)

@@ -238,16 +238,40 @@ fn two_nodes(db: &TestDatabase, broker: &[(&str, &str)], expected_log: &str) {
     // Presence across nodes, and its live events relayed.
     let (guest, session) = guest_session(&a.base, &app, "two-node-guest");
     assert!(!online(&b.base, &app, guest));
-    let streaming = sse(&a.base, "/v1/events", &session);
+    let streaming = sse(&a.base, &format!("/v1/events?channel={channel}"), &session);
     assert!(online(&b.base, &app, guest), "a user streaming on A is online through B");
     let went = next_of(&on_b, "user.online");
     assert_eq!(went.data["resource"]["id"], json!(guest));
-    // A dies with the stream open: B ends its presence after the node timeout.
+    // Its chat session, participation and `streaming` too.
+    let (_, sessions) = api("GET", &format!("{}/v1/chat-sessions", b.base), &app, None);
+    assert_eq!(sessions["_embedded"]["sessions"][0]["session"]["user"]["id"], json!(guest), "{sessions}");
+    assert_eq!(
+        sessions["_embedded"]["sessions"][0]["_links"]["channel"]["href"]
+            .as_str()
+            .map(|h| h.ends_with(&format!("/v1/channels/{channel}"))),
+        Some(true)
+    );
+    let (_, participants) = api("GET", &format!("{}/v1/channels/{channel}/participants", b.base), &app, None);
+    assert_eq!(participants["_embedded"]["users"][0]["id"], json!(guest), "{participants}");
+    let streaming_through_b = |base: &str| {
+        let (_, found) = api("GET", &format!("{base}/v1/user-sessions"), &app, None);
+        found["_embedded"]["sessions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["user"]["id"] == json!(guest) && s["streaming"] == json!(true))
+    };
+    assert!(streaming_through_b(&b.base), "a session streaming on A is `streaming` through B");
+    // A dies with the stream open: B ends its presence and its chat sessions after the node
+    // timeout.
     kill_9(a);
     drop(streaming);
     eventually("B to end the dead node's presence", || !online(&b.base, &app, guest));
     let gone = next_of(&on_b, "user.offline");
     assert_eq!(gone.data["resource"]["id"], json!(guest));
+    let (_, sessions) = api("GET", &format!("{}/v1/chat-sessions", b.base), &app, None);
+    assert_eq!(sessions["page"]["totalElements"], json!(0), "{sessions}");
+    assert!(!streaming_through_b(&b.base));
     let (_, stderr) = b.stop();
     assert!(stderr.contains(expected_log), "the relay in use is logged: {stderr}");
 }

@@ -1,0 +1,2 @@
+DROP TABLE chat_sessions;
+DROP TABLE open_streams;
