@@ -10,6 +10,7 @@ use roost_domain::{ApplicationId, ChannelId, Timestamp, UserId};
 
 use super::{DieselResultExt, DieselStore};
 use crate::conn::AnyConnection;
+use crate::prepared::KeepPreparedLimit;
 use crate::rows::{utc, UserRow};
 use crate::schema::{chat_sessions, open_streams, roost_nodes, stream_presence, users};
 
@@ -201,8 +202,7 @@ impl PresenceStore for DieselStore {
                 .inner_join(users::table)
                 .order((chat_sessions::opened_at, chat_sessions::id))
                 .select((ChatSessionRow::as_select(), UserRow::as_select()))
-                .limit(i64::from(size))
-                .offset(offset)
+                .limit_offset_prepared(i64::from(size), offset)
                 .load(conn)
                 .store_err()?;
             let items = rows
