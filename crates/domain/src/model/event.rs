@@ -8,6 +8,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::channel::Channel;
+use super::file::StoredFile;
 use super::ids::{ApplicationId, ChannelId, MessageId, ThreadId, UserId};
 use super::message::Message;
 use super::notification::Notification;
@@ -63,6 +64,8 @@ event_types! {
     UserUpdated => "user.updated", "A user was changed.";
     UserDeleted => "user.deleted", "A user was deleted (the resource is its last state).";
     NotificationCreated => "notification.created", "A user was notified.";
+    FileCreated => "file.created", "A file was uploaded (with its message, or as a display picture).";
+    FileDeleted => "file.deleted", "A hosted file was removed (the resource is its last state).";
     Keystrokes => "keystrokes", "Live: a user is typing.";
     ChannelEvent => "channel.event", "Live: a custom channel event.";
     UserOnline => "user.online", "Live: a user opened their first stream.";
@@ -119,6 +122,8 @@ pub enum EventResource {
     Notification(Notification),
     /// `member.*`, `moderator.*`, `invite.created`, `read_receipt.created`, `reaction.*`.
     Link(Link),
+    /// `file.*`.
+    File(StoredFile),
 }
 
 /// An event to record with a change, in its transaction.
@@ -169,6 +174,17 @@ impl EventDraft {
             user_id: Some(notification.user_id),
             resource: EventResource::Notification(notification.clone()),
         }
+    }
+
+    /// A hosted file's event: a message's file is its channel's (and its sender's), a display
+    /// picture its user's.
+    pub fn file(
+        event_type: EventType,
+        file: &StoredFile,
+        channel_id: Option<ChannelId>,
+        user_id: Option<UserId>,
+    ) -> Self {
+        Self { event_type, channel_id, user_id, resource: EventResource::File(file.clone()) }
     }
 
     /// A link between a channel (or one of its messages) and a user.
@@ -308,6 +324,8 @@ impl StreamScope {
                     EventType::NotificationCreated => about_me,
                     EventType::UserCreated | EventType::UserUpdated | EventType::UserDeleted => about_me,
                     EventType::UserOnline | EventType::UserOffline => about_me,
+                    // A display picture is its user's; a message's file, its channel's.
+                    EventType::FileCreated | EventType::FileDeleted if channel_id.is_none() => about_me,
                     // An invite concerns the invitee and the channel's members.
                     _ => channel_id.is_some_and(|c| member_of.contains(&c) || watching.contains(&c)),
                 };

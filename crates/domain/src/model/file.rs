@@ -9,7 +9,7 @@ use crate::error::{DomainError, FieldErrorCode};
 pub const MAX_NAME_CHARS: usize = 255;
 
 /// A hosted file.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct StoredFile {
     /// Its key in the file store: random, never derived from the client's name.
     pub key: String,

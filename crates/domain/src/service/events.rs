@@ -121,7 +121,7 @@ impl Service {
                 EventResource::Message(m) => messages.push(m.clone()),
                 EventResource::Channel(c) => channels.push(c.clone()),
                 EventResource::Notification(n) => notifications.push(n.clone()),
-                EventResource::User(_) => {}
+                EventResource::User(_) | EventResource::File(_) => {}
                 EventResource::Link(link) => {
                     linked_users.push(link.user_id);
                     linked_messages.extend(link.message_id);

@@ -8,6 +8,7 @@ use bytes::Bytes;
 
 use roost_domain::model::channel::{Invite, Membership};
 use roost_domain::model::event::{Event, EventResource, EventType, Link, LiveEvent, LiveResource};
+use roost_domain::model::file::StoredFile;
 use roost_domain::model::message::ReadReceipt;
 use roost_domain::service::Related;
 use roost_domain::{ChannelId, UserId};
@@ -152,7 +153,21 @@ fn stored_resource(event: &Event, related: &Related, urls: &Urls) -> Value {
         EventResource::User(u) => to_value(user(u, urls)),
         EventResource::Notification(n) => to_value(renderer.notification(n)),
         EventResource::Link(link) => link_resource(event.draft.event_type, link, related, urls),
+        EventResource::File(file) => file_resource(file, urls),
     }
+}
+
+/// A hosted file as a message shows it (`FileProperties`), with its checksum and upload time.
+fn file_resource(file: &StoredFile, urls: &Urls) -> Value {
+    json!({
+        "type": "HOSTED",
+        "url": urls.file(&file.key),
+        "name": file.name,
+        "contentType": file.content_type,
+        "size": file.size,
+        "checksum": file.checksum,
+        "createdTime": iso(file.created_time),
+    })
 }
 
 fn link_resource(event_type: EventType, link: &Link, related: &Related, urls: &Urls) -> Value {

@@ -389,3 +389,99 @@ async fn a_users_stream_ends_when_the_user_is_deleted() {
         assert!(stream.ends_within(Duration::from_secs(5)).await, "{}: the stream ends", t.label());
     }
 }
+
+const BOUNDARY: &str = "rt-boundary";
+
+/// A multipart body of one file part and text parts.
+fn multipart(file_name: &str, content_type: &str, bytes: &[u8], texts: &[(&str, &str)]) -> Vec<u8> {
+    let mut body = Vec::new();
+    for (name, value) in texts {
+        body.extend_from_slice(
+            format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").as_bytes(),
+        );
+    }
+    body.extend_from_slice(
+        format!(
+            "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\n\
+             Content-Type: {content_type}\r\n\r\n"
+        )
+        .as_bytes(),
+    );
+    body.extend_from_slice(bytes);
+    body.extend_from_slice(format!("\r\n--{BOUNDARY}--\r\n").as_bytes());
+    body
+}
+
+async fn upload(t: &TestApp, uri: &str, body: Vec<u8>) -> Reply {
+    let reply = t
+        .call(
+            TestRequest::post()
+                .uri(uri)
+                .insert_header(("content-type", format!("multipart/form-data; boundary={BOUNDARY}")))
+                .set_payload(body),
+        )
+        .await;
+    assert_eq!(reply.status, 200, "{}: {}", t.label(), reply.body);
+    reply
+}
+
+/// Files are events: a message's file is its channel's, a display picture its user's alone.
+/// What goes with a larger delete is told too: a deleted user's memberships, emptied channels.
+#[actix_web::test]
+async fn files_and_what_goes_with_a_delete_are_events() {
+    for t in TestApp::each().await {
+        let f = fixture(&t).await;
+        let watched = "types=file.created,file.deleted,member.removed,channel.updated,user.deleted";
+        let mut app = t.app_stream(&format!("/v1/events?{watched}")).await;
+        let mut ben = t.user_stream(&f.ben.1, "/v1/events?types=file.created,file.deleted").await;
+        let mut cat = t.user_stream(&f.cat.1, "/v1/events?types=file.created,file.deleted").await;
+
+        let messages = format!("/v1/channels/{}/messages", f.team);
+        let posted =
+            upload(&t, &messages, multipart("notes.txt", "text/plain", b"hello", &[("username", "rt-ann")])).await;
+        let created = app.next().await;
+        assert_eq!(created.event, "file.created", "{}", t.label());
+        let file = &created.data["resource"];
+        assert_eq!(file["url"], posted.body["file"]["url"], "{file}");
+        assert_eq!(
+            (file["type"].as_str(), file["name"].as_str(), file["size"].as_i64()),
+            (Some("HOSTED"), Some("notes.txt"), Some(5))
+        );
+        assert_eq!(ben.next().await.data["resource"]["url"], file["url"], "a member of the channel is told");
+
+        let id = posted.body["id"].as_i64().unwrap();
+        let deleted = t.call(TestRequest::delete().uri(&format!("/v1/messages/{id}"))).await;
+        assert!(deleted.status.is_success(), "{}", deleted.body);
+        let removed = app.next().await;
+        assert_eq!(removed.event, "file.deleted", "{}", t.label());
+        assert_eq!(removed.data["resource"]["url"], file["url"], "its last state");
+        assert_eq!(ben.next().await.event, "file.deleted");
+
+        // A display picture is its user's: cat is told of its own, and of nothing before it.
+        let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR";
+        upload(&t, &format!("/v1/users/{}/display-picture", f.cat.0), multipart("me.png", "image/png", png, &[])).await;
+        assert_eq!(app.next().await.event, "file.created");
+        let own = cat.next().await;
+        assert_eq!((own.event.as_str(), own.data["resource"]["name"].as_str()), ("file.created", Some("me.png")));
+        assert!(ben.next_within(Duration::from_millis(300)).await.is_none(), "not another user's picture");
+
+        // Every message deleted at once: each channel that had some is updated, emptied.
+        say(&t, f.lobby, "soon gone").await;
+        let all = t.call(TestRequest::delete().uri("/v1/messages")).await;
+        assert!(all.status.is_success(), "{}", all.body);
+        let emptied = app.next().await;
+        assert_eq!((emptied.event.as_str(), &emptied.data["resource"]["id"]), ("channel.updated", &json!(f.lobby)));
+        assert!(emptied.data["resource"].get("lastReceivedMessage").is_none(), "{}", emptied.data);
+
+        // A user deleted leaves its channels: member.removed, then user.deleted.
+        let gone = t.call(TestRequest::delete().uri(&format!("/v1/users/{}", f.ben.0))).await;
+        assert!(gone.status.is_success(), "{}", gone.body);
+        let seen = app.until(|e| e.event == "user.deleted").await;
+        let left: Vec<(&str, &Value, &Value)> = seen
+            .iter()
+            .map(|e| (e.event.as_str(), &e.data["resource"]["channelId"], &e.data["resource"]["userId"]))
+            .collect();
+        assert_eq!(left[0], ("member.removed", &json!(f.team), &json!(f.ben.0)), "{}: {left:?}", t.label());
+        assert_eq!(seen.len(), 2, "{left:?}");
+    }
+}

@@ -526,13 +526,13 @@ fn delete_channel_rows(conn: &mut AnyConnection, id: ChannelId) -> StoreResult<(
         .execute(conn)
         .store_err()?;
     diesel::delete(read_marks::table.filter(read_marks::channel_id.eq(id.0))).execute(conn).store_err()?;
-    let keys: Vec<Option<String>> = messages::table
+    let files: Vec<(Option<String>, i64, Option<i64>)> = messages::table
         .filter(messages::channel_id.eq(id.0))
         .filter(messages::file_key.is_not_null())
-        .select(messages::file_key)
+        .select((messages::file_key, messages::channel_id, messages::user_id))
         .load(conn)
         .store_err()?;
-    super::files::mark_removed(conn, keys.into_iter().flatten())?;
+    super::files::mark_removed(conn, super::files::message_files(files))?;
     diesel::delete(messages::table.filter(messages::channel_id.eq(id.0))).execute(conn).store_err()?;
     diesel::delete(threads::table.filter(threads::channel_id.eq(id.0))).execute(conn).store_err()?;
     diesel::delete(channel_invites::table.filter(channel_invites::channel_id.eq(id.0))).execute(conn).store_err()?;

@@ -5,7 +5,9 @@ use roost_domain::model::event::{EventDraft, EventType};
 use roost_domain::model::file::{Picture, StoredFile};
 use roost_domain::model::user::User;
 use roost_domain::ports::{FileStore, StoreResult};
-use roost_domain::{ApplicationId, Timestamp, UserId};
+use std::collections::{BTreeMap, HashMap};
+
+use roost_domain::{ApplicationId, ChannelId, Timestamp, UserId};
 
 use super::{DieselResultExt, DieselStore};
 use crate::conn::AnyConnection;
@@ -84,6 +86,8 @@ impl FileStore for DieselStore {
             };
             if let Some(file) = file {
                 diesel::insert_into(files::table).values(FileRow::from(file)).execute(conn).store_err()?;
+                let created = EventDraft::file(EventType::FileCreated, file, None, Some(user_id));
+                super::events::record(conn, application_id, &[created], now)?;
             }
             let (key, url) = match picture {
                 Picture::Hosted(key) => (Some(key.as_str()), None),
@@ -98,7 +102,7 @@ impl FileStore for DieselStore {
                 ))
                 .execute(conn)
                 .store_err()?;
-            mark_removed(conn, replaced)?;
+            mark_removed(conn, replaced.map(|key| (key, None, Some(user_id))))?;
             let row = this.select(UserRow::as_select()).get_result(conn).store_err()?;
             let user = User::try_from(row)?;
             let changed = EventDraft::user(EventType::UserUpdated, &user);
@@ -130,22 +134,22 @@ impl FileStore for DieselStore {
         })
     }
 
-    fn mark_unreferenced_files(&self, now: Timestamp) -> StoreResult<u64> {
+    fn mark_unreferenced_files(&self, _now: Timestamp) -> StoreResult<u64> {
         self.write(|conn| {
             // NOT IN over a list holding NULL is never true (SQL's three-valued logic): the
             // subqueries leave NULLs out.
             let in_messages = messages::table.filter(messages::file_key.is_not_null()).select(messages::file_key);
             let in_users =
                 users::table.filter(users::display_picture_key.is_not_null()).select(users::display_picture_key);
-            let marked = diesel::update(
-                files::table
-                    .filter(files::deleted_at.is_null())
-                    .filter(diesel::dsl::not(files::file_key.nullable().eq_any(in_messages)))
-                    .filter(diesel::dsl::not(files::file_key.nullable().eq_any(in_users))),
-            )
-            .set(files::deleted_at.eq(Some(now.naive_utc())))
-            .execute(conn)
-            .store_err()?;
+            let unreferenced: Vec<String> = files::table
+                .filter(files::deleted_at.is_null())
+                .filter(diesel::dsl::not(files::file_key.nullable().eq_any(in_messages)))
+                .filter(diesel::dsl::not(files::file_key.nullable().eq_any(in_users)))
+                .select(files::file_key)
+                .load(conn)
+                .store_err()?;
+            let marked = unreferenced.len();
+            mark_removed(conn, unreferenced.into_iter().map(|key| (key, None, None)))?;
             Ok(u64::try_from(marked).unwrap_or(u64::MAX))
         })
     }
@@ -176,18 +180,41 @@ impl FileStore for DieselStore {
     }
 }
 
-/// Marks the files `keys` removed, inside the caller's transaction: their bytes are removed
-/// once it committed, then their rows ([`FileStore::removed_files`]). A download no longer finds
-/// them from the commit on.
-pub(crate) fn mark_removed(conn: &mut AnyConnection, keys: impl IntoIterator<Item = String>) -> StoreResult<()> {
-    let keys: Vec<String> = keys.into_iter().collect();
-    if keys.is_empty() {
+/// A file to mark removed, with whose it was: a message's channel and sender, or a user's
+/// display picture (neither: an unreferenced file found by the sweep).
+pub(crate) type OwnedFile = (String, Option<ChannelId>, Option<UserId>);
+
+/// The hosted files of messages, from their `(file_key, channel_id, user_id)`.
+pub(crate) fn message_files(rows: Vec<(Option<String>, i64, Option<i64>)>) -> Vec<OwnedFile> {
+    rows.into_iter()
+        .filter_map(|(key, channel, user)| Some((key?, Some(ChannelId(channel)), user.map(UserId))))
+        .collect()
+}
+
+/// Marks files removed inside the caller's transaction, each with a `file.deleted` carrying its
+/// last state: their bytes are removed once it committed, then their rows
+/// ([`FileStore::removed_files`]). A download no longer finds them from the commit on.
+pub(crate) fn mark_removed(conn: &mut AnyConnection, owned: impl IntoIterator<Item = OwnedFile>) -> StoreResult<()> {
+    let owned: HashMap<String, (Option<ChannelId>, Option<UserId>)> =
+        owned.into_iter().map(|(key, channel, user)| (key, (channel, user))).collect();
+    if owned.is_empty() {
         return Ok(());
     }
-    diesel::update(files::table.filter(files::file_key.eq_any(&keys)).filter(files::deleted_at.is_null()))
-        .set(files::deleted_at.eq(Some(chrono::Utc::now().naive_utc())))
-        .execute(conn)
-        .store_err()?;
+    let keys: Vec<&String> = owned.keys().collect();
+    let live = || files::table.filter(files::file_key.eq_any(&keys)).filter(files::deleted_at.is_null());
+    let rows: Vec<FileRow> = live().select(FileRow::as_select()).load(conn).store_err()?;
+    let now = roost_domain::now();
+    diesel::update(live()).set(files::deleted_at.eq(Some(now.naive_utc()))).execute(conn).store_err()?;
+    let mut by_application: BTreeMap<i64, Vec<EventDraft>> = BTreeMap::new();
+    for row in rows {
+        let file = StoredFile::from(row);
+        let (channel, user) = owned.get(&file.key).copied().unwrap_or_default();
+        let deleted = EventDraft::file(EventType::FileDeleted, &file, channel, user);
+        by_application.entry(file.application_id.0).or_default().push(deleted);
+    }
+    for (application_id, events) in by_application {
+        super::events::record(conn, ApplicationId(application_id), &events, now)?;
+    }
     Ok(())
 }
 

@@ -6,6 +6,7 @@ mod listing;
 mod marks;
 
 use diesel::prelude::*;
+use roost_domain::model::channel::Channel;
 use roost_domain::model::cursor::{CursorPage, CursorRequest};
 use roost_domain::model::event::{EventDraft, EventType};
 use roost_domain::model::message::{
@@ -17,10 +18,10 @@ use roost_domain::ports::{MessageStore, StoreResult};
 use roost_domain::{ApplicationId, MessageId, StoreError, ThreadId, Timestamp, UserId};
 
 use super::events::record;
-use super::files::mark_removed;
+use super::files::{mark_removed, message_files};
 use super::{DieselResultExt, DieselStore};
 use crate::conn::AnyConnection;
-use crate::rows::{MessageRow, ThreadRow};
+use crate::rows::{ChannelRow, MessageRow, ThreadRow};
 use crate::schema::{channels, messages, notifications, reactions, read_marks, threads};
 
 type Db = <AnyConnection as Connection>::Backend;
@@ -194,13 +195,13 @@ impl MessageStore for DieselStore {
                 .store_err()?;
             diesel::delete(reactions::table.filter(reactions::application_id.eq(app))).execute(conn).store_err()?;
             diesel::delete(read_marks::table.filter(read_marks::application_id.eq(app))).execute(conn).store_err()?;
-            let keys: Vec<Option<String>> = messages::table
+            let files: Vec<(Option<String>, i64, Option<i64>)> = messages::table
                 .filter(messages::application_id.eq(app))
                 .filter(messages::file_key.is_not_null())
-                .select(messages::file_key)
+                .select((messages::file_key, messages::channel_id, messages::user_id))
                 .load(conn)
                 .store_err()?;
-            mark_removed(conn, keys.into_iter().flatten())?;
+            mark_removed(conn, message_files(files))?;
             let deleted =
                 diesel::delete(messages::table.filter(messages::application_id.eq(app))).execute(conn).store_err()?;
             diesel::delete(
@@ -208,10 +209,29 @@ impl MessageStore for DieselStore {
             )
             .execute(conn)
             .store_err()?;
-            diesel::update(channels::table.filter(channels::application_id.eq(app)))
+            // Each channel that had messages changes (no last message, a count of 0): one
+            // `channel.updated` each, rather than a `message.deleted` per message, which would
+            // hold a whole application's messages in this transaction.
+            let emptied = || {
+                channels::table
+                    .filter(channels::application_id.eq(app))
+                    .filter(channels::last_message_id.is_not_null().or(channels::message_count.ne(0)))
+            };
+            let emptied_ids: Vec<i64> = emptied().select(channels::id).load(conn).store_err()?;
+            diesel::update(emptied())
                 .set((channels::last_message_id.eq(None::<i64>), channels::message_count.eq(0)))
                 .execute(conn)
                 .store_err()?;
+            let changed: Vec<ChannelRow> = channels::table
+                .filter(channels::id.eq_any(&emptied_ids))
+                .select(ChannelRow::as_select())
+                .load(conn)
+                .store_err()?;
+            let events = changed
+                .into_iter()
+                .map(|row| Ok(EventDraft::channel(EventType::ChannelUpdated, &Channel::try_from(row)?)))
+                .collect::<StoreResult<Vec<_>>>()?;
+            record(conn, application_id, &events, roost_domain::now())?;
             Ok(u64::try_from(deleted).unwrap_or(u64::MAX))
         })
     }
@@ -309,13 +329,13 @@ fn delete_message_rows(conn: &mut AnyConnection, message: &Message, revision: Op
     gone.sort_by_key(|m| std::cmp::Reverse(m.nested_level));
     let events: Vec<EventDraft> = gone.iter().map(|m| EventDraft::message(EventType::MessageDeleted, m)).collect();
     record(conn, message.application_id, &events, roost_domain::now())?;
-    let keys: Vec<Option<String>> = messages::table
+    let files: Vec<(Option<String>, i64, Option<i64>)> = messages::table
         .filter(messages::id.eq_any(&ids))
         .filter(messages::file_key.is_not_null())
-        .select(messages::file_key)
+        .select((messages::file_key, messages::channel_id, messages::user_id))
         .load(conn)
         .store_err()?;
-    mark_removed(conn, keys.into_iter().flatten())?;
+    mark_removed(conn, message_files(files))?;
     diesel::delete(notifications::table.filter(notifications::message_id.eq_any(&ids))).execute(conn).store_err()?;
     diesel::delete(reactions::table.filter(reactions::message_id.eq_any(&ids))).execute(conn).store_err()?;
     diesel::delete(messages::table.filter(messages::id.eq_any(&ids))).execute(conn).store_err()?;

@@ -1,9 +1,9 @@
 use diesel::prelude::*;
-use roost_domain::model::event::{EventDraft, EventType};
+use roost_domain::model::event::{EventDraft, EventType, Link};
 use roost_domain::model::page::{Page, PageRequest};
 use roost_domain::model::user::{Secret, User, UserFilter, UserSort};
 use roost_domain::ports::{StoreResult, UserStore};
-use roost_domain::{now, ApplicationId, StoreError, Timestamp, UserId};
+use roost_domain::{now, ApplicationId, ChannelId, StoreError, Timestamp, UserId};
 use serde_json::Value;
 
 use super::events::record;
@@ -12,7 +12,7 @@ use super::{DieselResultExt, DieselStore};
 use crate::conn::AnyConnection;
 use crate::prepared::KeepPreparedLimit;
 use crate::rows::UserRow;
-use crate::schema::{user_secrets, users};
+use crate::schema::{channel_members, user_secrets, users};
 
 type Db = <AnyConnection as Connection>::Backend;
 
@@ -310,8 +310,19 @@ fn delete_user_rows(conn: &mut AnyConnection, application_id: ApplicationId, id:
         return Ok(false);
     };
     // Its hosted picture is marked removed (the bytes go after the commit).
-    super::files::mark_removed(conn, last.display_picture_key.clone())?;
+    super::files::mark_removed(conn, last.display_picture_key.clone().map(|key| (key, None, Some(id))))?;
     let last = User::try_from(last)?;
+    // Its memberships go with it (the foreign keys cascade): a `member.removed` each.
+    let member_of: Vec<i64> = channel_members::table
+        .filter(channel_members::user_id.eq(id.0))
+        .select(channel_members::channel_id)
+        .load(conn)
+        .store_err()?;
+    let removed_at = now();
+    let removed: Vec<EventDraft> = member_of
+        .into_iter()
+        .map(|channel| EventDraft::link(EventType::MemberRemoved, Link::new(ChannelId(channel), id, removed_at)))
+        .collect();
     diesel::delete(
         user_secrets::table
             .filter(user_secrets::application_id.eq(application_id.0))
@@ -325,7 +336,9 @@ fn delete_user_rows(conn: &mut AnyConnection, application_id: ApplicationId, id:
             .store_err()?;
     // A concurrent delete took it first: one `user.deleted`, theirs.
     if deleted > 0 {
-        record(conn, application_id, &[EventDraft::user(EventType::UserDeleted, &last)], now())?;
+        let mut events = removed;
+        events.push(EventDraft::user(EventType::UserDeleted, &last));
+        record(conn, application_id, &events, removed_at)?;
     }
     Ok(deleted > 0)
 }

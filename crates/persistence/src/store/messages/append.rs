@@ -140,8 +140,11 @@ fn append_all(conn: &mut AnyConnection, ids: &IdGenerator, drafts: &[MessageDraf
     for (draft, message) in drafts.iter().zip(&stored) {
         notification_rows.extend(draft.notifications.iter().map(|n| notification_row(n, message, ids.next_id())));
     }
-    for file in drafts.iter().filter_map(|draft| draft.file.as_ref()) {
+    let mut file_events = Vec::new();
+    for (file, message) in drafts.iter().zip(&stored).filter_map(|(draft, m)| draft.file.as_ref().map(|f| (f, m))) {
         crate::store::files::insert_file(conn, file)?;
+        let created = EventDraft::file(EventType::FileCreated, file, Some(message.channel_id), message.user_id);
+        file_events.push((message.application_id.0, created));
     }
     let message_rows: Vec<MessageRow> = stored.iter().map(MessageRow::from).collect();
     insert_rows!(conn, messages::table, messages::id, message_rows);
@@ -159,16 +162,18 @@ fn append_all(conn: &mut AnyConnection, ids: &IdGenerator, drafts: &[MessageDraf
         }
     }
     insert_rows!(conn, notifications::table, notifications::id, notification_rows);
-    record_created(conn, &stored, notification_rows)?;
+    record_created(conn, &stored, file_events, notification_rows)?;
     Ok(stored)
 }
 
-/// `message.created` for each message, then `notification.created` for each notification, per
+/// `message.created` for each message, `file.created` for each file, then
+/// `notification.created` for each notification, per
 /// application (a group may hold several), counters taken in application order so that two
 /// nodes' groups never wait on each other in a cycle.
 fn record_created(
     conn: &mut AnyConnection,
     stored: &[Message],
+    file_events: Vec<(i64, EventDraft)>,
     notification_rows: Vec<NotificationRow>,
 ) -> StoreResult<()> {
     let mut by_application: BTreeMap<i64, Vec<EventDraft>> = BTreeMap::new();
@@ -177,6 +182,9 @@ fn record_created(
             .entry(message.application_id.0)
             .or_default()
             .push(EventDraft::message(EventType::MessageCreated, message));
+    }
+    for (application_id, event) in file_events {
+        by_application.entry(application_id).or_default().push(event);
     }
     for row in notification_rows {
         let application_id = row.application_id;
