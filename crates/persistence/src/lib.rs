@@ -10,6 +10,7 @@
 //! prepared on each engine, when to wrap a statement in `KeepPrepared`, `on_engine!`, the group
 //! commit); `clippy.toml` refuses diesel's plain `limit`, `offset` and `first`.
 
+pub mod backup;
 mod checkpoint;
 pub mod conn;
 pub mod migrate;

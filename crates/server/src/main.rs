@@ -60,6 +60,15 @@ enum Command {
     /// Manage end users' accounts.
     #[command(subcommand)]
     Users(UsersCommand),
+    /// Copy the live SQLite database to PATH, a consistent snapshot taken while the server
+    /// runs and writes (`VACUUM INTO`); on PostgreSQL, use `pg_dump` instead.
+    Backup {
+        /// The backup file to write; it must not exist.
+        path: PathBuf,
+        /// Print JSON: {"path", "bytes"}.
+        #[arg(long)]
+        json: bool,
+    },
     /// Print the API's OpenAPI 3.1 document (what `GET /v1/openapi.json` serves) and exit.
     Openapi,
 }
@@ -220,6 +229,15 @@ fn main() -> anyhow::Result<()> {
         Command::Files(FilesCommand::Sweep { json }) => {
             let store = open_store_for_command(&config, ids.clone())?;
             files::sweep_command(&config, store, ids, json)
+        }
+        Command::Backup { path, json } => {
+            let made = roost_persistence::backup::backup_sqlite(&config.database, &path)?;
+            if json {
+                println!("{}", serde_json::json!({"path": made.path.display().to_string(), "bytes": made.bytes}));
+            } else {
+                println!("backed up {} to {} ({} bytes)", config.database.describe(), made.path.display(), made.bytes);
+            }
+            Ok(())
         }
         // Answered above, before the configuration is read.
         Command::Openapi => Ok(()),

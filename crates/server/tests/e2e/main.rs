@@ -14,6 +14,7 @@ use oauth2::{ClientId, ClientSecret, TokenResponse, TokenUrl};
 use roost_persistence::testing::TestDatabase;
 use serde_json::{json, Value};
 
+mod backup;
 mod realtime;
 
 const BIN: &str = env!("CARGO_BIN_EXE_roost");
