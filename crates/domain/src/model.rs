@@ -10,6 +10,7 @@ pub mod event;
 pub mod file;
 pub mod idempotency;
 pub mod ids;
+pub mod job;
 pub mod message;
 pub mod notification;
 pub mod page;

@@ -2,8 +2,6 @@
 //! async code run them on a blocking pool (DESIGN.md, "Storage"). Ports know the model and
 //! nothing else; the use cases in [`crate::service`] call them.
 
-use std::sync::Arc;
-
 use serde_json::Value;
 
 use crate::error::StoreError;
@@ -25,8 +23,12 @@ use crate::model::safety::Block;
 use crate::model::user::{Secret, User, UserFilter, UserSort};
 use crate::model::Timestamp;
 
+mod all;
+mod jobs;
 mod realtime;
 
+pub use all::Ports;
+pub use jobs::JobStore;
 pub use realtime::{EventStore, LiveFeed, NoLiveFeed, PresenceStore, WebhookStore};
 
 /// Result of a storage call.
@@ -466,7 +468,7 @@ pub trait FileStore: Send + Sync {
     fn forget_files(&self, keys: &[String]) -> StoreResult<u64>;
     /// Marks removed every file no message and no user refers to; how many.
     fn mark_unreferenced_files(&self, now: Timestamp) -> StoreResult<u64>;
-    /// Which of `keys` have a row, removed or not.
+    /// Which of `keys` have a row, removed or not, or are a job's input or result.
     fn recorded_files(&self, keys: &[String]) -> StoreResult<Vec<String>>;
     /// Files not marked removed whose key sorts after `after`, in key order, at most `limit`.
     fn files_after(&self, after: Option<&str>, limit: u32) -> StoreResult<Vec<StoredFile>>;
@@ -515,84 +517,4 @@ pub trait SafetyStore: Send + Sync {
     fn report(&self, message: &Message, user: UserId, reason: &str, now: Timestamp) -> StoreResult<bool>;
     /// A page of a channel's reported messages with their report counts, most reported first.
     fn reported_messages(&self, channel: ChannelId, number: u32, size: u32) -> StoreResult<Page<(Message, u64)>>;
-}
-
-/// Every port, as shared handles. Cheap to clone.
-#[derive(Clone)]
-pub struct Ports {
-    /// Applications.
-    pub applications: Arc<dyn ApplicationStore>,
-    /// Clients and tokens.
-    pub credentials: Arc<dyn CredentialStore>,
-    /// Users.
-    pub users: Arc<dyn UserStore>,
-    /// Channels.
-    pub channels: Arc<dyn ChannelStore>,
-    /// Messages.
-    pub messages: Arc<dyn MessageStore>,
-    /// Notifications.
-    pub notifications: Arc<dyn NotificationStore>,
-    /// The store's health.
-    pub health: Arc<dyn HealthStore>,
-    /// Idempotency keys.
-    pub idempotency: Arc<dyn IdempotencyStore>,
-    /// Hosted files.
-    pub files: Arc<dyn FileStore>,
-    /// End-user accounts.
-    pub accounts: Arc<dyn AccountStore>,
-    /// Blocks and reports.
-    pub safety: Arc<dyn SafetyStore>,
-    /// The event log.
-    pub events: Arc<dyn EventStore>,
-    /// Presence across nodes.
-    pub presence: Arc<dyn PresenceStore>,
-    /// Webhooks.
-    pub webhooks: Arc<dyn WebhookStore>,
-    /// Live-only events' way out (none until [`Self::with_live`]).
-    pub live: Arc<dyn LiveFeed>,
-}
-
-impl Ports {
-    /// All ports served by one store.
-    pub fn from_store<S>(store: Arc<S>) -> Self
-    where
-        S: ApplicationStore
-            + CredentialStore
-            + UserStore
-            + ChannelStore
-            + MessageStore
-            + NotificationStore
-            + HealthStore
-            + IdempotencyStore
-            + FileStore
-            + AccountStore
-            + SafetyStore
-            + EventStore
-            + PresenceStore
-            + WebhookStore
-            + 'static,
-    {
-        Self {
-            applications: store.clone(),
-            credentials: store.clone(),
-            users: store.clone(),
-            channels: store.clone(),
-            messages: store.clone(),
-            notifications: store.clone(),
-            health: store.clone(),
-            idempotency: store.clone(),
-            files: store.clone(),
-            accounts: store.clone(),
-            safety: store.clone(),
-            events: store.clone(),
-            presence: store.clone(),
-            webhooks: store,
-            live: Arc::new(NoLiveFeed),
-        }
-    }
-
-    /// These ports, publishing live-only events to `live`.
-    pub fn with_live(self, live: Arc<dyn LiveFeed>) -> Self {
-        Self { live, ..self }
-    }
 }

@@ -17,6 +17,7 @@ mod events;
 mod files;
 mod idempotency;
 mod interactions;
+mod jobs;
 mod messages;
 mod notify;
 mod related;

@@ -15,6 +15,7 @@ mod extract;
 pub mod file_cleanup;
 pub mod hashing;
 mod idempotency;
+pub mod jobs;
 pub mod metrics;
 mod middleware;
 mod negotiate;

@@ -30,6 +30,7 @@ use crate::repr::chat::{
     ChannelRepr, EventRepr, InviteRepr, KeystrokesRepr, MembershipRepr, MessageRepr, NotificationRepr, ReceiptRepr,
     ThreadRepr,
 };
+use crate::repr::jobs::JobRepr;
 use crate::repr::summaries::{ReportedMessageRepr, SummaryRepr};
 use crate::repr::user::{ChatSessionRepr, UserRepr, UserSessionRepr};
 use crate::repr::webhooks::{DeliveryRepr, WebhookRepr};
@@ -161,6 +162,11 @@ bearer token from `POST /oauth/token` (OAuth 2.0 client credentials).",
         routes::events::websocket,
         routes::events::ticket,
         routes::events::chat_sessions,
+        routes::jobs::import_users,
+        routes::jobs::import_channels,
+        routes::jobs::import_members,
+        routes::jobs::list,
+        routes::jobs::get,
         routes::webhooks::create,
         routes::webhooks::list,
         routes::webhooks::get,

@@ -3,6 +3,7 @@
 
 pub mod application;
 pub mod chat;
+pub mod jobs;
 pub mod summaries;
 pub mod user;
 pub mod webhooks;

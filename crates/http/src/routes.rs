@@ -11,6 +11,7 @@ mod endpoint;
 pub(crate) mod events;
 pub(crate) mod files;
 mod health;
+pub(crate) mod jobs;
 pub(crate) mod me;
 pub(crate) mod members;
 pub(crate) mod messages;
@@ -67,6 +68,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(accounts::configure)
         .configure(me::configure)
         .configure(events::configure)
+        .configure(jobs::configure)
         .service(scope("/v1/webhooks", webhooks::configure))
         .service(endpoint("/v1/openapi.json").get(crate::openapi::serve))
         // Scopes first match a fixed prefix (a string comparison), then only their own routes:

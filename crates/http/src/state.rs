@@ -58,6 +58,8 @@ pub struct HttpSettings {
     pub picture_max_bytes: u64,
     /// Largest file a message may carry, in bytes (`ROOST_FILES_MAX_BYTES`).
     pub files_max_bytes: u64,
+    /// Largest import file, in bytes (`ROOST_IMPORTS_MAX_BYTES`).
+    pub imports_max_bytes: u64,
     /// What end users' passwords must be (`ROOST_PASSWORD_MIN_LENGTH`), how long a reset
     /// token lasts and when failed logins lock an account.
     pub accounts: roost_domain::model::account::AccountRules,
@@ -107,6 +109,7 @@ impl Default for HttpSettings {
             files: None,
             picture_max_bytes: 5 << 20,
             files_max_bytes: 50 << 20,
+            imports_max_bytes: 4 << 30,
             accounts: roost_domain::model::account::AccountRules::default(),
             login_attempts_per_minute: NonZeroU32::new(10).unwrap_or(NonZeroU32::MIN),
             login_attempts_per_source_per_minute: NonZeroU32::new(60).unwrap_or(NonZeroU32::MIN),
@@ -150,6 +153,8 @@ pub struct AppState {
     pub account_limiter: TokenRateLimiter,
     /// Woken when mail was written, so the SMTP sender (when configured) sends it at once.
     pub mail_wake: Arc<tokio::sync::Notify>,
+    /// Woken when a job was accepted, so the job runner starts it at once.
+    pub job_wake: Arc<tokio::sync::Notify>,
     /// The threads that run argon2, one per core, behind a bounded queue: secret checks can
     /// neither exhaust the CPU nor take the threads that serve the rest of the API.
     pub hashing: HashingQueue,
@@ -213,6 +218,7 @@ impl AppState {
                 governor::Quota::per_minute(settings.login_attempts_per_source_per_minute),
             ),
             mail_wake: Arc::new(tokio::sync::Notify::new()),
+            job_wake: Arc::new(tokio::sync::Notify::new()),
             hashing,
             metrics: Metrics::default(),
             rate_limits: settings.rate_limits.map(ApiRateLimits::new),

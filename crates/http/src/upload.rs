@@ -283,6 +283,53 @@ async fn read_field(mut field: Field, name: &str) -> Result<Bytes, ApiError> {
     Ok(value.freeze())
 }
 
+/// The records of an import (`POST /v1/imports/…`), streamed to the store under a new key, at
+/// most `limit` bytes: the part `file` of a multipart body (as the spec and the official
+/// clients send it, a file or a plain field), or the whole body (a JSON array). Other parts are
+/// read and ignored. The key.
+pub async fn import_input(
+    headers: &HeaderMap,
+    payload: web::Payload,
+    files: &Files,
+    limit: u64,
+) -> Result<String, ApiError> {
+    let key = Files::new_key();
+    if !is_multipart(headers) {
+        files.upload(&key, payload, limit).await?;
+        return Ok(key);
+    }
+    let mut stored = false;
+    let mut parts = Multipart::new(headers, payload);
+    let read: Result<(), ApiError> = async {
+        while let Some(field) = parts.try_next().await.map_err(malformed)? {
+            if field.name() == Some("file") && !stored {
+                files.upload(&key, field, limit).await?;
+                stored = true;
+            } else {
+                drain(field).await?;
+            }
+        }
+        Ok(())
+    }
+    .await;
+    match (read, stored) {
+        (Ok(()), true) => Ok(key),
+        (Ok(()), false) => Err(DomainError::field(
+            "import",
+            "file",
+            FieldErrorCode::MissingField,
+            "the upload has no part named 'file' (a JSON array of records)",
+        )
+        .into()),
+        (Err(error), stored) => {
+            if stored {
+                forget_upload(files, &key).await;
+            }
+            Err(error)
+        }
+    }
+}
+
 /// Removes the bytes of an upload that was not recorded (its request failed). A failure is only
 /// logged: with no row, the bytes are what `roost files sweep` removes.
 pub async fn forget_upload(files: &Files, key: &str) {

@@ -184,6 +184,24 @@ diesel::table! {
 }
 
 diesel::table! {
+    jobs (id) {
+        id -> BigInt,
+        application_id -> BigInt,
+        job_type -> Text,
+        state -> Text,
+        channel_id -> Nullable<BigInt>,
+        input_key -> Nullable<Text>,
+        result_key -> Nullable<Text>,
+        processed -> BigInt,
+        failed -> BigInt,
+        errors -> Text,
+        lease_until -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        ended_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
     roost_nodes (node_id) {
         node_id -> BigInt,
         seen_at -> Timestamp,
@@ -419,6 +437,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     stream_presence,
     open_streams,
     chat_sessions,
+    jobs,
     roost_nodes,
     webhooks,
     webhook_deliveries,

@@ -25,6 +25,7 @@ mod files;
 mod group_commit;
 mod health;
 mod idempotency;
+mod jobs;
 mod mail_outbox;
 mod messages;
 mod notifications;

@@ -68,6 +68,8 @@ pub struct Settings {
     pub files_url: Option<String>,
     /// Largest file a message may carry, in bytes.
     pub files_max_bytes: u64,
+    /// Largest import file, in bytes.
+    pub imports_max_bytes: u64,
     /// Shortest password an end user may choose, in characters.
     pub password_min_length: usize,
     /// Seconds a password reset token may be used.
@@ -133,6 +135,7 @@ impl Default for Settings {
             picture_max_bytes: 5 << 20,
             files_url: None,
             files_max_bytes: 50 << 20,
+            imports_max_bytes: 4 << 30,
             password_min_length: roost_domain::model::account::DEFAULT_PASSWORD_MIN_LENGTH,
             password_reset_seconds: roost_domain::model::account::DEFAULT_RESET_SECONDS,
             login_lockout_failures: roost_domain::model::account::DEFAULT_LOCKOUT_FAILURES,
@@ -179,6 +182,7 @@ pub struct Config {
     pub files: String,
     pub picture_max_bytes: u64,
     pub files_max_bytes: u64,
+    pub imports_max_bytes: u64,
     pub accounts: roost_domain::model::account::AccountRules,
     pub login_attempts_per_minute: NonZeroU32,
     pub login_attempts_per_source_per_minute: NonZeroU32,
@@ -426,6 +430,10 @@ impl Settings {
             },
             files_max_bytes: match self.files_max_bytes {
                 0 => bail!("invalid ROOST_FILES_MAX_BYTES: must be at least 1"),
+                bytes => bytes,
+            },
+            imports_max_bytes: match self.imports_max_bytes {
+                0 => bail!("invalid ROOST_IMPORTS_MAX_BYTES: must be at least 1"),
                 bytes => bytes,
             },
             picture_max_bytes: match self.picture_max_bytes {

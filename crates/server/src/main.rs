@@ -417,6 +417,7 @@ async fn serve(config: Config, ids: Arc<IdGenerator>) -> anyhow::Result<()> {
         files: Some(files::open(&config).await?),
         picture_max_bytes: config.picture_max_bytes,
         files_max_bytes: config.files_max_bytes,
+        imports_max_bytes: config.imports_max_bytes,
         accounts: config.accounts,
         login_attempts_per_minute: config.login_attempts_per_minute,
         login_attempts_per_source_per_minute: config.login_attempts_per_source_per_minute,
@@ -468,6 +469,7 @@ async fn serve(config: Config, ids: Arc<IdGenerator>) -> anyhow::Result<()> {
         broker::start(&state.realtime, url);
     }
     actix_web::rt::spawn(roost_http::webhooks::run(state.clone()));
+    actix_web::rt::spawn(roost_http::jobs::run(state.clone()));
     if let Some((url, from)) = &config.mail {
         let mailer = roost_mail::Mailer::open(url, from)?;
         actix_web::rt::spawn(roost_mail::deliver(state.service.clone(), mailer, state.mail_wake.clone()));

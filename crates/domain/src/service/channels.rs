@@ -45,11 +45,17 @@ impl Service {
                 NewChannel { creator: Some(UserRef::Id(creator.id)), ..input }
             }
         };
-        let channel = self.new_channel(application_id, input)?;
+        let channel = self.new_channel(application_id, input, now())?;
         self.channel_view(channel)
     }
 
-    fn new_channel(&self, application_id: ApplicationId, input: NewChannel) -> Result<Channel, DomainError> {
+    /// Creates a channel as of `created` (now, or an import's original time).
+    pub(super) fn new_channel(
+        &self,
+        application_id: ApplicationId,
+        input: NewChannel,
+        created: crate::Timestamp,
+    ) -> Result<Channel, DomainError> {
         let channels = self.ports.channels.as_ref();
         let mut errors = Vec::new();
         let creator = match &input.creator {
@@ -131,7 +137,7 @@ impl Service {
             properties: input.properties,
             main_thread_id: ThreadId(self.next_id()),
             last_message_id: None,
-            created_time: now(),
+            created_time: created,
             version: 1,
             updated_time: None,
         };

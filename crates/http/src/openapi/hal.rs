@@ -29,6 +29,7 @@ embedded!(
     ChatSessionRepr => "sessions",
     WebhookRepr => "webhooks",
     DeliveryRepr => "deliveries",
+    JobRepr => "jobs",
 );
 
 /// `roost_hal::Resource<T>`: `T`'s properties, then `_links`. Named after `T`'s schema, with
@@ -275,6 +276,10 @@ pub type MembershipPage = NumberedPage<MembershipRepr>;
 pub type UserSessionPage = NumberedPage<UserSessionRepr>;
 /// A numbered page of chat sessions.
 pub type ChatSessionPage = NumberedPage<ChatSessionRepr>;
+/// A job as answered.
+pub type JobResource = HalResource<JobRepr>;
+/// A numbered page of jobs.
+pub type JobPage = NumberedPage<JobRepr>;
 /// A webhook as answered.
 pub type WebhookResource = HalResource<WebhookRepr>;
 /// A numbered page of webhooks.

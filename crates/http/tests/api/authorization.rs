@@ -146,6 +146,13 @@ fn rows() -> Vec<Row> {
         ("GET", "/v1/ws?channel={channel_id}", None, [400; 6]),
         ("POST", "/v1/events/tickets", None, [201; 6]),
         ("GET", "/v1/chat-sessions", None, BACK_END),
+        // Imports and jobs: the back end's; a members import names a channel of this
+        // application (another's is not found); no job 1 exists.
+        ("POST", "/v1/imports/users", Some(json!([])), [202, 403, 403, 403, 403, 202]),
+        ("POST", "/v1/imports/channels", Some(json!([])), [202, 403, 403, 403, 403, 202]),
+        ("POST", "/v1/imports/channels/{channel_id}/members", Some(json!([])), [202, 403, 403, 403, 403, 404]),
+        ("GET", "/v1/jobs", None, BACK_END),
+        ("GET", "/v1/jobs/{job_id}", None, NO_SUCH_HOOK),
         // Webhooks: the back end's; none of these ids exists.
         ("POST", "/v1/webhooks", Some(json!({"url": "https://example.com/hook"})), [201, 403, 403, 403, 403, 201]),
         ("GET", "/v1/webhooks", None, BACK_END),
@@ -231,6 +238,7 @@ fn fill(template: &str, f: &Fixture) -> String {
         .replace("{token}", "rmt_unknown")
         .replace("{id}", "1")
         .replace("{webhook_id}", "1")
+        .replace("{job_id}", "1")
         .replace("{delivery_id}", "1")
         .replace("$member", &f.names[0])
         .replace("$outsider", &f.names[1])

@@ -16,6 +16,7 @@ mod errors_and_headers;
 mod files;
 mod health;
 mod idempotency;
+mod jobs;
 mod limits;
 mod nul_characters;
 mod oauth;

@@ -13,7 +13,7 @@ use super::{DieselResultExt, DieselStore};
 use crate::conn::AnyConnection;
 use crate::prepared::KeepPreparedLimit;
 use crate::rows::{utc, UserRow};
-use crate::schema::{files, messages, users};
+use crate::schema::{files, jobs, messages, users};
 
 #[derive(Queryable, Selectable, Insertable)]
 #[diesel(table_name = files)]
@@ -159,7 +159,15 @@ impl FileStore for DieselStore {
             return Ok(Vec::new());
         }
         self.read(|conn| {
-            files::table.filter(files::file_key.eq_any(keys)).select(files::file_key).load(conn).store_err()
+            let mut recorded: Vec<String> =
+                files::table.filter(files::file_key.eq_any(keys)).select(files::file_key).load(conn).store_err()?;
+            // A job's input and an export's result are recorded by their job.
+            let inputs: Vec<Option<String>> =
+                jobs::table.filter(jobs::input_key.eq_any(keys)).select(jobs::input_key).load(conn).store_err()?;
+            let results: Vec<Option<String>> =
+                jobs::table.filter(jobs::result_key.eq_any(keys)).select(jobs::result_key).load(conn).store_err()?;
+            recorded.extend(inputs.into_iter().chain(results).flatten());
+            Ok(recorded)
         })
     }
 

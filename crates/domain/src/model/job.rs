@@ -1,0 +1,275 @@
+//! Jobs: imports and exports that run in the background (`GET /v1/jobs`), and the records an
+//! import reads (the spec's `ChatUserImport`, `ChannelImport`, `ChannelMembershipImport`, plus
+//! Roost's `createdTime`).
+//!
+//! A job survives a restart: its input is in the file store, and how far it got is stored with
+//! it after each batch. A node that dies while running one leaves a lease that runs out; another
+//! node (or the same one, restarted) takes it up from its last checkpoint. Records are applied
+//! idempotently (same user name, channel name, member), so a batch run twice adds nothing.
+
+use serde::{Deserialize, Serialize};
+
+use super::ids::{ApplicationId, ChannelId};
+use super::{Properties, Timestamp};
+
+macro_rules! wire_enum {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident => $wire:literal,)* }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum $name {
+            $(#[doc = $wire] $variant,)*
+        }
+
+        impl $name {
+            /// The wire spelling.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $wire,)*
+                }
+            }
+
+            /// Parses the wire spelling.
+            pub fn parse(s: &str) -> Option<Self> {
+                match s {
+                    $($wire => Some(Self::$variant),)*
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
+wire_enum! {
+    /// What a job does (`ApplicationJobResource.type`).
+    JobType {
+        ChannelImport => "CHANNEL_IMPORT",
+        ChannelMembersImport => "CHANNEL_MEMBERS_IMPORT",
+        MessageImport => "MESSAGE_IMPORT",
+        UserImport => "USER_IMPORT",
+        MessageAnalyticsExport => "MESSAGE_ANALYTICS_EXPORT",
+    }
+}
+
+wire_enum! {
+    /// Where a job is (`ApplicationJobResource.state`).
+    JobState {
+        Pending => "PENDING",
+        Running => "RUNNING",
+        Finished => "FINISHED",
+        Failed => "FAILED",
+    }
+}
+
+/// Most record errors a job keeps (`failed` counts them all).
+pub const MAX_JOB_ERRORS: usize = 1_000;
+
+/// A record an import could not apply, or (without `index`) why the job itself failed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JobError {
+    /// The record's position in the file, from 0.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub index: Option<u64>,
+    /// The record's `idempotencyKey`, when it had one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idempotency_key: Option<String>,
+    /// What was wrong.
+    pub reason: String,
+}
+
+/// A job.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Job {
+    /// Its id.
+    pub id: i64,
+    /// The tenant.
+    pub application_id: ApplicationId,
+    /// What it does.
+    pub job_type: JobType,
+    /// Where it is.
+    pub state: JobState,
+    /// The channel of a members import.
+    pub channel_id: Option<ChannelId>,
+    /// The records to import, in the file store.
+    pub input_key: Option<String>,
+    /// An export's result, in the file store (the job's `file` is its download URL).
+    pub result_key: Option<String>,
+    /// Records read so far (every record before this position is done: the checkpoint).
+    pub processed: u64,
+    /// Records that could not be applied.
+    pub failed: u64,
+    /// The first [`MAX_JOB_ERRORS`] of them, and the job's own failure.
+    pub errors: Vec<JobError>,
+    /// When it was accepted.
+    pub created_time: Timestamp,
+    /// When it finished or failed.
+    pub ended_time: Option<Timestamp>,
+}
+
+impl Job {
+    /// Whether it is still to run or running.
+    pub fn is_running(&self) -> bool {
+        matches!(self.state, JobState::Pending | JobState::Running)
+    }
+
+    /// Adds record errors, keeping the first [`MAX_JOB_ERRORS`].
+    pub fn record_errors(&mut self, errors: impl IntoIterator<Item = JobError>) {
+        for error in errors {
+            self.failed += 1;
+            if self.errors.len() < MAX_JOB_ERRORS {
+                self.errors.push(error);
+            }
+        }
+    }
+}
+
+/// A display picture named by URL (`FileImport`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FileImport {
+    /// Where the picture is.
+    pub url: String,
+}
+
+/// One user to import (`ChatUserImport`).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserImport {
+    /// Unique name: a user of that name already there is kept, not duplicated.
+    pub name: String,
+    /// Display name; defaults to the name.
+    #[serde(default)]
+    pub display_name: Option<String>,
+    /// Guest flag (`guest`, or `isGuest` as the user API spells it).
+    #[serde(default, alias = "isGuest")]
+    pub guest: Option<bool>,
+    /// Custom data.
+    #[serde(default)]
+    pub properties: Option<Properties>,
+    /// A display picture hosted elsewhere.
+    #[serde(default)]
+    pub display_picture: Option<FileImport>,
+    /// The exporter's key for it.
+    #[serde(default)]
+    pub idempotency_key: Option<String>,
+    /// Roost's: when the user was created where it comes from.
+    #[serde(default)]
+    pub created_time: Option<Timestamp>,
+}
+
+/// One channel to import (`ChannelImport`: `PUBLIC`, `PRIVATE` or `DIRECT`).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChannelImport {
+    /// `PUBLIC`, `PRIVATE` or `DIRECT`.
+    #[serde(rename = "type")]
+    pub channel_type: String,
+    /// Unique name of a group channel: one of that name already there is kept.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Display name.
+    #[serde(default)]
+    pub display_name: Option<String>,
+    /// Members, by user name.
+    #[serde(default)]
+    pub members: Vec<String>,
+    /// Creator, by user name.
+    #[serde(default)]
+    pub creator: Option<String>,
+    /// Custom data.
+    #[serde(default)]
+    pub properties: Option<Properties>,
+    /// The exporter's key for it.
+    #[serde(default)]
+    pub idempotency_key: Option<String>,
+    /// Roost's: when the channel was created where it comes from.
+    #[serde(default)]
+    pub created_time: Option<Timestamp>,
+}
+
+/// One member to add (`ChannelMembershipImport`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MemberImport {
+    /// The user, by name.
+    pub username: String,
+    /// The exporter's key for it.
+    #[serde(default)]
+    pub idempotency_key: Option<String>,
+}
+
+/// A record of an import file, read as JSON: its position, its `idempotencyKey` if it has one,
+/// and the record or why it could not be read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImportRecord {
+    /// Its position in the file, from 0.
+    pub index: u64,
+    /// The record as sent.
+    pub value: serde_json::Value,
+}
+
+impl ImportRecord {
+    /// The record's `idempotencyKey`, when it is a string.
+    pub fn idempotency_key(&self) -> Option<String> {
+        self.value.get("idempotencyKey").and_then(serde_json::Value::as_str).map(str::to_owned)
+    }
+
+    /// An error about this record.
+    pub fn error(&self, reason: impl Into<String>) -> JobError {
+        JobError { index: Some(self.index), idempotency_key: self.idempotency_key(), reason: reason.into() }
+    }
+
+    /// The record as `T`, or the error that says why it is not one.
+    pub fn parse<T: serde::de::DeserializeOwned>(&self) -> Result<T, JobError> {
+        T::deserialize(&self.value).map_err(|e| self.error(format!("not a valid record: {e}")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records_read_the_spec_fields_and_roosts() {
+        let record = ImportRecord {
+            index: 3,
+            value: serde_json::json!({"name": "ann", "displayName": "Ann", "isGuest": true, "properties": {},
+                "idempotencyKey": "u-3", "createdTime": "2020-01-02T03:04:05Z"}),
+        };
+        let user: UserImport = record.parse().unwrap();
+        assert_eq!((user.name.as_str(), user.guest), ("ann", Some(true)));
+        assert_eq!(user.created_time.map(|t| t.to_rfc3339()), Some("2020-01-02T03:04:05+00:00".into()));
+        let bad =
+            ImportRecord { index: 4, value: serde_json::json!({"displayName": "no name", "idempotencyKey": "u-4"}) };
+        let error = bad.parse::<UserImport>().unwrap_err();
+        assert_eq!((error.index, error.idempotency_key.as_deref()), (Some(4), Some("u-4")));
+        assert!(error.reason.contains("name"), "{}", error.reason);
+    }
+
+    #[test]
+    fn a_job_keeps_the_first_errors_and_counts_them_all() {
+        let mut job = Job {
+            id: 1,
+            application_id: ApplicationId(1),
+            job_type: JobType::UserImport,
+            state: JobState::Running,
+            channel_id: None,
+            input_key: None,
+            result_key: None,
+            processed: 0,
+            failed: 0,
+            errors: Vec::new(),
+            created_time: crate::model::now(),
+            ended_time: None,
+        };
+        let many = (0..MAX_JOB_ERRORS as u64 + 5).map(|i| JobError {
+            index: Some(i),
+            idempotency_key: None,
+            reason: "x".into(),
+        });
+        job.record_errors(many);
+        assert_eq!((job.failed, job.errors.len()), (MAX_JOB_ERRORS as u64 + 5, MAX_JOB_ERRORS));
+        assert_eq!(JobType::parse("USER_IMPORT"), Some(JobType::UserImport));
+        assert_eq!(JobState::Finished.as_str(), "FINISHED");
+    }
+}

@@ -1,0 +1,30 @@
+//! Jobs (imports and exports) and their progress.
+
+use super::StoreResult;
+use crate::model::ids::ApplicationId;
+use crate::model::job::Job;
+use crate::model::page::Page;
+use crate::model::Timestamp;
+
+/// Jobs, leased to the node that runs them.
+pub trait JobStore: Send + Sync {
+    /// Stores a new job.
+    fn insert_job(&self, job: &Job) -> StoreResult<()>;
+    /// One job of the application.
+    fn find_job(&self, application_id: ApplicationId, id: i64) -> StoreResult<Option<Job>>;
+    /// A page of the application's jobs, newest first; `running` keeps only those that are
+    /// (`true`) or are not (`false`) pending or running.
+    fn list_jobs(
+        &self,
+        application_id: ApplicationId,
+        running: Option<bool>,
+        number: u32,
+        size: u32,
+    ) -> StoreResult<Page<Job>>;
+    /// Takes the oldest job that is due (pending, or running under a lease that ran out: its
+    /// node died) and leases it until `lease_until`; the job, marked running.
+    fn claim_job(&self, now: Timestamp, lease_until: Timestamp) -> StoreResult<Option<Job>>;
+    /// Saves a job's progress (counts, errors, state, end) if this node still holds it under
+    /// `held`, leasing it until `renew`; `false` when the lease was lost to another node.
+    fn save_job(&self, job: &Job, held: Timestamp, renew: Timestamp) -> StoreResult<bool>;
+}

@@ -1,0 +1,193 @@
+//! Imports as jobs: accepted at once (202), run by a node's job runner in batches, each batch's
+//! records applied idempotently and its progress saved, so a job resumes after a restart.
+
+use super::Service;
+use crate::error::DomainError;
+use crate::model::channel::{ChannelType, NewChannel};
+use crate::model::ids::{ChannelId, UserId};
+use crate::model::job::{ChannelImport, ImportRecord, Job, JobError, JobState, JobType, MemberImport, UserImport};
+use crate::model::page::Page;
+use crate::model::principal::Principal;
+use crate::model::user::{new_user, NewUser, UserRef};
+use crate::model::{now, Timestamp};
+
+impl Service {
+    /// Accepts an import whose records are in the file store under `input_key`: a pending job
+    /// (the application only; a members import's channel must be the application's).
+    pub fn accept_import(
+        &self,
+        principal: &Principal,
+        job_type: JobType,
+        channel_id: Option<ChannelId>,
+        input_key: &str,
+    ) -> Result<Job, DomainError> {
+        let application_id = principal.manage()?;
+        if let Some(channel_id) = channel_id {
+            let (channel, _) = self.visible_channel(principal, channel_id)?;
+            channel.check_group()?;
+        }
+        let job = Job {
+            id: self.next_id(),
+            application_id,
+            job_type,
+            state: JobState::Pending,
+            channel_id,
+            input_key: Some(input_key.to_owned()),
+            result_key: None,
+            processed: 0,
+            failed: 0,
+            errors: Vec::new(),
+            created_time: now(),
+            ended_time: None,
+        };
+        self.ports.jobs.insert_job(&job)?;
+        Ok(job)
+    }
+
+    /// One of the application's jobs (`GET /v1/jobs/{id}`).
+    pub fn job(&self, principal: &Principal, id: i64) -> Result<Job, DomainError> {
+        let application_id = principal.manage()?;
+        self.ports.jobs.find_job(application_id, id)?.ok_or(DomainError::NotFound("job"))
+    }
+
+    /// The application's jobs, newest first (`GET /v1/jobs`, `running=true|false`).
+    pub fn jobs(
+        &self,
+        principal: &Principal,
+        running: Option<bool>,
+        number: u32,
+        size: u32,
+    ) -> Result<Page<Job>, DomainError> {
+        let application_id = principal.manage()?;
+        Ok(self.ports.jobs.list_jobs(application_id, running, number, size)?)
+    }
+
+    /// For the job runner: the next due job, leased until `lease_until`.
+    pub fn claim_job(&self, lease_until: Timestamp) -> Result<Option<Job>, DomainError> {
+        Ok(self.ports.jobs.claim_job(now(), lease_until)?)
+    }
+
+    /// For the job runner: saves a job's progress under the lease `held`; `false` when another
+    /// node has taken the job since.
+    pub fn save_job(&self, job: &Job, held: Timestamp, renew: Timestamp) -> Result<bool, DomainError> {
+        Ok(self.ports.jobs.save_job(job, held, renew)?)
+    }
+
+    /// For the job runner: applies a batch of an import's records; the errors of those that
+    /// could not be applied. A record already applied (the same user name, channel name or
+    /// membership) is kept as it is and is not an error: a batch run twice adds nothing.
+    pub fn apply_import(&self, job: &Job, records: &[ImportRecord]) -> Result<Vec<JobError>, DomainError> {
+        let principal = self.job_principal(job)?;
+        let mut errors = Vec::new();
+        for record in records {
+            let applied = match job.job_type {
+                JobType::UserImport => record.parse().and_then(|user| self.import_user(&principal, record, user)),
+                JobType::ChannelImport => {
+                    record.parse().and_then(|channel| self.import_channel(&principal, record, channel))
+                }
+                JobType::ChannelMembersImport => {
+                    record.parse().and_then(|member| self.import_member(&principal, job, record, member))
+                }
+                JobType::MessageImport | JobType::MessageAnalyticsExport => {
+                    Err(record.error(format!("{} jobs are not run by this version", job.job_type.as_str())))
+                }
+            };
+            match applied {
+                Ok(()) => {}
+                // The store failing is the job's failure (it is retried), not the record's.
+                Err(error) if error.index.is_none() => return Err(DomainError::InvalidArgument(error.reason)),
+                Err(error) => errors.push(error),
+            }
+        }
+        Ok(errors)
+    }
+
+    /// The application acting as itself, as its back end would.
+    fn job_principal(&self, job: &Job) -> Result<Principal, DomainError> {
+        let application = self.application(job.application_id)?;
+        Ok(Principal::Application {
+            application_id: job.application_id,
+            organization_id: application.organization_id,
+            client_id: "roost-import".to_owned(),
+        })
+    }
+
+    fn import_user(&self, principal: &Principal, record: &ImportRecord, input: UserImport) -> Result<(), JobError> {
+        let application_id = principal.application_id();
+        let found = self.ports.users.find_user_by_name(application_id, &input.name).map_err(|e| store_error(&e))?;
+        if found.is_some() {
+            return Ok(());
+        }
+        let created = input.created_time.unwrap_or_else(now);
+        let fields = NewUser {
+            name: Some(input.name),
+            display_name: input.display_name,
+            is_guest: input.guest,
+            properties: input.properties,
+        };
+        let mut user = new_user(UserId(0), application_id, fields, created).map_err(|e| record.error(e.to_string()))?;
+        user.id = UserId(self.next_id());
+        match self.ports.users.insert_user(&user) {
+            Ok(()) => {}
+            // Another import or request created it meanwhile: it is there.
+            Err(crate::error::StoreError::Conflict(_)) => return Ok(()),
+            Err(e) => return Err(store_error(&e)),
+        }
+        if let Some(picture) = input.display_picture {
+            let external = super::NewPicture::External { url: picture.url };
+            self.set_display_picture(principal, user.id, external).map_err(|e| record.error(e.to_string()))?;
+        }
+        Ok(())
+    }
+
+    fn import_channel(
+        &self,
+        principal: &Principal,
+        record: &ImportRecord,
+        input: ChannelImport,
+    ) -> Result<(), JobError> {
+        let application_id = principal.application_id();
+        let channel_type = ChannelType::parse(&input.channel_type)
+            .ok_or_else(|| record.error("type must be PUBLIC, PRIVATE or DIRECT"))?;
+        if let Some(name) = &input.name {
+            let found = self.ports.channels.find_channel_by_name(application_id, name).map_err(|e| store_error(&e))?;
+            if found.is_some() {
+                return Ok(());
+            }
+        }
+        let fields = NewChannel {
+            channel_type,
+            name: input.name,
+            display_name: input.display_name,
+            creator: input.creator.map(UserRef::Name),
+            members: input.members.into_iter().map(UserRef::Name).collect(),
+            properties: input.properties.unwrap_or_default(),
+        };
+        let created = input.created_time.unwrap_or_else(now);
+        match self.new_channel(application_id, fields, created) {
+            Ok(_) => Ok(()),
+            Err(DomainError::Store(e)) => Err(store_error(&e)),
+            Err(e) => Err(record.error(e.to_string())),
+        }
+    }
+
+    fn import_member(
+        &self,
+        principal: &Principal,
+        job: &Job,
+        record: &ImportRecord,
+        input: MemberImport,
+    ) -> Result<(), JobError> {
+        let channel_id = job.channel_id.ok_or_else(|| record.error("the job names no channel"))?;
+        match self.add_member(principal, channel_id, &UserRef::Name(input.username)) {
+            Ok(_) => Ok(()),
+            Err(DomainError::Store(e)) => Err(store_error(&e)),
+            Err(e) => Err(record.error(e.to_string())),
+        }
+    }
+}
+
+/// The store failing: the job's error (no index), so the batch is retried, never skipped.
+fn store_error(error: &crate::error::StoreError) -> JobError {
+    JobError { index: None, idempotency_key: None, reason: error.to_string() }
+}

@@ -1,0 +1,285 @@
+//! The job runner: takes the due jobs (pending, or running on a node that died) and runs them.
+//!
+//! An import's file is copied from the file store to a local temporary file, then read one
+//! record at a time (never whole: memory stays flat whatever its size). Records are applied in
+//! batches; after each batch the job's progress is saved under its lease, so a job resumes after
+//! its last saved batch when its node restarts or dies (the lease runs out and any node takes
+//! it). A batch applied again adds nothing: records are applied idempotently.
+
+use std::fmt;
+use std::io::{BufReader, Read};
+use std::time::Duration;
+
+use actix_web::web;
+use futures_util::StreamExt;
+use roost_domain::model::job::{ImportRecord, Job, JobError, JobState};
+use roost_domain::{DomainError, Timestamp};
+use serde::de::{Deserializer as _, Error as _, SeqAccess, Visitor};
+use serde_json::Value;
+use tokio::io::AsyncWriteExt;
+
+use crate::state::AppState;
+
+/// How often a node looks for due jobs when not woken.
+const POLL: Duration = Duration::from_secs(1);
+/// How long a job stays with the node running it without news; renewed after each batch.
+const LEASE: Duration = Duration::from_secs(120);
+/// Records applied between two checkpoints.
+const BATCH: usize = 500;
+
+/// Runs due jobs, one at a time, for as long as the server runs.
+pub async fn run(state: web::Data<AppState>) {
+    loop {
+        match next(&state).await {
+            Ok(true) => continue,
+            Ok(false) => {}
+            Err(error) => tracing::warn!(%error, "cannot look for jobs"),
+        }
+        tokio::select! {
+            () = state.job_wake.notified() => {},
+            () = tokio::time::sleep(POLL) => {},
+        }
+    }
+}
+
+fn lease_from_now() -> Timestamp {
+    roost_domain::now() + chrono::Duration::from_std(LEASE).unwrap_or_else(|_| chrono::Duration::minutes(2))
+}
+
+/// Takes and runs one due job; whether there was one.
+async fn next(state: &web::Data<AppState>) -> Result<bool, DomainError> {
+    let held = lease_from_now();
+    let service = state.service.clone();
+    let claimed = tokio::task::spawn_blocking(move || service.claim_job(held))
+        .await
+        .map_err(|e| DomainError::InvalidArgument(format!("the job runner stopped: {e}")))??;
+    let Some(job) = claimed else { return Ok(false) };
+    tracing::info!(job = job.id, kind = job.job_type.as_str(), from = job.processed, "running a job");
+    run_job(state, job, held).await;
+    Ok(true)
+}
+
+/// Why a job's run stopped before its end.
+enum Stop {
+    /// The input is unusable: the job fails, saying why.
+    Fail(String),
+    /// Storage failed: the job is left to be taken up again when its lease runs out.
+    Retry(String),
+    /// Another node holds the job now.
+    Lost,
+}
+
+impl fmt::Display for Stop {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Fail(why) | Self::Retry(why) => f.write_str(why),
+            Self::Lost => f.write_str("another node took the job over"),
+        }
+    }
+}
+
+async fn run_job(state: &web::Data<AppState>, mut job: Job, mut held: Timestamp) {
+    let outcome = match local_copy(state, &job).await {
+        Ok(file) => {
+            let state = state.clone();
+            let ran = tokio::task::spawn_blocking(move || {
+                let outcome = apply_file(&state, &mut job, file, &mut held);
+                (job, held, outcome)
+            })
+            .await;
+            match ran {
+                Ok((ran_job, ran_held, outcome)) => {
+                    job = ran_job;
+                    held = ran_held;
+                    outcome
+                }
+                Err(error) => {
+                    tracing::error!(%error, "a job's run panicked");
+                    return;
+                }
+            }
+        }
+        Err(stop) => Err(stop),
+    };
+    let ended = match outcome {
+        Ok(()) => JobState::Finished,
+        Err(Stop::Fail(reason)) => {
+            job.errors.push(JobError { index: None, idempotency_key: None, reason });
+            JobState::Failed
+        }
+        Err(stop) => {
+            tracing::warn!(job = job.id, reason = %stop, "a job stopped; it is taken up again when its lease runs out");
+            return;
+        }
+    };
+    job.state = ended;
+    job.ended_time = Some(roost_domain::now());
+    let service = state.service.clone();
+    let saved_job = job.clone();
+    let saved = tokio::task::spawn_blocking(move || service.save_job(&saved_job, held, held)).await;
+    match saved {
+        Ok(Ok(true)) => {
+            tracing::info!(
+                job = job.id,
+                state = ended.as_str(),
+                processed = job.processed,
+                failed = job.failed,
+                "job ended"
+            );
+            if let (Some(files), Some(key)) = (state.settings.files.as_ref(), job.input_key.as_deref()) {
+                crate::upload::forget_upload(files, key).await;
+            }
+        }
+        Ok(Ok(false)) => tracing::warn!(job = job.id, "another node took the job over before it ended here"),
+        Ok(Err(error)) => tracing::warn!(job = job.id, %error, "cannot save a job's end; it runs again"),
+        Err(error) => tracing::error!(%error, "saving a job's end panicked"),
+    }
+}
+
+/// The job's input, copied from the file store to a local temporary file.
+async fn local_copy(state: &AppState, job: &Job) -> Result<std::fs::File, Stop> {
+    let files = state.settings.files.as_ref().ok_or_else(|| Stop::Retry("no file store is configured".into()))?;
+    let key = job.input_key.as_deref().ok_or_else(|| Stop::Fail("the job has no input file".into()))?;
+    let download = match files.download(key, None).await {
+        Ok(download) => download,
+        Err(roost_files::FilesError::NotFound) => {
+            return Err(Stop::Fail("the import file is gone from the file store".into()))
+        }
+        Err(error) => return Err(Stop::Retry(format!("cannot read the import file: {error}"))),
+    };
+    let local = tempfile::tempfile().map_err(|e| Stop::Retry(format!("cannot make a temporary file: {e}")))?;
+    let reader = local.try_clone().map_err(|e| Stop::Retry(format!("cannot reopen the temporary file: {e}")))?;
+    let mut writer = tokio::fs::File::from_std(local);
+    let mut bytes = download.bytes;
+    while let Some(chunk) = bytes.next().await {
+        let chunk = chunk.map_err(|e| Stop::Retry(format!("cannot read the import file: {e}")))?;
+        writer.write_all(&chunk).await.map_err(|e| Stop::Retry(format!("cannot copy the import file: {e}")))?;
+    }
+    writer.flush().await.map_err(|e| Stop::Retry(format!("cannot copy the import file: {e}")))?;
+    let mut reader = reader;
+    std::io::Seek::rewind(&mut reader).map_err(|e| Stop::Retry(format!("cannot read the temporary file: {e}")))?;
+    Ok(reader)
+}
+
+/// Applies the records after the job's checkpoint, a batch at a time, saving progress after each.
+fn apply_file(state: &AppState, job: &mut Job, file: std::fs::File, held: &mut Timestamp) -> Result<(), Stop> {
+    let skip = job.processed;
+    let mut batch = Vec::with_capacity(BATCH);
+    let read = for_each_record(BufReader::new(file), |index, value| {
+        if index < skip {
+            return Ok(());
+        }
+        batch.push(ImportRecord { index, value });
+        if batch.len() == BATCH {
+            checkpoint(state, job, &mut batch, held)?;
+        }
+        Ok(())
+    });
+    match read {
+        // The records read before the end, or before a break in the file, are applied.
+        Ok(()) | Err(Stop::Fail(_)) => checkpoint(state, job, &mut batch, held)?,
+        Err(_) => {}
+    }
+    read
+}
+
+/// Applies a batch and saves the job's progress under its lease, renewed.
+fn checkpoint(
+    state: &AppState,
+    job: &mut Job,
+    batch: &mut Vec<ImportRecord>,
+    held: &mut Timestamp,
+) -> Result<(), Stop> {
+    if batch.is_empty() {
+        return Ok(());
+    }
+    let applied = state.service.apply_import(job, batch);
+    // Records may have been written even when the batch failed half-way.
+    state.responses.invalidate();
+    let errors = applied.map_err(|e| Stop::Retry(e.to_string()))?;
+    job.processed += u64::try_from(batch.len()).unwrap_or(u64::MAX);
+    job.record_errors(errors);
+    batch.clear();
+    let renew = lease_from_now();
+    match state.service.save_job(job, *held, renew) {
+        Ok(true) => {
+            *held = renew;
+            Ok(())
+        }
+        Ok(false) => Err(Stop::Lost),
+        Err(error) => Err(Stop::Retry(error.to_string())),
+    }
+}
+
+/// Reads a JSON array from `reader` one element at a time, passing each on with its index.
+fn for_each_record<R: Read>(reader: R, each: impl FnMut(u64, Value) -> Result<(), Stop>) -> Result<(), Stop> {
+    struct Records<F> {
+        each: F,
+        stopped: Option<Stop>,
+    }
+    impl<'de, F: FnMut(u64, Value) -> Result<(), Stop>> Visitor<'de> for &mut Records<F> {
+        type Value = ();
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a JSON array of records")
+        }
+
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+            let mut index = 0;
+            while let Some(value) = seq.next_element::<Value>()? {
+                if let Err(stop) = (self.each)(index, value) {
+                    self.stopped = Some(stop);
+                    return Err(A::Error::custom("stopped"));
+                }
+                index += 1;
+            }
+            Ok(())
+        }
+    }
+    let mut records = Records { each, stopped: None };
+    let mut json = serde_json::Deserializer::from_reader(reader);
+    let read = (&mut json).deserialize_seq(&mut records);
+    if let Some(stop) = records.stopped {
+        return Err(stop);
+    }
+    read.and_then(|()| json.end()).map_err(|e| Stop::Fail(format!("the file is not a JSON array of records: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(text: &str) -> Result<Vec<(u64, Value)>, String> {
+        let mut seen = Vec::new();
+        for_each_record(text.as_bytes(), |i, v| {
+            seen.push((i, v));
+            Ok(())
+        })
+        .map_err(|stop| stop.to_string())?;
+        Ok(seen)
+    }
+
+    #[test]
+    fn records_are_read_one_at_a_time_with_their_index() {
+        let seen = read(r#" [{"name": "a"}, 7, {"name": "c"}] "#).unwrap();
+        assert_eq!(seen.len(), 3);
+        assert_eq!(seen[2], (2, serde_json::json!({"name": "c"})));
+        assert_eq!(read("[]").unwrap(), Vec::new());
+    }
+
+    #[test]
+    fn what_is_not_a_json_array_fails_saying_so() {
+        for bad in [r#"{"name": "a"}"#, "[1, 2", "[1] [2]", "", "nonsense"] {
+            let error = read(bad).unwrap_err();
+            assert!(error.starts_with("the file is not a JSON array"), "{bad}: {error}");
+        }
+        // Records before a break in the file are passed on first.
+        let mut seen = 0;
+        let broken = for_each_record(r#"[1, 2, oops]"#.as_bytes(), |_, _| {
+            seen += 1;
+            Ok(())
+        });
+        assert!(broken.is_err());
+        assert_eq!(seen, 2);
+    }
+}

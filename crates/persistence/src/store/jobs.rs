@@ -1,0 +1,183 @@
+//! Jobs: imports and exports, leased to the node that runs them.
+
+use diesel::prelude::*;
+use roost_domain::model::job::{Job, JobError, JobState, JobType};
+use roost_domain::model::page::Page;
+use roost_domain::ports::{JobStore, StoreResult};
+use roost_domain::{ApplicationId, ChannelId, StoreError, Timestamp};
+
+use super::{DieselResultExt, DieselStore};
+use crate::conn::AnyConnection;
+use crate::prepared::KeepPreparedLimit;
+use crate::rows::utc;
+use crate::schema::jobs;
+
+type Db = <AnyConnection as diesel::Connection>::Backend;
+
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = jobs)]
+struct JobRow {
+    id: i64,
+    application_id: i64,
+    job_type: String,
+    state: String,
+    channel_id: Option<i64>,
+    input_key: Option<String>,
+    result_key: Option<String>,
+    processed: i64,
+    failed: i64,
+    errors: String,
+    lease_until: Option<chrono::NaiveDateTime>,
+    created_at: chrono::NaiveDateTime,
+    ended_at: Option<chrono::NaiveDateTime>,
+}
+
+fn count(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+impl JobRow {
+    fn new(job: &Job) -> StoreResult<Self> {
+        Ok(Self {
+            id: job.id,
+            application_id: job.application_id.0,
+            job_type: job.job_type.as_str().to_owned(),
+            state: job.state.as_str().to_owned(),
+            channel_id: job.channel_id.map(|c| c.0),
+            input_key: job.input_key.clone(),
+            result_key: job.result_key.clone(),
+            processed: count(job.processed),
+            failed: count(job.failed),
+            errors: serde_json::to_string(&job.errors).map_err(|e| StoreError::Other(e.into()))?,
+            lease_until: None,
+            created_at: job.created_time.naive_utc(),
+            ended_at: job.ended_time.map(|t| t.naive_utc()),
+        })
+    }
+}
+
+impl TryFrom<JobRow> for Job {
+    type Error = StoreError;
+
+    fn try_from(r: JobRow) -> Result<Self, StoreError> {
+        let corrupt = |what: &str| StoreError::Other(format!("job {}: unknown {what}", r.id).into());
+        let errors: Vec<JobError> = serde_json::from_str(&r.errors).map_err(|_| corrupt("errors"))?;
+        Ok(Self {
+            id: r.id,
+            application_id: ApplicationId(r.application_id),
+            job_type: JobType::parse(&r.job_type).ok_or_else(|| corrupt("type"))?,
+            state: JobState::parse(&r.state).ok_or_else(|| corrupt("state"))?,
+            channel_id: r.channel_id.map(ChannelId),
+            input_key: r.input_key,
+            result_key: r.result_key,
+            processed: u64::try_from(r.processed).unwrap_or(0),
+            failed: u64::try_from(r.failed).unwrap_or(0),
+            errors,
+            created_time: utc(r.created_at),
+            ended_time: r.ended_at.map(utc),
+        })
+    }
+}
+
+const RUNNING: [&str; 2] = ["PENDING", "RUNNING"];
+
+impl JobStore for DieselStore {
+    fn insert_job(&self, job: &Job) -> StoreResult<()> {
+        let row = JobRow::new(job)?;
+        self.write(|conn| {
+            diesel::insert_into(jobs::table).values(&row).execute(conn).store_err()?;
+            Ok(())
+        })
+    }
+
+    fn find_job(&self, application_id: ApplicationId, id: i64) -> StoreResult<Option<Job>> {
+        self.read(|conn| {
+            let row: Option<JobRow> = jobs::table
+                .filter(jobs::application_id.eq(application_id.0))
+                .filter(jobs::id.eq(id))
+                .select(JobRow::as_select())
+                .get_result(conn)
+                .optional()
+                .store_err()?;
+            row.map(Job::try_from).transpose()
+        })
+    }
+
+    fn list_jobs(
+        &self,
+        application_id: ApplicationId,
+        running: Option<bool>,
+        number: u32,
+        size: u32,
+    ) -> StoreResult<Page<Job>> {
+        self.read(|conn| {
+            let base = || {
+                let query = jobs::table.filter(jobs::application_id.eq(application_id.0)).into_boxed::<Db>();
+                match running {
+                    None => query,
+                    Some(true) => query.filter(jobs::state.eq_any(RUNNING)),
+                    Some(false) => query.filter(diesel::dsl::not(jobs::state.eq_any(RUNNING))),
+                }
+            };
+            let total: i64 = base().count().get_result(conn).store_err()?;
+            let offset = i64::from(number).saturating_mul(i64::from(size));
+            let rows: Vec<JobRow> = base()
+                .order(jobs::id.desc())
+                .select(JobRow::as_select())
+                .limit_offset_prepared(i64::from(size), offset)
+                .load(conn)
+                .store_err()?;
+            let items = rows.into_iter().map(Job::try_from).collect::<StoreResult<Vec<_>>>()?;
+            Ok(Page { items, number, size, total_elements: super::count_to_u64(total) })
+        })
+    }
+
+    fn claim_job(&self, now: Timestamp, lease_until: Timestamp) -> StoreResult<Option<Job>> {
+        let now = now.naive_utc();
+        let due = || {
+            jobs::table.filter(
+                jobs::state
+                    .eq("PENDING")
+                    .or(jobs::state.eq("RUNNING").and(jobs::lease_until.is_null().or(jobs::lease_until.lt(now)))),
+            )
+        };
+        // Looked for outside a write transaction: an idle node's poll takes no write lock.
+        let found: Option<i64> = self.read(|conn| {
+            due().order(jobs::id).select(jobs::id).limit_prepared(1).get_result(conn).optional().store_err()
+        })?;
+        let Some(id) = found else { return Ok(None) };
+        self.write(|conn| {
+            // Only if still due: of two nodes, one takes it.
+            let taken = diesel::update(due().filter(jobs::id.eq(id)))
+                .set((jobs::state.eq("RUNNING"), jobs::lease_until.eq(Some(lease_until.naive_utc()))))
+                .execute(conn)
+                .store_err()?;
+            if taken == 0 {
+                return Ok(None);
+            }
+            let row: JobRow = jobs::table.find(id).select(JobRow::as_select()).get_result(conn).store_err()?;
+            Job::try_from(row).map(Some)
+        })
+    }
+
+    fn save_job(&self, job: &Job, held: Timestamp, renew: Timestamp) -> StoreResult<bool> {
+        let row = JobRow::new(job)?;
+        self.write(|conn| {
+            let saved = diesel::update(
+                jobs::table.filter(jobs::id.eq(job.id)).filter(jobs::lease_until.eq(Some(held.naive_utc()))),
+            )
+            .set((
+                jobs::state.eq(&row.state),
+                jobs::processed.eq(row.processed),
+                jobs::failed.eq(row.failed),
+                jobs::errors.eq(&row.errors),
+                jobs::result_key.eq(&row.result_key),
+                jobs::ended_at.eq(row.ended_at),
+                jobs::lease_until.eq(Some(renew.naive_utc())),
+            ))
+            .execute(conn)
+            .store_err()?;
+            Ok(saved > 0)
+        })
+    }
+}
