@@ -29,6 +29,15 @@ const BATCH: usize = 500;
 
 /// Runs due jobs, one at a time, for as long as the server runs.
 pub async fn run(state: web::Data<AppState>) {
+    // This node's previous run died with the jobs it held: take them up now, not when their
+    // leases run out.
+    let (service, node) = (state.service.clone(), state.settings.realtime.node);
+    match tokio::task::spawn_blocking(move || service.release_jobs(node)).await {
+        Ok(Ok(0)) => {}
+        Ok(Ok(n)) => tracing::info!(jobs = n, "taking up the jobs this node's previous run left"),
+        Ok(Err(error)) => tracing::warn!(%error, "cannot take up this node's previous jobs"),
+        Err(error) => tracing::warn!(%error, "cannot take up this node's previous jobs"),
+    }
     loop {
         match next(&state).await {
             Ok(true) => continue,
@@ -49,8 +58,8 @@ fn lease_from_now() -> Timestamp {
 /// Takes and runs one due job; whether there was one.
 async fn next(state: &web::Data<AppState>) -> Result<bool, DomainError> {
     let held = lease_from_now();
-    let service = state.service.clone();
-    let claimed = tokio::task::spawn_blocking(move || service.claim_job(held))
+    let (service, node) = (state.service.clone(), state.settings.realtime.node);
+    let claimed = tokio::task::spawn_blocking(move || service.claim_job(node, held))
         .await
         .map_err(|e| DomainError::InvalidArgument(format!("the job runner stopped: {e}")))??;
     let Some(job) = claimed else { return Ok(false) };

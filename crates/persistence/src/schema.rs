@@ -196,6 +196,7 @@ diesel::table! {
         failed -> BigInt,
         errors -> Text,
         lease_until -> Nullable<Timestamp>,
+        node_id -> Nullable<BigInt>,
         created_at -> Timestamp,
         ended_at -> Nullable<Timestamp>,
     }

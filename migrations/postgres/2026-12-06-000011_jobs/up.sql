@@ -15,6 +15,8 @@ CREATE TABLE jobs (
     -- The first record errors, as a JSON array of {index, idempotencyKey, reason}.
     errors TEXT NOT NULL DEFAULT '[]',
     lease_until TIMESTAMP,
+    -- The node running it (`ROOST_NODE_ID`): restarted, a node takes its own jobs up at once.
+    node_id BIGINT,
     created_at TIMESTAMP NOT NULL,
     ended_at TIMESTAMP
 );

@@ -22,8 +22,10 @@ pub trait JobStore: Send + Sync {
         size: u32,
     ) -> StoreResult<Page<Job>>;
     /// Takes the oldest job that is due (pending, or running under a lease that ran out: its
-    /// node died) and leases it until `lease_until`; the job, marked running.
-    fn claim_job(&self, now: Timestamp, lease_until: Timestamp) -> StoreResult<Option<Job>>;
+    /// node died) and leases it to `node` until `lease_until`; the job, marked running.
+    fn claim_job(&self, node: i64, now: Timestamp, lease_until: Timestamp) -> StoreResult<Option<Job>>;
+    /// Ends the leases `node` holds: its previous run died with them, and the jobs are due now.
+    fn release_jobs(&self, node: i64) -> StoreResult<u64>;
     /// Saves a job's progress (counts, errors, state, end) if this node still holds it under
     /// `held`, leasing it until `renew`; `false` when the lease was lost to another node.
     fn save_job(&self, job: &Job, held: Timestamp, renew: Timestamp) -> StoreResult<bool>;

@@ -62,9 +62,15 @@ impl Service {
         Ok(self.ports.jobs.list_jobs(application_id, running, number, size)?)
     }
 
-    /// For the job runner: the next due job, leased until `lease_until`.
-    pub fn claim_job(&self, lease_until: Timestamp) -> Result<Option<Job>, DomainError> {
-        Ok(self.ports.jobs.claim_job(now(), lease_until)?)
+    /// For the job runner: the next due job, leased to `node` until `lease_until`.
+    pub fn claim_job(&self, node: i64, lease_until: Timestamp) -> Result<Option<Job>, DomainError> {
+        Ok(self.ports.jobs.claim_job(node, now(), lease_until)?)
+    }
+
+    /// For the job runner, as it starts: the jobs this node's previous run held are due at once
+    /// (it died with them); how many.
+    pub fn release_jobs(&self, node: i64) -> Result<u64, DomainError> {
+        Ok(self.ports.jobs.release_jobs(node)?)
     }
 
     /// For the job runner: saves a job's progress under the lease `held`; `false` when another

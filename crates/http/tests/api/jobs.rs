@@ -86,7 +86,8 @@ async fn users_channels_and_members_import_as_jobs_and_again_without_duplicates(
         let ann = &t.get("/v1/users?name=im-ann").await.body["_embedded"]["users"][0];
         assert_eq!(ann["properties"]["from"], "hosted");
         // A user's representation has no time: the store says it was kept.
-        let stored = roost_domain::ports::UserStore::find_user_by_name(t.store.as_ref(), t.app.application.id, "im-ann");
+        let stored =
+            roost_domain::ports::UserStore::find_user_by_name(t.store.as_ref(), t.app.application.id, "im-ann");
         let created = stored.unwrap().unwrap().created_time;
         assert_eq!(created.to_rfc3339(), "2021-03-04T05:06:07+00:00", "the original time is kept");
         let ben = &t.get("/v1/users?name=im-ben").await.body["_embedded"]["users"][0];
@@ -209,7 +210,7 @@ async fn a_job_whose_node_died_is_taken_up_from_its_checkpoint() {
         // renewing a lease that has now run out.
         let service = &t.state.service;
         let lapsed = roost_domain::now() - chrono::Duration::seconds(1);
-        let mut job = service.claim_job(lapsed).unwrap().expect("the job is due");
+        let mut job = service.claim_job(7, lapsed).unwrap().expect("the job is due");
         job.processed = 2;
         assert!(service.save_job(&job, lapsed, lapsed).unwrap());
 

@@ -28,6 +28,7 @@ struct JobRow {
     failed: i64,
     errors: String,
     lease_until: Option<chrono::NaiveDateTime>,
+    node_id: Option<i64>,
     created_at: chrono::NaiveDateTime,
     ended_at: Option<chrono::NaiveDateTime>,
 }
@@ -50,6 +51,7 @@ impl JobRow {
             failed: count(job.failed),
             errors: serde_json::to_string(&job.errors).map_err(|e| StoreError::Other(e.into()))?,
             lease_until: None,
+            node_id: None,
             created_at: job.created_time.naive_utc(),
             ended_at: job.ended_time.map(|t| t.naive_utc()),
         })
@@ -132,7 +134,7 @@ impl JobStore for DieselStore {
         })
     }
 
-    fn claim_job(&self, now: Timestamp, lease_until: Timestamp) -> StoreResult<Option<Job>> {
+    fn claim_job(&self, node: i64, now: Timestamp, lease_until: Timestamp) -> StoreResult<Option<Job>> {
         let now = now.naive_utc();
         let due = || {
             jobs::table.filter(
@@ -149,7 +151,11 @@ impl JobStore for DieselStore {
         self.write(|conn| {
             // Only if still due: of two nodes, one takes it.
             let taken = diesel::update(due().filter(jobs::id.eq(id)))
-                .set((jobs::state.eq("RUNNING"), jobs::lease_until.eq(Some(lease_until.naive_utc()))))
+                .set((
+                    jobs::state.eq("RUNNING"),
+                    jobs::lease_until.eq(Some(lease_until.naive_utc())),
+                    jobs::node_id.eq(Some(node)),
+                ))
                 .execute(conn)
                 .store_err()?;
             if taken == 0 {
@@ -157,6 +163,17 @@ impl JobStore for DieselStore {
             }
             let row: JobRow = jobs::table.find(id).select(JobRow::as_select()).get_result(conn).store_err()?;
             Job::try_from(row).map(Some)
+        })
+    }
+
+    fn release_jobs(&self, node: i64) -> StoreResult<u64> {
+        self.write(|conn| {
+            let released =
+                diesel::update(jobs::table.filter(jobs::state.eq("RUNNING")).filter(jobs::node_id.eq(Some(node))))
+                    .set(jobs::lease_until.eq(None::<chrono::NaiveDateTime>))
+                    .execute(conn)
+                    .store_err()?;
+            Ok(u64::try_from(released).unwrap_or(u64::MAX))
         })
     }
 

@@ -15,6 +15,7 @@ use roost_persistence::testing::TestDatabase;
 use serde_json::{json, Value};
 
 mod backup;
+mod jobs;
 mod realtime;
 
 const BIN: &str = env!("CARGO_BIN_EXE_roost");
