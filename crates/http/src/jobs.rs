@@ -8,11 +8,12 @@
 
 use std::fmt;
 use std::io::{BufReader, Read};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use actix_web::web;
 use futures_util::StreamExt;
-use roost_domain::model::job::{ImportRecord, Job, JobError, JobState};
+use roost_domain::model::job::{ImportRecord, Job, JobError, JobState, MAX_JOB_ATTEMPTS};
 use roost_domain::{DomainError, Timestamp};
 use serde::de::{Deserializer as _, Error as _, SeqAccess, Visitor};
 use serde_json::Value;
@@ -68,6 +69,51 @@ async fn next(state: &web::Data<AppState>) -> Result<bool, DomainError> {
     Ok(true)
 }
 
+/// The lease this node holds on the job it runs: renewed by a heartbeat (a long download or
+/// batch never lets it run out) and by each checkpoint, one at a time.
+struct Lease {
+    job_id: i64,
+    held: Mutex<Timestamp>,
+}
+
+impl Lease {
+    /// Calls `save` with the lease held and a renewed one; holds the renewed one if it saved.
+    fn renew_with(
+        &self,
+        save: impl FnOnce(Timestamp, Timestamp) -> Result<bool, DomainError>,
+    ) -> Result<bool, DomainError> {
+        let mut held = self.held.lock().unwrap_or_else(PoisonError::into_inner);
+        let renew = lease_from_now();
+        let kept = save(*held, renew)?;
+        if kept {
+            *held = renew;
+        }
+        Ok(kept)
+    }
+}
+
+/// Renews the lease every quarter of its length until the run ends or the lease is lost.
+fn heartbeat(state: &web::Data<AppState>, lease: &Arc<Lease>) -> tokio::task::JoinHandle<()> {
+    let (service, lease) = (state.service.clone(), Arc::clone(lease));
+    actix_web::rt::spawn(async move {
+        loop {
+            tokio::time::sleep(LEASE / 4).await;
+            let (service, lease) = (service.clone(), Arc::clone(&lease));
+            let renewed = tokio::task::spawn_blocking(move || {
+                let id = lease.job_id;
+                lease.renew_with(|held, renew| service.renew_job(id, held, renew))
+            })
+            .await;
+            match renewed {
+                Ok(Ok(true)) => {}
+                Ok(Ok(false)) => return,
+                Ok(Err(error)) => tracing::warn!(%error, "cannot renew a job's lease"),
+                Err(_) => return,
+            }
+        }
+    })
+}
+
 /// Why a job's run stopped before its end.
 enum Stop {
     /// The input is unusable: the job fails, saying why.
@@ -87,29 +133,36 @@ impl fmt::Display for Stop {
     }
 }
 
-async fn run_job(state: &web::Data<AppState>, mut job: Job, mut held: Timestamp) {
-    let outcome = match local_copy(state, &job).await {
-        Ok(file) => {
-            let state = state.clone();
-            let ran = tokio::task::spawn_blocking(move || {
-                let outcome = apply_file(&state, &mut job, file, &mut held);
-                (job, held, outcome)
-            })
-            .await;
-            match ran {
-                Ok((ran_job, ran_held, outcome)) => {
-                    job = ran_job;
-                    held = ran_held;
-                    outcome
-                }
-                Err(error) => {
-                    tracing::error!(%error, "a job's run panicked");
-                    return;
+async fn run_job(state: &web::Data<AppState>, mut job: Job, held: Timestamp) {
+    let lease = Arc::new(Lease { job_id: job.id, held: Mutex::new(held) });
+    let beat = heartbeat(state, &lease);
+    let outcome = if job.attempts > MAX_JOB_ATTEMPTS {
+        Err(Stop::Fail(format!(
+            "given up after {MAX_JOB_ATTEMPTS} runs in a row that made no progress (the nodes' logs say why)"
+        )))
+    } else {
+        match local_copy(state, &job).await {
+            Ok(file) => {
+                let (state, lease) = (state.clone(), Arc::clone(&lease));
+                let mut running = job.clone();
+                let ran = tokio::task::spawn_blocking(move || {
+                    let outcome = apply_file(&state, &mut running, file, &lease);
+                    (running, outcome)
+                })
+                .await;
+                match ran {
+                    Ok((ran, outcome)) => {
+                        job = ran;
+                        outcome
+                    }
+                    // Progress saved before the panic stays; the job fails rather than panic again.
+                    Err(error) => Err(Stop::Fail(format!("the import stopped on an internal error: {error}"))),
                 }
             }
+            Err(stop) => Err(stop),
         }
-        Err(stop) => Err(stop),
     };
+    beat.abort();
     let ended = match outcome {
         Ok(()) => JobState::Finished,
         Err(Stop::Fail(reason)) => {
@@ -123,9 +176,12 @@ async fn run_job(state: &web::Data<AppState>, mut job: Job, mut held: Timestamp)
     };
     job.state = ended;
     job.ended_time = Some(roost_domain::now());
-    let service = state.service.clone();
-    let saved_job = job.clone();
-    let saved = tokio::task::spawn_blocking(move || service.save_job(&saved_job, held, held)).await;
+    // The input goes with the end: once no job names it, `roost files sweep` removes what a
+    // failed delete below leaves.
+    let input = job.input_key.take();
+    let (service, saved_job) = (state.service.clone(), job.clone());
+    let saved =
+        tokio::task::spawn_blocking(move || lease.renew_with(|held, _| service.save_job(&saved_job, held, held))).await;
     match saved {
         Ok(Ok(true)) => {
             tracing::info!(
@@ -135,7 +191,7 @@ async fn run_job(state: &web::Data<AppState>, mut job: Job, mut held: Timestamp)
                 failed = job.failed,
                 "job ended"
             );
-            if let (Some(files), Some(key)) = (state.settings.files.as_ref(), job.input_key.as_deref()) {
+            if let (Some(files), Some(key)) = (state.settings.files.as_ref(), input.as_deref()) {
                 crate::upload::forget_upload(files, key).await;
             }
         }
@@ -171,7 +227,7 @@ async fn local_copy(state: &AppState, job: &Job) -> Result<std::fs::File, Stop> 
 }
 
 /// Applies the records after the job's checkpoint, a batch at a time, saving progress after each.
-fn apply_file(state: &AppState, job: &mut Job, file: std::fs::File, held: &mut Timestamp) -> Result<(), Stop> {
+fn apply_file(state: &AppState, job: &mut Job, file: std::fs::File, lease: &Lease) -> Result<(), Stop> {
     let skip = job.processed;
     let mut batch = Vec::with_capacity(BATCH);
     let read = for_each_record(BufReader::new(file), |index, value| {
@@ -180,25 +236,20 @@ fn apply_file(state: &AppState, job: &mut Job, file: std::fs::File, held: &mut T
         }
         batch.push(ImportRecord { index, value });
         if batch.len() == BATCH {
-            checkpoint(state, job, &mut batch, held)?;
+            checkpoint(state, job, &mut batch, lease)?;
         }
         Ok(())
     });
     match read {
         // The records read before the end, or before a break in the file, are applied.
-        Ok(()) | Err(Stop::Fail(_)) => checkpoint(state, job, &mut batch, held)?,
+        Ok(()) | Err(Stop::Fail(_)) => checkpoint(state, job, &mut batch, lease)?,
         Err(_) => {}
     }
     read
 }
 
 /// Applies a batch and saves the job's progress under its lease, renewed.
-fn checkpoint(
-    state: &AppState,
-    job: &mut Job,
-    batch: &mut Vec<ImportRecord>,
-    held: &mut Timestamp,
-) -> Result<(), Stop> {
+fn checkpoint(state: &AppState, job: &mut Job, batch: &mut Vec<ImportRecord>, lease: &Lease) -> Result<(), Stop> {
     if batch.is_empty() {
         return Ok(());
     }
@@ -208,13 +259,11 @@ fn checkpoint(
     let errors = applied.map_err(|e| Stop::Retry(e.to_string()))?;
     job.processed += u64::try_from(batch.len()).unwrap_or(u64::MAX);
     job.record_errors(errors);
+    // Progress: the runs that made none so far are forgiven.
+    job.attempts = 0;
     batch.clear();
-    let renew = lease_from_now();
-    match state.service.save_job(job, *held, renew) {
-        Ok(true) => {
-            *held = renew;
-            Ok(())
-        }
+    match lease.renew_with(|held, renew| state.service.save_job(job, held, renew)) {
+        Ok(true) => Ok(()),
         Ok(false) => Err(Stop::Lost),
         Err(error) => Err(Stop::Retry(error.to_string())),
     }
@@ -251,7 +300,14 @@ fn for_each_record<R: Read>(reader: R, each: impl FnMut(u64, Value) -> Result<()
     if let Some(stop) = records.stopped {
         return Err(stop);
     }
-    read.and_then(|()| json.end()).map_err(|e| Stop::Fail(format!("the file is not a JSON array of records: {e}")))
+    read.and_then(|()| json.end()).map_err(|e| {
+        if e.is_io() {
+            // The local copy could not be read: not the file's fault.
+            Stop::Retry(format!("cannot read the import file's local copy: {e}"))
+        } else {
+            Stop::Fail(format!("the file is not a JSON array of records: {e}"))
+        }
+    })
 }
 
 #[cfg(test)]

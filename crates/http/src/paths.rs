@@ -10,7 +10,7 @@ use actix_web::HttpMessage;
 
 /// The first path segments of the API's resource families (everything under `/v1` but the API
 /// root itself, which `/` already is).
-const FAMILIES: [&str; 10] = [
+const FAMILIES: [&str; 14] = [
     "users",
     "channels",
     "messages",
@@ -21,6 +21,10 @@ const FAMILIES: [&str; 10] = [
     "files",
     "tests",
     "openapi.json",
+    "imports",
+    "jobs",
+    "chat-sessions",
+    "user-sessions",
 ];
 
 /// Marks a request that named an API path without `/v1`.
@@ -88,6 +92,9 @@ mod tests {
     #[test]
     fn api_families_without_the_version_are_recognised() {
         assert!(unversioned("/users"));
+        assert!(unversioned("/imports/users"));
+        assert!(unversioned("/jobs/1"));
+        assert!(unversioned("/chat-sessions"));
         assert!(unversioned("/users/7/messages"));
         assert!(unversioned("/application/settings"));
         assert!(unversioned("/applications/me/users"));

@@ -3,7 +3,7 @@
 //! `VACUUM INTO` copies the database as one read transaction sees it: a consistent snapshot,
 //! taken while writers go on (in WAL mode a reader never blocks a writer, nor a writer it);
 //! <https://sqlite.org/lang_vacuum.html#vacuuminto>. Every write committed before the copy began
-//! is in it. The copy is written beside the destination and renamed into place only once it is
+//! is in it. The copy is written beside the destination and linked into place only once it is
 //! complete and passes `PRAGMA integrity_check`, so a backup interrupted half-way never looks
 //! like a good one. PostgreSQL has its own tool for this, `pg_dump` (operator guide, "Backups").
 
@@ -99,7 +99,12 @@ pub fn backup_sqlite(url: &DatabaseUrl, destination: &Path) -> Result<Backup, Ba
         return Err(BackupError::Corrupt(verdict.join("; ")));
     }
     std::fs::File::open(&partial).and_then(|file| file.sync_all()).map_err(io(&partial))?;
-    std::fs::rename(&partial, destination).map_err(io(destination))?;
+    // A hard link fails if the destination appeared meanwhile (a rename would replace it).
+    std::fs::hard_link(&partial, destination).map_err(|source| match source.kind() {
+        std::io::ErrorKind::AlreadyExists => BackupError::Exists(destination.to_owned()),
+        _ => BackupError::Io { path: destination.to_owned(), source },
+    })?;
+    std::fs::remove_file(&partial).map_err(io(&partial))?;
     if let Some(parent) = destination.parent().filter(|p| !p.as_os_str().is_empty()) {
         // The rename is durable once the directory is (POSIX: fsync the directory).
         std::fs::File::open(parent).and_then(|dir| dir.sync_all()).map_err(io(parent))?;

@@ -197,6 +197,7 @@ diesel::table! {
         errors -> Text,
         lease_until -> Nullable<Timestamp>,
         node_id -> Nullable<BigInt>,
+        attempts -> Integer,
         created_at -> Timestamp,
         ended_at -> Nullable<Timestamp>,
     }

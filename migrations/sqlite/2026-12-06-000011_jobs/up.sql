@@ -17,6 +17,8 @@ CREATE TABLE jobs (
     lease_until TIMESTAMP,
     -- The node running it (`ROOST_NODE_ID`): restarted, a node takes its own jobs up at once.
     node_id BIGINT,
+    -- Runs since the job last saved progress: one that keeps failing is given up.
+    attempts INTEGER NOT NULL DEFAULT 0,
     created_at TIMESTAMP NOT NULL,
     ended_at TIMESTAMP
 );

@@ -1,7 +1,8 @@
 // Drives Roost with the newest official ChatKitty client (npm `chatkitty` 2.106.x), unchanged: it
 // calls paths without /v1, sends and reads snake_case (announcing itself with the vendor type).
 // Users, settings, channels (DIRECT reuse), messages with snake fields, pages, keystrokes, and
-// the three operations it adds. A user it creates is read back by the older client too.
+// the three operations it adds, and imports as jobs. A user it creates is read back by the older
+// client too.
 // Usage: ROOST_URL=http://127.0.0.1:8080 CLIENT_ID=… CLIENT_SECRET=… node newest.mjs
 import assert from 'node:assert/strict';
 import {ChatKitty} from 'chatkitty';
@@ -58,5 +59,32 @@ const withUnread = (await kitty.UsersApi.listUsers(0, 100, undefined, undefined,
 assert.deepEqual(ours(withUnread._embedded.users), ['ben']);
 const reported = (await kitty.ChannelsApi.listChannelReportedMessages(room.id)).data;
 assert.equal(reported.page.total_elements, 0);
+
+// Imports as jobs: users from a Blob and from a string (a file part and a plain field), each
+// job waited for, in snake_case; importing the same again adds nothing.
+const ended = async (job) => {
+  for (let i = 0; i < 400; i++) {
+    const seen = (await kitty.JobsApi.retrieveJob(job.id)).data;
+    if (seen.state === 'FINISHED' || seen.state === 'FAILED') return seen;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`job ${job.id} did not end`);
+};
+const records = (name) => JSON.stringify([{name, display_name: name.toUpperCase(), guest: false, properties: {}}]);
+const fromBlob = (await kitty.ImportsApi.importUsers(new Blob([records('imported-blob')], {type: 'application/json'}))).data;
+assert.equal(fromBlob.type, 'USER_IMPORT');
+assert.equal(fromBlob.state, 'PENDING');
+assert.ok(fromBlob.created_time, 'created_time in snake_case');
+const blobJob = await ended(fromBlob);
+assert.equal(blobJob.state, 'FINISHED', JSON.stringify(blobJob));
+assert.ok(blobJob.ended_time);
+const fromString = (await kitty.ImportsApi.importUsers(records('imported-string'))).data;
+assert.equal((await ended(fromString)).state, 'FINISHED');
+const reimported = await ended((await kitty.ImportsApi.importUsers(records('imported-string'))).data);
+assert.equal(reimported.state, 'FINISHED');
+const imported = (await kitty.UsersApi.listUsers(0, 100)).data._embedded.users.filter((u) => u.name.startsWith('imported-'));
+assert.deepEqual(imported.map((u) => u.display_name).sort(), ['IMPORTED-BLOB', 'IMPORTED-STRING'], 'once each');
+const jobs = (await kitty.JobsApi.listJobs(0, 10)).data;
+assert.ok(jobs._embedded.jobs.length >= 3);
 
 console.log('interop: chatkitty 2.106 OK');

@@ -63,6 +63,17 @@ wire_enum! {
 /// Most record errors a job keeps (`failed` counts them all).
 pub const MAX_JOB_ERRORS: usize = 1_000;
 
+/// Runs in a row that may end without progress before a job is given up as failed.
+pub const MAX_JOB_ATTEMPTS: u32 = 5;
+
+/// Longest `reason` or `idempotencyKey` kept in an error, in characters (they come from the
+/// file, and are kept and answered with the job).
+const MAX_ERROR_TEXT: usize = 256;
+
+fn bounded(text: &str) -> String {
+    text.chars().take(MAX_ERROR_TEXT).collect()
+}
+
 /// A record an import could not apply, or (without `index`) why the job itself failed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -104,6 +115,8 @@ pub struct Job {
     pub created_time: Timestamp,
     /// When it finished or failed.
     pub ended_time: Option<Timestamp>,
+    /// Runs since it last saved progress (counting the one that claimed it).
+    pub attempts: u32,
 }
 
 impl Job {
@@ -131,29 +144,30 @@ pub struct FileImport {
     pub url: String,
 }
 
-/// One user to import (`ChatUserImport`).
+/// One user to import (`ChatUserImport`). Fields in either casing: the newest official client
+/// speaks snake_case.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct UserImport {
     /// Unique name: a user of that name already there is kept, not duplicated.
     pub name: String,
     /// Display name; defaults to the name.
-    #[serde(default)]
+    #[serde(default, alias = "display_name")]
     pub display_name: Option<String>,
     /// Guest flag (`guest`, or `isGuest` as the user API spells it).
-    #[serde(default, alias = "isGuest")]
+    #[serde(default, alias = "isGuest", alias = "is_guest")]
     pub guest: Option<bool>,
     /// Custom data.
     #[serde(default)]
     pub properties: Option<Properties>,
     /// A display picture hosted elsewhere.
-    #[serde(default)]
+    #[serde(default, alias = "display_picture")]
     pub display_picture: Option<FileImport>,
     /// The exporter's key for it.
-    #[serde(default)]
+    #[serde(default, alias = "idempotency_key")]
     pub idempotency_key: Option<String>,
     /// Roost's: when the user was created where it comes from.
-    #[serde(default)]
+    #[serde(default, alias = "created_time")]
     pub created_time: Option<Timestamp>,
 }
 
@@ -168,7 +182,7 @@ pub struct ChannelImport {
     #[serde(default)]
     pub name: Option<String>,
     /// Display name.
-    #[serde(default)]
+    #[serde(default, alias = "display_name")]
     pub display_name: Option<String>,
     /// Members, by user name.
     #[serde(default)]
@@ -180,10 +194,10 @@ pub struct ChannelImport {
     #[serde(default)]
     pub properties: Option<Properties>,
     /// The exporter's key for it.
-    #[serde(default)]
+    #[serde(default, alias = "idempotency_key")]
     pub idempotency_key: Option<String>,
     /// Roost's: when the channel was created where it comes from.
-    #[serde(default)]
+    #[serde(default, alias = "created_time")]
     pub created_time: Option<Timestamp>,
 }
 
@@ -194,7 +208,7 @@ pub struct MemberImport {
     /// The user, by name.
     pub username: String,
     /// The exporter's key for it.
-    #[serde(default)]
+    #[serde(default, alias = "idempotency_key")]
     pub idempotency_key: Option<String>,
 }
 
@@ -211,12 +225,18 @@ pub struct ImportRecord {
 impl ImportRecord {
     /// The record's `idempotencyKey`, when it is a string.
     pub fn idempotency_key(&self) -> Option<String> {
-        self.value.get("idempotencyKey").and_then(serde_json::Value::as_str).map(str::to_owned)
+        let key = self.value.get("idempotencyKey").or_else(|| self.value.get("idempotency_key"));
+        key.and_then(serde_json::Value::as_str).map(str::to_owned)
     }
 
     /// An error about this record.
     pub fn error(&self, reason: impl Into<String>) -> JobError {
-        JobError { index: Some(self.index), idempotency_key: self.idempotency_key(), reason: reason.into() }
+        let reason: String = reason.into();
+        JobError {
+            index: Some(self.index),
+            idempotency_key: self.idempotency_key().as_deref().map(bounded),
+            reason: bounded(&reason),
+        }
     }
 
     /// The record as `T`, or the error that says why it is not one.
@@ -261,6 +281,7 @@ mod tests {
             errors: Vec::new(),
             created_time: crate::model::now(),
             ended_time: None,
+            attempts: 1,
         };
         let many = (0..MAX_JOB_ERRORS as u64 + 5).map(|i| JobError {
             index: Some(i),

@@ -29,4 +29,6 @@ pub trait JobStore: Send + Sync {
     /// Saves a job's progress (counts, errors, state, end) if this node still holds it under
     /// `held`, leasing it until `renew`; `false` when the lease was lost to another node.
     fn save_job(&self, job: &Job, held: Timestamp, renew: Timestamp) -> StoreResult<bool>;
+    /// Renews the lease `held` on job `id` until `renew`; `false` when it was lost.
+    fn renew_job(&self, id: i64, held: Timestamp, renew: Timestamp) -> StoreResult<bool>;
 }

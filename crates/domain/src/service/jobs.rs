@@ -9,7 +9,7 @@ use crate::model::job::{ChannelImport, ImportRecord, Job, JobError, JobState, Jo
 use crate::model::page::Page;
 use crate::model::principal::Principal;
 use crate::model::user::{new_user, NewUser, UserRef};
-use crate::model::{now, Timestamp};
+use crate::model::{has_nul, now, Timestamp};
 
 impl Service {
     /// Accepts an import whose records are in the file store under `input_key`: a pending job
@@ -21,11 +21,7 @@ impl Service {
         channel_id: Option<ChannelId>,
         input_key: &str,
     ) -> Result<Job, DomainError> {
-        let application_id = principal.manage()?;
-        if let Some(channel_id) = channel_id {
-            let (channel, _) = self.visible_channel(principal, channel_id)?;
-            channel.check_group()?;
-        }
+        let application_id = self.check_import(principal, channel_id)?;
         let job = Job {
             id: self.next_id(),
             application_id,
@@ -39,9 +35,25 @@ impl Service {
             errors: Vec::new(),
             created_time: now(),
             ended_time: None,
+            attempts: 0,
         };
         self.ports.jobs.insert_job(&job)?;
         Ok(job)
+    }
+
+    /// Whether the principal may import, into `channel_id` for a members import (a group
+    /// channel of its application): checked before the file is read, and again with it.
+    pub fn check_import(
+        &self,
+        principal: &Principal,
+        channel_id: Option<ChannelId>,
+    ) -> Result<crate::model::ids::ApplicationId, DomainError> {
+        let application_id = principal.manage()?;
+        if let Some(channel_id) = channel_id {
+            let (channel, _) = self.visible_channel(principal, channel_id)?;
+            channel.check_group()?;
+        }
+        Ok(application_id)
     }
 
     /// One of the application's jobs (`GET /v1/jobs/{id}`).
@@ -79,6 +91,12 @@ impl Service {
         Ok(self.ports.jobs.save_job(job, held, renew)?)
     }
 
+    /// For the job runner: renews the lease `held` on a running job until `renew`; `false`
+    /// when another node has taken the job since.
+    pub fn renew_job(&self, id: i64, held: Timestamp, renew: Timestamp) -> Result<bool, DomainError> {
+        Ok(self.ports.jobs.renew_job(id, held, renew)?)
+    }
+
     /// For the job runner: applies a batch of an import's records; the errors of those that
     /// could not be applied. A record already applied (the same user name, channel name or
     /// membership) is kept as it is and is not an error: a batch run twice adds nothing.
@@ -89,7 +107,7 @@ impl Service {
             let applied = match job.job_type {
                 JobType::UserImport => record.parse().and_then(|user| self.import_user(&principal, record, user)),
                 JobType::ChannelImport => {
-                    record.parse().and_then(|channel| self.import_channel(&principal, record, channel))
+                    record.parse().and_then(|channel| self.import_channel(&principal, job.id, record, channel))
                 }
                 JobType::ChannelMembersImport => {
                     record.parse().and_then(|member| self.import_member(&principal, job, record, member))
@@ -120,10 +138,6 @@ impl Service {
 
     fn import_user(&self, principal: &Principal, record: &ImportRecord, input: UserImport) -> Result<(), JobError> {
         let application_id = principal.application_id();
-        let found = self.ports.users.find_user_by_name(application_id, &input.name).map_err(|e| store_error(&e))?;
-        if found.is_some() {
-            return Ok(());
-        }
         let created = input.created_time.unwrap_or_else(now);
         let fields = NewUser {
             name: Some(input.name),
@@ -131,15 +145,27 @@ impl Service {
             is_guest: input.guest,
             properties: input.properties,
         };
+        // Validated before it is looked up: a name no user can have (a NUL) is this record's
+        // error, never the store's.
         let mut user = new_user(UserId(0), application_id, fields, created).map_err(|e| record.error(e.to_string()))?;
-        user.id = UserId(self.next_id());
-        match self.ports.users.insert_user(&user) {
-            Ok(()) => {}
-            // Another import or request created it meanwhile: it is there.
-            Err(crate::error::StoreError::Conflict(_)) => return Ok(()),
-            Err(e) => return Err(store_error(&e)),
+        if has_nul(&user.name) {
+            return Err(record.error("name must not contain NUL characters"));
         }
-        if let Some(picture) = input.display_picture {
+        let found = self.ports.users.find_user_by_name(application_id, &user.name).map_err(|e| store_error(&e))?;
+        let user = match found {
+            Some(existing) => existing,
+            None => {
+                user.id = UserId(self.next_id());
+                match self.ports.users.insert_user(&user) {
+                    Ok(()) => user,
+                    // Another import or request created it meanwhile: it is there.
+                    Err(crate::error::StoreError::Conflict(_)) => return Ok(()),
+                    Err(e) => return Err(store_error(&e)),
+                }
+            }
+        };
+        // Set when the user has none yet: a run that stopped between the two is completed.
+        if let (Some(picture), None) = (input.display_picture, &user.display_picture) {
             let external = super::NewPicture::External { url: picture.url };
             self.set_display_picture(principal, user.id, external).map_err(|e| record.error(e.to_string()))?;
         }
@@ -149,13 +175,27 @@ impl Service {
     fn import_channel(
         &self,
         principal: &Principal,
+        job_id: i64,
         record: &ImportRecord,
         input: ChannelImport,
     ) -> Result<(), JobError> {
         let application_id = principal.application_id();
         let channel_type = ChannelType::parse(&input.channel_type)
             .ok_or_else(|| record.error("type must be PUBLIC, PRIVATE or DIRECT"))?;
-        if let Some(name) = &input.name {
+        let named = [&input.name, &input.creator].into_iter().flatten().chain(&input.members).any(|n| has_nul(n));
+        if named {
+            return Err(record.error("names must not contain NUL characters"));
+        }
+        // A group channel without a name is named after its record, so that importing it again
+        // finds it (a random name would make another).
+        let name = match (&input.name, channel_type) {
+            (None, ChannelType::Public | ChannelType::Private) => Some(match record.idempotency_key() {
+                Some(key) => format!("imported-{key}"),
+                None => format!("imported-{}-{}", job_id, record.index),
+            }),
+            (name, _) => name.clone(),
+        };
+        if let Some(name) = &name {
             let found = self.ports.channels.find_channel_by_name(application_id, name).map_err(|e| store_error(&e))?;
             if found.is_some() {
                 return Ok(());
@@ -163,7 +203,7 @@ impl Service {
         }
         let fields = NewChannel {
             channel_type,
-            name: input.name,
+            name,
             display_name: input.display_name,
             creator: input.creator.map(UserRef::Name),
             members: input.members.into_iter().map(UserRef::Name).collect(),
@@ -185,6 +225,9 @@ impl Service {
         input: MemberImport,
     ) -> Result<(), JobError> {
         let channel_id = job.channel_id.ok_or_else(|| record.error("the job names no channel"))?;
+        if has_nul(&input.username) {
+            return Err(record.error("username must not contain NUL characters"));
+        }
         match self.add_member(principal, channel_id, &UserRef::Name(input.username)) {
             Ok(_) => Ok(()),
             Err(DomainError::Store(e)) => Err(store_error(&e)),

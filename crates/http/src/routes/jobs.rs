@@ -36,7 +36,8 @@ async fn accept(
     channel_id: Option<ChannelId>,
 ) -> Result<HttpResponse, ApiError> {
     // Refused before a byte of the file is stored.
-    principal.manage()?;
+    let checked = principal.clone();
+    domain.run(move |s| s.check_import(&checked, channel_id)).await?;
     let files = upload::store(&state)?;
     let key = upload::import_input(req.headers(), payload, files, state.settings.imports_max_bytes).await?;
     let input = key.clone();

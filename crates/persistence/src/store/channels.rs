@@ -518,8 +518,6 @@ fn delete_channel_rows(conn: &mut AnyConnection, id: ChannelId) -> StoreResult<(
         .get_result(conn)
         .store_err()
         .and_then(Channel::try_from)?;
-    let deleted_at = now();
-    record(conn, last.application_id, &[EventDraft::channel(EventType::ChannelDeleted, &last)], deleted_at)?;
     diesel::delete(notifications::table.filter(notifications::channel_id.eq(id.0))).execute(conn).store_err()?;
     let channel_messages = messages::table.filter(messages::channel_id.eq(id.0)).select(messages::id);
     diesel::delete(reactions::table.filter(reactions::message_id.eq_any(channel_messages)))
@@ -533,6 +531,10 @@ fn delete_channel_rows(conn: &mut AnyConnection, id: ChannelId) -> StoreResult<(
         .load(conn)
         .store_err()?;
     super::files::mark_removed(conn, super::files::message_files(files))?;
+    // After its files' `file.deleted`: a member's stream stops following the channel at
+    // `channel.deleted`.
+    let deleted_at = now();
+    record(conn, last.application_id, &[EventDraft::channel(EventType::ChannelDeleted, &last)], deleted_at)?;
     diesel::delete(messages::table.filter(messages::channel_id.eq(id.0))).execute(conn).store_err()?;
     diesel::delete(threads::table.filter(threads::channel_id.eq(id.0))).execute(conn).store_err()?;
     diesel::delete(channel_invites::table.filter(channel_invites::channel_id.eq(id.0))).execute(conn).store_err()?;

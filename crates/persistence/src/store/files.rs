@@ -188,6 +188,9 @@ impl FileStore for DieselStore {
     }
 }
 
+/// Keys bound in one statement (SQLite's limit is 32 766 values).
+const MAX_KEYS_PER_STATEMENT: usize = 10_000;
+
 /// A file to mark removed, with whose it was: a message's channel and sender, or a user's
 /// display picture (neither: an unreferenced file found by the sweep).
 pub(crate) type OwnedFile = (String, Option<ChannelId>, Option<UserId>);
@@ -209,16 +212,24 @@ pub(crate) fn mark_removed(conn: &mut AnyConnection, owned: impl IntoIterator<It
         return Ok(());
     }
     let keys: Vec<&String> = owned.keys().collect();
-    let live = || files::table.filter(files::file_key.eq_any(&keys)).filter(files::deleted_at.is_null());
-    let rows: Vec<FileRow> = live().select(FileRow::as_select()).load(conn).store_err()?;
     let now = roost_domain::now();
-    diesel::update(live()).set(files::deleted_at.eq(Some(now.naive_utc()))).execute(conn).store_err()?;
     let mut by_application: BTreeMap<i64, Vec<EventDraft>> = BTreeMap::new();
-    for row in rows {
-        let file = StoredFile::from(row);
-        let (channel, user) = owned.get(&file.key).copied().unwrap_or_default();
-        let deleted = EventDraft::file(EventType::FileDeleted, &file, channel, user);
-        by_application.entry(file.application_id.0).or_default().push(deleted);
+    // In chunks: SQLite binds at most 32 766 values per statement. `RETURNING` gives the rows
+    // this statement marked, so of two deletes at once only one tells of a file.
+    for chunk in keys.chunks(MAX_KEYS_PER_STATEMENT) {
+        let marked: Vec<FileRow> = on_engine!(conn, |c| diesel::update(
+            files::table.filter(files::file_key.eq_any(chunk)).filter(files::deleted_at.is_null())
+        )
+        .set(files::deleted_at.eq(Some(now.naive_utc())))
+        .returning(FileRow::as_returning())
+        .load(c)
+        .store_err()?);
+        for row in marked {
+            let file = StoredFile::from(row);
+            let (channel, user) = owned.get(&file.key).copied().unwrap_or_default();
+            let deleted = EventDraft::file(EventType::FileDeleted, &file, channel, user);
+            by_application.entry(file.application_id.0).or_default().push(deleted);
+        }
     }
     for (application_id, events) in by_application {
         super::events::record(conn, ApplicationId(application_id), &events, now)?;

@@ -29,6 +29,7 @@ struct JobRow {
     errors: String,
     lease_until: Option<chrono::NaiveDateTime>,
     node_id: Option<i64>,
+    attempts: i32,
     created_at: chrono::NaiveDateTime,
     ended_at: Option<chrono::NaiveDateTime>,
 }
@@ -52,6 +53,7 @@ impl JobRow {
             errors: serde_json::to_string(&job.errors).map_err(|e| StoreError::Other(e.into()))?,
             lease_until: None,
             node_id: None,
+            attempts: i32::try_from(job.attempts).unwrap_or(i32::MAX),
             created_at: job.created_time.naive_utc(),
             ended_at: job.ended_time.map(|t| t.naive_utc()),
         })
@@ -77,6 +79,7 @@ impl TryFrom<JobRow> for Job {
             errors,
             created_time: utc(r.created_at),
             ended_time: r.ended_at.map(utc),
+            attempts: u32::try_from(r.attempts).unwrap_or(0),
         })
     }
 }
@@ -155,6 +158,7 @@ impl JobStore for DieselStore {
                     jobs::state.eq("RUNNING"),
                     jobs::lease_until.eq(Some(lease_until.naive_utc())),
                     jobs::node_id.eq(Some(node)),
+                    jobs::attempts.eq(jobs::attempts + 1),
                 ))
                 .execute(conn)
                 .store_err()?;
@@ -163,6 +167,18 @@ impl JobStore for DieselStore {
             }
             let row: JobRow = jobs::table.find(id).select(JobRow::as_select()).get_result(conn).store_err()?;
             Job::try_from(row).map(Some)
+        })
+    }
+
+    fn renew_job(&self, id: i64, held: Timestamp, renew: Timestamp) -> StoreResult<bool> {
+        self.write(|conn| {
+            let renewed = diesel::update(
+                jobs::table.filter(jobs::id.eq(id)).filter(jobs::lease_until.eq(Some(held.naive_utc()))),
+            )
+            .set(jobs::lease_until.eq(Some(renew.naive_utc())))
+            .execute(conn)
+            .store_err()?;
+            Ok(renewed > 0)
         })
     }
 
@@ -188,7 +204,9 @@ impl JobStore for DieselStore {
                 jobs::processed.eq(row.processed),
                 jobs::failed.eq(row.failed),
                 jobs::errors.eq(&row.errors),
+                jobs::input_key.eq(&row.input_key),
                 jobs::result_key.eq(&row.result_key),
+                jobs::attempts.eq(row.attempts),
                 jobs::ended_at.eq(row.ended_at),
                 jobs::lease_until.eq(Some(renew.naive_utc())),
             ))

@@ -217,19 +217,19 @@ impl MessageStore for DieselStore {
                     .filter(channels::application_id.eq(app))
                     .filter(channels::last_message_id.is_not_null().or(channels::message_count.ne(0)))
             };
-            let emptied_ids: Vec<i64> = emptied().select(channels::id).load(conn).store_err()?;
+            // Read before the update (by its filter, never by a list of ids: an application may
+            // have more channels than SQLite binds in one statement), then changed as it does.
+            let changed: Vec<ChannelRow> = emptied().select(ChannelRow::as_select()).load(conn).store_err()?;
             diesel::update(emptied())
                 .set((channels::last_message_id.eq(None::<i64>), channels::message_count.eq(0)))
                 .execute(conn)
                 .store_err()?;
-            let changed: Vec<ChannelRow> = channels::table
-                .filter(channels::id.eq_any(&emptied_ids))
-                .select(ChannelRow::as_select())
-                .load(conn)
-                .store_err()?;
             let events = changed
                 .into_iter()
-                .map(|row| Ok(EventDraft::channel(EventType::ChannelUpdated, &Channel::try_from(row)?)))
+                .map(|row| {
+                    let channel = Channel::try_from(ChannelRow { last_message_id: None, ..row })?;
+                    Ok(EventDraft::channel(EventType::ChannelUpdated, &channel))
+                })
                 .collect::<StoreResult<Vec<_>>>()?;
             record(conn, application_id, &events, roost_domain::now())?;
             Ok(u64::try_from(deleted).unwrap_or(u64::MAX))

@@ -60,16 +60,11 @@ fn insert_chat_sessions(conn: &mut AnyConnection, stream_id: i64, sessions: &[(i
     Ok(())
 }
 
-/// Forgets open streams and their chat sessions (not left to `ON DELETE CASCADE`, so that the
+/// Forgets an open stream and its chat sessions (not left to `ON DELETE CASCADE`, so that the
 /// order is the same on both engines).
-fn forget_streams(conn: &mut AnyConnection, stream_ids: &[i64]) -> StoreResult<()> {
-    if stream_ids.is_empty() {
-        return Ok(());
-    }
-    diesel::delete(chat_sessions::table.filter(chat_sessions::stream_id.eq_any(stream_ids)))
-        .execute(conn)
-        .store_err()?;
-    diesel::delete(open_streams::table.filter(open_streams::stream_id.eq_any(stream_ids))).execute(conn).store_err()?;
+fn forget_stream(conn: &mut AnyConnection, stream_id: i64) -> StoreResult<()> {
+    diesel::delete(chat_sessions::table.filter(chat_sessions::stream_id.eq(stream_id))).execute(conn).store_err()?;
+    diesel::delete(open_streams::table.filter(open_streams::stream_id.eq(stream_id))).execute(conn).store_err()?;
     Ok(())
 }
 
@@ -167,7 +162,7 @@ impl PresenceStore for DieselStore {
                 .execute(conn)
                 .store_err()?;
             diesel::delete(this.filter(stream_presence::streams.le(0))).execute(conn).store_err()?;
-            forget_streams(conn, &[stream.id])?;
+            forget_stream(conn, stream.id)?;
             Ok(recompute(conn, &[user_id])?.pop())
         })
     }
@@ -269,12 +264,16 @@ impl PresenceStore for DieselStore {
             diesel::delete(stream_presence::table.filter(stream_presence::node_id.eq_any(&dead)))
                 .execute(conn)
                 .store_err()?;
-            let streams: Vec<i64> = open_streams::table
-                .filter(open_streams::node_id.eq_any(&dead))
-                .select(open_streams::stream_id)
-                .load(conn)
+            // By subquery, never by a list of ids: a node may have had more streams open than
+            // SQLite binds in one statement.
+            let on_dead =
+                open_streams::table.filter(open_streams::node_id.eq_any(&dead)).select(open_streams::stream_id);
+            diesel::delete(chat_sessions::table.filter(chat_sessions::stream_id.eq_any(on_dead)))
+                .execute(conn)
                 .store_err()?;
-            forget_streams(conn, &streams)?;
+            diesel::delete(open_streams::table.filter(open_streams::node_id.eq_any(&dead)))
+                .execute(conn)
+                .store_err()?;
             if nodes.is_none() {
                 diesel::delete(roost_nodes::table.filter(roost_nodes::node_id.eq_any(&dead)))
                     .execute(conn)
