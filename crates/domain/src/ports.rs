@@ -468,6 +468,8 @@ pub trait FileStore: Send + Sync {
     fn forget_files(&self, keys: &[String]) -> StoreResult<u64>;
     /// Marks removed every file no message and no user refers to; how many.
     fn mark_unreferenced_files(&self, now: Timestamp) -> StoreResult<u64>;
+    /// Records a file that nothing but a job refers to (an export's result).
+    fn record_file(&self, file: &StoredFile) -> StoreResult<()>;
     /// Which of `keys` have a row, removed or not, or are a job's input or result.
     fn recorded_files(&self, keys: &[String]) -> StoreResult<Vec<String>>;
     /// Files not marked removed whose key sorts after `after`, in key order, at most `limit`.

@@ -13,7 +13,10 @@ use std::time::Duration;
 
 use actix_web::web;
 use futures_util::StreamExt;
-use roost_domain::model::job::{ImportRecord, Job, JobError, JobState, MAX_JOB_ATTEMPTS};
+use roost_domain::model::file::StoredFile;
+use roost_domain::model::job::{
+    ImportRecord, Job, JobError, JobState, JobType, MAX_JOB_ATTEMPTS, MESSAGE_EXPORT_COLUMNS,
+};
 use roost_domain::{DomainError, Timestamp};
 use serde::de::{Deserializer as _, Error as _, SeqAccess, Visitor};
 use serde_json::Value;
@@ -140,6 +143,8 @@ async fn run_job(state: &web::Data<AppState>, mut job: Job, held: Timestamp) {
         Err(Stop::Fail(format!(
             "given up after {MAX_JOB_ATTEMPTS} runs in a row that made no progress (the nodes' logs say why)"
         )))
+    } else if job.job_type == JobType::MessageAnalyticsExport {
+        export_messages(state, &mut job).await
     } else {
         match local_copy(state, &job).await {
             Ok(file) => {
@@ -199,6 +204,86 @@ async fn run_job(state: &web::Data<AppState>, mut job: Job, held: Timestamp) {
         Ok(Err(error)) => tracing::warn!(job = job.id, %error, "cannot save a job's end; it runs again"),
         Err(error) => tracing::error!(%error, "saving a job's end panicked"),
     }
+}
+
+/// A message analytics export: every message of the application, newest first, as CSV
+/// written to a local file page by page, then stored as a hosted file the job names.
+async fn export_messages(state: &web::Data<AppState>, job: &mut Job) -> Result<(), Stop> {
+    let files = state.settings.files.as_ref().ok_or_else(|| Stop::Retry("no file store is configured".into()))?;
+    let (service, export) = (state.service.clone(), job.clone());
+    let (local, rows) = tokio::task::spawn_blocking(move || write_export(&service, &export))
+        .await
+        .map_err(|e| Stop::Fail(format!("the export stopped on an internal error: {e}")))??;
+    let key = roost_files::Files::new_key();
+    let stored = store_local(files, &key, local).await?;
+    let file = StoredFile {
+        key: key.clone(),
+        application_id: job.application_id,
+        name: format!("messages-{}.csv", job.id),
+        content_type: "text/csv".to_owned(),
+        size: stored.size,
+        checksum: stored.sha256,
+        created_time: roost_domain::now(),
+    };
+    let service = state.service.clone();
+    let recorded = tokio::task::spawn_blocking(move || service.record_export(&file)).await;
+    if !matches!(recorded, Ok(Ok(()))) {
+        crate::upload::forget_upload(files, &key).await;
+        return Err(Stop::Retry("cannot record the export's file".into()));
+    }
+    job.result_key = Some(key);
+    job.processed = rows;
+    Ok(())
+}
+
+/// Writes the export's CSV (RFC 4180, a header line first) to a temporary file; the file,
+/// rewound, and the rows written.
+fn write_export(service: &roost_domain::Service, job: &Job) -> Result<(std::fs::File, u64), Stop> {
+    use std::io::{Seek, Write};
+    let io = |e: std::io::Error| Stop::Retry(format!("cannot write the export: {e}"));
+    let mut out = std::io::BufWriter::new(tempfile::tempfile().map_err(io)?);
+    out.write_all(format!("{}\r\n", MESSAGE_EXPORT_COLUMNS.join(",")).as_bytes()).map_err(io)?;
+    let (mut older_than, mut rows) = (None, 0u64);
+    loop {
+        let (page, next) = service.message_export_page(job, older_than).map_err(|e| Stop::Retry(e.to_string()))?;
+        for row in &page {
+            out.write_all(row.to_csv().as_bytes()).map_err(io)?;
+            rows += 1;
+        }
+        match next {
+            Some(next) if !page.is_empty() => older_than = Some(next),
+            _ => break,
+        }
+    }
+    let mut file = out.into_inner().map_err(|e| io(e.into_error()))?;
+    file.rewind().map_err(io)?;
+    Ok((file, rows))
+}
+
+/// Streams a local file to the file store under `key`.
+async fn store_local(
+    files: &roost_files::Files,
+    key: &str,
+    file: std::fs::File,
+) -> Result<roost_files::Uploaded, Stop> {
+    use tokio::io::AsyncReadExt;
+    let chunks = futures_util::stream::unfold(Some(tokio::fs::File::from_std(file)), |file| async move {
+        let mut file = file?;
+        let mut buffer = vec![0u8; 1 << 20];
+        match file.read(&mut buffer).await {
+            Ok(0) => None,
+            Ok(n) => {
+                buffer.truncate(n);
+                Some((Ok(bytes::Bytes::from(buffer)), Some(file)))
+            }
+            // The upload stops at the first error; nothing more is read.
+            Err(error) => Some((Err(error), None)),
+        }
+    });
+    files
+        .upload(key, Box::pin(chunks), u64::MAX)
+        .await
+        .map_err(|e| Stop::Retry(format!("cannot store the export: {e}")))
 }
 
 /// The job's input, copied from the file store to a local temporary file.

@@ -10,7 +10,7 @@ use actix_web::HttpMessage;
 
 /// The first path segments of the API's resource families (everything under `/v1` but the API
 /// root itself, which `/` already is).
-const FAMILIES: [&str; 14] = [
+const FAMILIES: [&str; 15] = [
     "users",
     "channels",
     "messages",
@@ -25,6 +25,7 @@ const FAMILIES: [&str; 14] = [
     "jobs",
     "chat-sessions",
     "user-sessions",
+    "analytics",
 ];
 
 /// Marks a request that named an API path without `/v1`.

@@ -61,7 +61,8 @@ const reported = (await kitty.ChannelsApi.listChannelReportedMessages(room.id)).
 assert.equal(reported.page.total_elements, 0);
 
 // Imports as jobs: users from a Blob and from a string (a file part and a plain field), each
-// job waited for, in snake_case; importing the same again adds nothing.
+// job waited for, in snake_case; importing the same again adds nothing. Then a message
+// analytics export, downloaded.
 const ended = async (job) => {
   for (let i = 0; i < 400; i++) {
     const seen = (await kitty.JobsApi.retrieveJob(job.id)).data;
@@ -84,7 +85,13 @@ const reimported = await ended((await kitty.ImportsApi.importUsers(records('impo
 assert.equal(reimported.state, 'FINISHED');
 const imported = (await kitty.UsersApi.listUsers(0, 100)).data._embedded.users.filter((u) => u.name.startsWith('imported-'));
 assert.deepEqual(imported.map((u) => u.display_name).sort(), ['IMPORTED-BLOB', 'IMPORTED-STRING'], 'once each');
+const exported = await ended((await kitty.AnalyticsApi.exportMessageAnalytics()).data);
+assert.equal(exported.type, 'MESSAGE_ANALYTICS_EXPORT');
+assert.equal(exported.state, 'FINISHED', JSON.stringify(exported));
+const csv = await (await fetch(exported.file)).text();
+assert.ok(csv.startsWith('id,type,channelId,channelName,userId,username,body,groupTag,parentId,createdTime'), csv);
+assert.ok(csv.includes(',room,') && csv.includes(',hi 2,'), 'the messages sent above are in it');
 const jobs = (await kitty.JobsApi.listJobs(0, 10)).data;
-assert.ok(jobs._embedded.jobs.length >= 3);
+assert.ok(jobs._embedded.jobs.length >= 4);
 
 console.log('interop: chatkitty 2.106 OK');

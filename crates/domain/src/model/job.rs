@@ -120,6 +120,25 @@ pub struct Job {
 }
 
 impl Job {
+    /// A job just accepted: pending, nothing done yet.
+    pub fn pending(id: i64, application_id: ApplicationId, job_type: JobType, created_time: Timestamp) -> Self {
+        Self {
+            id,
+            application_id,
+            job_type,
+            state: JobState::Pending,
+            channel_id: None,
+            input_key: None,
+            result_key: None,
+            processed: 0,
+            failed: 0,
+            errors: Vec::new(),
+            created_time,
+            ended_time: None,
+            attempts: 0,
+        }
+    }
+
     /// Whether it is still to run or running.
     pub fn is_running(&self) -> bool {
         matches!(self.state, JobState::Pending | JobState::Running)
@@ -245,6 +264,32 @@ impl ImportRecord {
     }
 }
 
+/// The columns of a message analytics export, in order.
+pub const MESSAGE_EXPORT_COLUMNS: [&str; 10] =
+    ["id", "type", "channelId", "channelName", "userId", "username", "body", "groupTag", "parentId", "createdTime"];
+
+/// One message as a message analytics export writes it (RFC 4180 CSV, one line each).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageExportRow(pub [String; 10]);
+
+/// A CSV field (RFC 4180 §2): quoted, quotes doubled, when it holds a comma, a quote or a line
+/// break; as it is otherwise.
+pub fn csv_field(value: &str) -> std::borrow::Cow<'_, str> {
+    if value.contains([',', '"', '\n', '\r']) {
+        std::borrow::Cow::Owned(format!("\"{}\"", value.replace('"', "\"\"")))
+    } else {
+        std::borrow::Cow::Borrowed(value)
+    }
+}
+
+impl MessageExportRow {
+    /// The row as a CSV line, CRLF-terminated (RFC 4180 §2).
+    pub fn to_csv(&self) -> String {
+        let fields: Vec<_> = self.0.iter().map(|f| csv_field(f)).collect();
+        format!("{}\r\n", fields.join(","))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -268,21 +313,7 @@ mod tests {
 
     #[test]
     fn a_job_keeps_the_first_errors_and_counts_them_all() {
-        let mut job = Job {
-            id: 1,
-            application_id: ApplicationId(1),
-            job_type: JobType::UserImport,
-            state: JobState::Running,
-            channel_id: None,
-            input_key: None,
-            result_key: None,
-            processed: 0,
-            failed: 0,
-            errors: Vec::new(),
-            created_time: crate::model::now(),
-            ended_time: None,
-            attempts: 1,
-        };
+        let mut job = Job::pending(1, ApplicationId(1), JobType::UserImport, crate::model::now());
         let many = (0..MAX_JOB_ERRORS as u64 + 5).map(|i| JobError {
             index: Some(i),
             idempotency_key: None,
@@ -292,5 +323,15 @@ mod tests {
         assert_eq!((job.failed, job.errors.len()), (MAX_JOB_ERRORS as u64 + 5, MAX_JOB_ERRORS));
         assert_eq!(JobType::parse("USER_IMPORT"), Some(JobType::UserImport));
         assert_eq!(JobState::Finished.as_str(), "FINISHED");
+    }
+
+    #[test]
+    fn csv_fields_are_quoted_only_when_they_must_be() {
+        assert_eq!(csv_field("plain"), "plain");
+        assert_eq!(csv_field("a, b"), "\"a, b\"");
+        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_field("two\nlines"), "\"two\nlines\"");
+        let row = MessageExportRow(std::array::from_fn(|i| if i == 6 { "x,y".into() } else { i.to_string() }));
+        assert_eq!(row.to_csv(), "0,1,2,3,4,5,\"x,y\",7,8,9\r\n");
     }
 }

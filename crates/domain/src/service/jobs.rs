@@ -1,11 +1,17 @@
 //! Imports as jobs: accepted at once (202), run by a node's job runner in batches, each batch's
 //! records applied idempotently and its progress saved, so a job resumes after a restart.
 
+use std::collections::HashMap;
+
 use super::Service;
 use crate::error::DomainError;
 use crate::model::channel::{ChannelType, NewChannel};
+use crate::model::cursor::CursorRequest;
 use crate::model::ids::{ChannelId, UserId};
-use crate::model::job::{ChannelImport, ImportRecord, Job, JobError, JobState, JobType, MemberImport, UserImport};
+use crate::model::job::{
+    ChannelImport, ImportRecord, Job, JobError, JobType, MemberImport, MessageExportRow, UserImport,
+};
+use crate::model::message::{MessageFilter, MessageScope};
 use crate::model::page::Page;
 use crate::model::principal::Principal;
 use crate::model::user::{new_user, NewUser, UserRef};
@@ -23,19 +29,9 @@ impl Service {
     ) -> Result<Job, DomainError> {
         let application_id = self.check_import(principal, channel_id)?;
         let job = Job {
-            id: self.next_id(),
-            application_id,
-            job_type,
-            state: JobState::Pending,
             channel_id,
             input_key: Some(input_key.to_owned()),
-            result_key: None,
-            processed: 0,
-            failed: 0,
-            errors: Vec::new(),
-            created_time: now(),
-            ended_time: None,
-            attempts: 0,
+            ..Job::pending(self.next_id(), application_id, job_type, now())
         };
         self.ports.jobs.insert_job(&job)?;
         Ok(job)
@@ -54,6 +50,75 @@ impl Service {
             channel.check_group()?;
         }
         Ok(application_id)
+    }
+
+    /// Accepts an export of the application's messages as CSV (`POST /v1/analytics/messages`):
+    /// a pending job whose `file` is the CSV once it has finished.
+    pub fn accept_message_export(&self, principal: &Principal) -> Result<Job, DomainError> {
+        let application_id = principal.manage()?;
+        let job = Job::pending(self.next_id(), application_id, JobType::MessageAnalyticsExport, now());
+        self.ports.jobs.insert_job(&job)?;
+        Ok(job)
+    }
+
+    /// For the job runner: a page of an export's messages, newest first, older than `older_than`
+    /// (from the newest when `None`), as rows; and where the next page starts (`None`: done).
+    pub fn message_export_page(
+        &self,
+        job: &Job,
+        older_than: Option<i64>,
+    ) -> Result<(Vec<MessageExportRow>, Option<i64>), DomainError> {
+        let application_id = job.application_id;
+        let request = match older_than {
+            None => CursorRequest::parse(Some(100), None, None, None)?,
+            Some(next) => CursorRequest::parse(Some(100), None, Some(next), Some("NEXT"))?,
+        };
+        let page = self.ports.messages.list_messages(
+            application_id,
+            &MessageScope::Application,
+            &MessageFilter::default(),
+            &request,
+        )?;
+        let mut user_ids: Vec<UserId> = page.items.iter().filter_map(|m| m.user_id).collect();
+        user_ids.sort_unstable();
+        user_ids.dedup();
+        let mut channel_ids: Vec<ChannelId> = page.items.iter().map(|m| m.channel_id).collect();
+        channel_ids.sort_unstable();
+        channel_ids.dedup();
+        let users: HashMap<UserId, String> =
+            self.ports.users.users_by_ids(application_id, &user_ids)?.into_iter().map(|u| (u.id, u.name)).collect();
+        let channels: HashMap<ChannelId, Option<String>> = self
+            .ports
+            .channels
+            .channels_by_ids(application_id, &channel_ids)?
+            .into_iter()
+            .map(|c| (c.id, c.name))
+            .collect();
+        let rows = page
+            .items
+            .iter()
+            .map(|m| {
+                MessageExportRow([
+                    m.id.0.to_string(),
+                    m.message_type.as_str().to_owned(),
+                    m.channel_id.0.to_string(),
+                    channels.get(&m.channel_id).cloned().flatten().unwrap_or_default(),
+                    m.user_id.map(|u| u.0.to_string()).unwrap_or_default(),
+                    m.user_id.and_then(|u| users.get(&u).cloned()).unwrap_or_default(),
+                    m.body.clone().unwrap_or_default(),
+                    m.group_tag.clone().unwrap_or_default(),
+                    m.parent_id.map(|p| p.0.to_string()).unwrap_or_default(),
+                    m.created_time.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+                ])
+            })
+            .collect();
+        Ok((rows, page.next))
+    }
+
+    /// For the job runner: records an export's CSV (in the file store under `file.key`) as a
+    /// hosted file its job names, so `GET /v1/files/{key}` serves it.
+    pub fn record_export(&self, file: &crate::model::file::StoredFile) -> Result<(), DomainError> {
+        Ok(self.ports.files.record_file(file)?)
     }
 
     /// One of the application's jobs (`GET /v1/jobs/{id}`).

@@ -21,6 +21,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(endpoint("/v1/imports/users").post(import_users))
         .service(endpoint("/v1/imports/channels").post(import_channels))
         .service(endpoint("/v1/imports/channels/{channel_id}/members").post(import_members))
+        .service(endpoint("/v1/analytics/messages").post(export_messages))
         .service(endpoint("/v1/jobs").get(list))
         .service(endpoint("/v1/jobs/{job_id}").get(get));
 }
@@ -50,9 +51,37 @@ async fn accept(
         }
     };
     state.job_wake.notify_one();
-    let mut response = Hal(job(&accepted, &Urls::of(&req))).respond_to(&req);
+    Ok(accepted_response(&req, &accepted))
+}
+
+/// 202 with the job just accepted.
+fn accepted_response(req: &HttpRequest, accepted: &roost_domain::model::job::Job) -> HttpResponse {
+    let mut response = Hal(job(accepted, &Urls::of(req))).respond_to(req);
     *response.status_mut() = StatusCode::ACCEPTED;
-    Ok(response)
+    response
+}
+
+#[utoipa::path(
+    post,
+    path = "/v1/analytics/messages",
+    operation_id = "export-message-analytics",
+    tag = "analytics",
+    summary = "Export message analytics",
+    description = "Every message of the application, newest first, as a CSV file (RFC 4180: `id`, `type`, `channelId`, \
+`channelName`, `userId`, `username`, `body`, `groupTag`, `parentId`, `createdTime`). Runs as a job; once it has finished, \
+its `file` is the CSV's download URL.",
+    responses((status = 202, description = "Export job accepted", body = JobResource, content_type = "application/hal+json")),
+    security(("oauth2" = [])),
+)]
+pub async fn export_messages(
+    state: web::Data<AppState>,
+    domain: Domain,
+    req: HttpRequest,
+    Authenticated(p): Authenticated,
+) -> Result<HttpResponse, ApiError> {
+    let accepted = domain.run(move |s| s.accept_message_export(&p)).await?;
+    state.job_wake.notify_one();
+    Ok(accepted_response(&req, &accepted))
 }
 
 /// The request body of an import: a JSON array of records, as the `file` part of a multipart

@@ -223,3 +223,45 @@ async fn a_job_whose_node_died_is_taken_up_from_its_checkpoint() {
         }
     }
 }
+
+/// A message analytics export is a job whose `file` is a CSV of every message, newest first.
+#[actix_web::test]
+async fn message_analytics_export_as_a_csv_file() {
+    for t in TestApp::each().await {
+        start_runner(&t);
+        t.create_user("ex-ann").await;
+        let channel =
+            t.post_json("/v1/channels", json!({"type": "PUBLIC", "name": "ex-room"})).await.body["id"].clone();
+        for body in ["first", "with, a comma", "say \"hi\"\nbye"] {
+            let sent = t
+                .post_json(
+                    &format!("/v1/channels/{channel}/messages"),
+                    json!({"type": "TEXT", "body": body, "user": {"username": "ex-ann"}}),
+                )
+                .await;
+            assert_eq!(sent.status, 200, "{}", sent.body);
+        }
+        let accepted = t.call(TestRequest::post().uri("/v1/analytics/messages")).await;
+        assert_eq!(accepted.body["type"], "MESSAGE_ANALYTICS_EXPORT", "{}", accepted.body);
+        let job = ended(&t, &accepted).await;
+        assert_eq!((job["state"].as_str(), job["processed"].as_u64()), (Some("FINISHED"), Some(3)), "{job}");
+        let url = job["file"].as_str().unwrap();
+        let path = &url[url.find("/v1/files/").unwrap()..];
+        let csv = t.send(TestRequest::get().uri(path)).await;
+        assert_eq!(csv.status, 200);
+        assert_eq!(csv.header("content-type"), Some("text/csv"));
+        let text = String::from_utf8(csv.raw.clone()).unwrap();
+        let lines: Vec<&str> = text.split("\r\n").collect();
+        assert_eq!(lines[0], "id,type,channelId,channelName,userId,username,body,groupTag,parentId,createdTime");
+        assert!(
+            lines[1].contains(",TEXT,") && lines[1].contains(",ex-room,") && lines[1].contains(",ex-ann,"),
+            "{text}"
+        );
+        assert!(lines[1].contains(",\"say \"\"hi\"\"\nbye\","), "newest first, quoted: {text}");
+        assert!(lines[2].contains(",\"with, a comma\","), "{text}");
+        assert!(lines[3].contains(",first,"), "{text}");
+        // The sweep keeps it: its job refers to it.
+        assert_eq!(t.state.service.mark_unreferenced_files().unwrap(), 0);
+        assert_eq!(t.send(TestRequest::get().uri(path)).await.status, 200);
+    }
+}

@@ -141,10 +141,13 @@ impl FileStore for DieselStore {
             let in_messages = messages::table.filter(messages::file_key.is_not_null()).select(messages::file_key);
             let in_users =
                 users::table.filter(users::display_picture_key.is_not_null()).select(users::display_picture_key);
+            // An export's CSV is its job's.
+            let in_jobs = jobs::table.filter(jobs::result_key.is_not_null()).select(jobs::result_key);
             let unreferenced: Vec<String> = files::table
                 .filter(files::deleted_at.is_null())
                 .filter(diesel::dsl::not(files::file_key.nullable().eq_any(in_messages)))
                 .filter(diesel::dsl::not(files::file_key.nullable().eq_any(in_users)))
+                .filter(diesel::dsl::not(files::file_key.nullable().eq_any(in_jobs)))
                 .select(files::file_key)
                 .load(conn)
                 .store_err()?;
@@ -152,6 +155,10 @@ impl FileStore for DieselStore {
             mark_removed(conn, unreferenced.into_iter().map(|key| (key, None, None)))?;
             Ok(u64::try_from(marked).unwrap_or(u64::MAX))
         })
+    }
+
+    fn record_file(&self, file: &StoredFile) -> StoreResult<()> {
+        self.write(|conn| insert_file(conn, file))
     }
 
     fn recorded_files(&self, keys: &[String]) -> StoreResult<Vec<String>> {
