@@ -336,6 +336,13 @@ pub trait MessageStore: Send + Sync {
     /// id generator, which it owns, while the channel is locked, so one channel's ids are
     /// committed in increasing order.
     fn append_message(&self, draft: MessageDraft) -> StoreResult<Message>;
+    /// Of `keys`, those an import has stored a message under, with the message.
+    fn imported_keys(&self, application_id: ApplicationId, keys: &[String]) -> StoreResult<Vec<(String, MessageId)>>;
+    /// Stores imported messages and their keys in one transaction, with ids from their own
+    /// times ([`crate::IdGenerator::past_id`], the next free slot of the millisecond); counts
+    /// the replies on their parents and the top-level messages on their channels. Records no
+    /// events (history, not news). The ids given, in order.
+    fn import_messages(&self, messages: &[crate::model::job::ImportedMessage]) -> StoreResult<Vec<MessageId>>;
     /// One message.
     fn find_message(&self, application_id: ApplicationId, id: MessageId) -> StoreResult<Option<Message>>;
     /// Messages by id (missing ones are left out).

@@ -18,6 +18,7 @@ mod files;
 mod idempotency;
 mod interactions;
 mod jobs;
+mod message_import;
 mod messages;
 mod notify;
 mod related;

@@ -326,11 +326,51 @@ fn apply_file(state: &AppState, job: &mut Job, file: std::fs::File, lease: &Leas
         Ok(())
     });
     match read {
-        // The records read before the end, or before a break in the file, are applied.
-        Ok(()) | Err(Stop::Fail(_)) => checkpoint(state, job, &mut batch, lease)?,
+        // The records read before the end, or before a break in the file, are applied, and
+        // then the replies read before their parents.
+        Ok(()) | Err(Stop::Fail(_)) => {
+            checkpoint(state, job, &mut batch, lease)?;
+            if job.job_type == JobType::MessageImport {
+                apply_deferred(state, job, lease)?;
+            }
+        }
         Err(_) => {}
     }
     read
+}
+
+/// Applies the replies a message import kept for later, in sweeps over them from the last read
+/// (the oldest, in a newest-first export), until a sweep applies none; then one more says why
+/// each left could not be applied. Progress is saved after each page, before the page's
+/// records are forgotten: a job that dies meanwhile applies them again, adding nothing.
+fn apply_deferred(state: &AppState, job: &mut Job, lease: &Lease) -> Result<(), Stop> {
+    let retry = |e: DomainError| Stop::Retry(e.to_string());
+    // A page size the store keeps prepared (at most 100 rows).
+    let page_size = 100;
+    let mut last = false;
+    loop {
+        let (mut below, mut progressed) = (None, false);
+        loop {
+            let page = state.service.deferred_import_records(job, below, page_size).map_err(retry)?;
+            let Some(oldest) = page.last() else { break };
+            below = Some(oldest.index);
+            let applied = state.service.apply_deferred_imports(job, &page, last);
+            state.responses.invalidate();
+            let (errors, done) = applied.map_err(retry)?;
+            progressed |= !done.is_empty();
+            job.record_errors(errors);
+            match lease.renew_with(|held, renew| state.service.save_job(job, held, renew)) {
+                Ok(true) => {}
+                Ok(false) => return Err(Stop::Lost),
+                Err(error) => return Err(retry(error)),
+            }
+            state.service.forget_deferred_imports(job, &done).map_err(retry)?;
+        }
+        if last {
+            return Ok(());
+        }
+        last = !progressed;
+    }
 }
 
 /// Applies a batch and saves the job's progress under its lease, renewed.

@@ -204,6 +204,22 @@ diesel::table! {
 }
 
 diesel::table! {
+    import_keys (application_id, idempotency_key) {
+        application_id -> BigInt,
+        idempotency_key -> Text,
+        message_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    import_deferred (job_id, record_index) {
+        job_id -> BigInt,
+        record_index -> BigInt,
+        record -> Text,
+    }
+}
+
+diesel::table! {
     roost_nodes (node_id) {
         node_id -> BigInt,
         seen_at -> Timestamp,
@@ -440,6 +456,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     open_streams,
     chat_sessions,
     jobs,
+    import_keys,
+    import_deferred,
     roost_nodes,
     webhooks,
     webhook_deliveries,

@@ -72,6 +72,28 @@ impl IdGenerator {
         self.next_with_clock(clock)
     }
 
+    /// The id of a message imported with its original time `unix_ms`, in `slot` of that
+    /// millisecond (slot 0 first; past this node's 128, the next millisecond's). The layout
+    /// runs below its epoch: times before 2025 give negative ids, exact in JavaScript down to
+    /// -2^53 (1955). Only this node's number is used, and only for times this generator has
+    /// passed: no live id, here or on another node, can be the same. `None` when the time is
+    /// not in the generator's past (the caller takes a live id) or before 1955.
+    pub fn past_id(&self, unix_ms: i64, slot: u64) -> Option<i64> {
+        let elapsed = unix_ms
+            .checked_sub(i64::try_from(EPOCH_UNIX_MS).ok()?)?
+            .checked_add(i64::try_from(slot >> SEQUENCE_BITS).ok()?)?;
+        let passed = {
+            let state = self.lock_state();
+            state.last_ms.max(unix_ms_now().saturating_sub(EPOCH_UNIX_MS))
+        };
+        let oldest = -(1_i64 << TIME_BITS);
+        if elapsed >= i64::try_from(passed).ok()? || elapsed <= oldest {
+            return None;
+        }
+        let low = i64::try_from((self.node << SEQUENCE_BITS) | (slot & MAX_SEQUENCE)).ok()?;
+        Some(elapsed * (1 << (NODE_BITS + SEQUENCE_BITS)) + low)
+    }
+
     fn lock_state(&self) -> std::sync::MutexGuard<'_, GeneratorState> {
         match self.state.lock() {
             Ok(guard) => guard,
@@ -235,6 +257,28 @@ mod tests {
         let a = generator.next_with_clock(|| EPOCH_UNIX_MS + 5_000);
         let b = generator.next_with_clock(|| EPOCH_UNIX_MS + 4_000);
         assert!(b > a);
+    }
+
+    #[test]
+    fn past_ids_keep_time_order_below_the_epoch_and_never_meet_live_ones() {
+        let ids = IdGenerator::new(3).unwrap();
+        let live = ids.next_id();
+        let t2019 = 1_546_300_800_000; // 2019-01-01
+        let a = ids.past_id(t2019, 0).unwrap();
+        let b = ids.past_id(t2019, 1).unwrap();
+        let c = ids.past_id(t2019 + 1, 0).unwrap();
+        assert!(a < 0 && a < b && b < c && c < live, "{a} {b} {c} {live}");
+        assert!(a.abs() < 1 << 53);
+        // The node's number is in every id, as in live ones.
+        assert_eq!((a >> SEQUENCE_BITS) & i64::from(MAX_NODE_ID), 3);
+        // Past the 128 slots of a millisecond: the next one's (the store takes a free one).
+        assert_eq!(ids.past_id(t2019, 128), Some(c));
+        // After 2025 too, ordered with live ids.
+        let t2025 = i64::try_from(EPOCH_UNIX_MS).unwrap() + 5;
+        assert!(ids.past_id(t2025, 0).unwrap() > c);
+        // Not in the past, or before 1955: no id.
+        assert_eq!(ids.past_id(chrono::Utc::now().timestamp_millis() + 60_000, 0), None);
+        assert_eq!(ids.past_id(-631_152_000_000, 0), None); // 1950
     }
 
     #[test]

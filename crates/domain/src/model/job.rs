@@ -231,6 +231,56 @@ pub struct MemberImport {
     pub idempotency_key: Option<String>,
 }
 
+/// One message to import (`MessageImport`: `TEXT` from a user, `SYSTEM_TEXT` from the
+/// application), plus Roost's `createdTime` (its original time), `parent` (the
+/// `idempotencyKey` of the message it replies to) and `channel` (the channel's name, instead of
+/// `channelId`, so an export moves to another server).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MessageImport {
+    /// `TEXT` or `SYSTEM_TEXT`; without it, `TEXT` when a `user` is named.
+    #[serde(default, rename = "type")]
+    pub message_type: Option<String>,
+    /// The text.
+    pub body: String,
+    /// The channel, by id.
+    #[serde(default, alias = "channel_id")]
+    pub channel_id: Option<i64>,
+    /// The channel, by name.
+    #[serde(default)]
+    pub channel: Option<String>,
+    /// The channel, by its members' names (a direct channel, which has no name).
+    #[serde(default, alias = "channel_members")]
+    pub channel_members: Option<Vec<String>>,
+    /// The sender, by name (`TEXT`).
+    #[serde(default)]
+    pub user: Option<String>,
+    /// Gallery grouping tag.
+    #[serde(default, alias = "group_tag")]
+    pub group_tag: Option<String>,
+    /// Custom data.
+    #[serde(default)]
+    pub properties: Option<Properties>,
+    /// The exporter's key for it: a re-run finds it, a reply names it.
+    #[serde(default, alias = "idempotency_key")]
+    pub idempotency_key: Option<String>,
+    /// The `idempotencyKey` of the message it replies to.
+    #[serde(default)]
+    pub parent: Option<String>,
+    /// When it was sent where it comes from.
+    #[serde(default, alias = "created_time")]
+    pub created_time: Option<Timestamp>,
+}
+
+/// A message an import stores, with the key it is found again by.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImportedMessage {
+    /// The message; its id is given by the store.
+    pub message: super::message::Message,
+    /// Its `idempotencyKey` (or one the job made for a record without).
+    pub key: String,
+}
+
 /// A record of an import file, read as JSON: its position, its `idempotencyKey` if it has one,
 /// and the record or why it could not be read.
 #[derive(Debug, Clone, PartialEq)]

@@ -2,7 +2,7 @@
 
 use super::StoreResult;
 use crate::model::ids::ApplicationId;
-use crate::model::job::Job;
+use crate::model::job::{ImportRecord, Job};
 use crate::model::page::Page;
 use crate::model::Timestamp;
 
@@ -31,4 +31,12 @@ pub trait JobStore: Send + Sync {
     fn save_job(&self, job: &Job, held: Timestamp, renew: Timestamp) -> StoreResult<bool>;
     /// Renews the lease `held` on job `id` until `renew`; `false` when it was lost.
     fn renew_job(&self, id: i64, held: Timestamp, renew: Timestamp) -> StoreResult<bool>;
+    /// Keeps records of job `job_id` to apply later (replies read before their parent); a
+    /// record kept already stays as it is.
+    fn defer_records(&self, job_id: i64, records: &[ImportRecord]) -> StoreResult<()>;
+    /// Up to `limit` of the records kept for job `job_id`, by index from the highest, below
+    /// `below` when given.
+    fn deferred_records(&self, job_id: i64, below: Option<u64>, limit: u32) -> StoreResult<Vec<ImportRecord>>;
+    /// Forgets kept records of job `job_id` (applied, or failed and counted).
+    fn forget_deferred(&self, job_id: i64, indices: &[u64]) -> StoreResult<()>;
 }

@@ -166,6 +166,9 @@ impl Service {
     /// could not be applied. A record already applied (the same user name, channel name or
     /// membership) is kept as it is and is not an error: a batch run twice adds nothing.
     pub fn apply_import(&self, job: &Job, records: &[ImportRecord]) -> Result<Vec<JobError>, DomainError> {
+        if job.job_type == JobType::MessageImport {
+            return self.import_message_batch(job, records);
+        }
         let principal = self.job_principal(job)?;
         let mut errors = Vec::new();
         for record in records {
@@ -178,7 +181,7 @@ impl Service {
                     record.parse().and_then(|member| self.import_member(&principal, job, record, member))
                 }
                 JobType::MessageImport | JobType::MessageAnalyticsExport => {
-                    Err(record.error(format!("{} jobs are not run by this version", job.job_type.as_str())))
+                    Err(record.error(format!("{} records are not applied one by one", job.job_type.as_str())))
                 }
             };
             match applied {
@@ -302,6 +305,6 @@ impl Service {
 }
 
 /// The store failing: the job's error (no index), so the batch is retried, never skipped.
-fn store_error(error: &crate::error::StoreError) -> JobError {
+pub(super) fn store_error(error: &crate::error::StoreError) -> JobError {
     JobError { index: None, idempotency_key: None, reason: error.to_string() }
 }

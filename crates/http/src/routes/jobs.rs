@@ -21,6 +21,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(endpoint("/v1/imports/users").post(import_users))
         .service(endpoint("/v1/imports/channels").post(import_channels))
         .service(endpoint("/v1/imports/channels/{channel_id}/members").post(import_members))
+        .service(endpoint("/v1/imports/messages").post(import_messages))
         .service(endpoint("/v1/analytics/messages").post(export_messages))
         .service(endpoint("/v1/jobs").get(list))
         .service(endpoint("/v1/jobs/{job_id}").get(get));
@@ -161,6 +162,31 @@ pub async fn import_members(
     ChannelIdPath(id): ChannelIdPath,
 ) -> Result<HttpResponse, ApiError> {
     accept(state, domain, req, payload, p, JobType::ChannelMembersImport, Some(id)).await
+}
+
+#[utoipa::path(
+    post,
+    path = "/v1/imports/messages",
+    operation_id = "import-messages",
+    tag = "imports",
+    summary = "Import messages",
+    description = "A JSON array of messages (`MessageImport`: `TEXT` with its sender as `user`, or `SYSTEM_TEXT`), plus \
+Roost's `createdTime` (the original time, which orders the message in its channel's history), `parent` (the \
+`idempotencyKey` of the message replied to, anywhere in the file) and `channel` (the channel's name, instead of \
+`channelId`; a direct channel by `channelMembers`). Runs as a job: a message whose `idempotencyKey` was imported \
+already is kept as it is. An import records no events.",
+    request_body(content((ImportFile = "multipart/form-data"), (Vec<Object> = "application/json"))),
+    responses((status = 202, description = "Import job accepted", body = JobResource, content_type = "application/hal+json")),
+    security(("oauth2" = [])),
+)]
+pub async fn import_messages(
+    state: web::Data<AppState>,
+    domain: Domain,
+    req: HttpRequest,
+    payload: web::Payload,
+    Authenticated(p): Authenticated,
+) -> Result<HttpResponse, ApiError> {
+    accept(state, domain, req, payload, p, JobType::MessageImport, None).await
 }
 
 #[utoipa::path(

@@ -12,7 +12,7 @@ use crate::helpers::{Reply, TestApp};
 const BOUNDARY: &str = "jobs-boundary";
 
 /// Starts this Roost's job runner (the server starts it at start-up).
-fn start_runner(t: &TestApp) {
+pub(crate) fn start_runner(t: &TestApp) {
     actix_web::rt::spawn(roost_http::jobs::run(t.state.clone()));
 }
 
@@ -25,7 +25,7 @@ fn multipart(records: &Value) -> Vec<u8> {
     .into_bytes()
 }
 
-async fn import_multipart(t: &TestApp, path: &str, records: &Value) -> Reply {
+pub(crate) async fn import_multipart(t: &TestApp, path: &str, records: &Value) -> Reply {
     t.call(
         TestRequest::post()
             .uri(path)
@@ -36,7 +36,7 @@ async fn import_multipart(t: &TestApp, path: &str, records: &Value) -> Reply {
 }
 
 /// Waits for a job to end; the job.
-async fn ended(t: &TestApp, accepted: &Reply) -> Value {
+pub(crate) async fn ended(t: &TestApp, accepted: &Reply) -> Value {
     assert_eq!(accepted.status, 202, "{}: {}", t.label(), accepted.body);
     let id = accepted.body["id"].as_i64().unwrap();
     for _ in 0..600 {

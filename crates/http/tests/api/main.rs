@@ -17,6 +17,7 @@ mod files;
 mod health;
 mod idempotency;
 mod jobs;
+mod message_imports;
 mod limits;
 mod nul_characters;
 mod oauth;

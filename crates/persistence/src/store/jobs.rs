@@ -1,7 +1,7 @@
 //! Jobs: imports and exports, leased to the node that runs them.
 
 use diesel::prelude::*;
-use roost_domain::model::job::{Job, JobError, JobState, JobType};
+use roost_domain::model::job::{ImportRecord, Job, JobError, JobState, JobType};
 use roost_domain::model::page::Page;
 use roost_domain::ports::{JobStore, StoreResult};
 use roost_domain::{ApplicationId, ChannelId, StoreError, Timestamp};
@@ -10,7 +10,7 @@ use super::{DieselResultExt, DieselStore};
 use crate::conn::AnyConnection;
 use crate::prepared::KeepPreparedLimit;
 use crate::rows::utc;
-use crate::schema::jobs;
+use crate::schema::{import_deferred, jobs};
 
 type Db = <AnyConnection as diesel::Connection>::Backend;
 
@@ -215,4 +215,66 @@ impl JobStore for DieselStore {
             Ok(saved > 0)
         })
     }
+
+    fn defer_records(&self, job_id: i64, records: &[ImportRecord]) -> StoreResult<()> {
+        if records.is_empty() {
+            return Ok(());
+        }
+        let rows: Vec<DeferredRow> = records
+            .iter()
+            .map(|r| DeferredRow { job_id, record_index: count(r.index), record: r.value.to_string() })
+            .collect();
+        self.write(|conn| {
+            for row in &rows {
+                let insert = diesel::insert_into(import_deferred::table).values(row).on_conflict_do_nothing();
+                on_engine!(&mut *conn, |c| insert.execute(c)).store_err()?;
+            }
+            Ok(())
+        })
+    }
+
+    fn deferred_records(&self, job_id: i64, below: Option<u64>, limit: u32) -> StoreResult<Vec<ImportRecord>> {
+        self.read(|conn| {
+            let mut query = import_deferred::table
+                .filter(import_deferred::job_id.eq(job_id))
+                .select((import_deferred::record_index, import_deferred::record))
+                .order(import_deferred::record_index.desc())
+                .into_boxed::<Db>();
+            if let Some(below) = below {
+                query = query.filter(import_deferred::record_index.lt(count(below)));
+            }
+            let rows: Vec<(i64, String)> = query.limit_prepared(i64::from(limit)).load(conn).store_err()?;
+            rows.into_iter()
+                .map(|(index, record)| {
+                    let value = serde_json::from_str(&record)
+                        .map_err(|_| StoreError::Other(format!("job {job_id}: a kept record is not JSON").into()))?;
+                    Ok(ImportRecord { index: u64::try_from(index).unwrap_or(0), value })
+                })
+                .collect()
+        })
+    }
+
+    fn forget_deferred(&self, job_id: i64, indices: &[u64]) -> StoreResult<()> {
+        let indices: Vec<i64> = indices.iter().map(|i| count(*i)).collect();
+        self.write(|conn| {
+            for chunk in indices.chunks(10_000) {
+                diesel::delete(
+                    import_deferred::table
+                        .filter(import_deferred::job_id.eq(job_id))
+                        .filter(import_deferred::record_index.eq_any(chunk)),
+                )
+                .execute(conn)
+                .store_err()?;
+            }
+            Ok(())
+        })
+    }
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = import_deferred)]
+struct DeferredRow {
+    job_id: i64,
+    record_index: i64,
+    record: String,
 }

@@ -1,7 +1,46 @@
 //! The message port: messages and threads here; new messages, listings, reactions and read
 //! marks in the submodules.
 
+/// Rows per multi-row INSERT on PostgreSQL: well under its 65 535 parameters for any row here.
+pub(super) const INSERT_CHUNK_ROWS: usize = 1_000;
+
+/// Multi-row INSERTs of up to this many rows are kept prepared (one statement per row count
+/// per connection): a group commit holds at most one message per storage thread.
+pub(super) const PREPARED_INSERT_ROWS: usize = 32;
+
+/// Inserts rows: on PostgreSQL in multi-row statements of up to [`INSERT_CHUNK_ROWS`] (one
+/// round trip per chunk, whatever the group's size); on SQLite, where diesel's multi-backend
+/// connection cannot batch rows, one cached statement per row, in process.
+macro_rules! insert_rows {
+    ($conn:expr, $table:expr, $id:expr, $rows:expr) => {
+        match $conn {
+            AnyConnection::Postgresql(pg) => {
+                // PostgreSQL takes at most 65 535 parameters per statement (a notification row
+                // has 12): a channel of thousands of members needs several statements.
+                for chunk in $rows.chunks(INSERT_CHUNK_ROWS) {
+                    let insert = diesel::insert_into($table).values(chunk);
+                    // The text differs by row count: groups of a few rows, the usual case, stay
+                    // prepared; rarer big ones are prepared once, not to fill the cache. Run as
+                    // a query (`RETURNING` the ids): `PgConnection` asks an executed statement
+                    // itself, not the wrapper, whether it may be cached.
+                    if chunk.len() <= PREPARED_INSERT_ROWS {
+                        KeepPrepared(insert.returning($id)).load::<i64>(pg).store_err()?;
+                    } else {
+                        insert.execute(pg).store_err()?;
+                    }
+                }
+            }
+            AnyConnection::Sqlite(sqlite) => {
+                for row in &$rows {
+                    diesel::insert_into($table).values(row).execute(sqlite).store_err()?;
+                }
+            }
+        }
+    };
+}
+
 mod append;
+mod import;
 mod listing;
 mod marks;
 
@@ -49,6 +88,15 @@ fn message_tree(conn: &mut AnyConnection, root: MessageId) -> StoreResult<Vec<i6
 impl MessageStore for DieselStore {
     fn append_message(&self, draft: MessageDraft) -> StoreResult<Message> {
         append::append_message(self, draft)
+    }
+
+    fn imported_keys(&self, application_id: ApplicationId, keys: &[String]) -> StoreResult<Vec<(String, MessageId)>> {
+        self.read(|conn| import::imported_keys(conn, application_id, keys))
+    }
+
+    fn import_messages(&self, batch: &[roost_domain::model::job::ImportedMessage]) -> StoreResult<Vec<MessageId>> {
+        let ids = &*self.ids;
+        self.write(|conn| import::import_messages(conn, ids, batch))
     }
 
     fn find_message(&self, application_id: ApplicationId, id: MessageId) -> StoreResult<Option<Message>> {

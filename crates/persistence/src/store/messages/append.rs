@@ -13,6 +13,7 @@ use roost_domain::ports::StoreResult;
 use roost_domain::{ApplicationId, IdGenerator, MessageId, StoreError};
 
 use crate::conn::AnyConnection;
+use super::{INSERT_CHUNK_ROWS, PREPARED_INSERT_ROWS};
 use crate::prepared::KeepPrepared;
 use crate::rows::{MessageRow, NotificationRow};
 use crate::schema::{channels, messages, notifications};
@@ -61,44 +62,6 @@ fn notification_row(draft: &NotificationDraft, message: &Message, id: i64) -> No
         created_at: message.created_time.naive_utc(),
         read_at: None,
     }
-}
-
-/// Rows per multi-row INSERT on PostgreSQL: well under its 65 535 parameters for any row here.
-const INSERT_CHUNK_ROWS: usize = 1_000;
-
-/// Multi-row INSERTs of up to this many rows are kept prepared (one statement per row count
-/// per connection): a group commit holds at most one message per storage thread.
-const PREPARED_INSERT_ROWS: usize = 32;
-
-/// Inserts rows: on PostgreSQL in multi-row statements of up to [`INSERT_CHUNK_ROWS`] (one
-/// round trip per chunk, whatever the group's size); on SQLite, where diesel's multi-backend
-/// connection cannot batch rows, one cached statement per row, in process.
-macro_rules! insert_rows {
-    ($conn:expr, $table:expr, $id:expr, $rows:expr) => {
-        match $conn {
-            AnyConnection::Postgresql(pg) => {
-                // PostgreSQL takes at most 65 535 parameters per statement (a notification row
-                // has 12): a channel of thousands of members needs several statements.
-                for chunk in $rows.chunks(INSERT_CHUNK_ROWS) {
-                    let insert = diesel::insert_into($table).values(chunk);
-                    // The text differs by row count: groups of a few rows, the usual case, stay
-                    // prepared; rarer big ones are prepared once, not to fill the cache. Run as
-                    // a query (`RETURNING` the ids): `PgConnection` asks an executed statement
-                    // itself, not the wrapper, whether it may be cached.
-                    if chunk.len() <= PREPARED_INSERT_ROWS {
-                        KeepPrepared(insert.returning($id)).load::<i64>(pg).store_err()?;
-                    } else {
-                        insert.execute(pg).store_err()?;
-                    }
-                }
-            }
-            AnyConnection::Sqlite(sqlite) => {
-                for row in &$rows {
-                    diesel::insert_into($table).values(row).execute(sqlite).store_err()?;
-                }
-            }
-        }
-    };
 }
 
 /// Stores `drafts` in the caller's transaction, in order. Each channel is locked once by the

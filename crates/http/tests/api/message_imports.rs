@@ -1,0 +1,117 @@
+//! Message imports (issue 24): original times ordering history among live messages, replies
+//! before their parents (at any depth), channels by name, bad records reported, re-runs that
+//! add nothing, and cursor pages complete across it all.
+
+use serde_json::{json, Value};
+
+use crate::helpers::TestApp;
+use crate::jobs::{ended, import_multipart, start_runner};
+
+/// A newest-first export, as hosted ChatKitty pages it: replies come before their parents.
+fn history() -> Value {
+    json!([
+        {"type": "TEXT", "user": "mi-ben", "body": "reply to a reply", "parent": "r1", "idempotencyKey": "r2",
+         "createdTime": "2020-01-01T00:00:03Z"},
+        {"type": "TEXT", "user": "mi-ann", "body": "a reply", "parent": "m1", "idempotencyKey": "r1",
+         "createdTime": "2020-01-01T00:00:02Z"},
+        {"type": "TEXT", "user": "mi-ann", "channel": "mi-room", "body": "second", "idempotencyKey": "m2",
+         "createdTime": "2020-01-01T00:00:01Z", "properties": {"from": "hosted"}},
+        {"type": "SYSTEM_TEXT", "channel": "mi-room", "body": "first", "idempotencyKey": "m1",
+         "createdTime": "2020-01-01T00:00:00Z"},
+        {"type": "TEXT", "user": "mi-ben", "channel": "mi-room", "body": "same millisecond", "idempotencyKey": "m1b",
+         "createdTime": "2020-01-01T00:00:00Z"},
+        {"type": "TEXT", "user": "mi-ann", "channel": "no-such-room", "body": "lost", "idempotencyKey": "bad-1"},
+        {"type": "TEXT", "user": "mi-ann", "body": "orphan", "parent": "ghost", "idempotencyKey": "bad-2"},
+        {"type": "SYSTEM_TEXT", "channel": "mi-room", "body": "oldest, without a key",
+         "createdTime": "2019-06-01T12:00:00Z"}
+    ])
+}
+
+/// Every message of a channel's main thread, page by page (`size` each), newest first.
+async fn walk(t: &TestApp, channel: &Value, size: u32) -> Vec<Value> {
+    let mut all = Vec::new();
+    let mut uri = format!("/v1/channels/{channel}/messages?size={size}");
+    loop {
+        let page = t.get(&uri).await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        all.extend(page.body["_embedded"]["messages"].as_array().cloned().unwrap_or_default());
+        match page.body["_links"]["next"]["href"].as_str() {
+            Some(next) => uri = next[next.find("/v1/").unwrap()..].to_owned(),
+            None => return all,
+        }
+    }
+}
+
+fn bodies(messages: &[Value]) -> Vec<&str> {
+    messages.iter().map(|m| m["body"].as_str().unwrap()).collect()
+}
+
+#[actix_web::test]
+async fn history_keeps_its_times_senders_and_replies_among_live_messages() {
+    for t in TestApp::each().await {
+        start_runner(&t);
+        t.create_user("mi-ann").await;
+        t.create_user("mi-ben").await;
+        let channel = t
+            .post_json("/v1/channels", json!({"type": "PUBLIC", "name": "mi-room", "members": [{"username": "mi-ann"}]}))
+            .await
+            .body["id"]
+            .clone();
+        let live = t
+            .post_json(
+                &format!("/v1/channels/{channel}/messages"),
+                json!({"type": "TEXT", "body": "live", "user": {"username": "mi-ann"}}),
+            )
+            .await;
+        assert_eq!(live.status, 200, "{}", live.body);
+
+        let accepted = import_multipart(&t, "/v1/imports/messages", &history()).await;
+        assert_eq!(accepted.body["type"], "MESSAGE_IMPORT", "{}", accepted.body);
+        let job = ended(&t, &accepted).await;
+        assert_eq!(job["state"], "FINISHED", "{job}");
+        assert_eq!((job["processed"].as_u64(), job["failed"].as_u64()), (Some(8), Some(2)), "{job}");
+        let failed: Vec<(&Value, &Value)> =
+            job["errors"].as_array().unwrap().iter().map(|e| (&e["index"], &e["idempotencyKey"])).collect();
+        assert_eq!(failed, [(&json!(5), &json!("bad-1")), (&json!(6), &json!("bad-2"))], "{job}");
+        assert!(job["errors"][0]["reason"].as_str().unwrap().contains("no-such-room"), "{job}");
+        assert!(job["errors"][1]["reason"].as_str().unwrap().contains("ghost"), "{job}");
+
+        // Old messages that came after a new one sit in their place, pages of 2 as of 25.
+        let whole = walk(&t, &channel, 25).await;
+        assert_eq!(
+            bodies(&whole),
+            ["live", "second", "same millisecond", "first", "oldest, without a key"],
+            "{}",
+            t.label()
+        );
+        assert_eq!(walk(&t, &channel, 2).await, whole, "{}: pages of 2 miss nothing", t.label());
+        let second = &whole[1];
+        assert_eq!(second["createdTime"], "2020-01-01T00:00:01.000Z", "{second}");
+        assert_eq!(second["properties"]["from"], "hosted");
+        assert_eq!(second["type"], "TEXT");
+        assert_eq!(whole[3]["type"], "SYSTEM_TEXT");
+        // Ids from the original time: before the id layout's 2025 epoch, negative, exact in JS.
+        let ids: Vec<i64> = whole.iter().map(|m| m["id"].as_i64().unwrap()).collect();
+        assert!(ids.windows(2).all(|w| w[0] > w[1]) && ids[1] < 0, "{ids:?}");
+        let one = t.get(&format!("/v1/messages/{}", ids[1])).await;
+        assert_eq!((one.status.as_u16(), one.body["body"].as_str()), (200, Some("second")), "{}", one.body);
+
+        // The reply and the reply to it, in their threads.
+        let first = &whole[3];
+        assert_eq!(first["repliesCount"], 1, "{first}");
+        let replies = t.get(&format!("/v1/messages/{}/replies", first["id"])).await;
+        let reply = &replies.body["_embedded"]["messages"][0];
+        assert_eq!((reply["body"].as_str(), reply["nestedLevel"].as_i64()), (Some("a reply"), Some(1)), "{reply}");
+        let deeper = t.get(&format!("/v1/messages/{}/replies", reply["id"])).await;
+        let deeper = &deeper.body["_embedded"]["messages"][0];
+        assert_eq!(deeper["body"], "reply to a reply", "{deeper}");
+        assert_eq!(deeper["nestedLevel"], 2);
+
+        // The same file again, as a JSON body: nothing new.
+        let again = ended(&t, &t.post_json("/v1/imports/messages", history()).await).await;
+        assert_eq!((again["state"].as_str(), again["failed"].as_u64()), (Some("FINISHED"), Some(2)), "{again}");
+        assert_eq!(walk(&t, &channel, 25).await.len(), 5, "{}: a re-run adds nothing", t.label());
+        let first = t.get(&format!("/v1/messages/{}", ids[3])).await;
+        assert_eq!(first.body["repliesCount"], 1, "{}", first.body);
+    }
+}

@@ -1,0 +1,2 @@
+DROP TABLE import_deferred;
+DROP TABLE import_keys;
