@@ -24,10 +24,12 @@ use crate::model::user::{Secret, User, UserFilter, UserSort};
 use crate::model::Timestamp;
 
 mod all;
+mod export;
 mod jobs;
 mod realtime;
 
 pub use all::Ports;
+pub use export::ExportStore;
 pub use jobs::JobStore;
 pub use realtime::{EventStore, LiveFeed, NoLiveFeed, PresenceStore, WebhookStore};
 

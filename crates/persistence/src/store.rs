@@ -21,6 +21,7 @@ mod channels;
 mod credentials;
 mod cursor;
 mod events;
+mod export;
 mod files;
 mod group_commit;
 mod health;

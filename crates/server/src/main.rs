@@ -4,6 +4,7 @@
 mod accounts;
 mod broker;
 mod config;
+mod export;
 mod files;
 
 use std::path::PathBuf;
@@ -66,6 +67,18 @@ enum Command {
         /// The backup file to write; it must not exist.
         path: PathBuf,
         /// Print JSON: {"path", "bytes"}.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write application APP_ID's users, channels, members and messages into DIR as the four
+    /// import files (users.json, channels.json, members.json, messages.json), which
+    /// `POST /v1/imports/…` on another Roost imports unchanged.
+    Export {
+        /// The application.
+        app_id: i64,
+        /// The directory to write into (created if need be).
+        dir: PathBuf,
+        /// Print JSON: [{"file", "records", "skipped"}].
         #[arg(long)]
         json: bool,
     },
@@ -238,6 +251,11 @@ fn main() -> anyhow::Result<()> {
                 println!("backed up {} to {} ({} bytes)", config.database.describe(), made.path.display(), made.bytes);
             }
             Ok(())
+        }
+        Command::Export { app_id, dir, json } => {
+            let store = open_store_for_command(&config, ids.clone())?;
+            let service = roost_domain::Service::new(Ports::from_store(Arc::new(store)), ids, config.messages);
+            export::export_command(&service, ApplicationId(app_id), &dir, json)
         }
         // Answered above, before the configuration is read.
         Command::Openapi => Ok(()),

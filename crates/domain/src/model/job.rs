@@ -281,6 +281,17 @@ pub struct ImportedMessage {
     pub key: String,
 }
 
+/// A message as an export reads it: with the key it was imported under, and its parent's.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExportedMessage {
+    /// The message.
+    pub message: super::message::Message,
+    /// The `idempotencyKey` it was imported with.
+    pub key: Option<String>,
+    /// Its parent's.
+    pub parent_key: Option<String>,
+}
+
 /// A record of an import file, read as JSON: its position, its `idempotencyKey` if it has one,
 /// and the record or why it could not be read.
 #[derive(Debug, Clone, PartialEq)]

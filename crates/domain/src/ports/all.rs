@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use super::{
-    AccountStore, ApplicationStore, ChannelStore, CredentialStore, EventStore, FileStore, HealthStore,
+    AccountStore, ApplicationStore, ChannelStore, CredentialStore, EventStore, ExportStore, FileStore, HealthStore,
     IdempotencyStore, JobStore, LiveFeed, MessageStore, NoLiveFeed, NotificationStore, PresenceStore, SafetyStore,
     UserStore, WebhookStore,
 };
@@ -41,6 +41,8 @@ pub struct Ports {
     pub webhooks: Arc<dyn WebhookStore>,
     /// Imports and exports.
     pub jobs: Arc<dyn JobStore>,
+    /// Whole applications, page by page.
+    pub export: Arc<dyn ExportStore>,
     /// Live-only events' way out (none until [`Self::with_live`]).
     pub live: Arc<dyn LiveFeed>,
 }
@@ -64,6 +66,7 @@ impl Ports {
             + PresenceStore
             + WebhookStore
             + JobStore
+            + ExportStore
             + 'static,
     {
         Self {
@@ -81,7 +84,8 @@ impl Ports {
             events: store.clone(),
             presence: store.clone(),
             webhooks: store.clone(),
-            jobs: store,
+            jobs: store.clone(),
+            export: store,
             live: Arc::new(NoLiveFeed),
         }
     }

@@ -40,7 +40,11 @@ type Applied<'a> = (Vec<JobError>, Vec<&'a ImportRecord>);
 impl Service {
     /// Applies a batch of a message import's records; replies whose parent is not there yet
     /// are kept to be applied once the whole file has been read.
-    pub(super) fn import_message_batch(&self, job: &Job, records: &[ImportRecord]) -> Result<Vec<JobError>, DomainError> {
+    pub(super) fn import_message_batch(
+        &self,
+        job: &Job,
+        records: &[ImportRecord],
+    ) -> Result<Vec<JobError>, DomainError> {
         let (errors, waiting) = self.import_messages(job, records)?;
         let waiting: Vec<ImportRecord> = waiting.into_iter().cloned().collect();
         self.ports.jobs.defer_records(job.id, &waiting)?;
@@ -171,7 +175,9 @@ impl Service {
         }
         let channel = self.import_channel_of(job, record, input, parent, lookups)?;
         let (message_type, user_id) = match (input.message_type.as_deref(), &input.user) {
-            (None | Some("TEXT"), Some(name)) => (MessageType::Text, Some(self.import_user_named(job, record, name, lookups)?)),
+            (None | Some("TEXT"), Some(name)) => {
+                (MessageType::Text, Some(self.import_user_named(job, record, name, lookups)?))
+            }
             (None | Some("SYSTEM_TEXT"), None) => (MessageType::SystemText, None),
             (Some("TEXT"), None) => return Err(record.error("a TEXT message names its sender as user")),
             (Some("SYSTEM_TEXT"), Some(_)) => return Err(record.error("a SYSTEM_TEXT message has no user")),

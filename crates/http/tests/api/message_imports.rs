@@ -53,7 +53,10 @@ async fn history_keeps_its_times_senders_and_replies_among_live_messages() {
         t.create_user("mi-ann").await;
         t.create_user("mi-ben").await;
         let channel = t
-            .post_json("/v1/channels", json!({"type": "PUBLIC", "name": "mi-room", "members": [{"username": "mi-ann"}]}))
+            .post_json(
+                "/v1/channels",
+                json!({"type": "PUBLIC", "name": "mi-room", "members": [{"username": "mi-ann"}]}),
+            )
             .await
             .body["id"]
             .clone();

@@ -29,7 +29,7 @@ fn load_member_ids(conn: &mut AnyConnection, channel_id: ChannelId) -> StoreResu
     Ok(ids.into_iter().map(UserId).collect())
 }
 
-fn to_channels(rows: Vec<ChannelRow>) -> StoreResult<Vec<Channel>> {
+pub(super) fn to_channels(rows: Vec<ChannelRow>) -> StoreResult<Vec<Channel>> {
     rows.into_iter().map(Channel::try_from).collect()
 }
 

@@ -31,7 +31,7 @@ fn sorted_query<'a>(
     sorted(query, page)
 }
 
-fn to_users(rows: Vec<UserRow>) -> StoreResult<Vec<User>> {
+pub(super) fn to_users(rows: Vec<UserRow>) -> StoreResult<Vec<User>> {
     rows.into_iter().map(User::try_from).collect()
 }
 

@@ -15,6 +15,7 @@ use roost_persistence::testing::TestDatabase;
 use serde_json::{json, Value};
 
 mod backup;
+mod export;
 mod jobs;
 mod realtime;
 

@@ -12,8 +12,8 @@ use roost_domain::model::notification::NotificationKind;
 use roost_domain::ports::StoreResult;
 use roost_domain::{ApplicationId, IdGenerator, MessageId, StoreError};
 
-use crate::conn::AnyConnection;
 use super::{INSERT_CHUNK_ROWS, PREPARED_INSERT_ROWS};
+use crate::conn::AnyConnection;
 use crate::prepared::KeepPrepared;
 use crate::rows::{MessageRow, NotificationRow};
 use crate::schema::{channels, messages, notifications};

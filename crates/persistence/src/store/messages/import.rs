@@ -118,8 +118,7 @@ fn free_ids(conn: &mut AnyConnection, ids: &IdGenerator, batch: &[ImportedMessag
     let mut next_slot: BTreeMap<i64, u64> = BTreeMap::new();
     let mut todo: Vec<usize> = (0..batch.len()).collect();
     loop {
-        let mut in_batch: HashSet<i64> =
-            (0..batch.len()).filter(|i| !todo.contains(i)).map(|i| given[i]).collect();
+        let mut in_batch: HashSet<i64> = (0..batch.len()).filter(|i| !todo.contains(i)).map(|i| given[i]).collect();
         for &i in &todo {
             let ms = batch[i].message.created_time.timestamp_millis();
             let slot = next_slot.entry(ms).or_insert(0);
