@@ -14,9 +14,7 @@ use std::time::Duration;
 use actix_web::web;
 use futures_util::StreamExt;
 use roost_domain::model::file::StoredFile;
-use roost_domain::model::job::{
-    ImportRecord, Job, JobError, JobState, JobType, MAX_JOB_ATTEMPTS, MESSAGE_EXPORT_COLUMNS,
-};
+use roost_domain::model::job::{ImportRecord, Job, JobError, JobState, JobType, MAX_JOB_ATTEMPTS};
 use roost_domain::{DomainError, Timestamp};
 use serde::de::{Deserializer as _, Error as _, SeqAccess, Visitor};
 use serde_json::Value;
@@ -143,8 +141,8 @@ async fn run_job(state: &web::Data<AppState>, mut job: Job, held: Timestamp) {
         Err(Stop::Fail(format!(
             "given up after {MAX_JOB_ATTEMPTS} runs in a row that made no progress (the nodes' logs say why)"
         )))
-    } else if job.job_type == JobType::MessageAnalyticsExport {
-        export_messages(state, &mut job).await
+    } else if let Some(columns) = job.job_type.export_columns() {
+        export_csv(state, &mut job, columns).await
     } else {
         match local_copy(state, &job).await {
             Ok(file) => {
@@ -206,12 +204,12 @@ async fn run_job(state: &web::Data<AppState>, mut job: Job, held: Timestamp) {
     }
 }
 
-/// A message analytics export: every message of the application, newest first, as CSV
-/// written to a local file page by page, then stored as a hosted file the job names.
-async fn export_messages(state: &web::Data<AppState>, job: &mut Job) -> Result<(), Stop> {
+/// An analytics export: every message of the application (newest first) or every user (by
+/// id), as CSV written to a local file page by page, then stored as a hosted file the job names.
+async fn export_csv(state: &web::Data<AppState>, job: &mut Job, columns: &'static [&'static str]) -> Result<(), Stop> {
     let files = state.settings.files.as_ref().ok_or_else(|| Stop::Retry("no file store is configured".into()))?;
     let (service, export) = (state.service.clone(), job.clone());
-    let (local, rows) = tokio::task::spawn_blocking(move || write_export(&service, &export))
+    let (local, rows) = tokio::task::spawn_blocking(move || write_export(&service, &export, columns))
         .await
         .map_err(|e| Stop::Fail(format!("the export stopped on an internal error: {e}")))??;
     let key = roost_files::Files::new_key();
@@ -219,7 +217,10 @@ async fn export_messages(state: &web::Data<AppState>, job: &mut Job) -> Result<(
     let file = StoredFile {
         key: key.clone(),
         application_id: job.application_id,
-        name: format!("messages-{}.csv", job.id),
+        name: match job.job_type {
+            JobType::UserAnalyticsExport => format!("users-{}.csv", job.id),
+            _ => format!("messages-{}.csv", job.id),
+        },
         content_type: "text/csv".to_owned(),
         size: stored.size,
         checksum: stored.sha256,
@@ -238,20 +239,20 @@ async fn export_messages(state: &web::Data<AppState>, job: &mut Job) -> Result<(
 
 /// Writes the export's CSV (RFC 4180, a header line first) to a temporary file; the file,
 /// rewound, and the rows written.
-fn write_export(service: &roost_domain::Service, job: &Job) -> Result<(std::fs::File, u64), Stop> {
+fn write_export(service: &roost_domain::Service, job: &Job, columns: &[&str]) -> Result<(std::fs::File, u64), Stop> {
     use std::io::{Seek, Write};
     let io = |e: std::io::Error| Stop::Retry(format!("cannot write the export: {e}"));
     let mut out = std::io::BufWriter::new(tempfile::tempfile().map_err(io)?);
-    out.write_all(format!("{}\r\n", MESSAGE_EXPORT_COLUMNS.join(",")).as_bytes()).map_err(io)?;
-    let (mut older_than, mut rows) = (None, 0u64);
+    out.write_all(format!("{}\r\n", columns.join(",")).as_bytes()).map_err(io)?;
+    let (mut from, mut rows) = (None, 0u64);
     loop {
-        let (page, next) = service.message_export_page(job, older_than).map_err(|e| Stop::Retry(e.to_string()))?;
+        let (page, next) = service.analytics_page(job, from).map_err(|e| Stop::Retry(e.to_string()))?;
         for row in &page {
             out.write_all(row.to_csv().as_bytes()).map_err(io)?;
             rows += 1;
         }
         match next {
-            Some(next) if !page.is_empty() => older_than = Some(next),
+            Some(next) if !page.is_empty() => from = Some(next),
             _ => break,
         }
     }

@@ -47,6 +47,27 @@ wire_enum! {
         MessageImport => "MESSAGE_IMPORT",
         UserImport => "USER_IMPORT",
         MessageAnalyticsExport => "MESSAGE_ANALYTICS_EXPORT",
+        UserAnalyticsExport => "USER_ANALYTICS_EXPORT",
+    }
+}
+
+impl JobType {
+    /// The `type` answered: the spec's enum has no user export, and its example answers
+    /// `POST /v1/analytics/users` with `USER_IMPORT`; Roost's `kind` is always exact.
+    pub fn spec_type(self) -> &'static str {
+        match self {
+            Self::UserAnalyticsExport => Self::UserImport.as_str(),
+            other => other.as_str(),
+        }
+    }
+
+    /// The columns of an export's CSV, in order; `None` for an import.
+    pub fn export_columns(self) -> Option<&'static [&'static str]> {
+        match self {
+            Self::MessageAnalyticsExport => Some(&MESSAGE_EXPORT_COLUMNS),
+            Self::UserAnalyticsExport => Some(&USER_EXPORT_COLUMNS),
+            _ => None,
+        }
     }
 }
 
@@ -329,9 +350,13 @@ impl ImportRecord {
 pub const MESSAGE_EXPORT_COLUMNS: [&str; 10] =
     ["id", "type", "channelId", "channelName", "userId", "username", "body", "groupTag", "parentId", "createdTime"];
 
-/// One message as a message analytics export writes it (RFC 4180 CSV, one line each).
+/// The columns of a user analytics export, in order (`properties` as JSON).
+pub const USER_EXPORT_COLUMNS: [&str; 7] =
+    ["id", "name", "displayName", "isGuest", "online", "createdTime", "properties"];
+
+/// One line of an analytics export (RFC 4180 CSV).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MessageExportRow(pub [String; 10]);
+pub struct CsvRow(pub Vec<String>);
 
 /// A CSV field (RFC 4180 §2): quoted, quotes doubled, when it holds a comma, a quote or a line
 /// break; as it is otherwise.
@@ -343,7 +368,7 @@ pub fn csv_field(value: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
-impl MessageExportRow {
+impl CsvRow {
     /// The row as a CSV line, CRLF-terminated (RFC 4180 §2).
     pub fn to_csv(&self) -> String {
         let fields: Vec<_> = self.0.iter().map(|f| csv_field(f)).collect();

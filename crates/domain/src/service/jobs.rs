@@ -8,9 +8,7 @@ use crate::error::DomainError;
 use crate::model::channel::{ChannelType, NewChannel};
 use crate::model::cursor::CursorRequest;
 use crate::model::ids::{ChannelId, UserId};
-use crate::model::job::{
-    ChannelImport, ImportRecord, Job, JobError, JobType, MemberImport, MessageExportRow, UserImport,
-};
+use crate::model::job::{ChannelImport, CsvRow, ImportRecord, Job, JobError, JobType, MemberImport, UserImport};
 use crate::model::message::{MessageFilter, MessageScope};
 use crate::model::page::Page;
 use crate::model::principal::Principal;
@@ -55,19 +53,58 @@ impl Service {
     /// Accepts an export of the application's messages as CSV (`POST /v1/analytics/messages`):
     /// a pending job whose `file` is the CSV once it has finished.
     pub fn accept_message_export(&self, principal: &Principal) -> Result<Job, DomainError> {
+        self.accept_export(principal, JobType::MessageAnalyticsExport)
+    }
+
+    /// Accepts an export of the application's users as CSV (`POST /v1/analytics/users`).
+    pub fn accept_user_export(&self, principal: &Principal) -> Result<Job, DomainError> {
+        self.accept_export(principal, JobType::UserAnalyticsExport)
+    }
+
+    fn accept_export(&self, principal: &Principal, job_type: JobType) -> Result<Job, DomainError> {
         let application_id = principal.manage()?;
-        let job = Job::pending(self.next_id(), application_id, JobType::MessageAnalyticsExport, now());
+        let job = Job::pending(self.next_id(), application_id, job_type, now());
         self.ports.jobs.insert_job(&job)?;
         Ok(job)
     }
 
-    /// For the job runner: a page of an export's messages, newest first, older than `older_than`
-    /// (from the newest when `None`), as rows; and where the next page starts (`None`: done).
-    pub fn message_export_page(
+    /// For the job runner: a page of an export's rows after `from` (from the start when
+    /// `None`); and where the next page starts (`None`: done).
+    pub fn analytics_page(&self, job: &Job, from: Option<i64>) -> Result<(Vec<CsvRow>, Option<i64>), DomainError> {
+        match job.job_type {
+            JobType::UserAnalyticsExport => self.user_export_page(job, from),
+            _ => self.message_export_page(job, from),
+        }
+    }
+
+    /// The application's users by id, with their presence.
+    fn user_export_page(&self, job: &Job, after: Option<i64>) -> Result<(Vec<CsvRow>, Option<i64>), DomainError> {
+        const PAGE: u32 = 100;
+        let users = self.ports.export.users_after(job.application_id, after.unwrap_or(i64::MIN), PAGE)?;
+        let next = (users.len() == PAGE as usize).then(|| users.last().map(|u| u.id.0)).flatten();
+        let rows = users
+            .iter()
+            .map(|u| {
+                CsvRow(vec![
+                    u.id.0.to_string(),
+                    u.name.clone(),
+                    u.display_name.clone(),
+                    u.is_guest.to_string(),
+                    u.presence.online.to_string(),
+                    u.created_time.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+                    serde_json::to_string(&u.properties).unwrap_or_default(),
+                ])
+            })
+            .collect();
+        Ok((rows, next))
+    }
+
+    /// Messages newest first, older than `older_than` (from the newest when `None`).
+    fn message_export_page(
         &self,
         job: &Job,
         older_than: Option<i64>,
-    ) -> Result<(Vec<MessageExportRow>, Option<i64>), DomainError> {
+    ) -> Result<(Vec<CsvRow>, Option<i64>), DomainError> {
         let application_id = job.application_id;
         let request = match older_than {
             None => CursorRequest::parse(Some(100), None, None, None)?,
@@ -98,7 +135,7 @@ impl Service {
             .items
             .iter()
             .map(|m| {
-                MessageExportRow([
+                CsvRow(vec![
                     m.id.0.to_string(),
                     m.message_type.as_str().to_owned(),
                     m.channel_id.0.to_string(),
@@ -180,7 +217,7 @@ impl Service {
                 JobType::ChannelMembersImport => {
                     record.parse().and_then(|member| self.import_member(&principal, job, record, member))
                 }
-                JobType::MessageImport | JobType::MessageAnalyticsExport => {
+                JobType::MessageImport | JobType::MessageAnalyticsExport | JobType::UserAnalyticsExport => {
                     Err(record.error(format!("{} records are not applied one by one", job.job_type.as_str())))
                 }
             };

@@ -14,9 +14,12 @@ use crate::urls::Urls;
 pub struct JobRepr {
     id: i64,
     /// `CHANNEL_IMPORT`, `CHANNEL_MEMBERS_IMPORT`, `MESSAGE_IMPORT`, `USER_IMPORT` or
-    /// `MESSAGE_ANALYTICS_EXPORT`.
+    /// `MESSAGE_ANALYTICS_EXPORT` (a user analytics export answers `USER_IMPORT`, as the spec's
+    /// example does: its enum has no user export).
     #[serde(rename = "type")]
     job_type: &'static str,
+    /// Roost's: exactly what the job does, `type`'s values plus `USER_ANALYTICS_EXPORT`.
+    kind: &'static str,
     /// `PENDING`, `RUNNING`, `FINISHED` or `FAILED`.
     state: &'static str,
     created_time: String,
@@ -41,7 +44,8 @@ pub struct JobRepr {
 pub fn job(found: &Job, urls: &Urls) -> Resource<JobRepr> {
     let repr = JobRepr {
         id: found.id,
-        job_type: found.job_type.as_str(),
+        job_type: found.job_type.spec_type(),
+        kind: found.job_type.as_str(),
         state: found.state.as_str(),
         created_time: iso(found.created_time),
         ended_time: found.ended_time.map(iso),

@@ -153,6 +153,7 @@ fn rows() -> Vec<Row> {
         ("POST", "/v1/imports/channels/{channel_id}/members", Some(json!([])), [202, 403, 403, 403, 403, 404]),
         ("POST", "/v1/imports/messages", Some(json!([])), [202, 403, 403, 403, 403, 202]),
         ("POST", "/v1/analytics/messages", None, [202, 403, 403, 403, 403, 202]),
+        ("POST", "/v1/analytics/users", None, [202, 403, 403, 403, 403, 202]),
         ("GET", "/v1/jobs", None, BACK_END),
         ("GET", "/v1/jobs/{job_id}", None, NO_SUCH_HOOK),
         // Webhooks: the back end's; none of these ids exists.

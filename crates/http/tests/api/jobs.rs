@@ -265,3 +265,36 @@ async fn message_analytics_export_as_a_csv_file() {
         assert_eq!(t.send(TestRequest::get().uri(path)).await.status, 200);
     }
 }
+
+/// A user analytics export: a CSV of every user by id, its job `USER_IMPORT` by the spec's
+/// example and `USER_ANALYTICS_EXPORT` by Roost's `kind`.
+#[actix_web::test]
+async fn user_analytics_export_as_a_csv_file() {
+    for t in TestApp::each().await {
+        start_runner(&t);
+        t.create_user("ux-ann").await;
+        let ben = t
+            .post_json(
+                "/v1/users",
+                json!({"name": "ux-ben", "displayName": "Ben, \"B\"", "isGuest": true, "properties": {"a": 1}}),
+            )
+            .await;
+        assert_eq!(ben.status, 200, "{}", ben.body);
+        let accepted = t.call(TestRequest::post().uri("/v1/analytics/users")).await;
+        assert_eq!(
+            (accepted.body["type"].as_str(), accepted.body["kind"].as_str()),
+            (Some("USER_IMPORT"), Some("USER_ANALYTICS_EXPORT"))
+        );
+        let job = ended(&t, &accepted).await;
+        assert_eq!((job["state"].as_str(), job["processed"].as_u64()), (Some("FINISHED"), Some(2)), "{job}");
+        let url = job["file"].as_str().unwrap();
+        let csv = t.send(TestRequest::get().uri(&url[url.find("/v1/files/").unwrap()..])).await;
+        assert_eq!((csv.status.as_u16(), csv.header("content-type")), (200, Some("text/csv")));
+        let text = String::from_utf8(csv.raw.clone()).unwrap();
+        let lines: Vec<&str> = text.split("\r\n").collect();
+        assert_eq!(lines[0], "id,name,displayName,isGuest,online,createdTime,properties");
+        assert!(lines[1].contains(",ux-ann,") && lines[1].contains(",false,false,"), "{text}");
+        assert!(lines[2].contains(",ux-ben,\"Ben, \"\"B\"\"\",true,false,"), "{text}");
+        assert!(lines[2].ends_with(",\"{\"\"a\"\":1}\""), "{text}");
+    }
+}

@@ -77,12 +77,7 @@ fn an_export_imports_into_another_roost_unchanged() {
             &format!("/v1/messages/{}/replies", hello["id"]),
             json!({"type": "TEXT", "body": "hi back", "user": {"username": "rt-ben"}}),
         );
-        post(
-            &base,
-            &app,
-            &format!("/v1/channels/{}/messages", room["id"]),
-            json!({"type": "TEXT", "body": "notice"}),
-        );
+        post(&base, &app, &format!("/v1/channels/{}/messages", room["id"]), json!({"type": "TEXT", "body": "notice"}));
         post(
             &base,
             &app,
