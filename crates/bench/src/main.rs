@@ -43,6 +43,7 @@ use crate::bulk_load::{bulk_load_messages, count_channel_messages};
 
 mod bulk_load;
 mod files;
+mod import;
 mod process;
 mod realtime;
 mod sessions;
@@ -513,6 +514,14 @@ fn main() -> anyhow::Result<()> {
         let result = files::run(&bin)?;
         std::fs::write(out.join("files.json"), serde_json::to_string_pretty(&result)?)?;
         println!("written: target/bench/files.json");
+        return Ok(());
+    }
+    if std::env::args().nth(1).as_deref() == Some("import") {
+        let out = root.join("target/bench");
+        std::fs::create_dir_all(&out)?;
+        let result = import::run(&bin)?;
+        std::fs::write(out.join("import.json"), serde_json::to_string_pretty(&result)?)?;
+        println!("written: target/bench/import.json");
         return Ok(());
     }
     if std::env::args().nth(1).as_deref() == Some("sessions") {

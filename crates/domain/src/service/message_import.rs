@@ -12,7 +12,7 @@ use std::collections::{HashMap, HashSet};
 use super::Service;
 use crate::error::DomainError;
 use crate::model::channel::{direct_key, Channel};
-use crate::model::ids::{ChannelId, MessageId, ThreadId, UserId};
+use crate::model::ids::{ChannelId, MessageId, UserId};
 use crate::model::job::{ImportRecord, ImportedMessage, Job, JobError, MessageImport};
 use crate::model::message::{Message, MessageType};
 use crate::model::{has_nul, now};
@@ -31,7 +31,6 @@ struct Lookups {
     channels_by_id: HashMap<i64, Option<Channel>>,
     direct_channels: HashMap<String, Option<Channel>>,
     users: HashMap<String, Option<UserId>>,
-    threads: HashMap<MessageId, ThreadId>,
 }
 
 /// Records that could not be applied, and those still waiting for their parent.
@@ -183,21 +182,8 @@ impl Service {
             (Some("SYSTEM_TEXT"), Some(_)) => return Err(record.error("a SYSTEM_TEXT message has no user")),
             (Some(other), _) => return Err(record.error(format!("type must be TEXT or SYSTEM_TEXT, got '{other}'"))),
         };
-        let thread_id = match parent {
-            None => channel.main_thread_id,
-            Some(parent) => match lookups.threads.get(&parent.id) {
-                Some(thread) => *thread,
-                None => {
-                    let thread = self
-                        .ports
-                        .messages
-                        .message_thread(parent, ThreadId(self.next_id()), now())
-                        .map_err(|e| super::jobs::store_error(&e))?;
-                    lookups.threads.insert(parent.id, thread.id);
-                    thread.id
-                }
-            },
-        };
+        // A reply's thread is its parent's, found or made by the store with the batch.
+        let thread_id = parent.map_or(channel.main_thread_id, |p| p.thread_id);
         Ok(Message {
             id: MessageId(0),
             application_id,

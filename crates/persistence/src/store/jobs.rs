@@ -225,9 +225,20 @@ impl JobStore for DieselStore {
             .map(|r| DeferredRow { job_id, record_index: count(r.index), record: r.value.to_string() })
             .collect();
         self.write(|conn| {
-            for row in &rows {
-                let insert = diesel::insert_into(import_deferred::table).values(row).on_conflict_do_nothing();
-                on_engine!(&mut *conn, |c| insert.execute(c)).store_err()?;
+            match conn {
+                // Many rows a statement (4 parameters each: far under PostgreSQL's 65 535).
+                AnyConnection::Postgresql(pg) => {
+                    for chunk in rows.chunks(1_000) {
+                        let insert = diesel::insert_into(import_deferred::table).values(chunk).on_conflict_do_nothing();
+                        insert.execute(pg).store_err()?;
+                    }
+                }
+                AnyConnection::Sqlite(sqlite) => {
+                    for row in &rows {
+                        let insert = diesel::insert_into(import_deferred::table).values(row).on_conflict_do_nothing();
+                        insert.execute(sqlite).store_err()?;
+                    }
+                }
             }
             Ok(())
         })

@@ -5,15 +5,15 @@ use std::collections::{BTreeMap, HashSet};
 
 use diesel::prelude::*;
 use roost_domain::model::job::ImportedMessage;
-use roost_domain::model::message::Message;
+use roost_domain::model::message::{Message, ThreadType};
 use roost_domain::ports::StoreResult;
-use roost_domain::{ApplicationId, IdGenerator, MessageId};
+use roost_domain::{ApplicationId, IdGenerator, MessageId, ThreadId};
 
 use super::{INSERT_CHUNK_ROWS, PREPARED_INSERT_ROWS};
 use crate::conn::AnyConnection;
 use crate::prepared::KeepPrepared;
-use crate::rows::MessageRow;
-use crate::schema::{channels, import_keys, messages};
+use crate::rows::{MessageRow, ThreadRow};
+use crate::schema::{channels, import_keys, messages, threads};
 use crate::store::DieselResultExt;
 
 /// Ids per `IN (…)` list: well under SQLite's 32 766 bound parameters.
@@ -53,8 +53,9 @@ pub(super) fn import_messages(
     batch: &[ImportedMessage],
 ) -> StoreResult<Vec<MessageId>> {
     let given = free_ids(conn, ids, batch)?;
-    let stored: Vec<Message> =
+    let mut stored: Vec<Message> =
         batch.iter().zip(&given).map(|(m, id)| Message { id: MessageId(*id), ..m.message.clone() }).collect();
+    reply_threads(conn, ids, &mut stored)?;
     // The channels first, in id order, as a post locks them: the two never wait in a cycle.
     let mut by_channel: BTreeMap<i64, (i64, i64)> = BTreeMap::new();
     for message in &stored {
@@ -150,4 +151,44 @@ fn free_ids(conn: &mut AnyConnection, ids: &IdGenerator, batch: &[ImportedMessag
         in_store.extend(taken);
         todo.retain(|&i| in_store.contains(&given[i]));
     }
+}
+
+/// Puts each reply in its parent's thread, creating the threads parents have not yet: all of
+/// a batch's in two statements, not a transaction per parent.
+fn reply_threads(conn: &mut AnyConnection, ids: &IdGenerator, stored: &mut [Message]) -> StoreResult<()> {
+    let mut parents: Vec<i64> = stored.iter().filter_map(|m| m.parent_id.map(|p| p.0)).collect();
+    if parents.is_empty() {
+        return Ok(());
+    }
+    parents.sort_unstable();
+    parents.dedup();
+    let mut thread_of: BTreeMap<i64, i64> = BTreeMap::new();
+    for chunk in parents.chunks(IN_LIST) {
+        let found: Vec<(Option<i64>, i64)> = threads::table
+            .filter(threads::parent_message_id.eq_any(chunk))
+            .select((threads::parent_message_id, threads::id))
+            .load(conn)
+            .store_err()?;
+        thread_of.extend(found.into_iter().filter_map(|(parent, thread)| parent.map(|p| (p, thread))));
+    }
+    let now = roost_domain::now().naive_utc();
+    let mut new_threads = Vec::new();
+    for message in stored.iter_mut() {
+        let Some(parent) = message.parent_id else { continue };
+        let thread = *thread_of.entry(parent.0).or_insert_with(|| {
+            let id = ids.next_id();
+            new_threads.push(ThreadRow {
+                id,
+                application_id: message.application_id.0,
+                channel_id: message.channel_id.0,
+                thread_type: ThreadType::Message.as_str().to_owned(),
+                parent_message_id: Some(parent.0),
+                created_at: now,
+            });
+            id
+        });
+        message.thread_id = ThreadId(thread);
+    }
+    insert_rows!(conn, threads::table, threads::id, new_threads);
+    Ok(())
 }
