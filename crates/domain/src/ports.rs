@@ -346,6 +346,10 @@ pub trait MessageStore: Send + Sync {
     /// with); counts the replies on their parents and the top-level messages on their channels. Records no
     /// events (history, not news). The ids given, in order.
     fn import_messages(&self, messages: &[crate::model::job::ImportedMessage]) -> StoreResult<Vec<MessageId>>;
+    /// Refreshes the query planner's statistics of the tables an import grows (PostgreSQL's
+    /// `ANALYZE`, which also replans statements prepared while they were small; nothing on
+    /// SQLite, whose plans do not go stale).
+    fn refresh_import_statistics(&self) -> StoreResult<()>;
     /// One message.
     fn find_message(&self, application_id: ApplicationId, id: MessageId) -> StoreResult<Option<Message>>;
     /// Messages by id (missing ones are left out).

@@ -316,6 +316,7 @@ async fn local_copy(state: &AppState, job: &Job) -> Result<std::fs::File, Stop> 
 fn apply_file(state: &AppState, job: &mut Job, file: std::fs::File, lease: &Lease) -> Result<(), Stop> {
     let skip = job.processed;
     let mut batch = Vec::with_capacity(BATCH);
+    let mut batches = 0_u64;
     let read = for_each_record(BufReader::new(file), |index, value| {
         if index < skip {
             return Ok(());
@@ -323,6 +324,8 @@ fn apply_file(state: &AppState, job: &mut Job, file: std::fs::File, lease: &Leas
         batch.push(ImportRecord { index, value });
         if batch.len() == BATCH {
             checkpoint(state, job, &mut batch, lease)?;
+            batches += 1;
+            refresh_statistics(state, job, batches);
         }
         Ok(())
     });
@@ -348,7 +351,7 @@ fn apply_deferred(state: &AppState, job: &mut Job, lease: &Lease) -> Result<(), 
     let retry = |e: DomainError| Stop::Retry(e.to_string());
     // A page size the store keeps prepared (at most 100 rows).
     let page_size = 100;
-    let mut last = false;
+    let (mut last, mut pages) = (false, 0_u64);
     loop {
         let (mut below, mut progressed) = (None, false);
         loop {
@@ -366,11 +369,24 @@ fn apply_deferred(state: &AppState, job: &mut Job, lease: &Lease) -> Result<(), 
                 Err(error) => return Err(retry(error)),
             }
             state.service.forget_deferred_imports(job, &done).map_err(retry)?;
+            pages += 1;
+            refresh_statistics(state, job, pages);
         }
         if last {
             return Ok(());
         }
         last = !progressed;
+    }
+}
+
+/// After batch 1, 2, 4, 8… of a message import: the tables it grows are refreshed in the
+/// store's statistics. PostgreSQL keeps a plan made while a table was empty (a scan of the
+/// whole table) until the table is analysed, which its autovacuum may do late or never.
+fn refresh_statistics(state: &AppState, job: &Job, batches: u64) {
+    if job.job_type == JobType::MessageImport && batches.is_power_of_two() {
+        if let Err(error) = state.service.refresh_import_statistics() {
+            tracing::warn!(job = job.id, %error, "cannot refresh the statistics of the tables an import grows");
+        }
     }
 }
 

@@ -17,6 +17,9 @@ pub const EPOCH_UNIX_MS: u64 = 1_735_689_600_000;
 const NODE_BITS: u32 = 5;
 const SEQUENCE_BITS: u32 = 7;
 const TIME_BITS: u32 = 41;
+/// How far behind the generator's time an imported message's id must be: a live id drawn in
+/// that last minute may not be stored yet, and the store could not see it taken.
+pub const IMPORT_MARGIN_MS: u64 = 60_000;
 /// The largest node number a [`IdGenerator`] accepts.
 pub const MAX_NODE_ID: u16 = (1 << NODE_BITS) - 1;
 const MAX_SEQUENCE: u64 = (1 << SEQUENCE_BITS) - 1;
@@ -75,16 +78,17 @@ impl IdGenerator {
     /// The id of a message imported with its original time `unix_ms`, in `slot` of that
     /// millisecond (slot 0 first; past this node's 128, the next millisecond's). The layout
     /// runs below its epoch: times before 2025 give negative ids, exact in JavaScript down to
-    /// -2^53 (1955). Only this node's number is used, and only for times this generator has
-    /// passed: no live id, here or on another node, can be the same. `None` when the time is
-    /// not in the generator's past (the caller takes a live id) or before 1955.
+    /// -2^53 (1955). Only this node's number is used, and only for times at least
+    /// [`IMPORT_MARGIN_MS`] before any this generator has used or will use: no live id, here or
+    /// on another node, can be the same, even one drawn and not yet stored. `None` when the
+    /// time is more recent than that (the caller takes a live id) or before 1955.
     pub fn past_id(&self, unix_ms: i64, slot: u64) -> Option<i64> {
         let elapsed = unix_ms
             .checked_sub(i64::try_from(EPOCH_UNIX_MS).ok()?)?
             .checked_add(i64::try_from(slot >> SEQUENCE_BITS).ok()?)?;
         let passed = {
             let state = self.lock_state();
-            state.last_ms.max(unix_ms_now().saturating_sub(EPOCH_UNIX_MS))
+            state.last_ms.max(unix_ms_now().saturating_sub(EPOCH_UNIX_MS)).saturating_sub(IMPORT_MARGIN_MS)
         };
         let oldest = -(1_i64 << TIME_BITS);
         if elapsed >= i64::try_from(passed).ok()? || elapsed <= oldest {
@@ -278,6 +282,9 @@ mod tests {
         assert!(ids.past_id(t2025, 0).unwrap() > c);
         // Not in the past, or before 1955: no id.
         assert_eq!(ids.past_id(chrono::Utc::now().timestamp_millis() + 60_000, 0), None);
+        // Nor in the last minute: a live id drawn then may not be stored yet.
+        assert_eq!(ids.past_id(chrono::Utc::now().timestamp_millis() - 1_000, 0), None);
+        assert!(ids.past_id(chrono::Utc::now().timestamp_millis() - 61_000, 0).is_some());
         assert_eq!(ids.past_id(-631_152_000_000, 0), None); // 1950
     }
 

@@ -82,6 +82,12 @@ impl Service {
         Ok((errors, done))
     }
 
+    /// For the job runner, now and then while an import grows the tables: refreshes the
+    /// store's statistics of them, so that its plans fit their size.
+    pub fn refresh_import_statistics(&self) -> Result<(), DomainError> {
+        Ok(self.ports.messages.refresh_import_statistics()?)
+    }
+
     /// For the job runner: forgets kept records done with.
     pub fn forget_deferred_imports(&self, job: &Job, indices: &[u64]) -> Result<(), DomainError> {
         Ok(self.ports.jobs.forget_deferred(job.id, indices)?)

@@ -118,3 +118,43 @@ async fn history_keeps_its_times_senders_and_replies_among_live_messages() {
         assert_eq!(first.body["repliesCount"], 1, "{}", first.body);
     }
 }
+
+/// A node that died after reading the whole file, with a reply still waiting for its parent,
+/// leaves the reply kept in the store: the node that takes the job up applies it.
+#[actix_web::test]
+async fn replies_kept_for_later_survive_the_node_that_read_them() {
+    for t in TestApp::each().await {
+        t.create_user("kd-ann").await;
+        let channel =
+            t.post_json("/v1/channels", json!({"type": "PUBLIC", "name": "kd-room"})).await.body["id"].clone();
+        let records = json!([
+            {"user": "kd-ann", "body": "the reply", "parent": "kd-1", "idempotencyKey": "kd-2",
+             "createdTime": "2022-05-06T07:08:10Z"},
+            {"user": "kd-ann", "channel": "kd-room", "body": "the parent", "idempotencyKey": "kd-1",
+             "createdTime": "2022-05-06T07:08:09Z"}
+        ]);
+        let accepted = t.post_json("/v1/imports/messages", records.clone()).await;
+        assert_eq!(accepted.status, 202, "{}", accepted.body);
+        // The dead node: it read the reply in one batch (kept: no parent yet), then the parent,
+        // saved its checkpoint at the end of the file, and died.
+        let service = &t.state.service;
+        let lapsed = roost_domain::now() - chrono::Duration::seconds(1);
+        let mut job = service.claim_job(7, lapsed).unwrap().expect("the job is due");
+        for index in 0..2 {
+            let record = roost_domain::model::job::ImportRecord { index, value: records[index as usize].clone() };
+            assert_eq!(service.apply_import(&job, &[record]).unwrap(), Vec::new());
+        }
+        job.processed = 2;
+        assert!(service.save_job(&job, lapsed, lapsed).unwrap());
+        let page = t.get(&format!("/v1/channels/{channel}/messages")).await;
+        let parent = page.body["_embedded"]["messages"][0].clone();
+        assert_eq!((parent["body"].as_str(), parent["repliesCount"].as_i64()), (Some("the parent"), Some(0)));
+
+        start_runner(&t);
+        let ended = ended(&t, &accepted).await;
+        assert_eq!((ended["state"].as_str(), ended["failed"].as_u64()), (Some("FINISHED"), Some(0)), "{ended}");
+        let replies = t.get(&format!("/v1/messages/{}/replies", parent["id"])).await;
+        assert_eq!(replies.body["_embedded"]["messages"][0]["body"], "the reply", "{}: {}", t.label(), replies.body);
+        assert_eq!(t.get(&format!("/v1/messages/{}", parent["id"])).await.body["repliesCount"], 1);
+    }
+}

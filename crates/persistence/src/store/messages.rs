@@ -94,6 +94,16 @@ impl MessageStore for DieselStore {
         self.read(|conn| import::imported_keys(conn, application_id, keys))
     }
 
+    fn refresh_import_statistics(&self) -> StoreResult<()> {
+        self.read(|conn| match conn {
+            AnyConnection::Postgresql(pg) => {
+                diesel::sql_query("ANALYZE messages, import_keys, import_deferred, threads").execute(pg).store_err()?;
+                Ok(())
+            }
+            AnyConnection::Sqlite(_) => Ok(()),
+        })
+    }
+
     fn import_messages(&self, batch: &[roost_domain::model::job::ImportedMessage]) -> StoreResult<Vec<MessageId>> {
         let ids = &*self.ids;
         self.write(|conn| import::import_messages(conn, ids, batch))
