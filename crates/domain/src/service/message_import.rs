@@ -120,7 +120,7 @@ impl Service {
             pending.retain(|p| !known.contains_key(&p.key));
             let mut keys_this_round = HashSet::new();
             let (ready, rest): (Vec<Pending<'a>>, Vec<Pending<'a>>) = pending.into_iter().partition(|p| {
-                p.input.parent.as_ref().map_or(true, |parent| known.contains_key(parent))
+                p.input.parent.as_ref().is_none_or(|parent| known.contains_key(parent))
                     && keys_this_round.insert(p.key.clone())
             });
             pending = rest;
