@@ -341,7 +341,7 @@ pub trait MessageStore: Send + Sync {
     /// Of `keys`, those an import has stored a message under, with the message.
     fn imported_keys(&self, application_id: ApplicationId, keys: &[String]) -> StoreResult<Vec<(String, MessageId)>>;
     /// Stores imported messages and their keys in one transaction, with ids from their own
-    /// times ([`crate::IdGenerator::past_id`], the next free slot of the millisecond), each
+    /// times ([`crate::IdGenerator::imported_id`], the next free slot of the millisecond), each
     /// reply in its parent's thread (made if it has none yet, whatever `thread_id` it came
     /// with); counts the replies on their parents and the top-level messages on their channels. Records no
     /// events (history, not news). The ids given, in order.

@@ -363,6 +363,10 @@ fn apply_deferred(state: &AppState, job: &mut Job, lease: &Lease) -> Result<(), 
             let (errors, done) = applied.map_err(retry)?;
             progressed |= !done.is_empty();
             job.record_errors(errors);
+            if !done.is_empty() {
+                // Progress: the runs that made none so far are forgiven.
+                job.attempts = 0;
+            }
             match lease.renew_with(|held, renew| state.service.save_job(job, held, renew)) {
                 Ok(true) => {}
                 Ok(false) => return Err(Stop::Lost),

@@ -21,7 +21,7 @@ pub struct Settings {
     pub bind: String,
     /// Base of absolute links; derived from the request's `Host` when unset.
     pub public_url: Option<String>,
-    /// This node's number (0–31), part of every id it generates.
+    /// This node's number (0–30: 31 is imported history's), part of every id it generates.
     pub node_id: u16,
     /// Create an application and print its credentials on the first start.
     pub bootstrap: bool,
@@ -525,6 +525,7 @@ mod tests {
         assert!(bad(|s| s.bind = "nowhere".into()).contains("ROOST_BIND"));
         assert!(bad(|s| s.public_url = Some("ftp://x".into())).contains("ROOST_PUBLIC_URL"));
         assert!(bad(|s| s.node_id = 32).contains("ROOST_NODE_ID"));
+        assert!(bad(|s| s.node_id = 31).contains("must be 0 to 30"));
         assert!(bad(|s| s.token_lifetime_seconds = 5).contains("TOKEN_LIFETIME"));
         assert!(bad(|s| s.pool_size = Some(0)).contains("ROOST_POOL_SIZE"));
         assert!(bad(|s| s.cors_allowed_origins = "https://a.example/".into()).contains("CORS_ALLOWED_ORIGINS"));

@@ -17,11 +17,10 @@ pub const EPOCH_UNIX_MS: u64 = 1_735_689_600_000;
 const NODE_BITS: u32 = 5;
 const SEQUENCE_BITS: u32 = 7;
 const TIME_BITS: u32 = 41;
-/// How far behind the generator's time an imported message's id must be: a live id drawn in
-/// that last minute may not be stored yet, and the store could not see it taken.
-pub const IMPORT_MARGIN_MS: u64 = 60_000;
-/// The largest node number a [`IdGenerator`] accepts.
-pub const MAX_NODE_ID: u16 = (1 << NODE_BITS) - 1;
+/// The largest node number a [`IdGenerator`] accepts: the last one is imported history's.
+pub const MAX_NODE_ID: u16 = (1 << NODE_BITS) - 2;
+/// The node number in the ids of imported messages ([`IdGenerator::imported_id`]).
+const IMPORT_NODE: u64 = (1 << NODE_BITS) - 1;
 const MAX_SEQUENCE: u64 = (1 << SEQUENCE_BITS) - 1;
 const MAX_ELAPSED_MS: u64 = (1 << TIME_BITS) - 1;
 
@@ -76,25 +75,19 @@ impl IdGenerator {
     }
 
     /// The id of a message imported with its original time `unix_ms`, in `slot` of that
-    /// millisecond (slot 0 first; past this node's 128, the next millisecond's). The layout
-    /// runs below its epoch: times before 2025 give negative ids, exact in JavaScript down to
-    /// -2^53 (1955). Only this node's number is used, and only for times at least
-    /// [`IMPORT_MARGIN_MS`] before any this generator has used or will use: no live id, here or
-    /// on another node, can be the same, even one drawn and not yet stored. `None` when the
-    /// time is more recent than that (the caller takes a live id) or before 1955.
-    pub fn past_id(&self, unix_ms: i64, slot: u64) -> Option<i64> {
+    /// millisecond (slot 0 first; past its 128, the next millisecond's). The layout runs below
+    /// its epoch: times before 2025 give negative ids, exact in JavaScript down to -2^53 (1955).
+    /// The node number is [`IMPORT_NODE`], which no node takes: no live id, drawn on any node
+    /// at any time, can be the same. `None` before 1955 or past the layout's last millisecond.
+    pub fn imported_id(unix_ms: i64, slot: u64) -> Option<i64> {
         let elapsed = unix_ms
             .checked_sub(i64::try_from(EPOCH_UNIX_MS).ok()?)?
             .checked_add(i64::try_from(slot >> SEQUENCE_BITS).ok()?)?;
-        let passed = {
-            let state = self.lock_state();
-            state.last_ms.max(unix_ms_now().saturating_sub(EPOCH_UNIX_MS)).saturating_sub(IMPORT_MARGIN_MS)
-        };
-        let oldest = -(1_i64 << TIME_BITS);
-        if elapsed >= i64::try_from(passed).ok()? || elapsed <= oldest {
+        let limit = 1_i64 << TIME_BITS;
+        if elapsed <= -limit || elapsed >= limit {
             return None;
         }
-        let low = i64::try_from((self.node << SEQUENCE_BITS) | (slot & MAX_SEQUENCE)).ok()?;
+        let low = i64::try_from((IMPORT_NODE << SEQUENCE_BITS) | (slot & MAX_SEQUENCE)).ok()?;
         Some(elapsed * (1 << (NODE_BITS + SEQUENCE_BITS)) + low)
     }
 
@@ -210,7 +203,7 @@ mod tests {
 
     #[test]
     fn ids_are_increasing_and_below_2_pow_53() {
-        let generator = IdGenerator::new(31).unwrap();
+        let generator = IdGenerator::new(MAX_NODE_ID).unwrap();
         let mut last = 0;
         for _ in 0..10_000 {
             let id = generator.next_id();
@@ -264,33 +257,34 @@ mod tests {
     }
 
     #[test]
-    fn past_ids_keep_time_order_below_the_epoch_and_never_meet_live_ones() {
-        let ids = IdGenerator::new(3).unwrap();
-        let live = ids.next_id();
+    fn imported_ids_keep_time_order_below_the_epoch_and_never_meet_live_ones() {
+        let ids = IdGenerator::new(MAX_NODE_ID).unwrap();
         let t2019 = 1_546_300_800_000; // 2019-01-01
-        let a = ids.past_id(t2019, 0).unwrap();
-        let b = ids.past_id(t2019, 1).unwrap();
-        let c = ids.past_id(t2019 + 1, 0).unwrap();
-        assert!(a < 0 && a < b && b < c && c < live, "{a} {b} {c} {live}");
+        let a = IdGenerator::imported_id(t2019, 0).unwrap();
+        let b = IdGenerator::imported_id(t2019, 1).unwrap();
+        let c = IdGenerator::imported_id(t2019 + 1, 0).unwrap();
+        assert!(a < 0 && a < b && b < c, "{a} {b} {c}");
         assert!(a.abs() < 1 << 53);
-        // The node's number is in every id, as in live ones.
-        assert_eq!((a >> SEQUENCE_BITS) & i64::from(MAX_NODE_ID), 3);
+        // The node number is history's, which no node has: not even the last one.
+        assert_eq!((a >> SEQUENCE_BITS) & 0x1f, 31);
+        let now = chrono::Utc::now().timestamp_millis();
+        let live = ids.next_id();
+        let imported_now = IdGenerator::imported_id(now, 127).unwrap();
+        assert_ne!(live, imported_now);
+        assert_eq!((live >> SEQUENCE_BITS) & 0x1f, i64::from(MAX_NODE_ID));
         // Past the 128 slots of a millisecond: the next one's (the store takes a free one).
-        assert_eq!(ids.past_id(t2019, 128), Some(c));
-        // After 2025 too, ordered with live ids.
+        assert_eq!(IdGenerator::imported_id(t2019, 128), Some(c));
+        // After 2025 too, in time order.
         let t2025 = i64::try_from(EPOCH_UNIX_MS).unwrap() + 5;
-        assert!(ids.past_id(t2025, 0).unwrap() > c);
-        // Not in the past, or before 1955: no id.
-        assert_eq!(ids.past_id(chrono::Utc::now().timestamp_millis() + 60_000, 0), None);
-        // Nor in the last minute: a live id drawn then may not be stored yet.
-        assert_eq!(ids.past_id(chrono::Utc::now().timestamp_millis() - 1_000, 0), None);
-        assert!(ids.past_id(chrono::Utc::now().timestamp_millis() - 61_000, 0).is_some());
-        assert_eq!(ids.past_id(-631_152_000_000, 0), None); // 1950
+        assert!(IdGenerator::imported_id(t2025, 0).unwrap() > c);
+        // Before 1955: no id.
+        assert_eq!(IdGenerator::imported_id(-631_152_000_000, 0), None); // 1950
     }
 
     #[test]
     fn node_is_encoded_and_bounded() {
         assert!(IdGenerator::new(32).is_err());
+        assert!(IdGenerator::new(31).is_err(), "31 is imported history's");
         let generator = IdGenerator::new(5).unwrap();
         let id = generator.next_with_clock(|| EPOCH_UNIX_MS + 7);
         assert_eq!((id >> 7) & 0x1f, 5);

@@ -247,6 +247,10 @@ pub struct ChannelImport {
 pub struct MemberImport {
     /// The user, by name.
     pub username: String,
+    /// Roost's: the channel, by name (as `roost export` writes `members.json`); when given, it
+    /// must be the channel the import is for.
+    #[serde(default)]
+    pub channel: Option<String>,
     /// The exporter's key for it.
     #[serde(default, alias = "idempotency_key")]
     pub idempotency_key: Option<String>,

@@ -12,8 +12,8 @@ pub trait ExportStore: Send + Sync {
     fn users_after(&self, application_id: ApplicationId, after: i64, limit: u32) -> StoreResult<Vec<User>>;
     /// Up to `limit` (at most 100) of its channels with ids above `after`, by id.
     fn channels_after(&self, application_id: ApplicationId, after: i64, limit: u32) -> StoreResult<Vec<Channel>>;
-    /// Up to `limit` (at most 100) of its messages with ids above `after`, oldest first (a
-    /// parent before its replies), each with its import key and its parent's.
+    /// Up to `limit` (at most 100) of its messages with ids above `after`, by id (oldest first:
+    /// usually a parent before its replies), each with its import key and its parent's.
     fn messages_after(
         &self,
         application_id: ApplicationId,

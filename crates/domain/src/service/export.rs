@@ -167,15 +167,18 @@ impl Service {
                 skipped += 1;
                 continue;
             };
-            let message_type = match m.message_type {
-                MessageType::Text | MessageType::File => "TEXT",
-                MessageType::SystemText | MessageType::SystemFile => "SYSTEM_TEXT",
+            let sender = m.user_id.and_then(|u| users.get(&u));
+            // A message whose sender was deleted since is the application's now: an import
+            // needs a TEXT message's sender.
+            let message_type = match (m.message_type, sender) {
+                (MessageType::Text | MessageType::File, Some(_)) => "TEXT",
+                _ => "SYSTEM_TEXT",
             };
             let mut record = Map::new();
             record.insert("type".into(), json!(message_type));
             record.insert("body".into(), json!(body));
             record.extend(channel.clone());
-            record.extend(m.user_id.and_then(|u| users.get(&u)).map(|name| ("user".to_owned(), json!(name))));
+            record.extend(sender.map(|name| ("user".to_owned(), json!(name))));
             record.extend(m.group_tag.as_ref().map(|tag| ("groupTag".to_owned(), json!(tag))));
             record.insert("properties".into(), json!(m.properties));
             let key = exported.key.clone().unwrap_or_else(|| format!("roost-{}", m.id.0));

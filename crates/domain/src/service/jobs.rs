@@ -333,6 +333,12 @@ impl Service {
         if has_nul(&input.username) {
             return Err(record.error("username must not contain NUL characters"));
         }
+        if let Some(named) = &input.channel {
+            let (channel, _) = self.visible_channel(principal, channel_id).map_err(|e| record.error(e.to_string()))?;
+            if channel.name.as_deref() != Some(named.as_str()) {
+                return Err(record.error(format!("the record is for channel '{named}', not this one")));
+            }
+        }
         match self.add_member(principal, channel_id, &UserRef::Name(input.username)) {
             Ok(_) => Ok(()),
             Err(DomainError::Store(e)) => Err(store_error(&e)),

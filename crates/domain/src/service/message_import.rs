@@ -1,7 +1,7 @@
 //! Message imports (`POST /v1/imports/messages`): history keeps its original times, senders,
 //! threads and replies.
 //!
-//! Each message's id comes from its own time ([`crate::IdGenerator::past_id`]), so an old
+//! Each message's id comes from its own time ([`crate::IdGenerator::imported_id`]), so an old
 //! message imported after new ones still sits in its place in every cursor page. A record is
 //! found again by its `idempotencyKey` (one is made from the record's content when it has none),
 //! so a batch applied twice, or a file imported again, adds nothing. A reply names its parent by key; one
@@ -16,6 +16,9 @@ use crate::model::ids::{ChannelId, MessageId, UserId};
 use crate::model::job::{ImportRecord, ImportedMessage, Job, JobError, MessageImport};
 use crate::model::message::{Message, MessageType};
 use crate::model::{has_nul, now};
+
+/// The oldest time an imported message's id can hold: 2^41 ms before the id epoch (2025).
+const OLDEST_IMPORT_UNIX_MS: i64 = 1_735_689_600_000 - (1 << 41);
 
 /// A record read, waiting for its turn.
 struct Pending<'a> {
@@ -45,7 +48,19 @@ impl Service {
         records: &[ImportRecord],
     ) -> Result<Vec<JobError>, DomainError> {
         let (errors, waiting) = self.import_messages(job, records)?;
-        let waiting: Vec<ImportRecord> = waiting.into_iter().cloned().collect();
+        // Kept with the key they were given: a digest of the stored copy could differ.
+        let waiting: Vec<ImportRecord> = waiting
+            .into_iter()
+            .map(|record| {
+                let mut kept = record.clone();
+                if record.idempotency_key().is_none() {
+                    if let Some(fields) = kept.value.as_object_mut() {
+                        fields.insert("idempotencyKey".into(), content_key(record).into());
+                    }
+                }
+                kept
+            })
+            .collect();
         self.ports.jobs.defer_records(job.id, &waiting)?;
         Ok(errors)
     }
@@ -75,7 +90,9 @@ impl Service {
         if last {
             for record in records.iter().filter(|r| waiting.contains(&r.index)) {
                 let parent = record.parse::<MessageImport>().ok().and_then(|m| m.parent).unwrap_or_default();
-                errors.push(record.error(format!("parent '{parent}' is neither in the file nor imported before")));
+                errors.push(record.error(format!(
+                    "parent '{parent}' was not imported (it is not in the file or an earlier import, or it failed)"
+                )));
             }
         }
         let done = records.iter().map(|r| r.index).filter(|i| last || !waiting.contains(i)).collect();
@@ -178,6 +195,14 @@ impl Service {
         if input.body.chars().count() > self.rules.max_body_chars {
             return Err(record.error(format!("body is longer than {} characters", self.rules.max_body_chars)));
         }
+        if let Some(created) = input.created_time {
+            if created > now() {
+                return Err(record.error("createdTime is in the future"));
+            }
+            if created.timestamp_millis() <= OLDEST_IMPORT_UNIX_MS {
+                return Err(record.error("createdTime is before 1955-04-27, the oldest time an id can hold"));
+            }
+        }
         let channel = self.import_channel_of(job, record, input, parent, lookups)?;
         let (message_type, user_id) = match (input.message_type.as_deref(), &input.user) {
             (None | Some("TEXT"), Some(name)) => {
@@ -188,7 +213,8 @@ impl Service {
             (Some("SYSTEM_TEXT"), Some(_)) => return Err(record.error("a SYSTEM_TEXT message has no user")),
             (Some(other), _) => return Err(record.error(format!("type must be TEXT or SYSTEM_TEXT, got '{other}'"))),
         };
-        // A reply's thread is its parent's, found or made by the store with the batch.
+        // A reply's thread is set by the store, which finds or makes its parent's thread with the
+        // batch; this one is a placeholder.
         let thread_id = parent.map_or(channel.main_thread_id, |p| p.thread_id);
         Ok(Message {
             id: MessageId(0),
@@ -259,7 +285,11 @@ impl Service {
                 None => return Err(record.error("channelId, channel or channelMembers is required")),
             },
         };
-        let wanted = input.channel_id.map(|id| id.to_string()).or_else(|| input.channel.clone());
+        let wanted = input
+            .channel_id
+            .map(|id| id.to_string())
+            .or_else(|| input.channel.clone())
+            .or_else(|| input.channel_members.as_ref().map(|members| format!("of members {}", members.join(", "))));
         match (named, parent) {
             (Some(channel), Some(parent)) if channel.id != parent.channel_id => {
                 Err(record.error("a reply is in its parent's channel"))

@@ -298,3 +298,28 @@ async fn user_analytics_export_as_a_csv_file() {
         assert!(lines[2].ends_with(",\"{\"\"a\"\":1}\""), "{text}");
     }
 }
+
+/// `members.json` as `roost export` writes it names each record's channel: sent to one
+/// channel, the records of another are errors, never members added to the wrong channel.
+#[actix_web::test]
+async fn member_records_for_another_channel_are_errors() {
+    for t in TestApp::each().await {
+        start_runner(&t);
+        t.create_user("mc-ann").await;
+        t.create_user("mc-ben").await;
+        let general =
+            t.post_json("/v1/channels", json!({"type": "PUBLIC", "name": "mc-general"})).await.body["id"].clone();
+        let records = json!([
+            {"channel": "mc-general", "username": "mc-ann"},
+            {"channel": "mc-random", "username": "mc-ben"},
+            {"username": "mc-ben"}
+        ]);
+        let job =
+            ended(&t, &import_multipart(&t, &format!("/v1/imports/channels/{general}/members"), &records).await).await;
+        assert_eq!((job["processed"].as_u64(), job["failed"].as_u64()), (Some(3), Some(1)), "{job}");
+        assert_eq!(job["errors"][0]["index"], 1, "{job}");
+        assert!(job["errors"][0]["reason"].as_str().unwrap().contains("mc-random"), "{job}");
+        let members = t.get(&format!("/v1/channels/{general}/members")).await;
+        assert_eq!(members.body["page"]["totalElements"], 2, "{}: {}", t.label(), members.body);
+    }
+}

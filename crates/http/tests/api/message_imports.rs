@@ -23,7 +23,11 @@ fn history() -> Value {
         {"type": "TEXT", "user": "mi-ann", "channel": "no-such-room", "body": "lost", "idempotencyKey": "bad-1"},
         {"type": "TEXT", "user": "mi-ann", "body": "orphan", "parent": "ghost", "idempotencyKey": "bad-2"},
         {"type": "SYSTEM_TEXT", "channel": "mi-room", "body": "oldest, without a key",
-         "createdTime": "2019-06-01T12:00:00Z"}
+         "createdTime": "2019-06-01T12:00:00Z"},
+        {"type": "SYSTEM_TEXT", "channel": "mi-room", "body": "to come", "idempotencyKey": "bad-3",
+         "createdTime": "2999-01-01T00:00:00Z"},
+        {"type": "SYSTEM_TEXT", "channel": "mi-room", "body": "too old for an id", "idempotencyKey": "bad-4",
+         "createdTime": "1900-01-01T00:00:00Z"}
     ])
 }
 
@@ -72,12 +76,16 @@ async fn history_keeps_its_times_senders_and_replies_among_live_messages() {
         assert_eq!(accepted.body["type"], "MESSAGE_IMPORT", "{}", accepted.body);
         let job = ended(&t, &accepted).await;
         assert_eq!(job["state"], "FINISHED", "{job}");
-        assert_eq!((job["processed"].as_u64(), job["failed"].as_u64()), (Some(8), Some(2)), "{job}");
+        assert_eq!((job["processed"].as_u64(), job["failed"].as_u64()), (Some(10), Some(4)), "{job}");
         let failed: Vec<(&Value, &Value)> =
             job["errors"].as_array().unwrap().iter().map(|e| (&e["index"], &e["idempotencyKey"])).collect();
-        assert_eq!(failed, [(&json!(5), &json!("bad-1")), (&json!(6), &json!("bad-2"))], "{job}");
-        assert!(job["errors"][0]["reason"].as_str().unwrap().contains("no-such-room"), "{job}");
-        assert!(job["errors"][1]["reason"].as_str().unwrap().contains("ghost"), "{job}");
+        // The orphan is known to be one only once the whole file has been read: last.
+        let expected = [(5, "bad-1"), (8, "bad-3"), (9, "bad-4"), (6, "bad-2")].map(|(i, k)| (json!(i), json!(k)));
+        assert_eq!(failed, expected.iter().map(|(i, k)| (i, k)).collect::<Vec<_>>(), "{job}");
+        let reasons: Vec<&str> =
+            job["errors"].as_array().unwrap().iter().map(|e| e["reason"].as_str().unwrap()).collect();
+        assert!(reasons[0].contains("no-such-room") && reasons[3].contains("ghost"), "{reasons:?}");
+        assert!(reasons[1].contains("future") && reasons[2].contains("1955"), "{reasons:?}");
 
         // Old messages that came after a new one sit in their place, pages of 2 as of 25.
         let whole = walk(&t, &channel, 25).await;
@@ -96,6 +104,10 @@ async fn history_keeps_its_times_senders_and_replies_among_live_messages() {
         // Ids from the original time: before the id layout's 2025 epoch, negative, exact in JS.
         let ids: Vec<i64> = whole.iter().map(|m| m["id"].as_i64().unwrap()).collect();
         assert!(ids.windows(2).all(|w| w[0] > w[1]) && ids[1] < 0, "{ids:?}");
+        // Unread for a member who has read nothing: history before 2025 too (negative ids).
+        let ann = t.get("/v1/users?name=mi-ann").await.body["_embedded"]["users"][0]["id"].clone();
+        let unread = t.get(&format!("/v1/users/{ann}/messages/unread/count")).await;
+        assert!(unread.body["count"].as_i64().unwrap() >= 3, "{}: {}", t.label(), unread.body);
         let one = t.get(&format!("/v1/messages/{}", ids[1])).await;
         assert_eq!((one.status.as_u16(), one.body["body"].as_str()), (200, Some("second")), "{}", one.body);
 
@@ -112,7 +124,7 @@ async fn history_keeps_its_times_senders_and_replies_among_live_messages() {
 
         // The same file again, as a JSON body: nothing new.
         let again = ended(&t, &t.post_json("/v1/imports/messages", history()).await).await;
-        assert_eq!((again["state"].as_str(), again["failed"].as_u64()), (Some("FINISHED"), Some(2)), "{again}");
+        assert_eq!((again["state"].as_str(), again["failed"].as_u64()), (Some("FINISHED"), Some(4)), "{again}");
         assert_eq!(walk(&t, &channel, 25).await.len(), 5, "{}: a re-run adds nothing", t.label());
         let first = t.get(&format!("/v1/messages/{}", ids[3])).await;
         assert_eq!(first.body["repliesCount"], 1, "{}", first.body);

@@ -106,7 +106,15 @@ impl MessageStore for DieselStore {
 
     fn import_messages(&self, batch: &[roost_domain::model::job::ImportedMessage]) -> StoreResult<Vec<MessageId>> {
         let ids = &*self.ids;
-        self.write(|conn| import::import_messages(conn, ids, batch))
+        // Two nodes importing at once may pick the same free slot: the second transaction to
+        // commit fails on the key and looks again (what the first took is then in the store).
+        let mut tries = 0;
+        loop {
+            match self.write(|conn| import::import_messages(conn, ids, batch)) {
+                Err(StoreError::Conflict(_)) if tries < 3 => tries += 1,
+                done => return done,
+            }
+        }
     }
 
     fn find_message(&self, application_id: ApplicationId, id: MessageId) -> StoreResult<Option<Message>> {

@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use roost_domain::model::job::ImportedMessage;
 use roost_domain::model::message::{Message, ThreadType};
 use roost_domain::ports::StoreResult;
-use roost_domain::{ApplicationId, IdGenerator, MessageId, ThreadId};
+use roost_domain::{ApplicationId, IdGenerator, MessageId, StoreError, ThreadId};
 
 use super::{INSERT_CHUNK_ROWS, PREPARED_INSERT_ROWS};
 use crate::conn::AnyConnection;
@@ -101,30 +101,38 @@ pub(super) fn import_messages(
     let now = roost_domain::now().naive_utc();
     for (parent, count) in replies {
         // Its representation shows the count: `Last-Modified` moves with it.
-        KeepPrepared(
+        let counted = KeepPrepared(
             diesel::update(messages::table.filter(messages::id.eq(parent)))
                 .set((messages::replies_count.eq(messages::replies_count + count), messages::updated_at.eq(Some(now)))),
         )
         .execute(conn)
         .store_err()?;
+        if counted == 0 {
+            // Deleted since the batch read it: roll back rather than store an orphan (the
+            // batch runs again, and finds the parent gone).
+            return Err(StoreError::Conflict(format!("message {parent} was deleted while importing replies to it")));
+        }
     }
     Ok(given.into_iter().map(MessageId).collect())
 }
 
 /// An id for each message from its own time: the millisecond's next slot that neither the
-/// batch nor the store holds ([`IdGenerator::past_id`]); a live id for a time not yet past.
+/// batch nor the store holds ([`IdGenerator::imported_id`]); a live id for a time out of the
+/// layout's range (the service lets none through).
 fn free_ids(conn: &mut AnyConnection, ids: &IdGenerator, batch: &[ImportedMessage]) -> StoreResult<Vec<i64>> {
     let mut given = vec![0_i64; batch.len()];
     let mut in_store: HashSet<i64> = HashSet::new();
     let mut next_slot: BTreeMap<i64, u64> = BTreeMap::new();
     let mut todo: Vec<usize> = (0..batch.len()).collect();
     loop {
-        let mut in_batch: HashSet<i64> = (0..batch.len()).filter(|i| !todo.contains(i)).map(|i| given[i]).collect();
+        let mut pending = vec![false; batch.len()];
+        todo.iter().for_each(|&i| pending[i] = true);
+        let mut in_batch: HashSet<i64> = (0..batch.len()).filter(|&i| !pending[i]).map(|i| given[i]).collect();
         for &i in &todo {
             let ms = batch[i].message.created_time.timestamp_millis();
             let slot = next_slot.entry(ms).or_insert(0);
             let id = loop {
-                match ids.past_id(ms, *slot) {
+                match IdGenerator::imported_id(ms, *slot) {
                     None => break ids.next_id(),
                     Some(id) => {
                         *slot += 1;

@@ -143,7 +143,8 @@ fn scoped(
             let mut conditions: Vec<Condition> = channel_ids
                 .into_iter()
                 .map(|channel| {
-                    let mark = marks.iter().find(|(c, _)| *c == channel).map_or(0, |(_, m)| *m);
+                    // Imported history before 2025 has negative ids: no mark is below them all.
+                    let mark = marks.iter().find(|(c, _)| *c == channel).map_or(i64::MIN, |(_, m)| *m);
                     Box::new(messages::channel_id.eq(channel).and(messages::id.gt(mark)).nullable()) as Condition
                 })
                 .collect();

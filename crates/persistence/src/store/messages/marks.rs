@@ -241,7 +241,7 @@ fn unread_pairs(application_id: ApplicationId) -> String {
          JOIN messages m ON m.channel_id = cm.channel_id \
          LEFT JOIN read_marks rm ON rm.channel_id = cm.channel_id AND rm.user_id = cm.user_id \
          WHERE cm.application_id = {app} \
-           AND m.id > COALESCE(rm.last_read_message_id, 0) \
+           AND (rm.last_read_message_id IS NULL OR m.id > rm.last_read_message_id) \
            AND (m.user_id IS NULL OR m.user_id <> cm.user_id) \
          GROUP BY cm.channel_id, cm.user_id",
         app = application_id.0
