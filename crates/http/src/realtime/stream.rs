@@ -170,6 +170,19 @@ impl Stream {
         Ok(())
     }
 
+    /// An event of the feed already waiting, without waiting for one (after a lag, the log
+    /// fills in first).
+    pub async fn try_next(&mut self) -> Result<Option<Arc<Outgoing>>, Ended> {
+        loop {
+            match self.feed.try_recv() {
+                Ok(outgoing) => return Ok(Some(outgoing)),
+                Err(broadcast::error::TryRecvError::Empty) => return Ok(None),
+                Err(broadcast::error::TryRecvError::Lagged(_)) => self.catch_up(None).await?,
+                Err(broadcast::error::TryRecvError::Closed) => return Err(Ended),
+            }
+        }
+    }
+
     /// The next thing to do: an event of the feed (after a lag, the log fills in), or `None`
     /// when the heartbeat is due (an interval after the last frame sent, however many events
     /// the stream's filters left out meanwhile).

@@ -88,12 +88,41 @@ fn stream_request(req: &HttpRequest) -> Result<StreamRequest, ApiError> {
     Ok(StreamRequest { channel, after, types, urls: Urls::of(req), casing: casing::requested(req) })
 }
 
+/// How long a busy stream gathers events before it writes them, together: an event that comes
+/// within this time of the stream's last write waits for the rest of it. A quiet stream's
+/// event goes at once. One write (and one wake of the connection's task) for several events
+/// is what lets one node carry 500 000 deliveries a second (issue 23, `docs/benchmarks.md`).
+const GATHER: std::time::Duration = std::time::Duration::from_millis(10);
+
 /// Runs a stream until its client goes or it ends: the log first, then the feed.
 async fn pump(mut stream: Stream, mut commands: Option<mpsc::Receiver<Value>>) {
     if stream.catch_up(None).await.is_err() {
         return;
     }
+    let mut last_write: Option<tokio::time::Instant> = None;
     loop {
+        if let Some(written) = last_write.take() {
+            // Busy: what comes meanwhile waits in the feed, and goes out with the next event.
+            // The client's own frames (a WebSocket's commands) are handled at once.
+            let until = written + GATHER;
+            loop {
+                let Some(commands) = commands.as_mut() else {
+                    tokio::time::sleep_until(until).await;
+                    break;
+                };
+                tokio::select! {
+                    () = tokio::time::sleep_until(until) => break,
+                    command = commands.recv() => match command {
+                        Some(command) => {
+                            if command_frame(&mut stream, command).await.is_err() {
+                                return;
+                            }
+                        }
+                        None => return,
+                    },
+                }
+            }
+        }
         let next = match commands.as_mut() {
             Some(commands) => tokio::select! {
                 next = stream.next() => next,
@@ -110,14 +139,27 @@ async fn pump(mut stream: Stream, mut commands: Option<mpsc::Receiver<Value>>) {
             None => stream.next().await,
         };
         let done = match next {
-            Ok(Some(outgoing)) => stream.deliver(outgoing).await,
+            Ok(Some(outgoing)) => deliver_waiting(&mut stream, outgoing).await,
             Ok(None) => stream.emit(Frame::Heartbeat),
             Err(Ended) => return,
         };
         if done.is_err() {
             return;
         }
+        if stream.last_frame.elapsed() < GATHER {
+            last_write = Some(stream.last_frame);
+        }
     }
+}
+
+/// Delivers `first` and every event already waiting in the feed: the frames are queued
+/// together, and the connection writes them in one go.
+async fn deliver_waiting(stream: &mut Stream, first: std::sync::Arc<crate::realtime::Outgoing>) -> Result<(), Ended> {
+    stream.deliver(first).await?;
+    while let Some(outgoing) = stream.try_next().await? {
+        stream.deliver(outgoing).await?;
+    }
+    Ok(())
 }
 
 #[utoipa::path(
