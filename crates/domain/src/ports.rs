@@ -480,8 +480,8 @@ pub trait FileStore: Send + Sync {
     fn removed_files(&self, limit: u32) -> StoreResult<Vec<String>>;
     /// Deletes the rows of `keys` (whose bytes are gone); how many there were.
     fn forget_files(&self, keys: &[String]) -> StoreResult<u64>;
-    /// Marks removed every file no message and no user refers to; how many.
-    fn mark_unreferenced_files(&self, now: Timestamp) -> StoreResult<u64>;
+    /// Marks removed every file no message, no user and no job refers to; how many.
+    fn mark_unreferenced_files(&self) -> StoreResult<u64>;
     /// Records a file that nothing but a job refers to (an export's result).
     fn record_file(&self, file: &StoredFile) -> StoreResult<()>;
     /// Which of `keys` have a row, removed or not, or are a job's input or result.

@@ -77,7 +77,7 @@ impl Service {
 
     /// Marks removed every file that no message and no user refers to (`roost files sweep`).
     pub fn mark_unreferenced_files(&self) -> Result<u64, DomainError> {
-        Ok(self.ports.files.mark_unreferenced_files(now())?)
+        Ok(self.ports.files.mark_unreferenced_files()?)
     }
 
     /// Which of `keys` (found in the file store) have a record.

@@ -323,3 +323,26 @@ async fn member_records_for_another_channel_are_errors() {
         assert_eq!(members.body["page"]["totalElements"], 2, "{}: {}", t.label(), members.body);
     }
 }
+
+/// A job whose runs keep ending without progress (its nodes die, or the store fails on the same
+/// batch) is given up as FAILED with the reason, never retried for ever.
+#[actix_web::test]
+async fn a_job_that_never_progresses_is_given_up() {
+    for t in TestApp::each().await {
+        let records = json!([{"name": "gu-0", "displayName": "0", "guest": false, "properties": {}}]);
+        let accepted = t.post_json("/v1/imports/users", records).await;
+        assert_eq!(accepted.status, 202);
+        // Nodes that took it and died before their first checkpoint, one after another.
+        let service = &t.state.service;
+        for _ in 0..roost_domain::model::job::MAX_JOB_ATTEMPTS + 1 {
+            let lapsed = roost_domain::now() - chrono::Duration::seconds(1);
+            assert!(service.claim_job(7, lapsed).unwrap().is_some(), "the job is due again");
+        }
+        start_runner(&t);
+        let job = ended(&t, &accepted).await;
+        assert_eq!((job["state"].as_str(), job["processed"].as_u64()), (Some("FAILED"), Some(0)), "{job}");
+        let reason = job["errors"][0]["reason"].as_str().unwrap();
+        assert!(job["errors"][0].get("index").is_none() && reason.contains("given up after 5 runs"), "{job}");
+        assert_eq!(t.get("/v1/users?name=gu-0").await.body["page"]["totalElements"], 0, "{}", t.label());
+    }
+}

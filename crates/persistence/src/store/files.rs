@@ -134,7 +134,7 @@ impl FileStore for DieselStore {
         })
     }
 
-    fn mark_unreferenced_files(&self, _now: Timestamp) -> StoreResult<u64> {
+    fn mark_unreferenced_files(&self) -> StoreResult<u64> {
         self.write(|conn| {
             // NOT IN over a list holding NULL is never true (SQL's three-valued logic): the
             // subqueries leave NULLs out.
