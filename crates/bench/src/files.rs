@@ -37,20 +37,29 @@ fn content() -> Vec<u8> {
         .collect()
 }
 
-/// A multipart body streamed from `file` on disk: the part headers, the file, the closing line.
-fn multipart_body(file: &Path) -> anyhow::Result<(impl Read, usize)> {
+/// A multipart body streamed from `file` on disk as the part `file` named `name`: the part
+/// headers, the file, the closing line.
+fn multipart_body(file: &Path, name: &str, content_type: &str) -> anyhow::Result<(impl Read, usize)> {
     let head = format!(
-        "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"big.bin\"\r\n\
-         Content-Type: application/octet-stream\r\n\r\n"
+        "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n\
+         Content-Type: {content_type}\r\n\r\n"
     );
     let tail = format!("\r\n--{BOUNDARY}--\r\n");
-    let length = head.len() + FILE_BYTES + tail.len();
+    let length = head.len() + usize::try_from(std::fs::metadata(file)?.len())? + tail.len();
     let body = Cursor::new(head.into_bytes()).chain(std::fs::File::open(file)?).chain(Cursor::new(tail.into_bytes()));
     Ok((body, length))
 }
 
-fn upload(url: &str, token: &str, file: &Path) -> anyhow::Result<Value> {
-    let (body, length) = multipart_body(file)?;
+/// POSTs `file` as the multipart part `file` (named `name`, of `content_type`), streamed from
+/// disk; the JSON answer.
+pub(crate) fn upload_file(
+    url: &str,
+    token: &str,
+    file: &Path,
+    name: &str,
+    content_type: &str,
+) -> anyhow::Result<Value> {
+    let (body, length) = multipart_body(file, name, content_type)?;
     let response = ureq::post(url)
         .set("Authorization", &format!("Bearer {token}"))
         .set("Content-Type", &format!("multipart/form-data; boundary={BOUNDARY}"))
@@ -58,6 +67,10 @@ fn upload(url: &str, token: &str, file: &Path) -> anyhow::Result<Value> {
         .send(body)
         .context("upload")?;
     Ok(response.into_json()?)
+}
+
+fn upload(url: &str, token: &str, file: &Path) -> anyhow::Result<Value> {
+    upload_file(url, token, file, "big.bin", "application/octet-stream")
 }
 
 fn download(url: &str) -> anyhow::Result<u64> {

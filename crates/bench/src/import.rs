@@ -5,7 +5,7 @@
 //! idle + 128 MiB, since the file is streamed and never held whole). SQLite, and PostgreSQL
 //! with `ROOST_BENCH_POSTGRES_URL`.
 
-use std::io::{BufWriter, Cursor, Read, Write};
+use std::io::{BufWriter, Write};
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -13,7 +13,6 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use serde_json::{json, Value};
 
-const BOUNDARY: &str = "roost-bench-import";
 const USERS: usize = 20;
 
 /// Writes the file: message `i` (0 oldest) sent at 2019-01-01 + 37 ms × i; every fifth a reply
@@ -44,23 +43,6 @@ fn write_history(path: &Path, count: usize) -> anyhow::Result<u64> {
     out.write_all(b"]\n")?;
     out.flush()?;
     Ok(std::fs::metadata(path)?.len())
-}
-
-fn upload(url: &str, token: &str, file: &Path) -> anyhow::Result<Value> {
-    let head = format!(
-        "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"messages.json\"\r\n\
-         Content-Type: application/json\r\n\r\n"
-    );
-    let tail = format!("\r\n--{BOUNDARY}--\r\n");
-    let length = head.len() + std::fs::metadata(file)?.len() as usize + tail.len();
-    let body = Cursor::new(head.into_bytes()).chain(std::fs::File::open(file)?).chain(Cursor::new(tail.into_bytes()));
-    let response = ureq::post(url)
-        .set("Authorization", &format!("Bearer {token}"))
-        .set("Content-Type", &format!("multipart/form-data; boundary={BOUNDARY}"))
-        .set("Content-Length", &length.to_string())
-        .send(body)
-        .context("upload")?;
-    Ok(response.into_json()?)
 }
 
 fn run_backend(bin: &Path, backend: &str, pg: Option<&str>, count: usize, file: &Path) -> anyhow::Result<Value> {
@@ -101,7 +83,8 @@ fn run_backend(bin: &Path, backend: &str, pg: Option<&str>, count: usize, file: 
     std::fs::write(format!("/proc/{pid}/clear_refs"), "5").context("reset the peak RSS")?;
 
     let started = Instant::now();
-    let accepted = upload(&format!("{}/v1/imports/messages", roost.base), &token, file)?;
+    let url = format!("{}/v1/imports/messages", roost.base);
+    let accepted = crate::files::upload_file(&url, &token, file, "messages.json", "application/json")?;
     let uploaded = started.elapsed();
     let job_url = format!("{}/v1/jobs/{}", roost.base, accepted["id"]);
     let job = loop {
