@@ -26,78 +26,102 @@ fn now_micros() -> u64 {
 /// Arrival delays in microseconds, shared by the stream tasks (one thread).
 type Delays = Rc<RefCell<Vec<u64>>>;
 
-/// Finds every `"body":"sent=MICROS"` in `text` and records its delay.
-fn record_arrivals(text: &str, delays: &Delays) -> usize {
+/// Finds every `"body":"sent=MICROS"` in `bytes` and records its delay. Works on the bytes as
+/// read (no decoding, one pass): the load generator shares the server's two cores, and every
+/// cycle it spends here is one the server does not get.
+fn record_arrivals(bytes: &[u8], marker: &memchr::memmem::Finder<'_>, delays: &Delays) -> usize {
     let now = now_micros();
     let mut found = 0;
-    for part in text.split("sent=").skip(1) {
-        let digits: String = part.chars().take_while(char::is_ascii_digit).collect();
-        if let Ok(sent) = digits.parse::<u64>() {
-            delays.borrow_mut().push(now.saturating_sub(sent));
+    let mut delays = delays.borrow_mut();
+    for at in marker.find_iter(bytes) {
+        let digits = &bytes[at + marker.needle().len()..];
+        let end = digits.iter().position(|b| !b.is_ascii_digit()).unwrap_or(digits.len());
+        let sent = digits[..end].iter().try_fold(0_u64, |n, d| n.checked_mul(10)?.checked_add(u64::from(d - b'0')));
+        if let Some(sent) = sent.filter(|_| end > 0) {
+            delays.push(now.saturating_sub(sent));
             found += 1;
         }
     }
     found
 }
 
-/// One SSE stream: the request, then the body read as it comes.
+/// One SSE stream: the request, then the body read as it comes; events end with a blank line.
 async fn sse_stream(addr: String, token: String, delays: Delays, ready: Rc<RefCell<usize>>) -> anyhow::Result<()> {
     let mut socket = TcpStream::connect(&addr).await?;
     let request = format!(
         "GET /v1/events?types=message.created HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\nAccept: text/event-stream\r\n\r\n"
     );
     socket.write_all(request.as_bytes()).await?;
-    let mut buffer = vec![0; 64 * 1024];
+    let marker = memchr::memmem::Finder::new(b"sent=");
+    let mut buffer = Vec::with_capacity(64 * 1024);
     let mut headers_seen = false;
-    let mut carry = String::new();
     loop {
-        let n = socket.read(&mut buffer).await?;
-        if n == 0 {
+        if buffer.capacity() - buffer.len() < 16 * 1024 {
+            buffer.reserve(64 * 1024);
+        }
+        if socket.read_buf(&mut buffer).await? == 0 {
             return Ok(());
         }
-        let chunk = String::from_utf8_lossy(&buffer[..n]);
-        if !headers_seen && chunk.contains("\r\n\r\n") {
+        if !headers_seen && memchr::memmem::find(&buffer, b"\r\n\r\n").is_some() {
             headers_seen = true;
             *ready.borrow_mut() += 1;
         }
-        carry.push_str(&chunk);
-        // Keep a possibly cut marker for the next read.
-        if let Some(cut) = carry.rfind("\n\n") {
-            record_arrivals(&carry[..cut], &delays);
-            carry.drain(..=cut);
+        // Up to the last complete event; a cut one waits for the next read.
+        if let Some(cut) = memchr::memmem::rfind(&buffer, b"\n\n") {
+            record_arrivals(&buffer[..cut], &marker, &delays);
+            buffer.drain(..cut + 2);
         }
     }
 }
 
-/// One WebSocket: the handshake (RFC 6455 §4.1), then server frames (unmasked) read as they come.
+/// One WebSocket: the handshake (RFC 6455 §4.1), then server frames (unmasked, §5.2) parsed in
+/// place from what was read.
 async fn ws_stream(addr: String, token: String, delays: Delays, ready: Rc<RefCell<usize>>) -> anyhow::Result<()> {
     let mut socket = TcpStream::connect(&addr).await?;
     let request = format!(
         "GET /v1/ws HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
     );
     socket.write_all(request.as_bytes()).await?;
-    // Buffered: frame headers are read a few bytes at a time.
-    let mut socket = tokio::io::BufReader::with_capacity(64 * 1024, socket);
-    let mut head = Vec::new();
-    while !head.ends_with(b"\r\n\r\n") {
-        head.push(socket.read_u8().await?);
-    }
-    anyhow::ensure!(head.starts_with(b"HTTP/1.1 101"), "no upgrade: {}", String::from_utf8_lossy(&head));
-    *ready.borrow_mut() += 1;
+    let marker = memchr::memmem::Finder::new(b"sent=");
+    let mut buffer = Vec::with_capacity(64 * 1024);
+    let mut upgraded = false;
     loop {
-        let opcode = socket.read_u8().await? & 0x0f;
-        let length = match socket.read_u8().await? & 0x7f {
-            126 => u64::from(socket.read_u16().await?),
-            127 => socket.read_u64().await?,
-            n => u64::from(n),
-        };
-        let mut payload = vec![0; usize::try_from(length)?];
-        socket.read_exact(&mut payload).await?;
-        if opcode == 8 {
-            anyhow::bail!("closed by the server: {}", String::from_utf8_lossy(&payload));
+        if buffer.capacity() - buffer.len() < 16 * 1024 {
+            buffer.reserve(64 * 1024);
         }
-        record_arrivals(&String::from_utf8_lossy(&payload), &delays);
+        if socket.read_buf(&mut buffer).await? == 0 {
+            anyhow::bail!("the server closed the connection");
+        }
+        let mut at = 0;
+        if !upgraded {
+            let Some(end) = memchr::memmem::find(&buffer, b"\r\n\r\n") else { continue };
+            anyhow::ensure!(buffer.starts_with(b"HTTP/1.1 101"), "no upgrade: {}", String::from_utf8_lossy(&buffer));
+            upgraded = true;
+            *ready.borrow_mut() += 1;
+            at = end + 4;
+        }
+        while let Some((opcode, payload)) = ws_frame(&buffer[at..]) {
+            let (start, end) = (at + payload.start, at + payload.end);
+            if opcode == 8 {
+                anyhow::bail!("closed by the server: {}", String::from_utf8_lossy(&buffer[start..end]));
+            }
+            record_arrivals(&buffer[start..end], &marker, &delays);
+            at = end;
+        }
+        buffer.drain(..at);
     }
+}
+
+/// The opcode and payload range of the complete frame `bytes` starts with, if it is complete.
+fn ws_frame(bytes: &[u8]) -> Option<(u8, std::ops::Range<usize>)> {
+    let (&first, &second) = (bytes.first()?, bytes.get(1)?);
+    let (length, header) = match second & 0x7f {
+        126 => (u64::from(u16::from_be_bytes(bytes.get(2..4)?.try_into().ok()?)), 4),
+        127 => (u64::from_be_bytes(bytes.get(2..10)?.try_into().ok()?), 10),
+        n => (u64::from(n), 2),
+    };
+    let end = header + usize::try_from(length).ok()?;
+    (bytes.len() >= end).then_some((first & 0x0f, header..end))
 }
 
 fn percentile(sorted: &[u64], p: f64) -> f64 {

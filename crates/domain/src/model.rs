@@ -2,6 +2,38 @@
 //! functions: nothing here reads or writes storage (that is [`crate::ports`]) or runs a use case
 //! (that is [`crate::service`]).
 
+/// An enum with one wire spelling per variant: the enum, `ALL`, `as_str` and `parse` from one
+/// list, so a spelling is written once (event types, job types and states). The caller gives
+/// the derives.
+macro_rules! wire_enum {
+    ($(#[$meta:meta])* $name:ident { $($(#[$variant_meta:meta])* $variant:ident => $wire:literal,)* }) => {
+        $(#[$meta])*
+        pub enum $name {
+            $(#[doc = $wire] $(#[$variant_meta])* $variant,)*
+        }
+
+        impl $name {
+            /// Every variant, in declaration order.
+            pub const ALL: &'static [$name] = &[$(Self::$variant,)*];
+
+            /// The wire spelling.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $wire,)*
+                }
+            }
+
+            /// Parses the wire spelling.
+            pub fn parse(s: &str) -> Option<Self> {
+                match s {
+                    $($wire => Some(Self::$variant),)*
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
 pub mod account;
 pub mod application;
 pub mod channel;

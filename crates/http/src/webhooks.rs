@@ -164,7 +164,7 @@ fn enqueue(service: &Service, urls: &Urls, hooks: &mut [Webhook]) -> Result<usiz
                         application_id: hook.application_id,
                         event_id,
                         event_type,
-                        payload: String::from_utf8_lossy(&rendered).into_owned(),
+                        payload: rendered.to_string(),
                         status: DeliveryStatus::Pending,
                         attempts: 0,
                         response_code: None,

@@ -15,62 +15,61 @@ use super::notification::Notification;
 use super::user::User;
 use super::{Properties, Timestamp};
 
-macro_rules! event_types {
-    ($($variant:ident => $wire:literal, $doc:literal;)*) => {
-        /// What happened (the wire `type`).
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-        pub enum EventType {
-            $(#[doc = $doc] $variant,)*
-        }
-
-        impl EventType {
-            /// Every type, in declaration order.
-            pub const ALL: &'static [EventType] = &[$(Self::$variant,)*];
-
-            /// The wire spelling.
-            pub fn as_str(self) -> &'static str {
-                match self {
-                    $(Self::$variant => $wire,)*
-                }
-            }
-
-            /// Parses the wire spelling.
-            pub fn parse(s: &str) -> Option<Self> {
-                match s {
-                    $($wire => Some(Self::$variant),)*
-                    _ => None,
-                }
-            }
-        }
-    };
-}
-
-event_types! {
-    MessageCreated => "message.created", "A message was posted.";
-    MessageUpdated => "message.updated", "A message was edited.";
-    MessageDeleted => "message.deleted", "A message was deleted (the resource is its last state).";
-    ReactionAdded => "reaction.added", "A user reacted to a message.";
-    ReactionRemoved => "reaction.removed", "A user took a reaction back.";
-    ReadReceiptCreated => "read_receipt.created", "A user read a message.";
-    ChannelCreated => "channel.created", "A channel was created.";
-    ChannelUpdated => "channel.updated", "A channel was changed.";
-    ChannelDeleted => "channel.deleted", "A channel was deleted (the resource is its last state).";
-    MemberAdded => "member.added", "A user joined or was added to a channel.";
-    MemberRemoved => "member.removed", "A user left or was removed from a channel.";
-    ModeratorAdded => "moderator.added", "A member became a moderator.";
-    ModeratorRemoved => "moderator.removed", "A moderator became a plain member.";
-    InviteCreated => "invite.created", "A user was invited to a channel.";
-    UserCreated => "user.created", "A user was created.";
-    UserUpdated => "user.updated", "A user was changed.";
-    UserDeleted => "user.deleted", "A user was deleted (the resource is its last state).";
-    NotificationCreated => "notification.created", "A user was notified.";
-    FileCreated => "file.created", "A file was uploaded (with its message, or as a display picture).";
-    FileDeleted => "file.deleted", "A hosted file was removed (the resource is its last state).";
-    Keystrokes => "keystrokes", "Live: a user is typing.";
-    ChannelEvent => "channel.event", "Live: a custom channel event.";
-    UserOnline => "user.online", "Live: a user opened their first stream.";
-    UserOffline => "user.offline", "Live: a user closed their last stream.";
-    Error => "error", "Live: the stream's own error, before it closes.";
+wire_enum! {
+    /// What happened (the wire `type`).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+    EventType {
+        /// A message was posted.
+        MessageCreated => "message.created",
+        /// A message was edited.
+        MessageUpdated => "message.updated",
+        /// A message was deleted (the resource is its last state).
+        MessageDeleted => "message.deleted",
+        /// A user reacted to a message.
+        ReactionAdded => "reaction.added",
+        /// A user took a reaction back.
+        ReactionRemoved => "reaction.removed",
+        /// A user read a message.
+        ReadReceiptCreated => "read_receipt.created",
+        /// A channel was created.
+        ChannelCreated => "channel.created",
+        /// A channel was changed.
+        ChannelUpdated => "channel.updated",
+        /// A channel was deleted (the resource is its last state).
+        ChannelDeleted => "channel.deleted",
+        /// A user joined or was added to a channel.
+        MemberAdded => "member.added",
+        /// A user left or was removed from a channel.
+        MemberRemoved => "member.removed",
+        /// A member became a moderator.
+        ModeratorAdded => "moderator.added",
+        /// A moderator became a plain member.
+        ModeratorRemoved => "moderator.removed",
+        /// A user was invited to a channel.
+        InviteCreated => "invite.created",
+        /// A user was created.
+        UserCreated => "user.created",
+        /// A user was changed.
+        UserUpdated => "user.updated",
+        /// A user was deleted (the resource is its last state).
+        UserDeleted => "user.deleted",
+        /// A user was notified.
+        NotificationCreated => "notification.created",
+        /// A file was uploaded (with its message, or as a display picture).
+        FileCreated => "file.created",
+        /// A hosted file was removed (the resource is its last state).
+        FileDeleted => "file.deleted",
+        /// Live: a user is typing.
+        Keystrokes => "keystrokes",
+        /// Live: a custom channel event.
+        ChannelEvent => "channel.event",
+        /// Live: a user opened their first stream.
+        UserOnline => "user.online",
+        /// Live: a user closed their last stream.
+        UserOffline => "user.offline",
+        /// Live: the stream's own error, before it closes.
+        Error => "error",
+    }
 }
 
 impl EventType {

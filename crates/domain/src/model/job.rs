@@ -12,35 +12,9 @@ use serde::{Deserialize, Serialize};
 use super::ids::{ApplicationId, ChannelId};
 use super::{Properties, Timestamp};
 
-macro_rules! wire_enum {
-    ($(#[$meta:meta])* $name:ident { $($variant:ident => $wire:literal,)* }) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-        pub enum $name {
-            $(#[doc = $wire] $variant,)*
-        }
-
-        impl $name {
-            /// The wire spelling.
-            pub fn as_str(self) -> &'static str {
-                match self {
-                    $(Self::$variant => $wire,)*
-                }
-            }
-
-            /// Parses the wire spelling.
-            pub fn parse(s: &str) -> Option<Self> {
-                match s {
-                    $($wire => Some(Self::$variant),)*
-                    _ => None,
-                }
-            }
-        }
-    };
-}
-
 wire_enum! {
     /// What a job does (`ApplicationJobResource.type`).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     JobType {
         ChannelImport => "CHANNEL_IMPORT",
         ChannelMembersImport => "CHANNEL_MEMBERS_IMPORT",
@@ -73,6 +47,7 @@ impl JobType {
 
 wire_enum! {
     /// Where a job is (`ApplicationJobResource.state`).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     JobState {
         Pending => "PENDING",
         Running => "RUNNING",

@@ -9,6 +9,7 @@
 
 pub mod outgoing;
 pub mod stream;
+pub mod websocket;
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -80,7 +81,8 @@ pub struct OpenStream {
     pub user: Option<User>,
     /// The login session the user streams with.
     pub session_id: Option<i64>,
-    /// Channels it is subscribed to (`channel=`, `subscribe` frames): with a user, chat sessions.
+    /// Channels it was opened on (`channel=`): with a user, its first chat session. Later
+    /// `subscribe` frames are recorded in storage only ([`Hub::set_channels`]).
     pub channels: BTreeSet<ChannelId>,
     /// A user's stream as recorded in storage (only a recorded one is recorded closed).
     pub recorded: Option<OpenUserStream>,
@@ -257,9 +259,8 @@ impl Hub {
     /// (blocking: call it on a storage thread).
     pub fn set_channels(&self, id: u64, channels: BTreeSet<ChannelId>) {
         let recorded = {
-            let mut streams = self.streams.lock().unwrap_or_else(PoisonError::into_inner);
-            let Some(stream) = streams.get_mut(&id) else { return };
-            stream.channels.clone_from(&channels);
+            let streams = self.streams.lock().unwrap_or_else(PoisonError::into_inner);
+            let Some(stream) = streams.get(&id) else { return };
             stream.recorded.as_ref().filter(|r| r.session_id.is_some()).map(|r| r.id)
         };
         if let (Some(stream_id), Some(service)) = (recorded, self.service.get()) {

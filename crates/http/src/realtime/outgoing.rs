@@ -2,9 +2,10 @@
 //! streams receive it. On the wire, SSE and WebSocket alike: `{"id", "type", "time", "resource"}`
 //! (`id` only for events of the log).
 
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use bytes::Bytes;
+use bytestring::ByteString;
 
 use roost_domain::model::channel::{Invite, Membership};
 use roost_domain::model::event::{Event, EventResource, EventType, Link, LiveEvent, LiveResource};
@@ -30,36 +31,48 @@ enum Body {
 
 /// One rendering of an event: its envelope's JSON and its server-sent event, as shared bytes
 /// (each stream's copy is a reference count, not a copy of the text).
-#[derive(Debug, Clone)]
-pub struct Rendered {
-    /// The envelope (a WebSocket frame, a webhook's body).
-    pub json: Bytes,
+#[derive(Debug)]
+struct Rendered {
+    /// The envelope (a WebSocket text frame, a webhook's body): text, checked once here
+    /// rather than once per stream.
+    json: ByteString,
     /// The server-sent event: `id:` (stored events only), `event:`, `data:`.
-    pub sse: Bytes,
+    sse: Bytes,
 }
+
+/// Where a rendering applies: the link base and the casing.
+type Rendering = (Urls, Casing, Rendered);
 
 /// One event for every stream of its application, rendered lazily and kept per link base and
 /// casing: at 1 000 streams an event is rendered once, not 1 000 times.
 #[derive(Debug)]
 pub struct Outgoing {
     body: Body,
-    rendered: Mutex<Vec<(Urls, Casing, Rendered)>>,
+    /// The first rendering, which nearly every stream wants: read without a lock (1 000
+    /// streams on every worker thread read it at once).
+    first: OnceLock<Rendering>,
+    /// Renderings for other link bases or casings.
+    others: Mutex<Vec<Rendering>>,
 }
 
 impl Outgoing {
     /// An event of the log, with what rendering it needs.
     pub fn stored(event: Event, related: Arc<Related>) -> Self {
-        Self { body: Body::Stored { event, related }, rendered: Mutex::default() }
+        Self { body: Body::Stored { event, related }, first: OnceLock::new(), others: Mutex::default() }
     }
 
     /// A live-only event.
     pub fn live(event: LiveEvent) -> Self {
-        Self { body: Body::Live(event), rendered: Mutex::default() }
+        Self { body: Body::Live(event), first: OnceLock::new(), others: Mutex::default() }
     }
 
     /// A stream's own `error` event (`resource`: `{"code", "message"}`).
     pub fn error(code: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { body: Body::Error { code: code.into(), message: message.into() }, rendered: Mutex::default() }
+        Self {
+            body: Body::Error { code: code.into(), message: message.into() },
+            first: OnceLock::new(),
+            others: Mutex::default(),
+        }
     }
 
     /// Its log sequence number, if it is in the log.
@@ -98,25 +111,39 @@ impl Outgoing {
     }
 
     /// The envelope as JSON text, with links on `urls` and names in `casing`.
-    pub fn json(&self, urls: &Urls, casing: Casing) -> Bytes {
-        self.rendered(urls, casing).json
+    pub fn json(&self, urls: &Urls, casing: Casing) -> ByteString {
+        self.with_rendered(urls, casing, |rendered| rendered.json.clone())
     }
 
-    /// The event rendered with links on `urls` and names in `casing`.
-    pub fn rendered(&self, urls: &Urls, casing: Casing) -> Rendered {
-        let mut rendered = self.rendered.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some((_, _, found)) = rendered.iter().find(|(u, c, _)| u.same_base(urls) && *c == casing) {
-            return found.clone();
+    /// The server-sent event, with links on `urls` and names in `casing`.
+    pub fn sse(&self, urls: &Urls, casing: Casing) -> Bytes {
+        self.with_rendered(urls, casing, |rendered| rendered.sse.clone())
+    }
+
+    fn with_rendered<T>(&self, urls: &Urls, casing: Casing, pick: impl Fn(&Rendered) -> T) -> T {
+        let applies = |(u, c, _): &&Rendering| u.same_base(urls) && *c == casing;
+        let first = self.first.get_or_init(|| (urls.clone(), casing, self.render(urls, casing)));
+        if let Some((_, _, found)) = Some(first).filter(applies) {
+            return pick(found);
         }
+        let mut others = self.others.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some((_, _, found)) = others.iter().find(applies) {
+            return pick(found);
+        }
+        let made = self.render(urls, casing);
+        let picked = pick(&made);
+        others.push((urls.clone(), casing, made));
+        picked
+    }
+
+    fn render(&self, urls: &Urls, casing: Casing) -> Rendered {
         let json = self.envelope(urls, casing).to_string();
         // WHATWG HTML §9.2: `id:` only for events of the log.
         let sse = match self.seq() {
             Some(seq) => format!("id: {seq}\nevent: {}\ndata: {json}\n\n", self.event_type().as_str()),
             None => format!("event: {}\ndata: {json}\n\n", self.event_type().as_str()),
         };
-        let made = Rendered { json: Bytes::from(json), sse: Bytes::from(sse) };
-        rendered.push((urls.clone(), casing, made.clone()));
-        made
+        Rendered { json: ByteString::from(json), sse: Bytes::from(sse) }
     }
 
     fn envelope(&self, urls: &Urls, casing: Casing) -> Value {

@@ -22,29 +22,59 @@ use crate::extract::blocking;
 use crate::state::AppState;
 use crate::urls::Urls;
 
+/// Which bytes a stream's client reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transport {
+    /// Server-sent events (`GET /v1/events`).
+    Sse,
+    /// WebSocket text frames (`GET /v1/ws`).
+    WebSocket,
+}
+
+/// How a stream writes its events: links, field names and transport.
+#[derive(Debug, Clone)]
+pub struct Wire {
+    /// Link base.
+    pub urls: Urls,
+    /// Field names (`_case=snake`).
+    pub casing: Casing,
+    /// The transport.
+    pub transport: Transport,
+}
+
+impl Wire {
+    /// The frame of an event: only the bytes this transport writes (each stream's copy is a
+    /// reference count on the rendering shared by every stream).
+    pub fn frame(&self, outgoing: &Outgoing) -> Frame {
+        match self.transport {
+            Transport::Sse => Frame::Sse(outgoing.sse(&self.urls, self.casing)),
+            Transport::WebSocket => Frame::Text(outgoing.json(&self.urls, self.casing)),
+        }
+    }
+
+    /// A stream error's frame.
+    pub fn error(&self, code: impl Into<String>, message: impl Into<String>) -> Frame {
+        self.frame(&Outgoing::error(code, message))
+    }
+}
+
 /// What a transport writes.
 #[derive(Debug, Clone)]
 pub enum Frame {
-    /// An event, rendered.
-    Event(super::outgoing::Rendered),
+    /// An event as a server-sent event.
+    Sse(bytes::Bytes),
+    /// An event's envelope, as a WebSocket text frame.
+    Text(bytestring::ByteString),
     /// Nothing happened for a while.
     Heartbeat,
 }
 
 impl Frame {
-    fn of(outgoing: &Outgoing, urls: &Urls, casing: Casing) -> Self {
-        Self::Event(outgoing.rendered(urls, casing))
-    }
-
-    /// A stream error's frame.
-    pub fn error(code: impl Into<String>, message: impl Into<String>, urls: &Urls, casing: Casing) -> Self {
-        Self::of(&Outgoing::error(code, message), urls, casing)
-    }
-
     /// As a server-sent event (WHATWG HTML §9.2).
-    pub fn sse(&self) -> bytes::Bytes {
+    pub fn sse(self) -> bytes::Bytes {
         match self {
-            Self::Event(rendered) => rendered.sse.clone(),
+            Self::Sse(bytes) => bytes,
+            Self::Text(text) => bytes::Bytes::from(format!("data: {text}\n\n")),
             Self::Heartbeat => bytes::Bytes::from_static(b": heartbeat\n\n"),
         }
     }
@@ -70,10 +100,8 @@ pub struct Stream {
     pub feed: broadcast::Receiver<Arc<Outgoing>>,
     /// Where frames go (bounded: the stream's buffer).
     pub sink: mpsc::Sender<Frame>,
-    /// Link base.
-    pub urls: Urls,
-    /// Field names.
-    pub casing: Casing,
+    /// How it writes.
+    pub wire: Wire,
     /// Its registration (presence, chat sessions).
     pub guard: StreamGuard,
     /// The channels it named (`channel=`, `subscribe` frames): a user's chat sessions.
@@ -120,7 +148,7 @@ impl Stream {
                 let outgoing = Outgoing::stored(event, Arc::clone(&related));
                 self.sent = seq;
                 if self.wanted(&outgoing) {
-                    let frame = Frame::of(&outgoing, &self.urls, self.casing);
+                    let frame = self.wire.frame(&outgoing);
                     self.sink.send(frame).await.map_err(|_| Ended)?;
                     self.last_frame = tokio::time::Instant::now();
                 }
@@ -140,7 +168,7 @@ impl Stream {
         self.last_frame = tokio::time::Instant::now();
         if self.sink.capacity() <= 1 {
             let message = "the stream's buffer is full; resume from the last event id received";
-            let _ = self.sink.try_send(Frame::error("CONSUMER_TOO_SLOW", message, &self.urls, self.casing));
+            let _ = self.sink.try_send(self.wire.error("CONSUMER_TOO_SLOW", message));
             return Err(Ended);
         }
         self.sink.try_send(frame).map_err(|_| Ended)
@@ -161,7 +189,7 @@ impl Stream {
             self.sent = seq;
         }
         if self.wanted(&outgoing) {
-            let frame = Frame::of(&outgoing, &self.urls, self.casing);
+            let frame = self.wire.frame(&outgoing);
             self.emit(frame)?;
         }
         if self.ends_stream(&outgoing) {
@@ -217,7 +245,7 @@ pub async fn open(
     request: StreamRequest,
     sink: mpsc::Sender<Frame>,
 ) -> Result<Option<Stream>, ApiError> {
-    let StreamRequest { channel, after, types, urls, casing } = request;
+    let StreamRequest { channel, after, types, wire } = request;
     let start = {
         let (state, principal) = (state.clone(), principal.clone());
         blocking(&state.clone(), None, move || Ok(state.service.open_stream(&principal, channel)?)).await?
@@ -247,8 +275,7 @@ pub async fn open(
         sent: start.horizon.last_seq,
         feed,
         sink,
-        urls,
-        casing,
+        wire,
         guard,
         named,
         last_frame: tokio::time::Instant::now(),
@@ -259,7 +286,7 @@ pub async fn open(
                 "events after {after} are no longer kept (the log keeps events from {} on)",
                 start.horizon.purged_through + 1
             );
-            let _ = stream.sink.try_send(Frame::error("RESUME_POINT_EXPIRED", message, &stream.urls, stream.casing));
+            let _ = stream.sink.try_send(stream.wire.error("RESUME_POINT_EXPIRED", message));
             return Ok(None);
         }
         stream.sent = after.min(start.horizon.last_seq);
@@ -276,8 +303,6 @@ pub struct StreamRequest {
     pub after: Option<i64>,
     /// `types=`.
     pub types: Option<HashSet<EventType>>,
-    /// Link base.
-    pub urls: Urls,
-    /// Field names (`_case=snake`).
-    pub casing: Casing,
+    /// How its events are written.
+    pub wire: Wire,
 }

@@ -16,7 +16,8 @@ use crate::error::ApiError;
 use crate::extract::{authenticate, blocking, Authenticated, Domain, ListRequest};
 use crate::negotiate::Hal;
 use crate::openapi::{ChatSessionPage, PageParams};
-use crate::realtime::stream::{self, Ended, Frame, Stream, StreamRequest};
+use crate::realtime::stream::{self, Ended, Frame, Stream, StreamRequest, Transport, Wire};
+use crate::realtime::websocket::WebSocketBody;
 use crate::repr::numbered_page;
 use crate::repr::user::{chat_session, TicketRepr};
 use crate::state::AppState;
@@ -57,7 +58,7 @@ fn invalid(field: &'static str, why: impl Into<String>) -> ApiError {
 }
 
 /// `channel=`, `types=`, `after=` / `Last-Event-ID`, `_case=` of a stream request.
-fn stream_request(req: &HttpRequest) -> Result<StreamRequest, ApiError> {
+fn stream_request(req: &HttpRequest, transport: Transport) -> Result<StreamRequest, ApiError> {
     let query = web::Query::<Vec<(String, String)>>::from_query(req.query_string())
         .map_err(|e| ApiError::BadRequest(e.to_string()))?;
     let get = |name: &str| query.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
@@ -85,7 +86,8 @@ fn stream_request(req: &HttpRequest) -> Result<StreamRequest, ApiError> {
                 .ok_or_else(|| invalid("after", "the resume point must be an event id"))?,
         ),
     };
-    Ok(StreamRequest { channel, after, types, urls: Urls::of(req), casing: casing::requested(req) })
+    let wire = Wire { urls: Urls::of(req), casing: casing::requested(req), transport };
+    Ok(StreamRequest { channel, after, types, wire })
 }
 
 /// How long a busy stream gathers events before it writes them, together: an event that comes
@@ -185,7 +187,7 @@ session those of its channels and its own notifications. `types=a,b` and `channe
 )]
 pub async fn events(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
     // The request is checked before a ticket is used up.
-    let request = stream_request(&req)?;
+    let request = stream_request(&req, Transport::Sse)?;
     let principal = stream_principal(&state, &req).await?;
     let (sink, mut frames) = mpsc::channel(state.realtime.settings().buffer + 1);
     if let Some(stream) = stream::open(state.clone(), principal, request, sink).await? {
@@ -221,41 +223,26 @@ pub async fn websocket(
     req: HttpRequest,
     body: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let request = stream_request(&req)?;
+    let request = stream_request(&req, Transport::WebSocket)?;
+    let wire = request.wire.clone();
     // Not a handshake: refused before a ticket is used up or a stream counted.
     let upgrade = req.headers().get(header::UPGRADE).and_then(|v| v.to_str().ok());
     if !upgrade.is_some_and(|u| u.eq_ignore_ascii_case("websocket")) {
         return Err(ApiError::BadRequest("GET /v1/ws needs a WebSocket handshake (Upgrade: websocket)".into()));
     }
     let principal = stream_principal(&state, &req).await?;
-    let (sink, mut frames) = mpsc::channel(state.realtime.settings().buffer + 1);
+    let (sink, frames) = mpsc::channel(state.realtime.settings().buffer + 1);
     // Authorized (a hidden channel is not found) before the protocol switches.
     let stream = stream::open(state.clone(), principal, request, sink.clone()).await?;
-    let (response, mut session, mut incoming) =
+    let (response, _session, mut incoming) =
         actix_ws::handle(&req, body).map_err(|e| ApiError::BadRequest(format!("not a WebSocket handshake: {e}")))?;
     let (commands_in, commands) = mpsc::channel::<Value>(16);
-    // Writer: frames to the socket.
-    let mut writer = session.clone();
-    actix_web::rt::spawn(async move {
-        while let Some(frame) = frames.recv().await {
-            let sent = match frame {
-                // The envelope is JSON made by serde_json: valid UTF-8, checked again here only.
-                Frame::Event(rendered) => match bytestring::ByteString::try_from(rendered.json) {
-                    Ok(text) => writer.text(text).await,
-                    Err(_) => continue,
-                },
-                Frame::Heartbeat => writer.ping(b"").await,
-            };
-            if sent.is_err() {
-                return;
-            }
-        }
-        let _ = writer.close(None).await;
-    });
+    // Writer: the frames go straight from the stream's queue into the response's body.
+    let (pong, pongs) = mpsc::channel::<bytes::Bytes>(4);
+    let response =
+        response.set_body(actix_web::body::BodyStream::new(WebSocketBody::new(frames, pongs))).map_into_boxed_body();
     // Reader: the client's frames, parsed; a bad one is answered, never fatal. It holds the
     // sink weakly: when the stream ends, the writer sees the sink closed and closes the socket.
-    let urls = Urls::of(&req);
-    let casing = casing::requested(&req);
     let sink = sink.downgrade();
     let answer = move |frame: Frame| {
         // The buffer's last place is kept for the stream's own CONSUMER_TOO_SLOW.
@@ -272,12 +259,13 @@ pub async fn websocket(
                             return;
                         }
                     }
-                    _ => answer(Frame::error("BAD_FRAME", "a frame must be a JSON object", &urls, casing)),
+                    _ => answer(wire.error("BAD_FRAME", "a frame must be a JSON object")),
                 },
-                actix_ws::Message::Binary(_) => {
-                    answer(Frame::error("BAD_FRAME", "frames are JSON text", &urls, casing))
+                actix_ws::Message::Binary(_) => answer(wire.error("BAD_FRAME", "frames are JSON text")),
+                // A client pinging faster than pongs go out gets fewer pongs (RFC 6455 §5.5.3).
+                actix_ws::Message::Ping(bytes) => {
+                    let _ = pong.try_send(bytes);
                 }
-                actix_ws::Message::Ping(bytes) if session.pong(&bytes).await.is_err() => return,
                 actix_ws::Message::Close(_) => return,
                 _ => {}
             }
@@ -295,7 +283,7 @@ async fn command_frame(stream: &mut Stream, frame: Value) -> Result<(), Ended> {
         Ok(()) => Ok(()),
         Err(error) => {
             let (code, message) = error.code_and_message();
-            let frame = Frame::error(code, message, &stream.urls, stream.casing);
+            let frame = stream.wire.error(code, message);
             stream.emit(frame)
         }
     }
