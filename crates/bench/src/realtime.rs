@@ -3,11 +3,14 @@
 //! carrying the time it was sent, and every stream records how long each took to arrive.
 //! Reports p50/p99/max per transport and rate, deliveries missed, and the server's memory per
 //! open stream. Release build; settings: `ROOST_BENCH_STREAMS` (1000), `ROOST_BENCH_RATE` (500),
-//! `ROOST_BENCH_SECONDS` (10), `ROOST_BENCH_POSTGRES_URL` (the two-node run).
+//! `ROOST_BENCH_SECONDS` (10), `ROOST_BENCH_READERS` (2 reader threads), `ROOST_BENCH_POSTGRES_URL`
+//! (the two-node run).
 
 use std::cell::RefCell;
 use std::path::Path;
 use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::Context;
@@ -23,7 +26,7 @@ fn now_micros() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| u64::try_from(d.as_micros()).unwrap_or(u64::MAX))
 }
 
-/// Arrival delays in microseconds, shared by the stream tasks (one thread).
+/// Arrival delays in microseconds, shared by the stream tasks of one reader thread.
 type Delays = Rc<RefCell<Vec<u64>>>;
 
 /// Finds every `"body":"sent=MICROS"` in `bytes` and records its delay. Works on the bytes as
@@ -46,7 +49,7 @@ fn record_arrivals(bytes: &[u8], marker: &memchr::memmem::Finder<'_>, delays: &D
 }
 
 /// One SSE stream: the request, then the body read as it comes; events end with a blank line.
-async fn sse_stream(addr: String, token: String, delays: Delays, ready: Rc<RefCell<usize>>) -> anyhow::Result<()> {
+async fn sse_stream(addr: String, token: String, delays: Delays, ready: Arc<AtomicUsize>) -> anyhow::Result<()> {
     let mut socket = TcpStream::connect(&addr).await?;
     let request = format!(
         "GET /v1/events?types=message.created HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\nAccept: text/event-stream\r\n\r\n"
@@ -64,7 +67,7 @@ async fn sse_stream(addr: String, token: String, delays: Delays, ready: Rc<RefCe
         }
         if !headers_seen && memchr::memmem::find(&buffer, b"\r\n\r\n").is_some() {
             headers_seen = true;
-            *ready.borrow_mut() += 1;
+            ready.fetch_add(1, Ordering::Relaxed);
         }
         // Up to the last complete event; a cut one waits for the next read.
         if let Some(cut) = memchr::memmem::rfind(&buffer, b"\n\n") {
@@ -76,7 +79,7 @@ async fn sse_stream(addr: String, token: String, delays: Delays, ready: Rc<RefCe
 
 /// One WebSocket: the handshake (RFC 6455 §4.1), then server frames (unmasked, §5.2) parsed in
 /// place from what was read.
-async fn ws_stream(addr: String, token: String, delays: Delays, ready: Rc<RefCell<usize>>) -> anyhow::Result<()> {
+async fn ws_stream(addr: String, token: String, delays: Delays, ready: Arc<AtomicUsize>) -> anyhow::Result<()> {
     let mut socket = TcpStream::connect(&addr).await?;
     let request = format!(
         "GET /v1/ws HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
@@ -97,7 +100,7 @@ async fn ws_stream(addr: String, token: String, delays: Delays, ready: Rc<RefCel
             let Some(end) = memchr::memmem::find(&buffer, b"\r\n\r\n") else { continue };
             anyhow::ensure!(buffer.starts_with(b"HTTP/1.1 101"), "no upgrade: {}", String::from_utf8_lossy(&buffer));
             upgraded = true;
-            *ready.borrow_mut() += 1;
+            ready.fetch_add(1, Ordering::Relaxed);
             at = end + 4;
         }
         while let Some((opcode, payload)) = ws_frame(&buffer[at..]) {
@@ -150,71 +153,83 @@ fn scenario(
     pid: u32,
 ) -> anyhow::Result<Value> {
     let idle_kib = crate::rss_kib(pid, "VmRSS:");
-    let delays: Delays = Rc::default();
-    let ready = Rc::new(RefCell::new(0_usize));
+    let ready = Arc::new(AtomicUsize::new(0));
+    let stop = Arc::new(AtomicBool::new(false));
     let addr = listen.trim_start_matches("http://").to_owned();
-    let system = actix_web::rt::System::new();
-    let (measured, open_kib) = system.block_on(async {
-        for _ in 0..streams {
-            let (addr, token, delays, ready) = (addr.clone(), token.to_owned(), delays.clone(), ready.clone());
-            let ws = transport == "websocket";
-            actix_web::rt::spawn(async move {
-                let result = if ws {
-                    ws_stream(addr, token, delays, ready).await
-                } else {
-                    sse_stream(addr, token, delays, ready).await
-                };
-                if let Err(error) = result {
-                    eprintln!("  a stream ended: {error}");
+    // The streams are read by `ROOST_BENCH_READERS` threads (2: one per core here), each a
+    // single-threaded runtime of its share: a delivery is timed when its reader gets to it,
+    // so one reader for 1 000 sockets would add its own queue to every figure.
+    let readers = usize::try_from(setting("ROOST_BENCH_READERS", 2))?.max(1);
+    let ws = transport == "websocket";
+    let reading: Vec<_> = (0..readers)
+        .map(|r| {
+            let share = streams / readers + usize::from(r < streams % readers);
+            let (addr, token, ready, stop) = (addr.clone(), token.to_owned(), ready.clone(), stop.clone());
+            std::thread::spawn(move || {
+                let delays: Delays = Rc::default();
+                actix_web::rt::System::new().block_on(async {
+                    for _ in 0..share {
+                        let (addr, token, delays, ready) = (addr.clone(), token.clone(), delays.clone(), ready.clone());
+                        actix_web::rt::spawn(async move {
+                            let result = if ws {
+                                ws_stream(addr, token, delays, ready).await
+                            } else {
+                                sse_stream(addr, token, delays, ready).await
+                            };
+                            if let Err(error) = result {
+                                eprintln!("  a stream ended: {error}");
+                            }
+                        });
+                    }
+                    while !stop.load(Ordering::Relaxed) {
+                        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+                    }
+                });
+                delays.take()
+            })
+        })
+        .collect();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while ready.load(Ordering::Relaxed) < streams && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let open = ready.load(Ordering::Relaxed);
+    std::thread::sleep(Duration::from_secs(1));
+    let open_kib = crate::rss_kib(pid, "VmRSS:");
+    // The poster: 8 senders at a fixed rate, each its share.
+    let total = rate * seconds;
+    let senders: Vec<_> = (0..8)
+        .map(|k| {
+            let (post, token) = (post.to_owned(), token.to_owned());
+            std::thread::spawn(move || {
+                let agent = ureq::AgentBuilder::new().build();
+                let url = format!("{post}/v1/channels/{channel}/messages");
+                let start = Instant::now();
+                // How long each answered POST took (µs): the part of a delivery's delay that is
+                // the write's own.
+                let mut answered = Vec::new();
+                for n in (k..total).step_by(8) {
+                    let due = start + Duration::from_micros(n * 1_000_000 / rate.max(1));
+                    if let Some(wait) = due.checked_duration_since(Instant::now()) {
+                        std::thread::sleep(wait);
+                    }
+                    let sent = now_micros();
+                    let body = json!({"type": "TEXT", "body": format!("sent={sent}")});
+                    if agent.post(&url).set("Authorization", &format!("Bearer {token}")).send_json(body).is_ok() {
+                        answered.push(now_micros().saturating_sub(sent));
+                    }
                 }
-            });
-        }
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while *ready.borrow() < streams && Instant::now() < deadline {
-            actix_web::rt::time::sleep(Duration::from_millis(50)).await;
-        }
-        let open = *ready.borrow();
-        actix_web::rt::time::sleep(Duration::from_secs(1)).await;
-        let open_kib = crate::rss_kib(pid, "VmRSS:");
-        // The poster runs on threads of its own at a fixed rate: 8 senders, each its share.
-        let (post, token) = (post.to_owned(), token.to_owned());
-        let total = rate * seconds;
-        let poster = std::thread::spawn(move || {
-            let senders: Vec<_> = (0..8)
-                .map(|k| {
-                    let (post, token) = (post.clone(), token.clone());
-                    std::thread::spawn(move || {
-                        let agent = ureq::AgentBuilder::new().build();
-                        let url = format!("{post}/v1/channels/{channel}/messages");
-                        let start = Instant::now();
-                        let mut sent = 0;
-                        for n in (k..total).step_by(8) {
-                            let due = start + Duration::from_micros(n * 1_000_000 / rate.max(1));
-                            if let Some(wait) = due.checked_duration_since(Instant::now()) {
-                                std::thread::sleep(wait);
-                            }
-                            let body = json!({"type": "TEXT", "body": format!("sent={}", now_micros())});
-                            if agent.post(&url).set("Authorization", &format!("Bearer {token}")).send_json(body).is_ok()
-                            {
-                                sent += 1;
-                            }
-                        }
-                        sent
-                    })
-                })
-                .collect();
-            senders.into_iter().map(|s| s.join().unwrap_or(0)).sum::<u64>()
-        });
-        while !poster.is_finished() {
-            actix_web::rt::time::sleep(Duration::from_millis(100)).await;
-        }
-        let posted = poster.join().unwrap_or(0);
-        // Stragglers.
-        actix_web::rt::time::sleep(Duration::from_secs(3)).await;
-        (Ok::<_, anyhow::Error>((open, posted)), open_kib)
-    });
-    let (open, posted) = measured?;
-    let mut sorted = delays.borrow().clone();
+                answered
+            })
+        })
+        .collect();
+    let mut answered: Vec<u64> = senders.into_iter().flat_map(|s| s.join().unwrap_or_default()).collect();
+    answered.sort_unstable();
+    let posted = u64::try_from(answered.len())?;
+    // Stragglers.
+    std::thread::sleep(Duration::from_secs(3));
+    stop.store(true, Ordering::Relaxed);
+    let mut sorted: Vec<u64> = reading.into_iter().flat_map(|r| r.join().unwrap_or_default()).collect();
     sorted.sort_unstable();
     let expected = posted * u64::try_from(open).unwrap_or(0);
     let received = u64::try_from(sorted.len()).unwrap_or(0);
@@ -230,6 +245,8 @@ fn scenario(
         "p50_ms": percentile(&sorted, 0.50),
         "p99_ms": percentile(&sorted, 0.99),
         "max_ms": percentile(&sorted, 1.0),
+        "post_p50_ms": percentile(&answered, 0.50),
+        "post_p99_ms": percentile(&answered, 0.99),
         "rss_idle_mib": idle_kib / 1024,
         "rss_open_mib": open_kib / 1024,
         "kib_per_stream": (per_stream_kib * 10.0).round() / 10.0,
