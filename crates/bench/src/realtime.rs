@@ -32,9 +32,8 @@ type Delays = Rc<RefCell<Vec<u64>>>;
 /// Finds every `"body":"sent=MICROS"` in `bytes` and records its delay. Works on the bytes as
 /// read (no decoding, one pass): the load generator shares the server's two cores, and every
 /// cycle it spends here is one the server does not get.
-fn record_arrivals(bytes: &[u8], marker: &memchr::memmem::Finder<'_>, delays: &Delays) -> usize {
+fn record_arrivals(bytes: &[u8], marker: &memchr::memmem::Finder<'_>, delays: &Delays) {
     let now = now_micros();
-    let mut found = 0;
     let mut delays = delays.borrow_mut();
     for at in marker.find_iter(bytes) {
         let digits = &bytes[at + marker.needle().len()..];
@@ -42,10 +41,8 @@ fn record_arrivals(bytes: &[u8], marker: &memchr::memmem::Finder<'_>, delays: &D
         let sent = digits[..end].iter().try_fold(0_u64, |n, d| n.checked_mul(10)?.checked_add(u64::from(d - b'0')));
         if let Some(sent) = sent.filter(|_| end > 0) {
             delays.push(now.saturating_sub(sent));
-            found += 1;
         }
     }
-    found
 }
 
 /// One SSE stream: the request, then the body read as it comes; events end with a blank line.
@@ -123,7 +120,7 @@ fn ws_frame(bytes: &[u8]) -> Option<(u8, std::ops::Range<usize>)> {
         127 => (u64::from_be_bytes(bytes.get(2..10)?.try_into().ok()?), 10),
         n => (u64::from(n), 2),
     };
-    let end = header + usize::try_from(length).ok()?;
+    let end = usize::checked_add(header, usize::try_from(length).ok()?)?;
     (bytes.len() >= end).then_some((first & 0x0f, header..end))
 }
 

@@ -27,7 +27,9 @@ pub trait JobStore: Send + Sync {
     /// Ends the leases `node` holds: its previous run died with them, and the jobs are due now.
     fn release_jobs(&self, node: i64) -> StoreResult<u64>;
     /// Saves a job's progress (counts, errors, state, end) if this node still holds it under
-    /// `held`, leasing it until `renew`; `false` when the lease was lost to another node.
+    /// `held`, leasing it until `renew`; `false` when the lease was lost to another node. A job
+    /// saved as ended (finished or failed) loses the records it kept for later, in the same
+    /// transaction.
     fn save_job(&self, job: &Job, held: Timestamp, renew: Timestamp) -> StoreResult<bool>;
     /// Renews the lease `held` on job `id` until `renew`; `false` when it was lost.
     fn renew_job(&self, id: i64, held: Timestamp, renew: Timestamp) -> StoreResult<bool>;

@@ -255,8 +255,8 @@ impl Hub {
         });
     }
 
-    /// Changes the channels a stream is subscribed to; a user's chat sessions are recorded
-    /// (blocking: call it on a storage thread).
+    /// Records the channels a user's stream is subscribed to now as its chat sessions
+    /// (blocking: call it on a storage thread); an application's stream records nothing.
     pub fn set_channels(&self, id: u64, channels: BTreeSet<ChannelId>) {
         let recorded = {
             let streams = self.streams.lock().unwrap_or_else(PoisonError::into_inner);

@@ -1,35 +1,59 @@
 //! The WebSocket transport's sending side: a stream's frames encoded (RFC 6455 §5) straight from
-//! its queue into the response body, with the answers to the client's pings.
+//! its queue into the response body, with the answer to the client's latest ping.
 //!
 //! No task sits between the queue and the socket: every frame waiting when the connection
 //! writes goes out in one write, as with server-sent events (issue 23: one node carries 500 000
 //! deliveries a second, and each hop between tasks costs a wake per write).
 
 use std::pin::Pin;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 
 use actix_codec::Encoder;
 use actix_http::ws::{Codec, Message, ProtocolError};
 use bytes::{Bytes, BytesMut};
+use futures_util::task::AtomicWaker;
 use tokio::sync::mpsc;
 
 use super::stream::Frame;
+
+/// The client's latest ping not answered yet. RFC 6455 §5.5.3: a pong may answer only the most
+/// recent ping, so a newer one replaces an older one still waiting, and a client pinging
+/// faster than the connection writes costs no memory.
+#[derive(Default)]
+pub struct PendingPong {
+    payload: Mutex<Option<Bytes>>,
+    waker: AtomicWaker,
+}
+
+impl PendingPong {
+    /// A ping came with `payload`: its pong goes with the next write.
+    pub fn answer(&self, payload: Bytes) {
+        *self.payload.lock().unwrap_or_else(PoisonError::into_inner) = Some(payload);
+        self.waker.wake();
+    }
+
+    fn poll_take(&self, cx: &Context<'_>) -> Option<Bytes> {
+        self.waker.register(cx.waker());
+        self.payload.lock().unwrap_or_else(PoisonError::into_inner).take()
+    }
+}
 
 /// The bytes a WebSocket connection sends: the stream's frames (a heartbeat is a ping) and
 /// pongs, then a close frame once the stream has ended.
 pub struct WebSocketBody {
     frames: mpsc::Receiver<Frame>,
-    pongs: mpsc::Receiver<Bytes>,
+    pong: Arc<PendingPong>,
     codec: Codec,
     buffer: BytesMut,
     ended: bool,
 }
 
 impl WebSocketBody {
-    /// The body of a connection whose stream queues on `frames` and whose reader answers
-    /// pings on `pongs`.
-    pub fn new(frames: mpsc::Receiver<Frame>, pongs: mpsc::Receiver<Bytes>) -> Self {
-        Self { frames, pongs, codec: Codec::new(), buffer: BytesMut::new(), ended: false }
+    /// The body of a connection whose stream queues on `frames` and whose reader leaves the
+    /// pings to answer in `pong`.
+    pub fn new(frames: mpsc::Receiver<Frame>, pong: Arc<PendingPong>) -> Self {
+        Self { frames, pong, codec: Codec::new(), buffer: BytesMut::new(), ended: false }
     }
 
     fn encode(&mut self, message: Message) -> Result<(), ProtocolError> {
@@ -45,8 +69,7 @@ impl futures_util::Stream for WebSocketBody {
         if this.ended {
             return Poll::Ready(None);
         }
-        // Pongs end with the reader (the client went); that alone does not end the stream.
-        while let Poll::Ready(Some(payload)) = this.pongs.poll_recv(cx) {
+        if let Some(payload) = this.pong.poll_take(cx) {
             this.encode(Message::Pong(payload))?;
         }
         let mut closing = false;
@@ -82,11 +105,13 @@ mod tests {
     #[actix_web::test]
     async fn frames_waiting_go_out_in_one_write_and_the_end_sends_a_close() {
         let (sink, frames) = mpsc::channel(8);
-        let (pong, pongs) = mpsc::channel(2);
-        let mut body = WebSocketBody::new(frames, pongs);
+        let pong = Arc::new(PendingPong::default());
+        let mut body = WebSocketBody::new(frames, Arc::clone(&pong));
         sink.try_send(Frame::Text("{\"a\":1}".into())).unwrap();
         sink.try_send(Frame::Text("{\"b\":2}".into())).unwrap();
-        pong.try_send(Bytes::from_static(b"p")).unwrap();
+        // Two pings before a write: only the latest is answered.
+        pong.answer(Bytes::from_static(b"o"));
+        pong.answer(Bytes::from_static(b"p"));
         let written = body.next().await.unwrap().unwrap();
         // Pong (0x8A, length 1, "p"), then two unmasked text frames (0x81, length 7).
         assert_eq!(&written[..3], b"\x8a\x01p");

@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeSet, HashSet};
 use std::convert::Infallible;
+use std::sync::Arc;
 
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse, Responder};
@@ -17,7 +18,7 @@ use crate::extract::{authenticate, blocking, Authenticated, Domain, ListRequest}
 use crate::negotiate::Hal;
 use crate::openapi::{ChatSessionPage, PageParams};
 use crate::realtime::stream::{self, Ended, Frame, Stream, StreamRequest, Transport, Wire};
-use crate::realtime::websocket::WebSocketBody;
+use crate::realtime::websocket::{PendingPong, WebSocketBody};
 use crate::repr::numbered_page;
 use crate::repr::user::{chat_session, TicketRepr};
 use crate::state::AppState;
@@ -94,9 +95,10 @@ fn stream_request(req: &HttpRequest, transport: Transport) -> Result<StreamReque
 /// within this time of the stream's last write waits for the rest of it. A quiet stream's
 /// event goes at once. One write (and one wake of the connection's task) for several events
 /// is what lets one node carry 500 000 deliveries a second (issue 23, `docs/benchmarks.md`).
-/// 15 ms: below the 20 ms between events at 50 messages/s, so a stream at that rate never
-/// waits; measured against 5, 10 and 25 ms (5 and 10 wake streams so often that the writes
-/// themselves slow down; 25 makes every event at 50/s wait).
+/// 15 ms: below the 20 ms between events at 50 messages/s, so at that rate an event waits only
+/// when it comes early (jitter, or several events at once); measured against 5, 10 and 25 ms
+/// (5 and 10 wake streams so often that the writes themselves slow down; 25 makes every event
+/// at 50/s wait).
 const GATHER: std::time::Duration = std::time::Duration::from_millis(15);
 
 /// Runs a stream until its client goes or it ends: the log first, then the feed.
@@ -159,7 +161,7 @@ async fn pump(mut stream: Stream, mut commands: Option<mpsc::Receiver<Value>>) {
 
 /// Delivers `first` and every event already waiting in the feed: the frames are queued
 /// together, and the connection writes them in one go.
-async fn deliver_waiting(stream: &mut Stream, first: std::sync::Arc<crate::realtime::Outgoing>) -> Result<(), Ended> {
+async fn deliver_waiting(stream: &mut Stream, first: Arc<crate::realtime::Outgoing>) -> Result<(), Ended> {
     stream.deliver(first).await?;
     while let Some(outgoing) = stream.try_next().await? {
         stream.deliver(outgoing).await?;
@@ -241,11 +243,11 @@ pub async fn websocket(
         actix_ws::handle(&req, body).map_err(|e| ApiError::BadRequest(format!("not a WebSocket handshake: {e}")))?;
     let (commands_in, commands) = mpsc::channel::<Value>(16);
     // Writer: the frames go straight from the stream's queue into the response's body.
-    let (pong, pongs) = mpsc::channel::<bytes::Bytes>(4);
-    let response =
-        response.set_body(actix_web::body::BodyStream::new(WebSocketBody::new(frames, pongs))).map_into_boxed_body();
+    let pong = Arc::new(PendingPong::default());
+    let body = WebSocketBody::new(frames, Arc::clone(&pong));
+    let response = response.set_body(actix_web::body::BodyStream::new(body)).map_into_boxed_body();
     // Reader: the client's frames, parsed; a bad one is answered, never fatal. It holds the
-    // sink weakly: when the stream ends, the writer sees the sink closed and closes the socket.
+    // sink weakly: when the stream ends, the body sees the queue closed and sends a close.
     let sink = sink.downgrade();
     let answer = move |frame: Frame| {
         // The buffer's last place is kept for the stream's own CONSUMER_TOO_SLOW.
@@ -265,10 +267,7 @@ pub async fn websocket(
                     _ => answer(wire.error("BAD_FRAME", "a frame must be a JSON object")),
                 },
                 actix_ws::Message::Binary(_) => answer(wire.error("BAD_FRAME", "frames are JSON text")),
-                // A client pinging faster than pongs go out gets fewer pongs (RFC 6455 §5.5.3).
-                actix_ws::Message::Ping(bytes) => {
-                    let _ = pong.try_send(bytes);
-                }
+                actix_ws::Message::Ping(bytes) => pong.answer(bytes),
                 actix_ws::Message::Close(_) => return,
                 _ => {}
             }

@@ -170,3 +170,36 @@ async fn replies_kept_for_later_survive_the_node_that_read_them() {
         assert_eq!(t.get(&format!("/v1/messages/{}", parent["id"])).await.body["repliesCount"], 1);
     }
 }
+
+/// A message import given up (five runs in a row without progress) keeps none of its replies
+/// waiting for a parent: they would never be read again.
+#[actix_web::test]
+async fn a_given_up_import_keeps_no_replies_for_later() {
+    for t in TestApp::each().await {
+        t.create_user("gk-ann").await;
+        let records = json!([
+            {"user": "gk-ann", "body": "a reply", "parent": "gk-1", "idempotencyKey": "gk-2"},
+            {"user": "gk-ann", "body": "another", "parent": "gk-1", "idempotencyKey": "gk-3"}
+        ]);
+        let accepted = t.post_json("/v1/imports/messages", records.clone()).await;
+        assert_eq!(accepted.status, 202, "{}", accepted.body);
+        // A node read the first record (kept: its parent is not there) and saved that much.
+        let service = &t.state.service;
+        let lapsed = roost_domain::now() - chrono::Duration::seconds(1);
+        let mut job = service.claim_job(7, lapsed).unwrap().expect("the job is due");
+        let record = roost_domain::model::job::ImportRecord { index: 0, value: records[0].clone() };
+        assert_eq!(service.apply_import(&job, &[record]).unwrap(), Vec::new());
+        job.processed = 1;
+        assert!(service.save_job(&job, lapsed, lapsed).unwrap());
+        assert_eq!(service.deferred_import_records(&job, None, 10).unwrap().len(), 1, "kept for later");
+        // Then nodes that died before their next checkpoint, until the job is given up.
+        for _ in 0..roost_domain::model::job::MAX_JOB_ATTEMPTS + 1 {
+            assert!(service.claim_job(7, lapsed).unwrap().is_some(), "the job is due again");
+        }
+        start_runner(&t);
+        let ended = ended(&t, &accepted).await;
+        assert_eq!(ended["state"], "FAILED", "{ended}");
+        assert!(ended["errors"][0]["reason"].as_str().unwrap().contains("given up"), "{ended}");
+        assert!(service.deferred_import_records(&job, None, 10).unwrap().is_empty(), "{}", t.label());
+    }
+}

@@ -212,6 +212,13 @@ impl JobStore for DieselStore {
             ))
             .execute(conn)
             .store_err()?;
+            // A job that ended (finished, failed or given up) keeps no replies for later:
+            // nothing will ever read them again.
+            if saved > 0 && matches!(job.state, JobState::Finished | JobState::Failed) {
+                diesel::delete(import_deferred::table.filter(import_deferred::job_id.eq(job.id)))
+                    .execute(conn)
+                    .store_err()?;
+            }
             Ok(saved > 0)
         })
     }

@@ -170,8 +170,10 @@ fn websocket_frames_carry_events_and_commands() {
         Some(json!({"type": "TEXT", "body": "over the socket"})),
     );
     assert_eq!(status, 200, "{sent}");
+    // The keystrokes go through the user's socket and the message through REST: either may
+    // arrive first.
     let mut seen = Vec::new();
-    while !seen.iter().any(|f: &Value| f["type"] == "message.created") {
+    while !["keystrokes", "message.created"].iter().all(|t| seen.iter().any(|f: &Value| f["type"] == *t)) {
         seen.push(next_text(&mut app_ws));
     }
     let typed = seen.iter().find(|f| f["type"] == "keystrokes").expect("the user's keystrokes reach the channel");
@@ -199,6 +201,23 @@ fn websocket_frames_carry_events_and_commands() {
     assert_eq!(receipt["resource"]["user"]["id"], json!(guest), "{receipt}");
     // The ticket was used up.
     assert!(tungstenite::connect(format!("{ws_url}/v1/ws?ticket={ticket}")).is_err());
+    // A ping is answered with its payload (RFC 6455 §5.5.2); a close with a close (§5.5.1).
+    app_ws.send(tungstenite::Message::Ping(b"are you there".to_vec().into())).unwrap();
+    let pong = loop {
+        if let tungstenite::Message::Pong(payload) = app_ws.read().unwrap() {
+            break payload;
+        }
+    };
+    assert_eq!(&pong[..], b"are you there");
+    user_ws.close(None).unwrap();
+    let closed = loop {
+        match user_ws.read() {
+            Ok(tungstenite::Message::Close(_)) | Err(tungstenite::Error::ConnectionClosed) => break true,
+            Ok(_) => continue,
+            Err(error) => panic!("the close is not answered: {error}"),
+        }
+    };
+    assert!(closed);
     drop(user_ws);
     drop(app_ws);
     server.stop();
